@@ -1,0 +1,156 @@
+/* core.h: everything a gateway may ask of the core. Gateways call the core only through
+ * the const struct tt_core_api they receive in start(); they never call core internals, so
+ * a gateway could be a dlopen()ed module later without changing.
+ *
+ * Threading: every call here is core-thread only (the GLib main loop thread), unless it says
+ * "any thread". A gateway that runs its own thread (libstrophe) posts into the core loop with
+ * g_main_context_invoke() first.
+ *
+ * Ownership: tt_participant is refcounted. participant_join() returns a new reference owned
+ * by the gateway; participant_leave() ends it logically (exactly once; roster "left" is sent)
+ * and drops that reference. participant_ref/unref are for extra holders (any thread).
+ * A participant that has left stays valid memory for every holder until its last unref. */
+#ifndef TUTTI_CORE_H
+#define TUTTI_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TT_CORE_API_VERSION 1
+
+struct tt_core;          /* the core; one per process */
+struct tt_gw_handle;     /* the core's record of one registered gateway */
+struct tt_participant;   /* opaque, refcounted */
+struct tt_conf;
+
+/* Capabilities a participant has (what it can receive and send). */
+enum tt_caps {
+	TT_CAP_AUDIO = 1 << 0,
+	TT_CAP_TEXT  = 1 << 1,
+};
+
+/* State flags of a participant, reported in roster snapshots and events. */
+enum tt_pstate {
+	TT_PS_MUTED   = 1 << 0,  /* not heard by others */
+	TT_PS_DEAF    = 1 << 1,  /* hears nothing */
+	TT_PS_HOLD    = 1 << 2,  /* on hold: neither heard nor hearing */
+	TT_PS_TALKING = 1 << 3,  /* voice activity (set by the mixer, read-only for gateways) */
+	TT_PS_MODERATOR = 1 << 4,
+	TT_PS_HAND    = 1 << 5,  /* raised hand */
+};
+
+/* Roster events, delivered to every gateway present in the room. */
+enum tt_roster_type {
+	TT_ROSTER_JOINED,
+	TT_ROSTER_LEFT,
+	TT_ROSTER_STATE,      /* state flags changed: see `changed` */
+	TT_ROSTER_ROOM_ENDED, /* the room itself ended (after LEFT of everyone) */
+};
+
+/* A snapshot of one participant, by value (copied strings live as long as the array or
+ * event that holds them). */
+struct tt_roster_entry {
+	const char *id;        /* unique in the process, stable for the participant's life */
+	const char *name;      /* display name, UTF-8 */
+	const char *network;   /* "phone", "web", "xmpp", "irc", "rtp", "test" ... */
+	const char *gateway;   /* the gateway's name */
+	unsigned caps;         /* enum tt_caps */
+	unsigned state;        /* enum tt_pstate */
+};
+
+struct tt_roster_event {
+	enum tt_roster_type type;
+	const char *room;
+	struct tt_roster_entry who;   /* empty (id NULL) for TT_ROSTER_ROOM_ENDED */
+	unsigned changed;             /* TT_ROSTER_STATE: which enum tt_pstate bits changed */
+	int reason;                   /* TT_ROSTER_LEFT: 0 normal, or negative errno */
+};
+
+enum tt_text_flags {
+	TT_TEXT_ACTION = 1 << 0,  /* "/me waves" */
+	TT_TEXT_NOTICE = 1 << 1,  /* from the bridge itself, not a person */
+};
+
+/* A text message on a room's text bus; borrowed for the duration of on_text(). */
+struct tt_text {
+	const char *room;
+	struct tt_roster_entry from;
+	const char *text;          /* valid UTF-8, NUL-terminated, no NUL inside */
+	size_t len;
+	unsigned flags;            /* enum tt_text_flags */
+	const struct tt_gw_handle *origin;  /* gateway it came from, for loop prevention */
+};
+
+/* A join request. Strings are copied by the core. */
+struct tt_join {
+	const char *room;          /* room name (already mapped from aliases by the gateway) */
+	const char *name;          /* display name; sanitised and made unique in the room */
+	const char *network;       /* NULL: the gateway's network label */
+	unsigned caps;             /* enum tt_caps */
+	const char *pin;           /* NULL or the PIN the user gave; checked if the room has one */
+	bool pin_checked;          /* the gateway already checked the PIN (e.g. DTMF IVR) */
+	void *gw_data;             /* the gateway's own pointer, returned by participant_gw_data */
+};
+
+typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
+
+struct tt_core_api {
+	unsigned api_version;      /* TT_CORE_API_VERSION */
+
+	/* Rooms. room_check: 0 when `room` may be joined with `pin` (NULL: none given), or
+	 * -ENOENT (no such room, and rooms are not created on demand), -EACCES (PIN needed or
+	 * wrong), -EBUSY (locked), -EUSERS (full). Gateways facing outsiders must not reveal the
+	 * difference between -ENOENT and -EACCES. */
+	int (*room_check)(struct tt_core *core, const char *room, const char *pin);
+	/* Roster snapshot: calls fn once per participant, synchronously. -ENOENT if no room. */
+	int (*room_roster)(struct tt_core *core, const char *room, tt_roster_entry_h fn,
+			   void *arg);
+	/* Count of participants (all networks). -ENOENT if no room. */
+	int (*room_count)(struct tt_core *core, const char *room);
+	/* Presence without participants (e.g. a SUBSCRIBE to the roster, an IRC channel with
+	 * nobody else in it): the gateway gets the room's text and roster events while watching.
+	 * Creates the room if rooms are made on demand. Calls nest: watch twice, unwatch twice. */
+	int (*room_watch)(struct tt_gw_handle *gw, const char *room, bool on);
+
+	/* Participants. On success *pp is a new reference owned by the caller. Errors as in
+	 * room_check, plus -EINVAL (bad name) and -ENOMEM. */
+	int (*participant_join)(struct tt_gw_handle *gw, const struct tt_join *req,
+				struct tt_participant **pp);
+	/* Ends p once (later calls are no-ops), sends roster "left", drops the gateway's
+	 * reference. reason: 0 or a negative errno. Returns NULL (assign it to the holder). */
+	struct tt_participant *(*participant_leave)(struct tt_participant *p, int reason);
+	struct tt_participant *(*participant_ref)(struct tt_participant *p);    /* any thread */
+	struct tt_participant *(*participant_unref)(struct tt_participant *p);  /* any thread; NULL */
+	/* Accessors: strings borrowed for the participant's life. Any thread. */
+	const char *(*participant_id)(const struct tt_participant *p);
+	const char *(*participant_name)(const struct tt_participant *p);
+	const char *(*participant_room)(const struct tt_participant *p);
+	void *(*participant_gw_data)(const struct tt_participant *p);
+	unsigned (*participant_state)(const struct tt_participant *p);
+	bool (*participant_alive)(const struct tt_participant *p);
+	/* Set or clear state bits (TT_PS_MUTED, DEAF, HOLD, HAND, MODERATOR; not TALKING).
+	 * Sends a roster TT_ROSTER_STATE event when something changed. */
+	int (*participant_set_state)(struct tt_participant *p, unsigned bits, bool on);
+	/* Find by id, or by display name (case-insensitive) in a room. New reference or NULL. */
+	struct tt_participant *(*participant_find)(struct tt_core *core, const char *room,
+						   const char *id_or_name);
+	/* Ask the owning gateway to hang p up (moderation, e.g. IRC "!kick"). */
+	int (*participant_kick)(struct tt_participant *p, const char *why);
+
+	/* Text bus. Posts text from p to p's room. 0, or -EILSEQ (not UTF-8 or has control
+	 * characters other than tab), -EMSGSIZE (longer than bridge.max_text_bytes), -EINVAL
+	 * (empty), -EPERM (p has no TT_CAP_TEXT), -ENOENT (p has left). Nothing is delivered on
+	 * error. Delivery: once to every gateway present in the room, except the origin gateway
+	 * when it declared TT_GW_SHARED_TEXT (its network already showed the line to everyone). */
+	int (*text_post)(struct tt_participant *p, const char *text, size_t len, unsigned flags);
+	/* A notice from a gateway itself (no participant), e.g. "alice joined by phone". */
+	int (*text_notice)(struct tt_gw_handle *gw, const char *room, const char *text);
+
+	/* The core of this gateway handle, and the running configuration (borrowed until the
+	 * next reload() call). */
+	struct tt_core *(*core_of)(struct tt_gw_handle *gw);
+	const struct tt_conf *(*conf)(struct tt_core *core);
+};
+
+#endif

@@ -1,0 +1,59 @@
+/* gateway.h: what a gateway is. A gateway is one const descriptor of function pointers,
+ * first field the API version; the core checks version and mandatory operations when it
+ * registers the gateway and refuses it otherwise (the daemon then does not start).
+ *
+ * Lifecycle, all on the core thread:
+ *   start(gw, core, conf, &state)  -> 0, or negative errno (the daemon refuses to start)
+ *   ... on_text / on_roster / hang_up / reload as things happen ...
+ *   stop(state)                   begin hanging up politely; may return before done
+ *   stopped(state)                optional; the core keeps its loop running (<= 1.5 s)
+ *                                 until every gateway says true
+ *   free(state)                   release everything; no callbacks after this
+ * A gateway whose section says enabled = false is not started at all.
+ *
+ * Ownership: every pointer the core passes into a callback is borrowed for that call only. */
+#ifndef TUTTI_GATEWAY_H
+#define TUTTI_GATEWAY_H
+
+#include <stdbool.h>
+#include <tutti/conf.h>
+#include <tutti/core.h>
+
+#define TT_GATEWAY_API_VERSION 1
+
+enum tt_gw_flags {
+	/* The gateway's network shows a line to all its own users at once (an IRC channel, an
+	 * XMPP MUC): text it posted is not handed back to it. */
+	TT_GW_SHARED_TEXT = 1 << 0,
+	/* Hidden from the default build's tables (test gateways). */
+	TT_GW_TEST_ONLY   = 1 << 1,
+};
+
+struct tt_gateway {
+	unsigned api_version;             /* TT_GATEWAY_API_VERSION: mandatory */
+	const char *name;                 /* "sip", "irc": mandatory, [a-z0-9_]+ */
+	const char *network;              /* roster label: "phone", "web", "irc": mandatory */
+	unsigned flags;                   /* enum tt_gw_flags */
+	/* Config rows, terminated by a row with key == NULL. The sections must be the
+	 * gateway's name, or "NAME.*" templates. May be NULL. */
+	const struct tt_conf_key *conf_keys;
+
+	/* mandatory */
+	int (*start)(struct tt_gw_handle *gw, const struct tt_core_api *core,
+		     const struct tt_conf *conf, void **statep);
+	void (*stop)(void *state);
+	void (*free)(void *state);
+	/* The core asks the gateway to end p (kick, room ended, shutdown). The gateway says
+	 * goodbye on its network and calls participant_leave(p) (now or soon). mandatory */
+	void (*hang_up)(void *state, struct tt_participant *p, const char *why);
+
+	/* optional */
+	bool (*stopped)(void *state);
+	void (*on_text)(void *state, const struct tt_text *msg);
+	void (*on_roster)(void *state, const struct tt_roster_event *ev);
+	/* New configuration (SIGHUP). Return 0 if applied, or -EPERM after logging which keys
+	 * need a restart. `conf` is borrowed until the next reload or free. */
+	int (*reload)(void *state, const struct tt_conf *conf);
+};
+
+#endif

@@ -1,0 +1,39 @@
+/* log.h: per-subsystem log levels, to stderr.
+ *
+ * Each .c file defines TT_LOG_DOMAIN ("sip", "mixer", ...) before including this header.
+ * Threading: tt_log_write() is safe from any thread (one write(2) per line) but it does I/O,
+ * so it is never called from a media tick: hot paths count events into stats instead. */
+#ifndef TUTTI_LOG_H
+#define TUTTI_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum tt_log_level {
+	TT_LOG_ERROR = 0,
+	TT_LOG_WARN = 1,
+	TT_LOG_INFO = 2,
+	TT_LOG_DEBUG = 3,
+};
+
+#ifndef TT_LOG_DOMAIN
+#define TT_LOG_DOMAIN "tutti"
+#endif
+
+void tt_log_write(const char *domain, enum tt_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void tt_log_writev(const char *domain, enum tt_log_level level, const char *fmt, va_list ap);
+bool tt_log_enabled(const char *domain, enum tt_log_level level);
+
+/* Parse "info" or "sip=debug,mixer=warn[,default]" and apply it atomically. On error
+ * nothing changes and *errp (if given) gets a new string the caller g_free()s. Any thread. */
+int tt_log_set_levels(const char *spec, char **errp);
+const char *tt_log_level_name(enum tt_log_level level);
+
+#define tt_error(...) tt_log_write(TT_LOG_DOMAIN, TT_LOG_ERROR, __VA_ARGS__)
+#define tt_warn(...)  tt_log_write(TT_LOG_DOMAIN, TT_LOG_WARN, __VA_ARGS__)
+#define tt_info(...)  tt_log_write(TT_LOG_DOMAIN, TT_LOG_INFO, __VA_ARGS__)
+#define tt_debug(...) do { if (tt_log_enabled(TT_LOG_DOMAIN, TT_LOG_DEBUG)) \
+	tt_log_write(TT_LOG_DOMAIN, TT_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+#endif
