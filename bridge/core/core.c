@@ -211,8 +211,8 @@ static bool all_stopped(struct tt_core *core)
 
 void tt__core_shutdown(struct tt_core *core)
 {
-	if (core->stopping)
-		return;
+	if (core->stopping || !core->conf)
+		return;  /* already done, or the core never got as far as a configuration */
 	core->stopping = true;
 	/* ask every gateway to hang up politely, then give them the grace period */
 	for (unsigned i = 0; i < core->n_gws; i++) {
