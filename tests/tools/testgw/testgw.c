@@ -133,8 +133,10 @@ static json_t *handle(struct testgw *gw, json_t *req)
 	if (!strcmp(cmd, "leave")) {
 		const char *id = json_string_value(json_object_get(req, "id"));
 		struct tt_participant *p = NULL;
-		if (!id || !g_hash_table_steal_extended(gw->parts, id, NULL, (gpointer *)&p))
+		gpointer key = NULL;
+		if (!id || !g_hash_table_steal_extended(gw->parts, id, &key, (gpointer *)&p))
 			return err_json(-ENOENT);
+		g_free(key);
 		core->participant_leave(p, 0);
 		return json_pack("{s:b}", "ok", 1);
 	}
@@ -271,9 +273,11 @@ static void tg_stop(void *state)
 	struct testgw *gw = state;
 	GHashTableIter it;
 	gpointer v;
+	gpointer key;
 	g_hash_table_iter_init(&it, gw->parts);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
+	while (g_hash_table_iter_next(&it, &key, &v)) {
 		g_hash_table_iter_steal(&it);
+		g_free(key);
 		gw->core->participant_leave(v, -ESHUTDOWN);
 	}
 }
@@ -302,8 +306,11 @@ static void tg_hang_up(void *state, struct tt_participant *p, const char *why)
 	const char *id = gw->core->participant_id(p);
 	broadcast(gw, json_pack("{s:s, s:s, s:s}", "ev", "hangup", "id", id, "why", why));
 	struct tt_participant *ours = NULL;
-	if (g_hash_table_steal_extended(gw->parts, id, NULL, (gpointer *)&ours))
+	gpointer key = NULL;
+	if (g_hash_table_steal_extended(gw->parts, id, &key, (gpointer *)&ours)) {
+		g_free(key);
 		gw->core->participant_leave(ours, 0);
+	}
 }
 
 static void tg_on_text(void *state, const struct tt_text *msg)
