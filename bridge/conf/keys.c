@@ -2,10 +2,6 @@
 #include "conf_priv.h"
 #include <stddef.h>
 
-#ifndef TT_WEB_DIR
-#define TT_WEB_DIR "web"
-#endif
-
 #define R TT_CONF_RELOADABLE
 const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "bridge", "workers", TT_CONF_INT, "0", 0, 256, NULL, 0,
@@ -23,8 +19,8 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "Address to listen on ('0.0.0.0' or '::' for all interfaces)." },
 	{ "http", "port", TT_CONF_INT, "8080", 1, 65535, NULL, 0,
 	  "TCP port for HTTP (HTTPS when tls_cert is set)." },
-	{ "http", "web_root", TT_CONF_STRING, TT_WEB_DIR, 0, 4096, NULL, 0,
-	  "Directory with the browser client, served at /." },
+	{ "http", "web_root", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
+	  "Directory with the browser client, served at /; unset: the one built with tutti." },
 	{ "http", "tls_cert", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
 	  "PEM certificate (chain) file; when set the server speaks HTTPS/WSS only." },
 	{ "http", "tls_key", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,

@@ -250,10 +250,12 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 	const struct tt_conf *c = core->conf;
 	struct tt_http *h = g_new0(struct tt_http, 1);
 	h->core = core;
-	h->web_root = realpath(tt_conf_str(c, "http", "web_root"), NULL);
+	const char *root = tt_conf_str(c, "http", "web_root");
+	if (!root || !*root)
+		root = TT_WEB_DIR;
+	h->web_root = realpath(root, NULL);
 	if (!h->web_root) {
-		tt_error("http.web_root %s: %s", tt_conf_str(c, "http", "web_root"),
-			 g_strerror(errno));
+		tt_error("http.web_root %s: %s", root, g_strerror(errno));
 		g_free(h);
 		return -ENOENT;
 	}
