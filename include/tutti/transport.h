@@ -41,7 +41,8 @@ struct tt_transport_pkt {
 	int64_t arrival_us;        /* g_get_monotonic_time() at receive */
 };
 
-/* Called for each accepted RTP packet and each valid RTCP compound. */
+/* Called for each accepted RTP packet and each valid RTCP compound, from inside the
+ * transport's receive loop: it must not free the transport (close_h may). */
 typedef void (*tt_transport_recv_h)(void *arg, const struct tt_transport_pkt *pkt);
 /* Called once when the transport ends by itself: -ETIMEDOUT (inactivity), -ECONNRESET
  * (RTCP BYE from the peer), or an error of the implementation. The transport still has to
@@ -108,6 +109,12 @@ const char *tt_transport_kind(const struct tt_transport *t);
 
 /* Send an RTCP BYE (if RTCP is on), flush and free. Returns NULL. NULL is allowed. */
 struct tt_transport *tt_transport_free(struct tt_transport *t);
+
+/* "127.0.0.1:40000" or "[::1]:40000" (numeric only, port 1..65535) <-> sockaddr, as the
+ * HTTP API's "remote" and "local" fields use. parse: 0 or -EINVAL, outputs untouched on
+ * error. format: length written (NUL-terminated) or -ENOSPC / -EINVAL. Any thread. */
+int tt_sockaddr_parse(struct sockaddr_storage *ss, socklen_t *len, const char *hostport);
+int tt_sockaddr_format(char *buf, size_t cap, const struct sockaddr *sa);
 
 /* ---- plain UDP ---- */
 

@@ -363,3 +363,26 @@ TT_TEST(udp_rtcp_stats_between_two)
 	b = tt_transport_free(b);
 	g_main_context_unref(ctx);
 }
+
+TT_TEST(sockaddr_parse_format)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = 0;
+	char buf[64];
+	TT_ASSERT_INT_EQ(tt_sockaddr_parse(&ss, &l, "127.0.0.1:40000"), 0);
+	TT_ASSERT_INT_EQ(l, sizeof(struct sockaddr_in));
+	TT_ASSERT(tt_sockaddr_format(buf, sizeof buf, (struct sockaddr *)&ss) > 0);
+	TT_ASSERT_STR_EQ(buf, "127.0.0.1:40000");
+	TT_ASSERT_INT_EQ(tt_sockaddr_parse(&ss, &l, "[::1]:5004"), 0);
+	TT_ASSERT_INT_EQ(l, sizeof(struct sockaddr_in6));
+	tt_sockaddr_format(buf, sizeof buf, (struct sockaddr *)&ss);
+	TT_ASSERT_STR_EQ(buf, "[::1]:5004");
+	TT_ASSERT_INT_EQ(tt_sockaddr_format(buf, 5, (struct sockaddr *)&ss), -ENOSPC);
+	static const char *bad[] = {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
+				    "127.0.0.1:65536", "127.0.0.1:12a", "::1:5004", "[::1]5004",
+				    "[127.0.0.1]:5", "host.example:5004", "1.2.3.4:+80"};
+	l = 77;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		TT_ASSERT_MSG(tt_sockaddr_parse(&ss, &l, bad[i]) == -EINVAL, "%s", bad[i]);
+	TT_ASSERT_INT_EQ(l, 77);
+}
