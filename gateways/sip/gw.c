@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sofia-sip/msg.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
@@ -286,6 +287,9 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 			     NUTAG_MIN_SE((unsigned)tt_conf_int(conf, "sip", "min_se")),
 			     SIPTAG_SUPPORTED_STR(timer ? "timer" : ""),
 			     SIPTAG_USER_AGENT_STR("tutti/" TT_VERSION),
+			     /* keep the raw bytes of each header: the validation layer
+			      * checks the request line sofia's parser forgives */
+			     NTATAG_SIPFLAGS(MSG_DO_EXTRACT_COPY),
 			     NTATAG_SERVER_RPORT(tt_conf_bool(conf, "sip", "symmetric_response") ?
 						 2 : 1),
 			     TAG_NULL());

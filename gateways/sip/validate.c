@@ -60,6 +60,29 @@ static bool accepts(const sip_accept_t *ac, const char *type)
 	return false;
 }
 
+/* sofia's request-line parser forgives extra whitespace (RFC 4475 3.1.2.9/10): check the
+ * raw line it kept, "METHOD SP Request-URI SP SIP-Version CRLF" with exactly two SPs. */
+static bool request_line_ok(const sip_request_t *rq)
+{
+	const char *d = (const char *)rq->rq_common->h_data;
+	size_t n = rq->rq_common->h_len;
+	if (!d || !n)
+		return true;   /* built, not parsed: nothing to check */
+	while (n && (d[n - 1] == '\r' || d[n - 1] == '\n'))
+		n--;
+	unsigned sp = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == ' ') {
+			if (i == 0 || d[i - 1] == ' ')
+				return false;
+			sp++;
+		} else if ((unsigned char)d[i] < 0x21) {
+			return false;
+		}
+	}
+	return sp == 2 && n && d[n - 1] != ' ';
+}
+
 static int verdict(struct tt_sip_verdict *v, int status, const char *phrase)
 {
 	v->status = status;
@@ -73,6 +96,8 @@ int tt_sip_validate(const sip_t *sip, struct tt_sip_verdict *v)
 	if (!sip || !sip->sip_request)
 		return verdict(v, -1, NULL);   /* responses (and garbage) are never answered */
 	const sip_request_t *rq = sip->sip_request;
+	if (!request_line_ok(rq))
+		return verdict(v, 400, "Bad Request-Line");
 	if (!rq->rq_version || strcasecmp(rq->rq_version, "SIP/2.0"))
 		return verdict(v, 505, "Version Not Supported");
 	if (!sip->sip_via || !sip->sip_from || !sip->sip_to || !sip->sip_call_id ||
@@ -96,6 +121,9 @@ int tt_sip_validate(const sip_t *sip, struct tt_sip_verdict *v)
 	if (rq->rq_url->url_type != url_sip && rq->rq_url->url_type != url_sips &&
 	    rq->rq_url->url_type != url_tel)
 		return verdict(v, 416, "Unsupported URI Scheme");
+	/* RFC 3261 19.1.5: a Request-URI never carries headers (escaped or not) */
+	if (rq->rq_url->url_headers)
+		return verdict(v, 400, "Headers in Request-URI");
 	if (rq->rq_method != sip_method_ack && rq->rq_method != sip_method_cancel &&
 	    sip->sip_require && sip->sip_require->k_items) {
 		size_t len = 0;
