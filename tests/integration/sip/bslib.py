@@ -8,6 +8,7 @@ import glob
 import json
 import math
 import os
+import random
 import socket
 import struct
 import subprocess
@@ -66,18 +67,33 @@ class Baresip:
         os.makedirs(os.path.join(self.dir, "out"))
         self.name = name
         self.tone = tone
-        self.ctrl_port = free_port()
-        sip_port = free_port()
-        rtp = 20000 + (free_port() % 20000)
+        self.codec, self.srtp, self.extra_account = codec, srtp, extra_account
         wav = os.path.join(self.dir, "tone.wav")
         write_tone(wav, tone)
+        # ports are picked free but can be taken by others before baresip binds them:
+        # start again with new ports when it exits at once
+        for attempt in range(3):
+            if self._start(wav):
+                break
+        else:
+            raise RuntimeError("baresip did not start:\n" + self.read_log())
+        self.events = []
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.t_dial = None
+
+    def _start(self, wav):
+        self.ctrl_port = free_port()
+        sip_port = free_port()
+        # below tutti's media ports (20000-29999) and the ephemeral range, so neither the
+        # bridge nor the kernel hands these out meanwhile
+        rtp = 10000 + 2 * random.randrange(0, 4900)
         modules = ["g711.so", "opus.so", "aufile.so", "alsa.so", "sndfile.so", "srtp.so"]
         conf = ["poll_method epoll", "sip_listen 127.0.0.1:%d" % sip_port,
                 "sip_transports udp", "net_interface 127.0.0.1",
                 "audio_player alsa,null", "audio_alert alsa,null",
                 "audio_source aufile,%s" % wav,
                 "ausrc_srate 48000", "auplay_srate 48000", "ausrc_channels 1",
-                "auplay_channels 1", "rtp_ports %d-%d" % (rtp, rtp + 40),
+                "auplay_channels 1", "rtp_ports %d-%d" % (rtp, rtp + 100),
                 "opus_bitrate 32000",
                 "module_path /usr/lib/baresip/modules"]
         conf += ["module " + m for m in modules]
@@ -86,11 +102,11 @@ class Baresip:
                  "snd_path %s" % os.path.join(self.dir, "out")]
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join(conf) + "\n")
-        acc = "<sip:%s@127.0.0.1>;regint=0;audio_codecs=%s" % (name, codec)
-        if srtp:
+        acc = "<sip:%s@127.0.0.1>;regint=0;audio_codecs=%s" % (self.name, self.codec)
+        if self.srtp:
             acc += ";mediaenc=srtp-mand"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(acc + extra_account + "\n")
+            f.write(acc + self.extra_account + "\n")
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -100,16 +116,16 @@ class Baresip:
         while time.time() < deadline:
             try:
                 self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), 1)
-                break
+                return True
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("baresip exited:\n" + self.read_log())
+                    self.log.close()
+                    return False
                 time.sleep(0.1)
-        if not self.sock:
-            raise RuntimeError("baresip ctrl_tcp did not come up:\n" + self.read_log())
-        self.events = []
-        threading.Thread(target=self._drain, daemon=True).start()
-        self.t_dial = None
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        return False
 
     def _drain(self):
         buf = b""
@@ -124,9 +140,10 @@ class Baresip:
             while b":" in buf:
                 n, _, rest = buf.partition(b":")
                 try:
-                    n = int(n)
+                    n = int(n.strip())
                 except ValueError:
-                    return
+                    buf = rest   # resynchronise on the next length prefix
+                    continue
                 if len(rest) < n + 1:
                     break
                 try:
@@ -146,7 +163,9 @@ class Baresip:
     def established(self, timeout=10):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if any(e.get("type") == "CALL_ESTABLISHED" for e in list(self.events)):
+            # ctrl_tcp events, or the console line when an event was split oddly
+            if any(e.get("type") == "CALL_ESTABLISHED" for e in list(self.events)) or \
+                    "Call established" in self.read_log():
                 return True
             time.sleep(0.05)
         return False
