@@ -92,8 +92,9 @@ static char *display_name(const sip_t *sip)
 static int sdp_text(struct sip_call *c, char *buf, size_t cap, bool offer)
 {
 	struct sipgw *gw = c->gw;
-	const struct tt_sdes_crypto *ours = c->media.srtp || (offer && gw->pol.srtp != TT_SIP_SRTP_OFF)
-						    ? &c->ours : NULL;
+	const struct tt_sdes_crypto *ours =
+		c->ours.key_len && (c->media.srtp || (offer && gw->pol.srtp != TT_SIP_SRTP_OFF))
+			? &c->ours : NULL;
 	return tt_sip_sdp_write(buf, cap, offer ? NULL : &c->media, &gw->pol,
 				(const struct sockaddr *)&c->local, ours, c->sess_id, c->sess_ver);
 }
@@ -140,7 +141,8 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 	}
 	memcpy(&c->local, &r->local, sizeof c->local);
 	c->local_len = r->local_len;
-	if (c->media.srtp || c->offered) {
+	if (r->srtp_key_len) {
+		/* answering: the tag of the offer's line we took; offering: our line 1 */
 		c->ours.tag = c->media.srtp ? c->media.crypto.tag : 1;
 		c->ours.suite = c->media.srtp ? c->media.crypto.suite
 					      : TT_SRTP_AES_CM_128_HMAC_SHA1_80;
@@ -211,9 +213,40 @@ static bool has_sdp(const sip_t *sip)
 	return sip->sip_payload && sip->sip_payload->pl_len > 0;
 }
 
+/* audio_update finished: answer the pending re-INVITE/UPDATE, or (answer in ACK) just
+ * go on. The local address is unchanged; our key changes only when SRTP was turned on. */
+static void on_updated(void *arg, struct tt_participant *p, const struct tt_audio_attached *r)
+{
+	const struct tt_core_api *core = arg;
+	if (!core->participant_alive(p))
+		return;
+	struct sip_call *c = core->participant_gw_data(p);
+	bool pending = c->answer_pending;
+	c->answer_pending = false;
+	if (r->err) {
+		tt_warn("%s: media update failed: %s", core->participant_id(p), tt_strerror(r->err));
+		if (pending)
+			nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE,
+				    SIPTAG_WARNING_STR("399 tutti \"Media change failed\""), TAG_END());
+		else
+			tt__sip_call_hang_up(c->gw, c, "media update failed");
+		return;
+	}
+	if (r->srtp_key_len) {
+		c->ours.tag = c->media.srtp ? c->media.crypto.tag : 1;
+		c->ours.suite = c->media.srtp ? c->media.crypto.suite
+					      : TT_SRTP_AES_CM_128_HMAC_SHA1_80;
+		c->ours.key_len = r->srtp_key_len;
+		memcpy(c->ours.key, r->srtp_local_key, r->srtp_key_len);
+	}
+	if (pending)
+		respond_sdp(c, SIP_200_OK, false, false);
+	apply_hold(c);
+}
+
 static void reinvite(struct sipgw *gw, struct sip_call *c, const sip_t *sip, bool update)
 {
-	if (c->state == CALL_NEW || c->state == CALL_ENDED || !c->local_len) {
+	if (c->state == CALL_NEW || c->state == CALL_ENDED || !c->local_len || c->answer_pending) {
 		nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		return;
 	}
@@ -228,21 +261,43 @@ static void reinvite(struct sipgw *gw, struct sip_call *c, const sip_t *sip, boo
 	if (take_offer(gw, c->nh, sip, &m))
 		return;
 	bool same = !strcmp(m.codec, c->media.codec) && m.pt == c->media.pt &&
-		    m.srtp == c->media.srtp &&
-		    (!m.srtp || !memcmp(m.crypto.key, c->media.crypto.key, m.crypto.key_len));
-	if (!same) {
-		/* the leg keeps its codec and keys for the call's life (there is no core call
-		 * to change them yet): refuse rather than send what the peer cannot decode */
+		    m.ptime == c->media.ptime && m.dtmf_pt == c->media.dtmf_pt &&
+		    m.srtp == c->media.srtp && m.remote_len == c->media.remote_len &&
+		    !memcmp(&m.remote, &c->media.remote, m.remote_len) &&
+		    (!m.srtp || (m.crypto.suite == c->media.crypto.suite &&
+				 !memcmp(m.crypto.key, c->media.crypto.key, m.crypto.key_len)));
+	c->media = m;
+	c->sess_ver++;
+	if (same || !m.remote_len) {
+		/* direction only (hold, resume; c=0.0.0.0 keeps the old address) */
+		respond_sdp(c, SIP_200_OK, false, true);
+		apply_hold(c);
+		return;
+	}
+	/* our key stays when SRTP stays on with the same suite, so the answer can go now;
+	 * turning SRTP on needs the key the worker makes: answer when it is there (an UPDATE
+	 * cannot wait for it here, RFC 3311 asks for a quick answer: 488 instead) */
+	bool needs_key = m.srtp && (!c->ours.key_len || c->ours.suite != m.crypto.suite);
+	if (needs_key && update) {
 		nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(gw->nua),
-			    SIPTAG_WARNING_STR("399 tutti \"Codec or key change in a call is not supported\""),
+			    SIPTAG_WARNING_STR("399 tutti \"Turn SRTP on with a re-INVITE\""),
 			    TAG_END());
 		return;
 	}
-	c->media.hold = m.hold;
-	c->media.peer_mode = m.peer_mode;
-	c->sess_ver++;
-	respond_sdp(c, SIP_200_OK, false, true);
-	apply_hold(c);
+	struct tt_audio_leg leg;
+	fill_leg(&leg, &m);
+	c->answer_pending = needs_key;
+	int rc = gw->core->audio_update(c->p, &leg, on_updated, (void *)gw->core);
+	if (rc) {
+		c->answer_pending = false;
+		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(gw->nua),
+			    TAG_END());
+		return;
+	}
+	if (!needs_key) {
+		respond_sdp(c, SIP_200_OK, false, true);
+		apply_hold(c);
+	}
 	(void)update;
 }
 
@@ -310,8 +365,14 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		m.ptime, m.srtp ? ", SRTP" : "");
 	struct tt_audio_leg leg;
 	fill_leg(&leg, &m);
-	if (offered && gw->pol.srtp == TT_SIP_SRTP_REQUIRE)
-		leg.srtp_suite = -1;  /* keys come with the answer; see the ACK */
+	if (offered && gw->pol.srtp != TT_SIP_SRTP_OFF) {
+		/* our offer needs our key now; the peer's comes with the answer (ACK), until
+		 * then a random one makes its packets fail authentication, as they should */
+		struct tt_sdes_crypto tmp;
+		leg.srtp_suite = TT_SRTP_AES_CM_128_HMAC_SHA1_80;
+		if (tt_sdes_generate(&tmp, 1, TT_SRTP_AES_CM_128_HMAC_SHA1_80) == 0)
+			memcpy(leg.srtp_remote_key, tmp.key, tmp.key_len);
+	}
 	rc = core->audio_attach(c->p, &leg, on_attached, (void *)core);
 	if (rc) {
 		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(gw->nua), TAG_END());
@@ -325,25 +386,31 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 static void on_ack(struct sipgw *gw, struct sip_call *c, const sip_t *sip)
 {
 	c->state = CALL_UP;
-	if (!c->offered || !sip || !has_sdp(sip))
+	if (!c->offered || !sip)
 		return;
 	c->offered = false;
 	struct tt_sip_media m;
-	const char *warning = NULL;
-	if (tt_sip_sdp_negotiate(&m, sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-				 &gw->pol, false, &warning) ||
-	    strcmp(m.codec, c->media.codec) || m.srtp) {
-		/* the answer picked a codec other than the one the leg runs, or SRTP keys the
-		 * leg was not made with: end the call cleanly rather than play noise */
+	const char *warning = "399 tutti \"No SDP answer in ACK\"";
+	int rc = has_sdp(sip) ? tt_sip_sdp_negotiate(&m, sip->sip_payload->pl_data,
+						    sip->sip_payload->pl_len, &gw->pol, false,
+						    &warning)
+			      : -ENOTSUP;
+	if (rc == 0 && m.srtp && m.crypto.suite != c->ours.suite)
+		rc = -ENOTSUP, warning = "SRTP suite differs from our offer";
+	if (rc == 0 && !m.srtp && gw->pol.srtp == TT_SIP_SRTP_REQUIRE)
+		rc = -ENOTSUP, warning = "SRTP required";
+	if (rc) {
+		/* the dialog exists already: the only way to refuse an answer is BYE */
 		tt_warn("%s: answer in ACK not usable (%s); hanging up",
-			c->p ? gw->core->participant_id(c->p) : "call",
-			warning ? warning : "codec or SRTP differs");
+			c->p ? gw->core->participant_id(c->p) : "call", warning);
 		tt__sip_call_hang_up(gw, c, "unusable SDP answer");
 		return;
 	}
-	c->media.hold = m.hold;
-	c->media.peer_mode = m.peer_mode;
-	apply_hold(c);
+	c->media = m;
+	struct tt_audio_leg leg;
+	fill_leg(&leg, &m);
+	if (!c->p || gw->core->audio_update(c->p, &leg, on_updated, (void *)gw->core))
+		tt__sip_call_hang_up(gw, c, "media update failed");
 }
 
 static char info_digit(const sip_t *sip)

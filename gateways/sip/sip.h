@@ -56,6 +56,7 @@ struct sip_call {
 	bool offered;                /* we sent the offer (INVITE had no SDP) */
 	bool text;                   /* peer's Allow lists MESSAGE */
 	bool star;                   /* '*' pressed: the next key is a command */
+	bool answer_pending;         /* a re-INVITE/UPDATE waits for audio_update's result */
 	uint64_t sess_id, sess_ver;
 	char *room;
 };
