@@ -49,6 +49,15 @@ static bool rtp_level(struct tt_mixer_part *p, float *db)
 	return false;
 }
 
+/* Any packet carrying audio? Opus DTX frames are 1-2 bytes; gaps are concealment units. */
+static bool has_audio(const struct tt_mixer_part *p)
+{
+	for (unsigned i = 0; i < p->nunits; i++)
+		if (p->units[i].kind == TT__JB_PACKET && p->units[i].len > 2)
+			return true;
+	return false;
+}
+
 static void fifo_put(struct tt_mixer_part *p, const int16_t *pcm, unsigned n)
 {
 	unsigned room = p->fifo_cap - p->fifo_len;
@@ -159,7 +168,12 @@ static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
 		float db = -127.0f;
 		pull(p);
 		bool have = rtp_level(p, &db);
-		if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
+		if (!have && !p->speaker && !is_g711(p) && p->nunits && !has_audio(p)) {
+			/* Nothing but DTX frames or gaps: silent without decoding. */
+			db = -127.0f;
+			have = true;
+			skip(p);
+		} else if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
 			decode(m, p);
 			if (!have) {
 				db = tt__level_pcm_dbov(p->frame, m->frame);

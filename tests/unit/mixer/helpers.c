@@ -63,7 +63,13 @@ void sender_tick(struct sender *s, uint64_t now_us)
 	while (s->fill >= frame) {
 		uint8_t buf[1500];
 		int len = tt_codec_enc_encode(s->enc, s->pcm, frame, buf, sizeof(buf));
-		TT_ASSERT_MSG(len > 0, "encode %d", len);
+		TT_ASSERT_MSG(len >= 0, "encode %d", len);
+		if (len == 0) {        /* DTX: nothing sent, time moves on */
+			s->ts += frame * s->rtp_rate / s->pcm_rate;
+			memmove(s->pcm, s->pcm + frame, (s->fill - frame) * sizeof(*s->pcm));
+			s->fill -= frame;
+			continue;
+		}
 		struct tt_mixer_pkt pk = {
 			.payload = buf, .len = (size_t)len, .seq = s->seq++, .ts = s->ts,
 			.ssrc = s->ssrc, .level = s->silent && s->level >= 0 ? 127 : s->level,

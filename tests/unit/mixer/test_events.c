@@ -97,3 +97,44 @@ TT_TEST(mixer_mute_deaf_hold_remove)
 		sender_fini(&s[i]);
 	tt_mixer_room_free(m);
 }
+
+/* Opus DTX without RFC 6464 levels: silence is known from the packets alone, not decoded. */
+TT_TEST(mixer_dtx_not_decoded)
+{
+	struct tt_mixer_room *m = NULL;
+	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
+	struct sender a, b;
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	TT_ASSERT_INT_EQ(sender_init(&b, m, "opus", 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	struct tt_codec_params p = {.room_rate = 48000, .ptime = 20, .bitrate = 32000, .dtx = true};
+	tt_codec_enc_free(a.enc);
+	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&a.enc, TT_CODEC_OPUS, &p), 0);
+	struct tt_mixer_part_stats st;
+	uint64_t dec_at_100 = 0;
+	for (int t = 0; t < 200; t++) {
+		a.silent = t >= 50 && t < 150;       /* A falls silent: its encoder goes DTX */
+		b.silent = true;
+		sender_tick(&a, (uint64_t)t * 20000);
+		sender_tick(&b, (uint64_t)t * 20000);
+		tt_mixer_room_tick(m, (uint64_t)t * 20000);
+		if (t == 100) {
+			tt_mixer_part_stats(a.part, &st);
+			dec_at_100 = st.decoded;
+			TT_ASSERT(!st.speaker);
+		}
+	}
+	tt_mixer_part_stats(a.part, &st);
+	/* ticks 100..149 are DTX: only the occasional DTX refresh packet (every 400 ms) is
+	 * looked at; from 150 A talks again and is decoded and selected */
+	TT_ASSERT_MSG(st.decoded - dec_at_100 < 50 + 10, "decoded %llu since tick 100",
+		      (unsigned long long)(st.decoded - dec_at_100));
+	TT_ASSERT(st.received < 190);               /* DTX really sent less */
+	TT_ASSERT(st.speaker);
+	TT_ASSERT(st.level_dbov > -30);
+	sender_fini(&a);
+	sender_fini(&b);
+	tt_mixer_room_free(m);
+}
