@@ -67,7 +67,7 @@ static void part_free(struct tt_mixer_part *p)
 	free(p->fifo);
 	free(p->frame);
 	free(p->contrib);
-	free(p->last);
+	free(p->warm);
 	free(p);
 }
 
@@ -160,8 +160,8 @@ int tt_mixer_part_add(struct tt_mixer_part **pp, struct tt_mixer_room *m,
 	p->fifo = calloc(p->fifo_cap, sizeof(*p->fifo));
 	p->frame = calloc(m->frame, sizeof(*p->frame));
 	p->contrib = calloc(m->frame, sizeof(*p->contrib));
-	p->last = malloc(p->max_payload);
-	if (!p->tmp || !p->fifo || !p->frame || !p->contrib || !p->last) {
+	p->warm = malloc(TT__WARMUP * TT__WARM_SLOT);
+	if (!p->tmp || !p->fifo || !p->frame || !p->contrib || !p->warm) {
 		err = -ENOMEM;
 		goto out;
 	}
