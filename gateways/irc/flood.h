@@ -1,4 +1,5 @@
-/* flood.h: the outgoing token bucket that keeps the bridge from being killed for flooding.
+/* flood.h: outgoing pacing: the token bucket that keeps the bridge from being killed for
+ * flooding, and the reconnect backoff.
  *
  * Thread: the owner's (core thread); pure arithmetic on a caller-supplied monotonic clock,
  * so tests drive it without sleeping. The struct is small and embedded by value. */
@@ -21,3 +22,8 @@ void tt__irc_flood_init(struct tt__irc_flood *f, int burst, int interval_ms, int
 int64_t tt__irc_flood_take(struct tt__irc_flood *f, int64_t now_us);
 
 #endif
+
+/* Reconnect delay after `attempt` consecutive failures (0 for the first): min * 2^attempt
+ * capped at max, then "equal jitter": uniformly in [d/2, d], so that many puppets dropped
+ * at once do not all come back in the same second. `rnd` is in [0, 1). */
+int64_t tt__irc_backoff_ms(int64_t min_ms, int64_t max_ms, unsigned attempt, double rnd);
