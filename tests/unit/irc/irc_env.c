@@ -3,6 +3,7 @@
 #include "tt_test.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -100,6 +101,22 @@ void ngircd_stop(struct ngircd *s)
 		waitpid(s->pid, NULL, 0);
 		g_spawn_close_pid(s->pid);
 		s->pid = 0;
+	}
+}
+
+void ngircd_free(struct ngircd *s)
+{
+	ngircd_stop(s);
+	if (s->dir) {
+		const char *files[] = {"ngircd.conf", "ca.pem", "key.pem"};
+		for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+			char *f = g_build_filename(s->dir, files[i], NULL);
+			g_remove(f);
+			g_free(f);
+		}
+		g_rmdir(s->dir);
+		g_free(s->dir);
+		s->dir = NULL;
 	}
 }
 
@@ -249,4 +266,17 @@ void rawc_close(struct rawc *c)
 		g_clear_object(&c->sock);
 	}
 	g_clear_object(&c->conn);
+}
+
+void rawc_free(struct rawc *c)
+{
+	rawc_close(c);
+	if (clients)
+		g_ptr_array_remove(clients, c);
+	if (c->buf)
+		g_string_free(c->buf, TRUE);
+	if (c->lines)
+		g_ptr_array_free(c->lines, TRUE);
+	g_free(c->nick);
+	memset(c, 0, sizeof *c);
 }

@@ -20,6 +20,8 @@ struct ngircd {
  * ngircd or openssl is missing. */
 void ngircd_start(struct ngircd *s, int port, bool tls);
 void ngircd_stop(struct ngircd *s);
+/* Stops it and removes its temp dir. */
+void ngircd_free(struct ngircd *s);
 
 struct rawc {
 	GIOStream *conn;    /* holds the socket open */
@@ -39,6 +41,8 @@ const char *rawc_wait(struct rawc *c, guint *from, int timeout_s, ...)
 /* Count of received lines containing `sub`. */
 int rawc_count(struct rawc *c, const char *sub);
 void rawc_close(struct rawc *c);
+/* Closes and releases everything (the struct itself is the caller's). */
+void rawc_free(struct rawc *c);
 
 /* Runs the main loop (and reads raw clients) for up to timeout_s until cond(arg). */
 bool pump_until(bool (*cond)(void *), void *arg, int timeout_s);

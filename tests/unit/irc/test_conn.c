@@ -111,6 +111,14 @@ static void fake_start(struct fake *f, const char *name)
 	g_thread_unref(g_thread_new("fake-irc", fake_run, f));
 }
 
+static void fake_free(struct fake *f)
+{
+	g_strfreev(f->script);
+	g_socket_close(f->listener, NULL);
+	g_object_unref(f->listener);
+	g_free(f->fail);
+}
+
 struct seen {
 	int registered, closed, messages;
 	int last_err;
@@ -198,6 +206,7 @@ TT_TEST(irc_conn_sasl_plain_and_nick_collision)
 	TT_ASSERT_STR_EQ(tt__irc_conn_isupport(c, "NICKLEN"), "9");
 	TT_ASSERT(tt__irc_conn_lag_ms(c) >= 0);
 	tt__irc_conn_free(c);
+	fake_free(&f);
 }
 
 TT_TEST(irc_conn_no_cap_reconnect_and_flood)
@@ -215,6 +224,7 @@ TT_TEST(irc_conn_no_cap_reconnect_and_flood)
 	TT_ASSERT_INT_EQ(s.closed, 1);
 	TT_ASSERT(s.last_err < 0);
 	tt__irc_conn_free(c);
+	fake_free(&f);
 }
 
 TT_TEST(irc_conn_sasl_failure_hangs_up)
@@ -234,6 +244,7 @@ TT_TEST(irc_conn_sasl_failure_hangs_up)
 	TT_ASSERT_INT_EQ(s.last_err, -EACCES);
 	TT_ASSERT(!tt__irc_conn_registered(c));
 	tt__irc_conn_free(c);
+	fake_free(&f);
 }
 
 TT_TEST(irc_conn_refuses_bad_lines)

@@ -120,8 +120,8 @@ TT_TEST(irc_gw_relay_both_ways)
 	rawc_send(&alice, "PART #test");
 	TT_ASSERT(pump_until(no_irc_member, "alice", 10));
 	gw_stop();
-	rawc_close(&alice);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	ngircd_free(&srv);
 }
 
 TT_TEST(irc_gw_utf8_long_line_split)
@@ -154,8 +154,8 @@ TT_TEST(irc_gw_utf8_long_line_split)
 	g_string_free(got, TRUE);
 	g_string_free(s, TRUE);
 	gw_stop();
-	rawc_close(&alice);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	ngircd_free(&srv);
 }
 
 TT_TEST(irc_gw_who_mute_kick)
@@ -194,9 +194,9 @@ TT_TEST(irc_gw_who_mute_kick)
 	/* commands are for the bridge, not relayed into the room */
 	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|!kick bob"), 0);
 	gw_stop();
-	rawc_close(&alice);
-	rawc_close(&carol);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	rawc_free(&carol);
+	ngircd_free(&srv);
 }
 
 TT_TEST(irc_gw_puppets)
@@ -236,8 +236,8 @@ TT_TEST(irc_gw_puppets)
 	TT_ASSERT_MSG(strstr(names, "Ann_Lee") && !strstr(names, " Bo"), "NAMES: %s", names);
 	(void)cy;
 	gw_stop();
-	rawc_close(&alice);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	ngircd_free(&srv);
 }
 
 TT_TEST(irc_gw_reconnects_and_rejoins)
@@ -263,8 +263,8 @@ TT_TEST(irc_gw_reconnects_and_rejoins)
 	rawc_send(&alice, "PRIVMSG #test :back again");
 	wait_posted("alice|0|back again");
 	gw_stop();
-	rawc_close(&alice);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	ngircd_free(&srv);
 }
 
 TT_TEST(irc_gw_tls_verified_with_ca)
@@ -285,6 +285,6 @@ TT_TEST(irc_gw_tls_verified_with_ca)
 	rawc_send(&alice, "PRIVMSG #test :over tls");
 	wait_posted("alice|0|over tls");
 	gw_stop();
-	rawc_close(&alice);
-	ngircd_stop(&srv);
+	rawc_free(&alice);
+	ngircd_free(&srv);
 }
