@@ -133,6 +133,7 @@ TT_TEST(irc_gw_utf8_long_line_split)
 	gw_start(NULL, srv.port, "#test=room1");
 	guint from = 0;
 	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));  /* the bot has seen its JOIN too */
 	struct fake_p *bob = fake_voice_join("room1", "bob");
 	GString *s = g_string_new(NULL);
 	while (s->len < 2000)
@@ -208,6 +209,7 @@ TT_TEST(irc_gw_puppets)
 	gw_start("mode = puppet\npuppet_limit = 2\n", srv.port, "#test=room1");
 	guint from = 0;
 	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
 	struct fake_p *ann = fake_voice_join("room1", "Ann Lee");
 	struct fake_p *bo = fake_voice_join("room1", "Bo");
 	guint f1 = from, f2 = from;
