@@ -1,0 +1,53 @@
+/* keys.c: the core's configuration table. Gateways bring their own rows. */
+#include "conf_priv.h"
+#include <stddef.h>
+
+#define R TT_CONF_RELOADABLE
+const struct tt_conf_key tt__core_conf_keys[] = {
+	{ "bridge", "workers", TT_CONF_INT, "0", 0, 256, NULL, 0,
+	  "Media worker threads; 0 = one per CPU core." },
+	{ "bridge", "log_level", TT_CONF_STRING, "info", 0, 512, NULL, R,
+	  "Log levels: a default and per-subsystem overrides, e.g. 'info,sip=debug,mixer=warn'." },
+	{ "bridge", "max_text_bytes", TT_CONF_INT, "4096", 16, 65536, NULL, R,
+	  "Longest chat message accepted on the text bus, in bytes of UTF-8." },
+	{ "bridge", "shutdown_grace_ms", TT_CONF_INT, "1500", 0, 10000, NULL, R,
+	  "On SIGTERM, how long gateways get to hang up politely before the process exits." },
+
+	{ "http", "enabled", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
+	  "Serve the web client and the JSON API." },
+	{ "http", "listen", TT_CONF_STRING, "127.0.0.1", 0, 255, NULL, 0,
+	  "Address to listen on ('0.0.0.0' or '::' for all interfaces)." },
+	{ "http", "port", TT_CONF_INT, "8080", 1, 65535, NULL, 0,
+	  "TCP port for HTTP (HTTPS when tls_cert is set)." },
+	{ "http", "web_root", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
+	  "Directory with the browser client, served at /; unset: the one built with tutti." },
+	{ "http", "tls_cert", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
+	  "PEM certificate (chain) file; when set the server speaks HTTPS/WSS only." },
+	{ "http", "tls_key", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
+	  "PEM private key for tls_cert." },
+	{ "http", "admin_token", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
+	  "Bearer token for the admin API; unset: admin calls only from loopback." },
+
+	{ "rooms", "on_demand", TT_CONF_BOOL, "true", 0, 0, NULL, R,
+	  "Create a room when someone joins a name that is not configured." },
+	{ "rooms", "rate", TT_CONF_ENUM, "48000", 0, 0, "8000|16000|24000|48000", R,
+	  "Default mixing sample rate in Hz." },
+	{ "rooms", "speakers", TT_CONF_INT, "3", 1, 16, NULL, R,
+	  "Default number of loudest voices mixed at once." },
+	{ "rooms", "max_participants", TT_CONF_INT, "1000", 1, 100000, NULL, R,
+	  "Default limit of participants per room." },
+
+	{ "room.*", "rate", TT_CONF_ENUM, NULL, 0, 0, "8000|16000|24000|48000", R,
+	  "Mixing sample rate in Hz (default: [rooms] rate)." },
+	{ "room.*", "speakers", TT_CONF_INT, NULL, 1, 16, NULL, R,
+	  "Loudest voices mixed at once (default: [rooms] speakers)." },
+	{ "room.*", "max_participants", TT_CONF_INT, NULL, 1, 100000, NULL, R,
+	  "Participant limit (default: [rooms] max_participants)." },
+	{ "room.*", "pin", TT_CONF_STRING, NULL, 0, 32, NULL, TT_CONF_SECRET | R,
+	  "PIN (digits) needed to join; unset: none." },
+	{ "room.*", "moderator_pin", TT_CONF_STRING, NULL, 0, 32, NULL, TT_CONF_SECRET | R,
+	  "PIN (digits) that joins as moderator." },
+	{ "room.*", "locked", TT_CONF_BOOL, "false", 0, 0, NULL, R,
+	  "A locked room admits nobody new." },
+	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
+};

@@ -1,0 +1,176 @@
+/* core_api.c: the const table of core services handed to every gateway (core.h). Each entry
+ * checks its thread and arguments, then calls the internal function that does the work. */
+#define TT_LOG_DOMAIN "core"
+#include "core_priv.h"
+
+#include <string.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "participant/participant.h"
+#include "room/room.h"
+#include "textbus/textbus.h"
+
+#define CORE_THREAD_ONLY(ret)                                                     \
+	do {                                                                      \
+		if (!tt__on_core_thread()) {                                      \
+			tt_error("%s called off the core thread", __func__);      \
+			return ret;                                               \
+		}                                                                 \
+	} while (0)
+
+static int api_room_check(struct tt_core *core, const char *room, const char *pin)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__room_check(core, room, pin, NULL);
+}
+
+static int api_room_roster(struct tt_core *core, const char *name, tt_roster_entry_h fn,
+			   void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	struct tt_room *r = tt__room_find(core, name);
+	if (!r)
+		return -ENOENT;
+	for (guint i = 0; i < r->parts->len; i++) {
+		struct tt_roster_entry e;
+		tt__participant_entry(g_ptr_array_index(r->parts, i), &e);
+		fn(&e, arg);
+	}
+	return 0;
+}
+
+static int api_room_count(struct tt_core *core, const char *name)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	struct tt_room *r = tt__room_find(core, name);
+	return r ? (int)r->parts->len : -ENOENT;
+}
+
+static int api_room_watch(struct tt_gw_handle *gw, const char *room, bool on)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__room_watch(gw, room, on);
+}
+
+static int api_join(struct tt_gw_handle *gw, const struct tt_join *req,
+		    struct tt_participant **pp)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!gw || !pp)
+		return -EINVAL;
+	return tt__room_join(gw, req, pp);
+}
+
+static struct tt_participant *api_leave(struct tt_participant *p, int reason)
+{
+	CORE_THREAD_ONLY(NULL);
+	return tt__room_leave(p, reason);
+}
+
+static struct tt_participant *api_ref(struct tt_participant *p)
+{
+	return tt__participant_ref(p);
+}
+
+static struct tt_participant *api_unref(struct tt_participant *p)
+{
+	return tt__participant_unref(p);
+}
+
+static const char *api_id(const struct tt_participant *p) { return p->id; }
+static const char *api_name(const struct tt_participant *p) { return p->name; }
+static const char *api_room(const struct tt_participant *p) { return p->room_name; }
+static void *api_gw_data(const struct tt_participant *p) { return p->gw_data; }
+
+static unsigned api_state(const struct tt_participant *p)
+{
+	return (unsigned)g_atomic_int_get((gint *)&p->state);
+}
+
+static bool api_alive(const struct tt_participant *p)
+{
+	return !g_atomic_int_get((gint *)&p->destroyed);
+}
+
+static int api_set_state(struct tt_participant *p, unsigned bits, bool on)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (bits & TT_PS_TALKING)  /* the mixer's to say, not a gateway's */
+		return -EINVAL;
+	return tt__room_set_state(p, bits, on);
+}
+
+static struct tt_participant *api_find(struct tt_core *core, const char *room,
+				       const char *id_or_name)
+{
+	CORE_THREAD_ONLY(NULL);
+	struct tt_room *r = tt__room_find(core, room);
+	if (!r || !id_or_name)
+		return NULL;
+	for (guint i = 0; i < r->parts->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(r->parts, i);
+		if (!strcmp(p->id, id_or_name))
+			return tt__participant_ref(p);
+	}
+	for (guint i = 0; i < r->parts->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(r->parts, i);
+		char *a = g_utf8_casefold(p->name, -1), *b = g_utf8_casefold(id_or_name, -1);
+		bool eq = !strcmp(a, b);
+		g_free(a);
+		g_free(b);
+		if (eq)
+			return tt__participant_ref(p);
+	}
+	return NULL;
+}
+
+static int api_kick(struct tt_participant *p, const char *why)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p || g_atomic_int_get(&p->destroyed))
+		return -ENOENT;
+	p->gw->gw->hang_up(p->gw->state, p, why ? why : "removed by a moderator");
+	return 0;
+}
+
+static int api_text_post(struct tt_participant *p, const char *text, size_t len,
+			 unsigned flags)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_post(p, text, len, flags);
+}
+
+static int api_text_notice(struct tt_gw_handle *gw, const char *room, const char *text)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_notice(gw, room, text);
+}
+
+static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
+static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
+
+const struct tt_core_api tt__core_api = {
+	.api_version = TT_CORE_API_VERSION,
+	.room_check = api_room_check,
+	.room_roster = api_room_roster,
+	.room_count = api_room_count,
+	.room_watch = api_room_watch,
+	.participant_join = api_join,
+	.participant_leave = api_leave,
+	.participant_ref = api_ref,
+	.participant_unref = api_unref,
+	.participant_id = api_id,
+	.participant_name = api_name,
+	.participant_room = api_room,
+	.participant_gw_data = api_gw_data,
+	.participant_state = api_state,
+	.participant_alive = api_alive,
+	.participant_set_state = api_set_state,
+	.participant_find = api_find,
+	.participant_kick = api_kick,
+	.text_post = api_text_post,
+	.text_notice = api_text_notice,
+	.core_of = api_core_of,
+	.conf = api_conf,
+};

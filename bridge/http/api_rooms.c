@@ -1,0 +1,86 @@
+/* api_rooms.c: read-only JSON views of the health and the rooms. */
+#include "http.h"
+
+#include <string.h>
+#include <tutti/core.h>
+
+#include "participant/participant.h"
+#include "room/room.h"
+
+void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r)
+{
+	json_t *workers = json_array();
+	for (unsigned i = 0; i < core->n_wstats; i++) {
+		const struct tt_worker_stats *s = &core->wstats[i];
+		json_array_append_new(workers, json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}",
+			"index", (int)i, "ticks", (json_int_t)s->ticks, "late", (json_int_t)s->late,
+			"skipped", (json_int_t)s->skipped, "max_late_us", (json_int_t)s->max_late_us,
+			"rooms", (int)s->clients));
+	}
+	r->json = json_pack("{s:s, s:s, s:i, s:o}", "status", "ok", "version", TT_VERSION,
+			    "rooms", (int)g_hash_table_size(core->rooms), "workers", workers);
+}
+
+static json_t *participant_json(const struct tt_participant *p)
+{
+	struct tt_roster_entry e;
+	tt__participant_entry(p, &e);
+	json_t *caps = json_array();
+	if (e.caps & TT_CAP_AUDIO)
+		json_array_append_new(caps, json_string("audio"));
+	if (e.caps & TT_CAP_TEXT)
+		json_array_append_new(caps, json_string("text"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
+			 "id", e.id, "name", e.name, "network", e.network, "gateway", e.gateway,
+			 "caps", caps, "muted", !!(e.state & TT_PS_MUTED),
+			 "deaf", !!(e.state & TT_PS_DEAF), "hold", !!(e.state & TT_PS_HOLD),
+			 "talking", !!(e.state & TT_PS_TALKING),
+			 "moderator", !!(e.state & TT_PS_MODERATOR),
+			 "hand", !!(e.state & TT_PS_HAND));
+}
+
+static json_t *room_json(const struct tt_room *room)
+{
+	json_t *parts = json_array();
+	for (guint i = 0; i < room->parts->len; i++)
+		json_array_append_new(parts, participant_json(g_ptr_array_index(room->parts, i)));
+	return json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:o}", "name", room->name,
+			 "rate", (int)room->rate, "speakers", (int)room->speakers,
+			 "max_participants", (int)room->max_participants, "locked", room->locked,
+			 "pin", room->pin != NULL, "worker", (int)tt_worker_index(room->worker),
+			 "participants", parts);
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+	const struct tt_room *x = *(struct tt_room *const *)a, *y = *(struct tt_room *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r)
+{
+	GPtrArray *all = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, core->rooms);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		g_ptr_array_add(all, v);
+	g_ptr_array_sort(all, by_name);
+	json_t *rooms = json_array();
+	for (guint i = 0; i < all->len; i++)
+		json_array_append_new(rooms, room_json(g_ptr_array_index(all, i)));
+	g_ptr_array_free(all, TRUE);
+	r->json = json_pack("{s:o}", "rooms", rooms);
+}
+
+void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r)
+{
+	struct tt_room *room = tt__room_find(core, req->params[0]);
+	if (!room) {
+		tt__http_error(r, 404, "room", "no room named '%s'", req->params[0]);
+		return;
+	}
+	r->json = room_json(room);
+}

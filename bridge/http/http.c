@@ -1,0 +1,300 @@
+/* http.c: libwebsockets glue: the listener on the core GLib loop, request bodies, JSON
+ * responses written when the socket is writable, and static files from web_root. */
+#define TT_LOG_DOMAIN "http"
+#include "http.h"
+
+#include <libwebsockets.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "room/room.h"
+
+#define MAX_BODY (64 * 1024)
+
+struct tt_http {
+	struct tt_core *core;
+	struct lws_context *ctx;
+	char *web_root;     /* realpath */
+	void *loops[1];
+};
+
+/* Per connection (lws zeroes it). */
+struct pss {
+	char method[8];
+	char path[512];
+	GByteArray *body;
+	bool too_big;
+	char *out;          /* headers are written first, then this body */
+	size_t out_len;
+	unsigned status;
+};
+
+static const char *method_of(struct lws *wsi)
+{
+	static const struct { enum lws_token_indexes t; const char *m; } m[] = {
+		{ WSI_TOKEN_GET_URI, "GET" },       { WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_PUT_URI, "PUT" },       { WSI_TOKEN_DELETE_URI, "DELETE" },
+		{ WSI_TOKEN_PATCH_URI, "PATCH" },   { WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+		{ WSI_TOKEN_HEAD_URI, "HEAD" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(m); i++)
+		if (lws_hdr_total_length(wsi, m[i].t) > 0)
+			return m[i].m;
+	return "?";
+}
+
+static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
+{
+	pss->status = resp->status ? resp->status : 500;
+	pss->out = resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("{}");
+	pss->out_len = pss->out ? strlen(pss->out) : 0;
+	if (resp->json)
+		json_decref(resp->json);
+	lws_callback_on_writable(wsi);
+}
+
+static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
+{
+	char peer[64] = "", auth[512] = "";
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	int alen = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+	struct tt_http_req req = {
+		.method = pss->method,
+		.path = pss->path,
+		.body = pss->body ? (const char *)pss->body->data : NULL,
+		.body_len = pss->body ? pss->body->len - 1 : 0,   /* minus the NUL we added */
+		.peer = peer,
+		.authorization = alen > 0 ? auth : NULL,
+	};
+	struct tt_http_resp resp = { 0 };
+	if (pss->too_big)
+		tt__http_error(&resp, 413, NULL, "request body larger than %d bytes", MAX_BODY);
+	else
+		tt__http_route(h->core, &req, &resp);
+	tt_debug("%s %s %s -> %u", peer, pss->method, pss->path, resp.status);
+	respond(wsi, pss, &resp);
+}
+
+static const char *mime_of(const char *path)
+{
+	static const struct { const char *ext, *mime; } m[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" }, { ".svg", "image/svg+xml" },
+		{ ".png", "image/png" }, { ".ico", "image/x-icon" }, { ".wav", "audio/wav" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < G_N_ELEMENTS(m); i++)
+		if (!strcmp(dot, m[i].ext))
+			return m[i].mime;
+	return "application/octet-stream";
+}
+
+/* A file under web_root, or index.html for "/" and "/ROOM" (the client reads the room from
+ * its URL). Never anything outside web_root: the resolved path must stay inside it. */
+static int serve_file(struct tt_http *h, struct lws *wsi, struct pss *pss)
+{
+	const char *rel = pss->path + 1;
+	char *candidate = NULL, *resolved = NULL;
+	int rc = -1;
+	if (*rel && !strstr(rel, "..")) {
+		candidate = g_build_filename(h->web_root, rel, NULL);
+		resolved = realpath(candidate, NULL);
+	}
+	struct stat st;
+	bool ok = resolved && g_str_has_prefix(resolved, h->web_root) &&
+		  resolved[strlen(h->web_root)] == '/' && stat(resolved, &st) == 0 &&
+		  S_ISREG(st.st_mode);
+	char *file = NULL;
+	if (ok)
+		file = g_strdup(resolved);
+	else if (!*rel || (tt__room_name_valid(rel) && !strchr(rel, '.')))
+		file = g_build_filename(h->web_root, "index.html", NULL);
+	if (file) {
+		int n = lws_serve_http_file(wsi, file, mime_of(file), NULL, 0);
+		rc = n < 0 ? -1 : 0;
+		if (n < 0)
+			tt_warn("cannot serve %s", file);
+	} else {
+		struct tt_http_resp resp = { 0 };
+		tt__http_error(&resp, 404, NULL, "not found");
+		respond(wsi, pss, &resp);
+		rc = 0;
+	}
+	g_free(file);
+	g_free(candidate);
+	free(resolved);
+	return rc;
+}
+
+static int write_response(struct lws *wsi, struct pss *pss)
+{
+	unsigned char buf[LWS_PRE + 1024];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+	if (lws_add_http_common_headers(wsi, pss->status, "application/json",
+					(lws_filepos_t)pss->out_len, &p, end))
+		return -1;
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	unsigned char *body = malloc(LWS_PRE + pss->out_len + 1);
+	if (!body)
+		return -1;
+	memcpy(body + LWS_PRE, pss->out, pss->out_len);
+	int w = lws_write(wsi, body + LWS_PRE, pss->out_len, LWS_WRITE_HTTP_FINAL);
+	free(body);
+	free(pss->out);
+	pss->out = NULL;
+	if (w < (int)pss->out_len)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void pss_reset(struct pss *pss)
+{
+	if (pss->body)
+		g_byte_array_free(pss->body, TRUE);
+	pss->body = NULL;
+	free(pss->out);
+	pss->out = NULL;
+	pss->too_big = false;
+}
+
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct pss *pss = user;
+	struct tt_http *h = lws_context_user(lws_get_context(wsi));
+	switch (reason) {
+	case LWS_CALLBACK_HTTP: {
+		pss_reset(pss);
+		g_strlcpy(pss->method, method_of(wsi), sizeof pss->method);
+		g_strlcpy(pss->path, in ? (const char *)in : "/", sizeof pss->path);
+		if (!strcmp(pss->method, "POST") || !strcmp(pss->method, "PUT") ||
+		    !strcmp(pss->method, "PATCH")) {
+			pss->body = g_byte_array_new();
+			/* a request without a body still completes: lws calls BODY_COMPLETION
+			 * only when there is a body, so answer now when none is announced */
+			if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 &&
+			    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0) {
+				g_byte_array_append(pss->body, (const guint8 *)"", 1);
+				dispatch(h, wsi, pss);
+			}
+			return 0;
+		}
+		if (!strncmp(pss->path, "/api", 4)) {
+			dispatch(h, wsi, pss);
+			return 0;
+		}
+		if (strcmp(pss->method, "GET") && strcmp(pss->method, "HEAD")) {
+			struct tt_http_resp resp = { 0 };
+			tt__http_error(&resp, 405, NULL, "method not allowed");
+			respond(wsi, pss, &resp);
+			return 0;
+		}
+		return serve_file(h, wsi, pss);
+	}
+	case LWS_CALLBACK_HTTP_BODY:
+		if (pss->body && !pss->too_big) {
+			if (pss->body->len + len > MAX_BODY)
+				pss->too_big = true;
+			else
+				g_byte_array_append(pss->body, in, (guint)len);
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!pss->body)
+			pss->body = g_byte_array_new();
+		g_byte_array_append(pss->body, (const guint8 *)"", 1);
+		dispatch(h, wsi, pss);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!pss->out)
+			return 0;
+		return write_response(wsi, pss);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		pss_reset(pss);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "http", callback_http, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static void lws_log_to_tt(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	tt_log_write("lws", level == LLL_ERR ? TT_LOG_ERROR : level == LLL_WARN ? TT_LOG_WARN
+							: TT_LOG_DEBUG, "%.*s", (int)n, line);
+}
+
+int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
+{
+	const struct tt_conf *c = core->conf;
+	struct tt_http *h = g_new0(struct tt_http, 1);
+	h->core = core;
+	const char *root = tt_conf_str(c, "http", "web_root");
+	if (!root || !*root)
+		root = TT_WEB_DIR;
+	h->web_root = realpath(root, NULL);
+	if (!h->web_root) {
+		tt_error("http.web_root %s: %s", root, g_strerror(errno));
+		g_free(h);
+		return -ENOENT;
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_tt);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.port = (int)tt_conf_int(c, "http", "port");
+	info.iface = tt_conf_str(c, "http", "listen");
+	info.protocols = protocols;
+	info.user = h;
+	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	h->loops[0] = core->loop;
+	info.foreign_loops = h->loops;
+	const char *cert = tt_conf_str(c, "http", "tls_cert");
+	if (cert && *cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cert;
+		info.ssl_private_key_filepath = tt_conf_str(c, "http", "tls_key");
+	}
+	h->ctx = lws_create_context(&info);
+	if (!h->ctx) {
+		tt_error("cannot listen on %s:%d (in use, or the address is not local?)",
+			 info.iface, info.port);
+		free(h->web_root);
+		g_free(h);
+		return -EADDRINUSE;
+	}
+	tt_info("%s on %s:%d, serving %s", cert && *cert ? "https" : "http", info.iface,
+		info.port, h->web_root);
+	*hp = h;
+	return 0;
+}
+
+struct tt_http *tt__http_free(struct tt_http *h)
+{
+	if (!h)
+		return NULL;
+	lws_context_destroy(h->ctx);
+	free(h->web_root);
+	g_free(h);
+	return NULL;
+}

@@ -1,0 +1,50 @@
+/* http.h: the HTTP(S) server on libwebsockets, on the core loop (lws's GLib event library).
+ * Serves web/ and the JSON API. Core thread only. */
+#ifndef TT_HTTP_H
+#define TT_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "core/core_priv.h"
+
+struct tt_http;
+
+int tt__http_alloc(struct tt_http **hp, struct tt_core *core);
+struct tt_http *tt__http_free(struct tt_http *h);
+
+/* A request as the router sees it; all borrowed for the handler call. */
+#define TT_HTTP_MAX_PARAMS 4
+struct tt_http_req {
+	const char *method;              /* "GET", "POST", "PUT", "DELETE" */
+	const char *path;                /* decoded path, no query */
+	const char *params[TT_HTTP_MAX_PARAMS];  /* {captures} in route order */
+	const char *body;                /* NUL-terminated; NULL when none */
+	size_t body_len;
+	const char *peer;                /* numeric address */
+	const char *authorization;       /* header value or NULL */
+};
+
+struct tt_http_resp {
+	unsigned status;
+	json_t *json;                    /* owned: the response body */
+};
+
+typedef void (*tt_http_route_h)(struct tt_core *core, const struct tt_http_req *req,
+				struct tt_http_resp *resp);
+
+/* router.c: match and run a route; 404/405/401/403 answered there. Returns false when no
+ * API route matched the path (the caller then serves files). */
+bool tt__http_route(struct tt_core *core, const struct tt_http_req *req,
+		    struct tt_http_resp *resp);
+/* Fill resp with {"error": msg, "field": field} and status. */
+void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* api_rooms.c */
+void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);
+void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
+void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r);
+
+#endif

@@ -1,0 +1,130 @@
+/* router.c: the API route table, path captures and admin authorisation.
+ * Routes are data: adding the admin write endpoints later is adding rows. */
+#define TT_LOG_DOMAIN "http"
+#include "http.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <tutti/log.h>
+
+struct route {
+	const char *method;
+	const char *pattern;   /* "/api/rooms/{}": {} matches one non-empty segment */
+	bool admin;            /* needs the bearer token, or loopback when none is set */
+	tt_http_route_h fn;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/api/health", false, tt__api_health },
+	{ "GET", "/api/rooms", false, tt__api_rooms_list },
+	{ "GET", "/api/rooms/{}", false, tt__api_room_get },
+};
+
+void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (resp->json)
+		json_decref(resp->json);
+	resp->status = status;
+	resp->json = json_pack("{s:s}", "error", msg);
+	if (field)
+		json_object_set_new(resp->json, "field", json_string(field));
+	g_free(msg);
+}
+
+/* Match path against pattern; captures point into `buf` (a copy of path). */
+static bool match(const char *pattern, const char *path, char *buf, size_t bufsz,
+		  const char **params)
+{
+	g_strlcpy(buf, path, bufsz);
+	char *p = buf;
+	const char *q = pattern;
+	int n = 0;
+	while (*q) {
+		if (q[0] == '{' && q[1] == '}') {
+			char *end = strchr(p, '/');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			if (len == 0 || n >= TT_HTTP_MAX_PARAMS)
+				return false;
+			params[n++] = p;
+			p += len;
+			q += 2;
+			if (*p == '/' && *q == '/') {
+				*p++ = '\0';
+				q++;
+			} else if (*p == '\0' && *q == '\0') {
+				return true;
+			} else if (*p != *q) {
+				return false;
+			} else {
+				*p = '\0';
+			}
+			continue;
+		}
+		if (*p != *q)
+			return false;
+		p++;
+		q++;
+	}
+	return *p == '\0';
+}
+
+static bool loopback(const char *peer)
+{
+	return peer && (!strcmp(peer, "127.0.0.1") || !strcmp(peer, "::1") ||
+			!strncmp(peer, "127.", 4) || !strcmp(peer, "::ffff:127.0.0.1"));
+}
+
+/* Constant-time comparison: the token must not leak through response timing. */
+static bool token_ok(const char *auth, const char *token)
+{
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	const char *given = auth + 7;
+	size_t a = strlen(given), b = strlen(token);
+	unsigned char diff = (unsigned char)(a != b);
+	for (size_t i = 0; i < b; i++)
+		diff |= (unsigned char)(given[i % (a ? a : 1)] ^ token[i]);
+	return diff == 0;
+}
+
+bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
+		    struct tt_http_resp *resp)
+{
+	char buf[1024];
+	struct tt_http_req req = *in;
+	bool path_matched = false;
+	if (strncmp(in->path, "/api/", 5) != 0 && strcmp(in->path, "/api") != 0)
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
+		const struct route *r = &routes[i];
+		memset(req.params, 0, sizeof req.params);
+		if (!match(r->pattern, in->path, buf, sizeof buf, req.params))
+			continue;
+		path_matched = true;
+		if (strcmp(r->method, in->method) != 0)
+			continue;
+		if (r->admin) {
+			const char *token = tt_conf_str(core->conf, "http", "admin_token");
+			if (token && *token ? !token_ok(in->authorization, token)
+					    : !loopback(in->peer)) {
+				tt__http_error(resp, token && *token ? 401 : 403, NULL,
+					       token && *token ? "a valid bearer token is required"
+							       : "admin calls only from loopback");
+				return true;
+			}
+		}
+		resp->status = 200;
+		r->fn(core, &req, resp);
+		return true;
+	}
+	if (path_matched)
+		tt__http_error(resp, 405, NULL, "method %s not allowed here", in->method);
+	else
+		tt__http_error(resp, 404, NULL, "no such endpoint");
+	return true;
+}

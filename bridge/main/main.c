@@ -1,0 +1,96 @@
+/* main.c: the tutti command line: run, check or print the configuration. */
+#define TT_LOG_DOMAIN "main"
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "core/core_priv.h"
+
+/* Generated from the gateways the build enabled (gateways_table.c). */
+extern const struct tt_gateway *const tt__gateway_table[];
+
+static int check_config(const char *path)
+{
+	struct tt_conf_schema *s = NULL;
+	struct tt_conf *c = NULL;
+	char *errors = NULL;
+	int rc = tt__core_build_schema(&s, tt__gateway_table);
+	if (rc == 0)
+		rc = tt__conf_load(&c, s, path, &errors);
+	if (rc) {
+		if (errors)
+			fputs(errors, stdout);
+	} else {
+		printf("%s: ok\n", path);
+	}
+	g_free(errors);
+	tt__conf_free(c);
+	tt__conf_schema_free(s);
+	return rc ? 1 : 0;
+}
+
+static int print_default_config(void)
+{
+	struct tt_conf_schema *s = NULL;
+	if (tt__core_build_schema(&s, tt__gateway_table))
+		return 1;
+	tt__conf_print_sample(s, stdout);
+	tt__conf_schema_free(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	gchar *config = NULL, *check = NULL, *log_level = NULL;
+	gboolean print_default = FALSE, version = FALSE;
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
+		  "Configuration file (default: the embedded defaults)", "FILE" },
+		{ "check-config", 0, 0, G_OPTION_ARG_FILENAME, &check,
+		  "Check FILE; print FILE:LINE: key: problem for each error; exit 0 or 1", "FILE" },
+		{ "print-default-config", 0, 0, G_OPTION_ARG_NONE, &print_default,
+		  "Print every key with its default and help as a sample config", NULL },
+		{ "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
+		  "Override bridge.log_level, e.g. info,sip=debug,mixer=warn", "SPEC" },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GError *err = NULL;
+	GOptionContext *oc = g_option_context_new("- multiprotocol audio conferencing bridge");
+	g_option_context_set_summary(oc,
+		"Rooms with participants from SIP, WebRTC, XMPP and IRC, one mixer.\n"
+		"With no --config, runs the embedded defaults (HTTP on 127.0.0.1:8080).");
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &err)) {
+		fprintf(stderr, "tutti: %s (try --help)\n", err->message);
+		g_error_free(err);
+		g_option_context_free(oc);
+		return 2;
+	}
+	g_option_context_free(oc);
+	int rc = 0;
+	if (version) {
+		printf("tutti %s\n", TT_VERSION);
+	} else if (check) {
+		rc = check_config(check);
+	} else if (print_default) {
+		rc = print_default_config();
+	} else {
+		struct tt_core *core = NULL;
+		rc = tt__core_alloc(&core, tt__gateway_table, config, log_level);
+		if (rc == 0)
+			rc = tt__core_start(core);
+		if (rc == 0) {
+			tt_info("tutti %s running", TT_VERSION);
+			rc = tt__core_run(core);
+		}
+		tt__core_free(core);
+		rc = rc ? 1 : 0;
+	}
+	g_free(config);
+	g_free(check);
+	g_free(log_level);
+	return rc;
+}

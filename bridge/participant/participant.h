@@ -1,0 +1,38 @@
+/* participant.h: participants, refcounted with a logical destroy separate from free.
+ *
+ * participant_destroy (leave) runs exactly once, on the core thread, guarded by an atomic
+ * flag; every other holder (a media worker mid-tick, a gateway) keeps valid memory until its
+ * own unref, and free runs at zero references on whichever thread drops the last one. Fields
+ * marked (const) never change after creation and may be read from any thread. */
+#ifndef TT_PARTICIPANT_H
+#define TT_PARTICIPANT_H
+
+#include "core/core_priv.h"
+
+#define TT_PARTICIPANT_MAGIC 0x7474706bu
+
+struct tt_participant {
+	uint32_t magic;
+	gint refs;                   /* atomic */
+	gint destroyed;              /* atomic: 0 alive, 1 destroyed (left) */
+	char id[24];                 /* (const) */
+	char *name;                  /* (const) display name */
+	char *network;               /* (const) */
+	char *room_name;             /* (const) */
+	struct tt_gw_handle *gw;     /* (const) */
+	unsigned caps;               /* (const) */
+	gint state;                  /* atomic read anywhere, written on the core thread */
+	void *gw_data;               /* (const) */
+	struct tt_room *room;        /* core thread; NULL once left */
+};
+
+struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,
+					   const struct tt_join *req, const char *name,
+					   struct tt_room *room);
+struct tt_participant *tt__participant_ref(struct tt_participant *p);
+struct tt_participant *tt__participant_unref(struct tt_participant *p);
+/* Marks destroyed; true only for the one caller that did it. */
+bool tt__participant_mark_destroyed(struct tt_participant *p);
+void tt__participant_entry(const struct tt_participant *p, struct tt_roster_entry *e);
+
+#endif

@@ -1,0 +1,402 @@
+/* room.c: rooms, joins and leaves, presence and roster events, on the core thread. */
+#define TT_LOG_DOMAIN "room"
+#include "room.h"
+
+#include <string.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "participant/participant.h"
+
+#define NAME_MAX_BYTES 64
+
+bool tt__room_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > NAME_MAX_BYTES || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!g_ascii_isalnum(c) && c != '.' && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+struct tt_room *tt__room_find(struct tt_core *core, const char *name)
+{
+	return name ? g_hash_table_lookup(core->rooms, name) : NULL;
+}
+
+static void apply_settings(struct tt_room *r)
+{
+	const struct tt_conf *c = r->core->conf;
+	char *sec = g_strconcat("room.", r->name, NULL);
+	r->configured = false;
+	for (const char *const *i = tt_conf_instances(c, "room"); *i; i++)
+		if (strcmp(*i, r->name) == 0)
+			r->configured = true;
+	r->rate = (unsigned)tt_conf_int(c, "rooms", "rate");
+	r->speakers = (unsigned)tt_conf_int(c, "rooms", "speakers");
+	r->max_participants = (unsigned)tt_conf_int(c, "rooms", "max_participants");
+	g_clear_pointer(&r->pin, g_free);
+	g_clear_pointer(&r->moderator_pin, g_free);
+	r->locked = false;
+	if (r->configured) {
+		if (tt_conf_is_set(c, sec, "rate"))
+			r->rate = (unsigned)tt_conf_int(c, sec, "rate");
+		if (tt_conf_is_set(c, sec, "speakers"))
+			r->speakers = (unsigned)tt_conf_int(c, sec, "speakers");
+		if (tt_conf_is_set(c, sec, "max_participants"))
+			r->max_participants = (unsigned)tt_conf_int(c, sec, "max_participants");
+		if (tt_conf_is_set(c, sec, "pin"))
+			r->pin = g_strdup(tt_conf_str(c, sec, "pin"));
+		if (tt_conf_is_set(c, sec, "moderator_pin"))
+			r->moderator_pin = g_strdup(tt_conf_str(c, sec, "moderator_pin"));
+		r->locked = tt_conf_bool(c, sec, "locked");
+	}
+	g_free(sec);
+}
+
+static struct tt_room *room_new(struct tt_core *core, const char *name)
+{
+	struct tt_room *r = g_new0(struct tt_room, 1);
+	r->core = core;
+	r->name = g_strdup(name);
+	r->parts = g_ptr_array_new();
+	r->watch = g_hash_table_new(g_direct_hash, g_direct_equal);
+	r->created_us = g_get_real_time();
+	apply_settings(r);
+	g_hash_table_insert(core->rooms, r->name, r);
+	tt__room_media_place(r);
+	tt_info("room %s created (%u Hz, %u speakers, worker %u)", r->name, r->rate, r->speakers,
+		tt_worker_index(r->worker));
+	return r;
+}
+
+static void room_free(struct tt_room *r)
+{
+	tt__room_media_end(r);
+	g_ptr_array_free(r->parts, TRUE);
+	g_hash_table_destroy(r->watch);
+	g_free(r->pin);
+	g_free(r->moderator_pin);
+	g_free(r->name);
+	g_free(r);
+}
+
+int tt__room_open(struct tt_core *core, const char *name, bool create, struct tt_room **rp)
+{
+	if (!tt__room_name_valid(name))
+		return -EINVAL;
+	struct tt_room *r = tt__room_find(core, name);
+	if (!r) {
+		bool configured = false;
+		for (const char *const *i = tt_conf_instances(core->conf, "room"); *i; i++)
+			if (strcmp(*i, name) == 0)
+				configured = true;
+		if (!configured && !(create && tt_conf_bool(core->conf, "rooms", "on_demand")))
+			return -ENOENT;
+		r = room_new(core, name);
+	}
+	*rp = r;
+	return 0;
+}
+
+int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
+		 struct tt_room **rp)
+{
+	if (!tt__room_name_valid(name))
+		return -EINVAL;
+	if (rate >= 0 && rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000)
+		return -EINVAL;
+	if (speakers >= 0 && (speakers < 1 || speakers > 16))
+		return -EINVAL;
+	struct tt_room *r = tt__room_find(core, name);
+	if (!r)
+		r = room_new(core, name);
+	/* A room made through the API is kept until DELETE, like a configured one. */
+	r->configured = true;
+	if (rate >= 0)
+		r->rate = (unsigned)rate;
+	if (speakers >= 0)
+		r->speakers = (unsigned)speakers;
+	*rp = r;
+	return 0;
+}
+
+void tt__rooms_apply_conf(struct tt_core *core)
+{
+	GHashTableIter it;
+	gpointer v;
+	GPtrArray *gc = g_ptr_array_new();
+	g_hash_table_iter_init(&it, core->rooms);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		apply_settings(v);
+		g_ptr_array_add(gc, v);
+	}
+	for (guint i = 0; i < gc->len; i++)
+		tt__room_gc(g_ptr_array_index(gc, i));
+	g_ptr_array_free(gc, TRUE);
+}
+
+int tt__room_check(struct tt_core *core, const char *name, const char *pin, bool *moderator)
+{
+	struct tt_room *r = tt__room_find(core, name);
+	const char *mod_pin = NULL, *room_pin = NULL;
+	bool locked = false;
+	unsigned max = 0, count = 0;
+	if (!tt__room_name_valid(name))
+		return -ENOENT;
+	if (r) {
+		room_pin = r->pin;
+		mod_pin = r->moderator_pin;
+		locked = r->locked;
+		max = r->max_participants;
+		count = r->parts->len;
+	} else {
+		bool configured = false;
+		for (const char *const *i = tt_conf_instances(core->conf, "room"); *i; i++)
+			if (strcmp(*i, name) == 0)
+				configured = true;
+		if (!configured && !tt_conf_bool(core->conf, "rooms", "on_demand"))
+			return -ENOENT;
+		if (configured) {
+			char *sec = g_strconcat("room.", name, NULL);
+			room_pin = tt_conf_str(core->conf, sec, "pin");
+			mod_pin = tt_conf_str(core->conf, sec, "moderator_pin");
+			locked = tt_conf_bool(core->conf, sec, "locked");
+			g_free(sec);
+		}
+	}
+	bool is_mod = mod_pin && pin && strcmp(pin, mod_pin) == 0;
+	if (moderator)
+		*moderator = is_mod;
+	if (room_pin && !is_mod && (!pin || strcmp(pin, room_pin) != 0))
+		return -EACCES;
+	if (locked && !is_mod)
+		return -EBUSY;
+	if (r && count >= max)
+		return -EUSERS;
+	return 0;
+}
+
+GPtrArray *tt__room_present_gateways(struct tt_room *room)
+{
+	struct tt_core *core = room->core;
+	GPtrArray *out = g_ptr_array_new();
+	for (unsigned g = 0; g < core->n_gws; g++) {
+		struct tt_gw_handle *h = &core->gws[g];
+		if (!h->started)
+			continue;
+		bool present = g_hash_table_lookup(room->watch, h) != NULL;
+		for (guint i = 0; !present && i < room->parts->len; i++) {
+			struct tt_participant *p = g_ptr_array_index(room->parts, i);
+			present = p->gw == h;
+		}
+		if (present)
+			g_ptr_array_add(out, h);
+	}
+	return out;
+}
+
+void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev)
+{
+	GPtrArray *gws = tt__room_present_gateways(room);
+	for (guint i = 0; i < gws->len; i++) {
+		struct tt_gw_handle *h = g_ptr_array_index(gws, i);
+		if (h->gw->on_roster)
+			h->gw->on_roster(h->state, ev);
+	}
+	g_ptr_array_free(gws, TRUE);
+}
+
+int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on)
+{
+	struct tt_room *r;
+	int rc = on ? tt__room_open(gw->core, name, true, &r)
+		    : (tt__room_find(gw->core, name) ? 0 : -ENOENT);
+	if (rc)
+		return rc;
+	r = tt__room_find(gw->core, name);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->watch, gw));
+	if (on) {
+		g_hash_table_insert(r->watch, gw, GUINT_TO_POINTER(n + 1));
+	} else if (n <= 1) {
+		g_hash_table_remove(r->watch, gw);
+		tt__room_gc(r);
+	} else {
+		g_hash_table_insert(r->watch, gw, GUINT_TO_POINTER(n - 1));
+	}
+	return 0;
+}
+
+void tt__room_gc(struct tt_room *r)
+{
+	if (r->parts->len || g_hash_table_size(r->watch) || r->configured)
+		return;
+	tt_info("room %s ended", r->name);
+	g_hash_table_steal(r->core->rooms, r->name);
+	room_free(r);
+}
+
+void tt__room_hang_up_all(struct tt_room *room, const char *why)
+{
+	/* hang_up may call leave synchronously, which edits room->parts: work on a copy */
+	GPtrArray *copy = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)(void (*)(void))tt__participant_unref);
+	for (guint i = 0; i < room->parts->len; i++)
+		g_ptr_array_add(copy, tt__participant_ref(g_ptr_array_index(room->parts, i)));
+	for (guint i = 0; i < copy->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(copy, i);
+		if (!g_atomic_int_get(&p->destroyed))
+			p->gw->gw->hang_up(p->gw->state, p, why);
+	}
+	g_ptr_array_free(copy, TRUE);
+}
+
+void tt__rooms_free(struct tt_core *core)
+{
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, core->rooms);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct tt_room *r = v;
+		/* participants gateways never let go of: drop the room's references */
+		for (guint i = 0; i < r->parts->len; i++)
+			tt__participant_unref(g_ptr_array_index(r->parts, i));
+		g_ptr_array_set_size(r->parts, 0);
+		g_hash_table_iter_steal(&it);
+		room_free(r);
+	}
+}
+
+/* Display names: printable UTF-8, trimmed, at most 64 bytes on a character boundary, and
+ * unique in the room (" (2)", " (3)" ...), so rosters on every network can tell people apart. */
+static char *sanitize_name(struct tt_room *room, const char *in)
+{
+	GString *s = g_string_new(NULL);
+	if (in && g_utf8_validate(in, -1, NULL)) {
+		for (const char *q = in; *q; q = g_utf8_next_char(q)) {
+			gunichar ch = g_utf8_get_char(q);
+			if (g_unichar_iscntrl(ch) || ch == 0x200B || ch == 0xFEFF)
+				continue;
+			if (s->len + 6 > 64)
+				break;
+			g_string_append_unichar(s, g_unichar_isspace(ch) ? ' ' : ch);
+		}
+	}
+	char *base = g_strstrip(g_string_free(s, FALSE));
+	if (!*base) {
+		g_free(base);
+		base = g_strdup("guest");
+	}
+	char *name = g_strdup(base);
+	for (int n = 2;; n++) {
+		bool taken = false;
+		for (guint i = 0; i < room->parts->len && !taken; i++) {
+			struct tt_participant *p = g_ptr_array_index(room->parts, i);
+			taken = g_utf8_collate(p->name, name) == 0 ||
+				g_ascii_strcasecmp(p->name, name) == 0;
+		}
+		if (!taken)
+			break;
+		g_free(name);
+		name = g_strdup_printf("%s (%d)", base, n);
+	}
+	g_free(base);
+	return name;
+}
+
+int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
+		  struct tt_participant **pp)
+{
+	struct tt_core *core = gw->core;
+	if (!req || !req->room || !(req->caps & (TT_CAP_AUDIO | TT_CAP_TEXT)))
+		return -EINVAL;
+	if (core->stopping)
+		return -ESHUTDOWN;
+	bool moderator = false;
+	int rc = 0;
+	if (!req->pin_checked) {
+		rc = tt__room_check(core, req->room, req->pin, &moderator);
+		if (rc)
+			return rc;
+	}
+	struct tt_room *room;
+	rc = tt__room_open(core, req->room, true, &room);
+	if (rc)
+		return rc;
+	if (room->parts->len >= room->max_participants) {
+		tt__room_gc(room);
+		return -EUSERS;
+	}
+	char *name = sanitize_name(room, req->name);
+	struct tt_participant *p = tt__participant_new(core, gw, req, name, room);
+	g_free(name);
+	if (moderator)
+		p->state |= TT_PS_MODERATOR;
+	g_ptr_array_add(room->parts, tt__participant_ref(p));  /* the room's reference */
+	if (p->caps & TT_CAP_AUDIO)
+		tt__room_media_add(room, p);
+	tt_info("%s joined %s as %s from %s", p->id, room->name, p->name, p->network);
+	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = room->name };
+	tt__participant_entry(p, &ev.who);
+	tt__room_emit(room, &ev);
+	*pp = p;  /* the caller's reference */
+	return 0;
+}
+
+struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
+{
+	if (!p)
+		return NULL;
+	if (!tt__participant_mark_destroyed(p))
+		return tt__participant_unref(p);  /* already left: just the caller's ref */
+	struct tt_room *room = p->room;
+	p->room = NULL;
+	if (room) {
+		if (p->caps & TT_CAP_AUDIO)
+			tt__room_media_remove(room, p);
+		g_ptr_array_remove(room->parts, p);
+		tt_info("%s left %s (%s)", p->id, room->name,
+			reason ? tt_strerror(reason) : "normal");
+		struct tt_roster_event ev = { .type = TT_ROSTER_LEFT, .room = room->name,
+					      .reason = reason };
+		tt__participant_entry(p, &ev.who);
+		tt__room_emit(room, &ev);
+		/* also tell the leaver's own gateway, which may no longer be present */
+		GPtrArray *gws = tt__room_present_gateways(room);
+		bool told = false;
+		for (guint i = 0; i < gws->len; i++)
+			told |= g_ptr_array_index(gws, i) == p->gw;
+		g_ptr_array_free(gws, TRUE);
+		if (!told && p->gw->gw->on_roster)
+			p->gw->gw->on_roster(p->gw->state, &ev);
+		tt__participant_unref(p);  /* the room's reference */
+		tt__room_gc(room);
+	}
+	return tt__participant_unref(p);  /* the caller's reference */
+}
+
+int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
+{
+	const unsigned settable = TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD | TT_PS_HAND |
+				  TT_PS_MODERATOR | TT_PS_TALKING;
+	if (!p || (bits & ~settable))
+		return -EINVAL;
+	if (!p->room)
+		return -ENOENT;
+	unsigned old = (unsigned)g_atomic_int_get(&p->state);
+	unsigned now = on ? (old | bits) : (old & ~bits);
+	if (now == old)
+		return 0;
+	g_atomic_int_set(&p->state, (gint)now);
+	if ((p->caps & TT_CAP_AUDIO) && ((old ^ now) & (TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD)))
+		tt__room_media_set_state(p->room, p, now);
+	struct tt_roster_event ev = { .type = TT_ROSTER_STATE, .room = p->room->name,
+				      .changed = old ^ now };
+	tt__participant_entry(p, &ev.who);
+	tt__room_emit(p->room, &ev);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* room.h: the room registry, on the core thread. A room has settings, participants (the room
+ * holds one reference to each), watchers (gateways present without participants) and a media
+ * side that lives on one media worker (room_media.c), reached only by messages. */
+#ifndef TT_ROOM_H
+#define TT_ROOM_H
+
+#include "core/core_priv.h"
+
+struct tt_room_media;
+
+struct tt_room {
+	struct tt_core *core;
+	char *name;
+	unsigned rate;
+	unsigned speakers;
+	unsigned max_participants;
+	char *pin;
+	char *moderator_pin;
+	bool locked;
+	bool configured;              /* has a [room.NAME] section: outlives its participants */
+	GPtrArray *parts;             /* struct tt_participant *, one reference each */
+	GHashTable *watch;            /* struct tt_gw_handle * -> count */
+	struct tt_worker *worker;
+	struct tt_room_media *media;  /* owned by the worker; an address to name it in messages */
+	int64_t created_us;
+};
+
+/* Valid room names: 1..64 of [A-Za-z0-9._-], not starting with '.'. */
+bool tt__room_name_valid(const char *name);
+struct tt_room *tt__room_find(struct tt_core *core, const char *name);
+/* The room, created if configured or (create && on_demand). -ENOENT, -EINVAL. */
+int tt__room_open(struct tt_core *core, const char *name, bool create, struct tt_room **rp);
+/* Create or update from the API (issue: PUT /api/rooms). Fields < 0 / NULL: unchanged. */
+int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
+		 struct tt_room **rp);
+int tt__room_check(struct tt_core *core, const char *name, const char *pin, bool *moderator);
+/* Re-read settings of every room from the current config (SIGHUP). */
+void tt__rooms_apply_conf(struct tt_core *core);
+/* Every gateway present in the room, in registration order, each once. */
+GPtrArray *tt__room_present_gateways(struct tt_room *room);
+void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev);
+int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on);
+/* Ask every participant's gateway to hang up; the room ends when the last one has left. */
+void tt__room_hang_up_all(struct tt_room *room, const char *why);
+/* Free rooms that are empty, unwatched and not configured. */
+void tt__room_gc(struct tt_room *room);
+void tt__rooms_free(struct tt_core *core);
+
+int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
+		  struct tt_participant **pp);
+struct tt_participant *tt__room_leave(struct tt_participant *p, int reason);
+int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on);
+
+/* room_media.c: the media side, placed on a worker. Core thread calls; the work is posted. */
+void tt__room_media_place(struct tt_room *room);
+void tt__room_media_add(struct tt_room *room, struct tt_participant *p);
+void tt__room_media_remove(struct tt_room *room, struct tt_participant *p);
+void tt__room_media_set_state(struct tt_room *room, struct tt_participant *p, unsigned state);
+void tt__room_media_end(struct tt_room *room);
+
+#endif

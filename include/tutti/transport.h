@@ -1,0 +1,136 @@
+/* transport.h: a media transport sends and receives RTP/RTCP for one participant. Plain UDP
+ * (tt_transport_udp_alloc) is the first implementation; ICE+DTLS adds a second through the
+ * ops table in transport_impl.h. SRTP (srtp.h) wraps either: the generic layer here
+ * unprotects what the implementation receives and protects what the caller sends.
+ *
+ * Threading: a transport lives on one media worker thread. It is created with that worker's
+ * GMainContext, and every call below and every callback it makes happens on that thread
+ * (alloc and free included). Nothing here locks.
+ * Hot path: tt_transport_send() copies into buffers sized at alloc, protects in place and
+ * queues; tt_transport_flush() sends the queue in one sendmmsg at the end of a tick. Neither
+ * allocates or logs. Receive runs in the transport's GSource (recvmmsg batches).
+ * Ownership: the caller owns the transport (free with tt_transport_free); packets passed to
+ * the receive callback are borrowed for the duration of the call only. */
+#ifndef TUTTI_TRANSPORT_H
+#define TUTTI_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <glib.h>
+
+#include "tutti/rtp.h"
+
+struct tt_transport;
+struct tt_srtp;
+
+/* One received packet, after SRTP unprotect; borrowed for the duration of the callback. */
+struct tt_transport_pkt {
+	uint8_t *data;             /* the plain RTP or RTCP packet (may be modified in place) */
+	size_t len;
+	bool is_rtcp;
+	/* RTP only (is_rtcp false): */
+	struct tt_rtp_hdr rtp;     /* parsed header; payload points into data */
+	bool has_level;            /* an RFC 6464 audio level came with the packet */
+	bool vad;
+	uint8_t level;             /* -dBov, 0 loudest .. 127 silent */
+	bool is_dtmf;              /* payload type is the configured telephone-event: never mix */
+	char dtmf_digit;           /* a completed DTMF digit ('0'-'9','*','#','A'-'D') or 0 */
+	int64_t arrival_us;        /* g_get_monotonic_time() at receive */
+};
+
+/* Called for each accepted RTP packet and each valid RTCP compound, from inside the
+ * transport's receive loop: it must not free the transport (close_h may). */
+typedef void (*tt_transport_recv_h)(void *arg, const struct tt_transport_pkt *pkt);
+/* Called once when the transport ends by itself: -ETIMEDOUT (inactivity), -ECONNRESET
+ * (RTCP BYE from the peer), or an error of the implementation. The transport still has to
+ * be freed by its owner, which may do so inside this callback. */
+typedef void (*tt_transport_close_h)(void *arg, int reason);
+
+/* Common settings of every implementation. Strings are copied. */
+struct tt_transport_cfg {
+	GMainContext *ctx;               /* the media worker's context (a reference is taken) */
+	tt_transport_recv_h recv_h;
+	tt_transport_close_h close_h;
+	void *arg;
+	uint32_t clock_rate;             /* RTP clock of the incoming stream, for jitter (48000) */
+	int dtmf_pt;                     /* telephone-event payload type, or -1 */
+	uint8_t audio_level_ext_id;      /* RFC 6464 extension id, 0 for none */
+	bool have_remote_ssrc;           /* signalling told us the peer's SSRC: latch only to it */
+	uint32_t remote_ssrc;
+	unsigned inactivity_ms;          /* end after this long without valid input; 0: never */
+	unsigned rtcp_interval_ms;       /* our SR/RR + SDES period; 0: we send no RTCP */
+	const char *cname;               /* SDES CNAME; NULL: "tutti" */
+	unsigned send_queue;             /* packets queued between flushes (default 32) */
+};
+
+/* Statistics; counters only grow. RTCP-derived fields are -1/0 until a report arrives. */
+struct tt_transport_stats {
+	uint64_t pkts_in, bytes_in;      /* accepted (after SRTP), RTP and RTCP */
+	uint64_t pkts_out, bytes_out;    /* handed to the kernel */
+	uint64_t rtcp_in, rtcp_out;
+	uint64_t srtp_fail;              /* failed authentication or replay (never logged) */
+	uint64_t bleed_dropped;          /* from an address we did not latch or were not told */
+	uint64_t malformed;              /* not RTP/RTCP, or bad lengths */
+	uint64_t send_errors;            /* packets the kernel refused or the queue dropped */
+	int64_t last_rx_us;              /* monotonic time of the last accepted packet, 0: none */
+	/* What we measure on the stream we receive (RFC 3550 A.3, A.8): */
+	int32_t rx_lost;
+	uint32_t rx_jitter;              /* RTP units */
+	/* What the peer reports about our stream (its last RR/SR block about our SSRC): */
+	int peer_fraction_lost;          /* /256, -1 none */
+	int32_t peer_lost;
+	uint32_t peer_jitter;            /* RTP units */
+	int64_t rtt_us;                  /* -1 none */
+	bool latched;
+};
+
+/* Queue one plain RTP (is_rtcp false) or RTCP packet; it is SRTP-protected if SRTP is set.
+ * 0, -EMSGSIZE (too long), -ENOBUFS (queue full after an attempted flush), or an SRTP error.
+ * Our outgoing SSRC and counts are learnt from what is sent, for SR. */
+int tt_transport_send(struct tt_transport *t, const uint8_t *pkt, size_t len, bool is_rtcp);
+/* Send everything queued (one batch). Returns packets sent or a negative error. */
+int tt_transport_flush(struct tt_transport *t);
+
+/* Protect from now on with s (owned by the transport from here; the previous one is freed).
+ * NULL turns SRTP off. */
+void tt_transport_set_srtp(struct tt_transport *t, struct tt_srtp *s);
+
+/* Signalling moved the peer (re-INVITE, API update): send there, and allow one new latch. */
+int tt_transport_set_remote(struct tt_transport *t, const struct sockaddr *sa, socklen_t len);
+/* Our local address (what the peer must send to). */
+int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len);
+
+void tt_transport_stats(struct tt_transport *t, struct tt_transport_stats *st);
+/* Name of the implementation ("udp", "ice"). */
+const char *tt_transport_kind(const struct tt_transport *t);
+
+/* Send an RTCP BYE (if RTCP is on), flush and free. Returns NULL. NULL is allowed. */
+struct tt_transport *tt_transport_free(struct tt_transport *t);
+
+/* "127.0.0.1:40000" or "[::1]:40000" (numeric only, port 1..65535) <-> sockaddr, as the
+ * HTTP API's "remote" and "local" fields use. parse: 0 or -EINVAL, outputs untouched on
+ * error. format: length written (NUL-terminated) or -ENOSPC / -EINVAL. Any thread. */
+int tt_sockaddr_parse(struct sockaddr_storage *ss, socklen_t *len, const char *hostport);
+int tt_sockaddr_format(char *buf, size_t cap, const struct sockaddr *sa);
+
+/* ---- plain UDP ---- */
+
+struct tt_udp_cfg {
+	const char *bind_addr;           /* "127.0.0.1", "0.0.0.0", "::" */
+	uint16_t port_min, port_max;     /* inclusive range to allocate from (even ports) */
+	struct sockaddr_storage remote;  /* from signalling; ss_family 0: unknown yet */
+	socklen_t remote_len;
+	bool latch;                      /* symmetric RTP: follow the real source (NAT), once */
+	unsigned latch_window_ms;        /* latching allowed only this long after start or
+					    set_remote; default 5000 */
+};
+
+/* Open a UDP socket on a free port of the range and attach its GSource to cfg->ctx.
+ * -EADDRINUSE when the range is exhausted, -EINVAL, -ENOMEM. */
+int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_cfg *cfg,
+			   const struct tt_udp_cfg *ucfg);
+
+#endif

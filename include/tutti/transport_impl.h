@@ -1,0 +1,45 @@
+/* transport_impl.h: what an implementation of a media transport (plain UDP, ICE+DTLS)
+ * provides and may call. Only implementations include this; users include transport.h.
+ *
+ * The generic layer (transport/transport.c) owns SRTP, the send queue, statistics, RTCP,
+ * inactivity and the callbacks; an implementation only moves bytes and decides which
+ * sources it accepts. Threading: as transport.h (the worker thread only). */
+#ifndef TUTTI_TRANSPORT_IMPL_H
+#define TUTTI_TRANSPORT_IMPL_H
+
+#include "tutti/transport.h"
+
+/* A queued outgoing packet; buffers live in the generic layer, sized at alloc. */
+struct tt_transport_out {
+	uint8_t *data;
+	size_t len;
+};
+
+struct tt_transport_ops {
+	const char *kind;
+	/* Send n packets in one go if possible. Returns how many the kernel took (the rest
+	 * count as send errors) or a negative error. Mandatory. */
+	int (*send_batch)(void *impl, const struct tt_transport_out *out, unsigned n);
+	int (*set_remote)(void *impl, const struct sockaddr *sa, socklen_t len);
+	int (*local)(void *impl, struct sockaddr_storage *ss, socklen_t *len);
+	/* Release everything of impl (sources, sockets). Mandatory. */
+	void (*destroy)(void *impl);
+};
+
+/* Make the generic part around impl. ops and impl must outlive the transport. */
+int tt__transport_alloc(struct tt_transport **tp, const struct tt_transport_cfg *cfg,
+			const struct tt_transport_ops *ops, void *impl);
+
+/* Hand one received datagram (in a writable buffer of cap bytes) to the generic layer,
+ * which demuxes RTP/RTCP (RFC 5761), unprotects, checks it against the expected SSRC,
+ * updates stats and calls recv_h. Returns 0 when the packet was accepted, or a negative
+ * error when it was dropped (and counted): an implementation latches only on 0. */
+int tt__transport_input(struct tt_transport *t, uint8_t *buf, size_t len);
+/* The implementation dropped a packet from a foreign address. */
+void tt__transport_count_bleed(struct tt_transport *t);
+/* The implementation latched (or unlatched) to a source; shown in stats. */
+void tt__transport_set_latched(struct tt_transport *t, bool on);
+/* The implementation failed for good: close_h(reason) runs once. */
+void tt__transport_fail(struct tt_transport *t, int reason);
+
+#endif

@@ -1,0 +1,136 @@
+/* room_priv.h: the mixer room's internal layout, shared by room.c, tick.c and encgrp.c. */
+#ifndef TT_MIXER_ROOM_PRIV_H
+#define TT_MIXER_ROOM_PRIV_H
+
+#include <speex/speex_resampler.h>
+
+#include "tutti/codec.h"
+#include "tutti/mixer.h"
+#include "tutti/mixer_kernels.h"
+#include "jitter/jbuf.h"
+#include "level/level.h"
+#include "select/select.h"
+
+#define TT__UNITS_MAX 8
+#define TT__VARIANTS_MAX 16
+#define TT__RESAMPLE_QUALITY 3   /* SpeexDSP: ~7 us per 20 ms frame, good for speech */
+
+/* One encoder and what it produced this tick; shared by listeners or private to a speaker. */
+struct tt__encgrp {
+	struct tt__variant *var;
+	struct tt_codec_enc *enc;
+	SpeexResamplerState *rs;     /* room rate -> codec PCM rate, NULL when equal */
+	int16_t *pcm;                /* codec-rate samples waiting for a full packet */
+	unsigned fill, cap;
+	uint8_t *out[2];
+	size_t outlen[2];
+	uint32_t ts[2];
+	unsigned nout;
+	bool busy;                   /* pool entry lent to a speaker */
+};
+
+/* Participants with equal codec, rate, ptime and Opus settings share encoders. */
+struct tt__variant {
+	unsigned refs;
+	enum tt_codec_id codec;
+	struct tt_codec_params p;
+	unsigned pcm_rate, rtp_rate, frame;   /* frame: codec samples per packet */
+	size_t max_payload;
+	unsigned listeners;                   /* members of `shared` this tick */
+	struct tt__encgrp shared;
+	struct tt__encgrp *pool;              /* private encoders lent to speakers */
+	unsigned npool;
+};
+
+enum tt__fade { TT__FADE_NONE, TT__FADE_IN, TT__FADE_OUT };
+
+struct tt_mixer_part {
+	struct tt_mixer_room *room;
+	unsigned pos;                 /* index in room->parts */
+	void *user;
+	uint8_t pt;
+	enum tt_codec_id codec;
+	struct tt__variant *var;
+	bool mute, deaf, hold;
+	int16_t gain;                 /* Q12 */
+
+	struct tt__jbuf jb;
+	struct tt_codec_dec *dec;
+	SpeexResamplerState *rs;      /* codec PCM rate -> room rate, NULL when equal */
+	unsigned pcm_rate, rtp_rate;
+	uint32_t tick_rtp;            /* RTP units per 20 ms */
+	uint32_t surplus;             /* RTP units pulled beyond the ticks consumed */
+	struct tt__jbuf_unit units[TT__UNITS_MAX];
+	unsigned nunits;
+	int16_t *tmp;                 /* one decode at the codec rate (120 ms) */
+	unsigned tmp_cap;
+	int16_t *fifo;                /* decoded audio at the room rate */
+	unsigned fifo_len, fifo_cap;
+	int16_t *frame;               /* this tick's 20 ms at the room rate */
+	int16_t *contrib;             /* frame x gain x fade: what the mix got from us */
+	uint8_t *last;                /* last packet not decoded, for the warm-up */
+	size_t last_len, max_payload;
+	bool stale;                   /* packets were skipped: warm up before decoding */
+	bool decoded;                 /* frame holds this tick's audio */
+
+	bool rtp_levels;              /* the sender gives RFC 6464 levels */
+	unsigned rtp_level_age;       /* ticks since the last one */
+	struct tt__level lvl;
+
+	bool speaker;                 /* in the selected set */
+	enum tt__fade fade;
+	bool contributing;            /* in this tick's mix */
+	struct tt__encgrp *priv;      /* own encoder while contributing */
+	const struct tt__encgrp *outgrp;   /* where this tick's output is, or NULL */
+
+	uint64_t decoded_frames;
+};
+
+struct tt_mixer_room {
+	unsigned rate, frame, k;      /* frame: samples per 20 ms at the room rate */
+	unsigned max_parts, nparts;
+	enum tt_mixer_cpu cpu;
+	const struct tt_mix_kernels *kern;
+	float floor_db;
+	struct tt__level_cfg lcfg;
+	struct tt__sel_cfg scfg;
+	uint64_t ticks;
+
+	struct tt_mixer_part **parts;
+	struct tt__variant *vars[TT__VARIANTS_MAX];
+
+	struct tt__sel_spk spk[TT_MIXER_SPEAKERS_MAX];
+	unsigned nspk;
+	struct tt_mixer_part **contrib;  /* this tick's mixed set: speakers + fading out */
+	unsigned ncontrib;
+	struct tt_mixer_part **fadeout;  /* left the set this tick: fade out in it */
+	unsigned nfadeout;
+	struct tt_mixer_part **deferred; /* decode only if selected */
+	unsigned ndeferred;
+
+	int32_t *acc;
+	int16_t *full;                   /* the saturated full mix */
+	int16_t *nm1;                    /* one N-1 mix at a time */
+
+	struct tt_mixer_event *ev;
+	unsigned ev_cap, ev_head, ev_len;
+	uint64_t ev_dropped;
+	unsigned decodes, encodes;
+};
+
+/* encgrp.c */
+int tt__variant_get(struct tt__variant **vp, struct tt_mixer_room *m, enum tt_codec_id codec,
+		    const struct tt_codec_params *p);
+void tt__variant_put(struct tt_mixer_room *m, struct tt__variant *v);
+/* Lend a private encoder continuing the shared one (warm handover); NULL if none left. */
+struct tt__encgrp *tt__encgrp_lend(struct tt__variant *v);
+void tt__encgrp_return(struct tt__encgrp *g);
+/* Feed 20 ms of room-rate audio; encodes the packets that complete. Returns encoder calls. */
+unsigned tt__encgrp_feed(struct tt__encgrp *g, const int16_t *pcm, unsigned n, uint64_t tick,
+			 unsigned room_rate);
+
+/* tick.c */
+void tt__room_push_event(struct tt_mixer_room *m, enum tt_mixer_event_type t,
+			 struct tt_mixer_part *p);
+
+#endif

@@ -1,0 +1,301 @@
+/* tick.c: one 20 ms tick of a room: pull every jitter buffer, update levels, select the K
+ * speakers, decode only what can be heard, mix N-1 with the SIMD kernels, encode once per
+ * distinct output. No allocation, lock, log or syscall in here: everything was sized when
+ * the room and its participants were set up. */
+#include <string.h>
+
+#include "room_priv.h"
+
+static bool is_g711(const struct tt_mixer_part *p)
+{
+	return p->codec == TT_CODEC_PCMU || p->codec == TT_CODEC_PCMA;
+}
+
+static void pull(struct tt_mixer_part *p)
+{
+	p->nunits = 0;
+	p->decoded = false;
+	if (p->surplus >= p->tick_rtp) {   /* a 40/60 ms packet still covers this tick */
+		p->surplus -= p->tick_rtp;
+		return;
+	}
+	uint32_t need = p->tick_rtp - p->surplus, got = 0;
+	p->nunits = tt__jbuf_pull(&p->jb, need, p->units, TT__UNITS_MAX);
+	for (unsigned i = 0; i < p->nunits; i++)
+		got += p->units[i].dur;
+	p->surplus = got > need ? got - need : 0;
+}
+
+/* The loudest RFC 6464 level among this tick's packets, as dBov. */
+static bool rtp_level(struct tt_mixer_part *p, float *db)
+{
+	int best = 128;
+	bool any = false;
+	for (unsigned i = 0; i < p->nunits; i++) {
+		if (p->units[i].kind != TT__JB_PACKET)
+			continue;
+		any = true;
+		if (p->units[i].level >= 0 && p->units[i].level < best)
+			best = p->units[i].level;
+	}
+	if (best <= 127) {
+		p->rtp_levels = true;
+		p->rtp_level_age = 0;
+		*db = -(float)best;
+		return true;
+	}
+	if (any && ++p->rtp_level_age > 50)
+		p->rtp_levels = false;    /* the sender stopped sending levels */
+	return false;
+}
+
+static void fifo_put(struct tt_mixer_part *p, const int16_t *pcm, unsigned n)
+{
+	unsigned room = p->fifo_cap - p->fifo_len;
+	if (p->rs) {
+		spx_uint32_t in = n, out = room;
+		speex_resampler_process_int(p->rs, 0, pcm, &in, p->fifo + p->fifo_len, &out);
+		p->fifo_len += out;
+	} else {
+		unsigned c = n < room ? n : room;
+		memcpy(p->fifo + p->fifo_len, pcm, c * sizeof(*pcm));
+		p->fifo_len += c;
+	}
+}
+
+static void decode(struct tt_mixer_room *m, struct tt_mixer_part *p)
+{
+	for (unsigned i = 0; i < p->nunits; i++) {
+		const struct tt__jbuf_unit *u = &p->units[i];
+		unsigned want = (unsigned)((uint64_t)u->dur * p->pcm_rate / p->rtp_rate);
+		int n;
+		if (want > p->tmp_cap)
+			want = p->tmp_cap;
+		if (u->kind == TT__JB_PACKET) {
+			if (p->stale) {
+				/* Warm-up after skipped packets: fresh state primed with the last
+				 * one, so prediction does not start from long-gone audio. */
+				tt_codec_dec_reset(p->dec);
+				if (p->last_len) {
+					tt_codec_dec_decode(p->dec, p->last, p->last_len, p->tmp,
+							    p->tmp_cap);
+					m->decodes++;
+				}
+				p->stale = false;
+			}
+			n = tt_codec_dec_decode(p->dec, u->data, u->len, p->tmp, p->tmp_cap);
+			m->decodes++;
+			if (n < 0)
+				n = tt_codec_dec_conceal(p->dec, NULL, 0, p->tmp, want);
+		} else if (u->kind == TT__JB_CONCEAL && !p->stale) {
+			n = tt_codec_dec_conceal(p->dec, u->next, u->next_len, p->tmp, want);
+			m->decodes++;
+		} else {
+			memset(p->tmp, 0, want * sizeof(*p->tmp));
+			n = (int)want;
+		}
+		if (n > 0)
+			fifo_put(p, p->tmp, (unsigned)n);
+	}
+	unsigned f = m->frame;
+	if (p->fifo_len >= f) {
+		memcpy(p->frame, p->fifo, f * sizeof(*p->frame));
+		memmove(p->fifo, p->fifo + f, (p->fifo_len - f) * sizeof(*p->fifo));
+		p->fifo_len -= f;
+	} else {
+		/* Resuming mid-packet after skipping: the missing head is silence. */
+		unsigned pad = f - p->fifo_len;
+		memset(p->frame, 0, pad * sizeof(*p->frame));
+		memcpy(p->frame + pad, p->fifo, p->fifo_len * sizeof(*p->frame));
+		p->fifo_len = 0;
+	}
+	p->decoded = true;
+	p->decoded_frames++;
+}
+
+/* Not heard: consume without decoding, keep the newest packet for the warm-up. */
+static void skip(struct tt_mixer_part *p)
+{
+	for (unsigned i = 0; i < p->nunits; i++) {
+		const struct tt__jbuf_unit *u = &p->units[i];
+		if (u->kind != TT__JB_PACKET)
+			continue;
+		memcpy(p->last, u->data, u->len);
+		p->last_len = u->len;
+		p->stale = true;
+	}
+	p->fifo_len = 0;
+}
+
+static void fade(int16_t *x, unsigned n, unsigned ramp, enum tt__fade f)
+{
+	if (f == TT__FADE_IN) {
+		for (unsigned i = 0; i < ramp && i < n; i++)
+			x[i] = (int16_t)((int32_t)x[i] * (int32_t)i / (int32_t)ramp);
+	} else if (f == TT__FADE_OUT) {
+		for (unsigned i = 0; i < n; i++)
+			x[i] = i < ramp ? (int16_t)((int32_t)x[i] * (int32_t)(ramp - i) /
+						    (int32_t)ramp) : 0;
+	}
+}
+
+static bool listed(struct tt_mixer_part *const *v, unsigned n, const struct tt_mixer_part *p)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] == p)
+			return true;
+	return false;
+}
+
+/* Phase 1: every participant's jitter buffer, level and talking state; the loudest
+ * non-speakers become candidates. */
+static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
+{
+	unsigned ntop = 0;
+	m->ndeferred = 0;
+	for (unsigned i = 0; i < m->nparts; i++) {
+		struct tt_mixer_part *p = m->parts[i];
+		bool can = !p->mute && !p->hold;
+		float db = -127.0f;
+		pull(p);
+		bool have = rtp_level(p, &db);
+		if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
+			decode(m, p);
+			if (!have) {
+				db = tt__level_pcm_dbov(p->frame, m->frame);
+				have = true;
+			}
+		} else if (p->speaker || (can && have && db > m->floor_db)) {
+			m->deferred[m->ndeferred++] = p;
+		} else {
+			skip(p);
+		}
+		if (have) {
+			int t = tt__level_update(&p->lvl, db, &m->lcfg);
+			if (t)
+				tt__room_push_event(m, t > 0 ? TT_MIXER_EV_TALK_START :
+						    TT_MIXER_EV_TALK_STOP, p);
+		}
+		if (can && !p->speaker && p->lvl.db > m->floor_db)
+			tt__sel_offer(top, &ntop, m->k, p, p->lvl.db);
+	}
+	return ntop;
+}
+
+/* Phase 2: the new speaker set and this tick's contributors (speakers + fading out). */
+static void choose(struct tt_mixer_room *m, const struct tt__sel_cand *top, unsigned ntop)
+{
+	void *out[2 * TT_MIXER_SPEAKERS_MAX], *in[TT_MIXER_SPEAKERS_MAX];
+	unsigned nout, nin;
+
+	for (unsigned i = 0; i < m->nspk; i++) {
+		struct tt_mixer_part *p = m->spk[i].who;
+		m->spk[i].db = p->lvl.db;
+		m->spk[i].allowed = !p->mute && !p->hold;
+		m->spk[i].loud = p->lvl.db > m->floor_db;
+	}
+	m->nspk = tt__sel_update(m->spk, m->nspk, &m->scfg, top, ntop, out, &nout, in, &nin);
+
+	struct tt_mixer_part *old[2 * TT_MIXER_SPEAKERS_MAX];
+	unsigned nold = m->ncontrib;
+	memcpy(old, m->contrib, nold * sizeof(*old));
+
+	m->ncontrib = 0;
+	m->nfadeout = 0;
+	for (unsigned i = 0; i < m->nspk; i++) {
+		struct tt_mixer_part *p = m->spk[i].who;
+		p->fade = p->speaker ? TT__FADE_NONE : TT__FADE_IN;
+		p->speaker = true;
+		m->contrib[m->ncontrib++] = p;
+	}
+	for (unsigned i = 0; i < nout; i++) {
+		struct tt_mixer_part *p = out[i];
+		p->speaker = false;
+		p->fade = TT__FADE_OUT;
+		m->fadeout[m->nfadeout++] = p;
+		m->contrib[m->ncontrib++] = p;
+	}
+	for (unsigned i = 0; i < nold; i++) {
+		struct tt_mixer_part *p = old[i];
+		if (listed(m->contrib, m->ncontrib, p))
+			continue;
+		/* Faded out last tick: back to the shared encoder. */
+		p->contributing = false;
+		tt__encgrp_return(p->priv);
+		p->priv = NULL;
+	}
+	for (unsigned i = 0; i < m->ncontrib; i++) {
+		struct tt_mixer_part *p = m->contrib[i];
+		p->contributing = true;
+		if (!p->priv)
+			p->priv = tt__encgrp_lend(p->var);
+	}
+}
+
+/* Phase 3+4: decode the contributors, then accumulate once and saturate once. */
+static void mix(struct tt_mixer_room *m)
+{
+	const struct tt_mix_kernels *k = m->kern;
+	unsigned ramp = m->rate / 250;                   /* 4 ms */
+
+	for (unsigned i = 0; i < m->ndeferred; i++) {
+		struct tt_mixer_part *p = m->deferred[i];
+		if (!p->contributing)
+			skip(p);
+	}
+	memset(m->acc, 0, m->frame * sizeof(*m->acc));
+	for (unsigned i = 0; i < m->ncontrib; i++) {
+		struct tt_mixer_part *p = m->contrib[i];
+		if (!p->decoded)
+			decode(m, p);
+		k->gain(p->contrib, p->frame, p->gain, m->frame);
+		fade(p->contrib, m->frame, ramp, p->fade);
+		k->acc(m->acc, p->contrib, m->frame);
+	}
+	k->sat(m->full, m->acc, m->frame);
+}
+
+/* Phase 5: one encode per variant heard by listeners, one per speaker's N-1 mix. */
+static void encode(struct tt_mixer_room *m)
+{
+	for (int v = 0; v < TT__VARIANTS_MAX; v++)
+		if (m->vars[v])
+			m->vars[v]->listeners = 0;
+	for (unsigned i = 0; i < m->nparts; i++) {
+		struct tt_mixer_part *p = m->parts[i];
+		if (p->deaf || p->hold)
+			p->outgrp = NULL;
+		else if (p->contributing && p->priv)
+			p->outgrp = p->priv;
+		else {
+			p->outgrp = &p->var->shared;
+			p->var->listeners++;
+		}
+	}
+	for (int v = 0; v < TT__VARIANTS_MAX; v++) {
+		struct tt__variant *var = m->vars[v];
+		if (var && var->listeners)
+			m->encodes += tt__encgrp_feed(&var->shared, m->full, m->frame, m->ticks,
+						      m->rate);
+	}
+	for (unsigned i = 0; i < m->ncontrib; i++) {
+		struct tt_mixer_part *p = m->contrib[i];
+		if (p->outgrp != p->priv || !p->priv)
+			continue;
+		m->kern->sub_sat(m->nm1, m->acc, p->contrib, m->frame);
+		m->encodes += tt__encgrp_feed(p->priv, m->nm1, m->frame, m->ticks, m->rate);
+	}
+}
+
+int tt_mixer_room_tick(struct tt_mixer_room *m, uint64_t now_us)
+{
+	struct tt__sel_cand top[TT_MIXER_SPEAKERS_MAX];
+
+	m->decodes = m->encodes = 0;
+	unsigned ntop = scan(m, top);
+	choose(m, top, ntop);
+	mix(m);
+	encode(m);
+	m->ticks++;
+	return 0;
+}

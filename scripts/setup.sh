@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# setup.sh: install what is missing (Debian 12, as root), build, then run or test tutti.
+#
+#   bash scripts/setup.sh run [tutti args...]   build and start the bridge (embedded defaults)
+#   bash scripts/setup.sh test [ctest args...]  build and run the whole test suite
+#   bash scripts/setup.sh test-asan [args...]   the same under AddressSanitizer + UBSan
+#   bash scripts/setup.sh deps                  only install the Debian packages
+#
+# Idempotent: packages already installed are not touched, builds are incremental.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_deps() {
+	local want=() missing=()
+	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt | grep -v '^$')
+	for p in "${want[@]}"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+			missing+=("$p")
+		fi
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "setup: installing ${missing[*]}"
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	fi
+	if [ -f tests/e2e/package.json ] && command -v npm >/dev/null; then
+		(cd tests/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
+	fi
+}
+
+build() { # build DIR [cmake args...]
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DTT_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+		{ cat "$dir.configure.log"; exit 1; }
+	cmake --build "$dir" -j "$jobs"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+deps)
+	install_deps
+	;;
+run)
+	install_deps
+	build build
+	exec build/tutti "$@"
+	;;
+test)
+	install_deps
+	build build
+	ctest --test-dir build --output-on-failure "$@"
+	;;
+test-asan)
+	install_deps
+	build build-asan -DTT_SANITIZE=address,undefined -DTT_BENCH=OFF
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		ctest --test-dir build-asan --output-on-failure "$@"
+	;;
+*)
+	sed -n '2,10p' "$0"
+	exit 2
+	;;
+esac
