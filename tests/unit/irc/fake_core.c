@@ -364,3 +364,8 @@ int fake_posted_count(const char *entry)
 		n += strcmp(fake.posted->pdata[i], entry) == 0;
 	return n;
 }
+
+void fake_set_state(struct fake_p *p, unsigned bits, bool on)
+{
+	p_set_state((struct tt_participant *)p, bits, on);
+}

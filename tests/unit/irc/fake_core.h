@@ -35,6 +35,8 @@ struct tt_gw_handle *fake_gw(void);
 /* A participant of another gateway (a phone user), announced to the IRC gateway. */
 struct fake_p *fake_voice_join(const char *room, const char *name);
 void fake_voice_leave(struct fake_p *p);
+/* Sets or clears state bits (TALKING too, as the mixer would) and sends the roster event. */
+void fake_set_state(struct fake_p *p, unsigned bits, bool on);
 /* Room text from p as the core would deliver it to the IRC gateway. */
 void fake_say(struct fake_p *p, const char *text, unsigned flags);
 /* The live participant of gateway "irc" called name in room, or NULL. */

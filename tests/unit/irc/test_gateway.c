@@ -290,3 +290,93 @@ TT_TEST(irc_gw_tls_verified_with_ca)
 	rawc_free(&alice);
 	ngircd_free(&srv);
 }
+
+TT_TEST(irc_gw_talking_notices_rate_limited)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start("talking = true\ntalking_interval = 3600\nevents = none\n", srv.port,
+		 "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	fake_set_state(bob, TT_PS_TALKING, true);
+	rawc_wait(&alice, &from, 10, "NOTICE #test :bob is talking", NULL);
+	fake_set_state(bob, TT_PS_TALKING, false);
+	fake_set_state(bob, TT_PS_TALKING, true);   /* again within the interval: quiet */
+	fake_set_state(bob, TT_PS_MUTED, true);     /* other state changes: quiet */
+	fake_say(bob, "marker", 0);
+	rawc_wait(&alice, &from, 10, "<bob@phone> marker", NULL);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "is talking"), 1);
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_hang_up_irc_member)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start(NULL, srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	struct fake_p *a = fake_find_irc("room1", "alice");
+	fake_api.participant_kick((struct tt_participant *)a, "moderator said so");
+	TT_ASSERT(!a->alive);
+	rawc_wait(&alice, &from, 10, "alice no longer reaches the room (moderator said so)", NULL);
+	rawc_send(&alice, "PRIVMSG #test :still here?");
+	rawc_send(&alice, "PRIVMSG #test :!who");
+	rawc_wait(&alice, &from, 10, "NOTICE #test :0 in room room1", NULL);
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|still here?"), 0);
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_two_networks_bridge_each_other)
+{
+	/* two [irc.*] networks (here: one server, two channels, two bots whose nicks
+	 * collide) in one room: a line in one channel reaches the room and the other once */
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0}, bob = {0};
+	alice_setup(&alice, srv.port);
+	rawc_connect(&bob, srv.port, "bob");
+	rawc_send(&bob, "JOIN #other");
+	fake.parts = g_ptr_array_new();
+	fake.posted = g_ptr_array_new_with_free_func(g_free);
+	fake.watched = g_ptr_array_new_with_free_func(g_free);
+	fake.gw_desc = &tt_gateway_irc;
+	char *ini = g_strdup_printf(
+		"[irc.one]\nserver = 127.0.0.1\nport = %d\nchannels = #test=room1\n"
+		"[irc.two]\nserver = 127.0.0.1\nport = %d\nchannels = #other=room1\n",
+		srv.port, srv.port);
+	fake_conf_load(ini);
+	g_free(ini);
+	TT_ASSERT_INT_EQ(tt_gateway_irc.start(fake_gw(), &fake_api, fake_conf(), &fake.gw_state),
+			 0);
+	guint fa = 0, fb = 0;
+	rawc_wait(&alice, &fa, 15, "JOIN", "#test", ":tutti", NULL);
+	rawc_wait(&bob, &fb, 15, "JOIN", "#other", ":tutti", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	TT_ASSERT(pump_until(irc_member, "bob", 10));
+	rawc_send(&alice, "PRIVMSG #test :hello other network");
+	rawc_wait(&bob, &fb, 10, "PRIVMSG #other :<alice@irc> hello other network", NULL);
+	wait_posted("alice|0|hello other network");
+	rawc_send(&bob, "PRIVMSG #other :\001ACTION nods\001");
+	rawc_wait(&alice, &fa, 10, "PRIVMSG #test :\001ACTION bob@irc nods\001", NULL);
+	pump_for_ms(500);
+	TT_ASSERT_INT_EQ(rawc_count(&bob, "hello other network"), 1);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "hello other network"), 0);  /* not echoed back */
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|hello other network"), 1);
+	gw_stop();
+	rawc_free(&alice);
+	rawc_free(&bob);
+	ngircd_free(&srv);
+}
