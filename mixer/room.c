@@ -165,6 +165,11 @@ int tt_mixer_part_add(struct tt_mixer_part **pp, struct tt_mixer_room *m,
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Fault the pages in here, not on the media thread's first write (calloc may hand out
+	 * untouched zero pages). */
+	memset(p->tmp, 0, p->tmp_cap * sizeof(*p->tmp));
+	memset(p->fifo, 0, p->fifo_cap * sizeof(*p->fifo));
+	memset(p->warm, 0, TT__WARMUP * TT__WARM_SLOT);
 	err = tt__variant_get(&p->var, m, p->codec, &cp);
 	if (err)
 		goto out;
