@@ -21,7 +21,7 @@
 
 #include "validate.h"
 
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE"
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE"
 #define R TT_CONF_RELOADABLE
 
 static const struct tt_conf_key keys[] = {
@@ -151,9 +151,18 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 			return;
 		}
 	}
+	if (!c && tt__sip_sub_event(gw, ev, status, nh, sip, tags))
+		return;
 	switch (ev) {
 	case nua_i_invite:
 		tt__sip_call_invite(gw, nh, c, sip);
+		return;
+	case nua_i_subscribe:
+		if (c) {
+			nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+			return;
+		}
+		tt__sip_subscribe(gw, nh, sip);
 		return;
 	case nua_i_options:
 		answer_options(gw, nh);
@@ -166,7 +175,6 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	case nua_i_register:
 	case nua_i_publish:
 	case nua_i_refer:
-	case nua_i_subscribe:
 	case nua_i_method:
 		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
 			    SIPTAG_ALLOW_STR(SIP_ALLOW), TAG_END());
@@ -231,6 +239,7 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->h = h;
 	gw->core = core;
 	gw->calls = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gw->subs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	gw->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	gw->rate = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	gw->sess_ids = (uint64_t)g_get_real_time();
@@ -281,7 +290,8 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 			     NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
 			     NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("OPTIONS"),
 			     NUTAG_APPL_METHOD("MESSAGE"), NUTAG_APPL_METHOD("INFO"),
-			     NUTAG_APPL_METHOD("UPDATE"),
+			     NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("SUBSCRIBE"),
+			     NUTAG_ALLOW_EVENTS("conference"),
 			     NUTAG_ALLOW(SIP_ALLOW),
 			     NUTAG_SESSION_TIMER(timer),
 			     NUTAG_MIN_SE((unsigned)tt_conf_int(conf, "sip", "min_se")),
@@ -321,6 +331,7 @@ static void sip_stop(void *state)
 	for (GList *l = all; l; l = l->next)
 		tt__sip_call_hang_up(gw, l->data, "the bridge is shutting down");
 	g_list_free(all);
+	tt__sip_subs_free(gw);
 	nua_shutdown(gw->nua);
 }
 
@@ -337,6 +348,7 @@ static void sip_free(void *state)
 	for (GList *l = all; l; l = l->next)
 		tt__sip_call_free(l->data);
 	g_list_free(all);
+	tt__sip_subs_free(gw);
 	if (gw->nua)
 		nua_destroy(gw->nua);
 	if (gw->root) {
@@ -344,6 +356,7 @@ static void sip_free(void *state)
 		su_deinit();
 	}
 	g_hash_table_destroy(gw->calls);
+	g_hash_table_destroy(gw->subs);
 	g_hash_table_destroy(gw->aliases);
 	g_hash_table_destroy(gw->rate);
 	g_strfreev(gw->codecs);
@@ -377,5 +390,6 @@ const struct tt_gateway tt_gateway_sip = {
 	.hang_up = sip_hang_up,
 	.on_text = tt__sip_on_text,
 	.on_dtmf = tt__sip_on_dtmf,
+	.on_roster = tt__sip_on_roster,
 	.reload = sip_reload,
 };

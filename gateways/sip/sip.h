@@ -26,6 +26,7 @@ struct sipgw {
 	nua_t *nua;
 	bool shutting_down, shut_down;
 	GHashTable *calls;           /* struct sip_call * set (owned) */
+	GHashTable *subs;            /* nua_handle_t * -> struct sip_sub * (owned) */
 	GHashTable *aliases;         /* number -> room */
 	char *default_room;
 	struct tt_sip_sdp_policy pol;
@@ -73,6 +74,13 @@ const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 /* dtmf.c */
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
+
+/* roster.c */
+void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
+bool tt__sip_sub_event(struct sipgw *gw, nua_event_t ev, int status, nua_handle_t *nh,
+		       const sip_t *sip, tagi_t tags[]);
+void tt__sip_on_roster(void *state, const struct tt_roster_event *ev);
+void tt__sip_subs_free(struct sipgw *gw);
 
 /* text.c */
 void tt__sip_message(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,

@@ -4,6 +4,7 @@ re-INVITE hold, in-dialog OPTIONS, INFO DTMF keys, MESSAGE both ways with the te
 aliases and the default room, and the per-source request limit."""
 import os
 import re
+import xml.etree.ElementTree as ET
 import sys
 import time
 
@@ -166,6 +167,80 @@ def test_offerless_invite_cancel_and_message():
             u.close()
 
 
+NS = {"ci": "urn:ietf:params:xml:ns:conference-info",
+      "tt": "urn:tutti:params:xml:ns:conference-info"}
+
+
+def notify_users(ua, call_id, pred, timeout=5):
+    """Users of the first NOTIFY in the subscription's dialog whose users satisfy pred."""
+    seen = []
+
+    def ok(m):
+        if m.method != "NOTIFY" or m.h("call-id") != call_id:
+            return False
+        check(m.h("event", "").startswith("conference"), "Event: %s" % m.h("event"))
+        check(m.h("content-type", "").startswith("application/conference-info+xml"),
+              "Content-Type: %s" % m.h("content-type"))
+        root = ET.fromstring(m.body)   # must be well-formed XML
+        check(root.tag == "{%s}conference-info" % NS["ci"] and root.get("state") == "full",
+              "root: %s %s" % (root.tag, root.attrib))
+        users = []
+        for u in root.findall("ci:users/ci:user", NS):
+            ep = u.find("ci:endpoint", NS)
+            users.append({"name": u.findtext("ci:display-text", None, NS),
+                          "network": ep.findtext("tt:network", None, NS),
+                          "status": ep.findtext("ci:status", None, NS),
+                          "media": ep.findtext("ci:media/ci:status", None, NS),
+                          "talking": ep.findtext("tt:talking", None, NS),
+                          "version": int(root.get("version"))})
+        seen.append(users)
+        return pred(users)
+    m = ua.wait(ok, timeout)
+    check(m is not None, "no matching NOTIFY; saw %s" % seen)
+    return seen[-1]
+
+
+def test_subscribe_conference_roster():
+    with Bridge({"rooms": {"on_demand": True}}) as br:
+        gw = br.testgw()
+        gw.join("weekly", "tina")
+        ua = UA(br.sip_port, user="watcher")
+        cid = "sub-1@test"
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), cid, 1, "s1",
+                   extra=["Event: conference", "Accept: application/conference-info+xml",
+                          "Expires: 600"])
+        r = ua.final(cid, "SUBSCRIBE")
+        check(r and r.status in (200, 202), "SUBSCRIBE: %s" % (r and r.start))
+        users = notify_users(ua, cid, lambda us: len(us) == 1)
+        check(users[0]["name"] == "tina" and users[0]["network"] == "test"
+              and users[0]["media"] == "sendrecv", "first NOTIFY: %s" % users)
+        # a phone caller joins and mutes: every network, media state
+        caller = UA(br.sip_port, user="pat")
+        c = caller.invite("weekly", caller.sdp_offer())
+        check(c.response and c.response.status == 200, "call: %s" % (c.response and c.response.start))
+        c.ack()
+        users = notify_users(ua, cid, lambda us: any(u["network"] == "phone" for u in us))
+        check(sorted(u["name"] for u in users) == ["pat", "tina"], "users: %s" % users)
+        for d in "*6":
+            c.in_dialog("INFO", body="Signal=%s\r\n" % d, ctype="application/dtmf-relay")
+        users = notify_users(ua, cid, lambda us: any(u["name"] == "pat" and u["media"] == "recvonly"
+                                                    for u in us))
+        c.bye()
+        notify_users(ua, cid, lambda us: [u["name"] for u in us] == ["tina"])
+        # other event packages are refused
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), "sub-2@test", 1, "s2",
+                   extra=["Event: presence", "Expires: 600"])
+        r = ua.final("sub-2@test", "SUBSCRIBE")
+        check(r and r.status == 489, "presence SUBSCRIBE: %s" % (r and r.start))
+        # unsubscribe
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), cid, 2, "s1",
+                   extra=["Event: conference", "Expires: 0"])
+        r = ua.final(cid, "SUBSCRIBE")
+        check(r and r.status < 300, "unsubscribe: %s" % (r and r.start))
+        ua.close()
+        caller.close()
+
+
 def test_rate_limit_per_source():
     with Bridge({"sip": {"rate_limit": 5, "rate_burst": 5}}) as br:
         ua = UA(br.sip_port)
@@ -187,4 +262,4 @@ def test_rate_limit_per_source():
 
 if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
-         test_rate_limit_per_source])
+         test_subscribe_conference_roster, test_rate_limit_per_source])
