@@ -47,6 +47,8 @@ static const struct tt_conf_key keys[] = {
 	  "SDES-SRTP: off, offer (used when the peer has a=crypto) or require (488 otherwise)." },
 	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
 	  "Wrong PIN entries before the call is hung up." },
+	{ "sip", "pin_timeout", TT_CONF_INT, "60", 5, 600, NULL, R,
+	  "Seconds a caller has to enter a room PIN before the call is hung up." },
 	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,
 	  "RFC 4028 session interval in seconds; 0 turns session timers off." },
 	{ "sip", "min_se", TT_CONF_INT, "90", 90, 86400, NULL, 0,
@@ -224,6 +226,7 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 		       : !g_strcmp0(srtp, "require") ? TT_SIP_SRTP_REQUIRE
 						     : TT_SIP_SRTP_OFFER;
 	gw->pin_attempts = (unsigned)tt_conf_int(conf, "sip", "pin_attempts");
+	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");
 	gw->rate_burst = (unsigned)tt_conf_int(conf, "sip", "rate_burst");
 	gw->rtp_timeout = (unsigned)tt_conf_int(conf, "sip", "rtp_timeout");

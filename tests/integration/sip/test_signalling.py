@@ -11,7 +11,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from ttlib import Bridge, check, run  # noqa: E402
-from siplib import UA  # noqa: E402
+import socket  # noqa: E402
+from siplib import UA, send_dtmf  # noqa: E402
 
 
 def roster(gw, room):
@@ -36,13 +37,8 @@ def test_dial_in_rejections_and_bye():
                  "sip": {"aliases": "100=standup", "default_room": "standup"}}) as br:
         ua = UA(br.sip_port, user="alice")
         gw = br.testgw()
-        # unknown room and a PIN room look the same from outside (no enumeration)
         r = ua.invite("nosuchroom", ua.sdp_offer())
         check(r.response and r.response.status == 404, "unknown room: %s" % (r.response and r.response.start))
-        r2 = ua.invite("board", ua.sdp_offer())
-        check(r2.response and r2.response.status == 404 and
-              r2.response.start == r.response.start, "PIN room answered differently: %s"
-              % (r2.response and r2.response.start))
         # nothing we can decode: 488 with a Warning saying why
         r = ua.invite("standup", ua.sdp_offer(["GSM/8000"]))
         check(r.response and r.response.status == 488 and "305" in r.response.h("warning", ""),
@@ -241,6 +237,49 @@ def test_subscribe_conference_roster():
         caller.close()
 
 
+def pin_call(br, ua, rtp):
+    c = ua.invite("board", ua.sdp_offer(["PCMU/8000"], port=rtp.getsockname()[1]))
+    check(c.response and c.response.status == 200, "PIN room call: %s"
+          % (c.response and c.response.start))
+    c.ack()
+    host, port, _ = c.remote_media()
+    return c, (host, port)
+
+
+def test_pin_entry_by_rfc4733():
+    with Bridge({"rooms": {"on_demand": False}, "room.board": {"pin": "4321"},
+                 "sip": {"pin_attempts": 3}}) as br:
+        gw = br.testgw()
+        gw.join("board", "chair", pin="4321")
+        ua = UA(br.sip_port, user="dana")
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        # three wrong PINs: hung up, never seen in the room
+        c, media = pin_call(br, ua, rtp)
+        time.sleep(0.3)
+        check([e["name"] for e in roster(gw, "board")] == ["chair"],
+              "caller visible before the PIN: %s" % roster(gw, "board"))
+        status, body = br.http("GET", "/api/rooms/board")
+        check(len(body["participants"]) == 1, "API shows the lobby: %s" % body)
+        seq, ts = send_dtmf(rtp, media, 101, "1111#")
+        seq, ts = send_dtmf(rtp, media, 101, "12*4320#", seq=seq, ts=ts)
+        check(not ua.wait(lambda m: m.method == "BYE", 0.5), "hung up before the third try")
+        seq, ts = send_dtmf(rtp, media, 101, "9999#", seq=seq, ts=ts)
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 5)
+        check(bye is not None, "no BYE after three wrong PINs")
+        check(not [e for e in gw.drain(0.3) if e["ev"] == "roster" and e.get("who", {}).get("name") == "dana"],
+              "roster events about a caller who never got in")
+        # the right PIN joins
+        c, media = pin_call(br, ua, rtp)
+        send_dtmf(rtp, media, 101, "4321#", seq=seq + 10, ts=ts + 8000)
+        ev = gw.wait_event(lambda e: e["ev"] == "roster" and e["type"] == "joined"
+                           and e["who"]["name"] == "dana", what="dana admitted")
+        check(ev["who"]["network"] == "phone" and not ev["who"]["hold"], "admitted: %s" % ev)
+        c.bye()
+        rtp.close()
+        ua.close()
+
+
 def test_rate_limit_per_source():
     with Bridge({"sip": {"rate_limit": 5, "rate_burst": 5}}) as br:
         ua = UA(br.sip_port)
@@ -262,4 +301,5 @@ def test_rate_limit_per_source():
 
 if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
-         test_subscribe_conference_roster, test_rate_limit_per_source])
+         test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
+         test_rate_limit_per_source])
