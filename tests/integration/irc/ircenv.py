@@ -11,10 +11,15 @@ import threading
 import time
 
 NGIRCD = shutil.which("ngircd") or "/usr/sbin/ngircd"
+INSPIRCD = shutil.which("inspircd") or "/usr/sbin/inspircd"
 
 
 def have_ngircd():
     return os.access(NGIRCD, os.X_OK)
+
+
+def have_inspircd():
+    return os.access(INSPIRCD, os.X_OK)
 
 
 def free_port():
@@ -94,6 +99,55 @@ class NgIrcd:
     def __exit__(self, *exc):
         self.cleanup()
         return False
+
+
+class InspIrcd(NgIrcd):
+    """InspIRCd 3 with the IRCv3 modules, so the paths *with* echo-message, server-time,
+    message-tags and away-notify run too (ngircd offers only multi-prefix). No TLS here:
+    ngircd covers it."""
+
+    def __init__(self, tls=False):
+        if tls:
+            raise ValueError("InspIrcd: TLS is tested with ngircd")
+        self.dir = tempfile.mkdtemp(prefix="tt-inspircd-")
+        self.port = free_port()
+        self.tls_port = None
+        self.proc = None
+        motd = os.path.join(self.dir, "motd")
+        with open(motd, "w") as f:
+            f.write("hi\n")
+        modules = ["cap", "ircv3", "ircv3_capnotify", "ircv3_echomessage", "ircv3_servertime",
+                   "ircv3_ctctags", "namesx"]
+        conf = [
+            '<config format="xml">',
+            '<server name="irc.test" description="tutti test" network="TestNet">',
+            '<admin name="test" nick="test" email="test@example.invalid">',
+            '<bind address="127.0.0.1" port="%d" type="clients">' % self.port,
+            # no fake lag and no per-address limit: puppets all come from 127.0.0.1
+            '<connect name="main" allow="*" maxchans="20" timeout="20" pingfreq="120" '
+            'hardsendq="1048576" softsendq="262144" recvq="16384" threshold="1000" '
+            'commandrate="100000" fakelag="no" localmax="1000" globalmax="1000" '
+            'resolvehostnames="no" useident="no" limit="5000">',
+            '<files motd="%s">' % motd,
+            '<pid file="%s">' % os.path.join(self.dir, "inspircd.pid"),
+            '<dns timeout="1">',
+            '<limits maxnick="30" maxchan="64" maxmodes="20" maxident="11" maxhost="64" '
+            'maxquit="255" maxtopic="307" maxkick="255" maxreal="128" maxaway="200">',
+        ] + ['<module name="%s">' % m for m in modules]
+        self.conf = os.path.join(self.dir, "inspircd.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+
+    def start(self):
+        self.proc = subprocess.Popen([INSPIRCD, "--nofork", "--runasroot",
+                                      "--config=%s" % self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not port_open(self.port):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("inspircd did not listen on %d" % self.port)
+            time.sleep(0.02)
+        return self
 
 
 class RawIrc:
