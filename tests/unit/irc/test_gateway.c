@@ -258,9 +258,23 @@ TT_TEST(irc_gw_reconnects_and_rejoins)
 	TT_ASSERT(pump_until(no_irc_member, "alice", 10));  /* members leave with the link */
 	ngircd_start(&srv, srv.port, false);
 	alice_setup(&alice, srv.port);
-	from = alice.lines->len;
-	/* backoff 1..2 s, jittered: generous bound */
-	rawc_wait(&alice, &from, 30, ":tutti!", "JOIN", NULL);
+	/* backoff 1..2 s, jittered: generous bound. The bot may be back before or after
+	 * alice, so ask NAMES rather than wait for its JOIN. */
+	bool back = false;
+	for (int i = 0; i < 30 && !back; i++) {
+		from = alice.lines->len;
+		rawc_send(&alice, "NAMES #test");
+		rawc_wait(&alice, &from, 10, " 366 ", NULL);
+		for (guint j = alice.lines->len; j-- > 0 && !back;) {
+			const char *l = alice.lines->pdata[j];
+			back = strstr(l, " 353 ") && strstr(l, "tutti");
+			if (strstr(l, " 366 ") && j + 1 < alice.lines->len)
+				break;
+		}
+		if (!back)
+			pump_for_ms(1000);
+	}
+	TT_ASSERT_MSG(back, "the bridge did not rejoin #test within 30 s");
 	TT_ASSERT(pump_until(irc_member, "alice", 10));
 	rawc_send(&alice, "PRIVMSG #test :back again");
 	wait_posted("alice|0|back again");
