@@ -120,6 +120,18 @@ static void clear_source(guint *id)
 
 /* ---- writing ---- */
 
+static void on_written(GObject *src, GAsyncResult *res, gpointer data);
+
+/* Hands everything pending to one write; at most one write is in flight per link. */
+static void start_write(struct link *l)
+{
+	l->winflight = l->wpending;
+	l->wpending = g_string_new(NULL);
+	GOutputStream *out = g_io_stream_get_output_stream(l->io);
+	g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
+					G_PRIORITY_DEFAULT, l->cancel, on_written, link_ref(l));
+}
+
 static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct link *l = data;
@@ -132,14 +144,8 @@ static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 	} else if (c) {
 		g_string_free(l->winflight, TRUE);
 		l->winflight = NULL;
-		if (l->wpending->len) {
-			l->winflight = l->wpending;
-			l->wpending = g_string_new(NULL);
-			GOutputStream *out = g_io_stream_get_output_stream(l->io);
-			g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
-							G_PRIORITY_DEFAULT, l->cancel, on_written,
-							link_ref(l));
-		}
+		if (l->wpending->len)
+			start_write(l);
 	}
 	g_clear_error(&err);
 	link_unref(l);
@@ -155,13 +161,8 @@ static void write_line(struct tt__irc_conn *c, const char *line)
 		 g_str_has_prefix(line, "AUTHENTICATE ") ? "AUTHENTICATE ***" : line);
 	g_string_append(l->wpending, line);
 	g_string_append(l->wpending, "\r\n");
-	if (l->winflight)
-		return;
-	l->winflight = l->wpending;
-	l->wpending = g_string_new(NULL);
-	GOutputStream *out = g_io_stream_get_output_stream(l->io);
-	g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
-					G_PRIORITY_DEFAULT, l->cancel, on_written, link_ref(l));
+	if (!l->winflight)
+		start_write(l);
 }
 
 static gboolean on_flood_timer(gpointer data)
