@@ -201,12 +201,20 @@ class RawIrc:
                             timeout=timeout, what=repr(subs))
 
     def wait_fn(self, pred, since=0, timeout=15, what="line"):
+        return self.next_fn(pred, since, timeout, what)[0]
+
+    def next(self, *subs, since=0, timeout=15):
+        """(line, index after it) of the first line at or after `since` with every substring."""
+        return self.next_fn(lambda line: all(s in line for s in subs), since, timeout,
+                            repr(subs))
+
+    def next_fn(self, pred, since=0, timeout=15, what="line"):
         deadline = time.time() + timeout
         with self.cv:
             while True:
-                for line in self.lines[since:]:
-                    if pred(line):
-                        return line
+                for i in range(since, len(self.lines)):
+                    if pred(self.lines[i]):
+                        return self.lines[i], i + 1
                 left = deadline - time.time()
                 if left <= 0:
                     raise AssertionError("%s: no line with %s within %d s; last lines:\n%s" % (

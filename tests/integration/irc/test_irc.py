@@ -1,7 +1,7 @@
 """Integration tests of the IRC gateway: the real tutti-test against a real ngircd, with
 raw IRC clients in the channel and the test gateway as the room's other participants."""
+import contextlib
 import os
-import subprocess
 import sys
 import time
 
@@ -63,136 +63,116 @@ def irc_member(gw, room, nick, timeout=10):
     raise AssertionError("%s never appeared in room %s" % (nick, room))
 
 
-def test_relay_both_ways_once():
+@contextlib.contextmanager
+def bridged(**extra):
+    """A server, alice (operator of #chan) in it, and the bridge mapping #chan to room1 with
+    the bot in the channel and alice in the room: yields (srv, alice, bridge, testgw)."""
     with Server() as srv:
         alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            bob = g.join("room1", "bob")
-            alice.wait("NOTICE #chan :bob joined the room (test)")
-            irc_member(g, "room1", "alice")
-            g.drain()
-            alice.send("PRIVMSG #chan :\x01ACTION waves\x01")
-            ev = g.wait_event(lambda e: e["ev"] == "text" and e["text"] == "waves",
-                              what="the action")
-            check(ev["action"] and ev["from"]["network"] == "irc", "action: %s" % ev)
-            mark = alice.mark()
-            g.say(bob, "hi there")
-            alice.wait("PRIVMSG #chan :<bob@test> hi there", since=mark)
-            g.say(bob, "dances", action=True)
-            alice.wait("PRIVMSG #chan :\x01ACTION bob@test dances\x01", since=mark)
-            time.sleep(1.0)
-            check(alice.count("<bob@test> hi there", since=mark) == 1,
-                  "room text shown %d times" % alice.count("<bob@test> hi there", since=mark))
-            # nothing the bridge said on IRC came back into the room as IRC text
-            back = [e for e in g.drain(0.5) if e["ev"] == "text"
-                    and e["from"]["network"] == "irc"]
-            check(not back, "bridge lines came back: %s" % back)
-            g.leave(bob)
-            alice.wait("NOTICE #chan :bob left the room (test)", since=mark)
-            if SERVER == "inspircd":  # the echoes really came back, and were ignored
-                caps = [l for l in br.read_log().splitlines() if "capabilities on" in l]
-                check(caps and "echo-message" in caps[0] and "server-time" in caps[0],
-                      "caps: %s" % caps)
-        alice.close()
+        try:
+            with Bridge(irc_section(srv.port, **extra)) as br:
+                g = br.testgw()
+                bot_joined(alice)
+                irc_member(g, "room1", "alice")
+                yield srv, alice, br, g
+        finally:
+            alice.close()
+
+
+def test_relay_both_ways_once():
+    with bridged() as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        alice.wait("NOTICE #chan :bob joined the room (test)")
+        g.drain()
+        alice.send("PRIVMSG #chan :\x01ACTION waves\x01")
+        ev = g.wait_event(lambda e: e["ev"] == "text" and e["text"] == "waves",
+                          what="the action")
+        check(ev["action"] and ev["from"]["network"] == "irc", "action: %s" % ev)
+        mark = alice.mark()
+        g.say(bob, "hi there")
+        alice.wait("PRIVMSG #chan :<bob@test> hi there", since=mark)
+        g.say(bob, "dances", action=True)
+        alice.wait("PRIVMSG #chan :\x01ACTION bob@test dances\x01", since=mark)
+        time.sleep(1.0)
+        check(alice.count("<bob@test> hi there", since=mark) == 1,
+              "room text shown %d times" % alice.count("<bob@test> hi there", since=mark))
+        # nothing the bridge said on IRC came back into the room as IRC text
+        back = [e for e in g.drain(0.5) if e["ev"] == "text"
+                and e["from"]["network"] == "irc"]
+        check(not back, "bridge lines came back: %s" % back)
+        g.leave(bob)
+        alice.wait("NOTICE #chan :bob left the room (test)", since=mark)
+        if SERVER == "inspircd":  # the echoes really came back, and were ignored
+            caps = [l for l in br.read_log().splitlines() if "capabilities on" in l]
+            check(caps and "echo-message" in caps[0] and "server-time" in caps[0],
+                  "caps: %s" % caps)
 
 
 def test_irc_line_reaches_room_once():
-    with Server() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            g.join("room1", "bob")
-            g.drain()
-            alice.send("PRIVMSG #chan :exactly once \x02please\x02")
-            ev = g.wait_event(lambda e: e["ev"] == "text", what="the IRC line")
-            check(ev["text"] == "exactly once please" and ev["from"]["name"] == "alice",
-                  "text: %s" % ev)
-            more = texts(g.drain(1.0))
-            check(not more, "delivered again: %s" % more)
-        alice.close()
+    with bridged() as (srv, alice, br, g):
+        g.join("room1", "bob")
+        g.drain()
+        alice.send("PRIVMSG #chan :exactly once \x02please\x02")
+        ev = g.wait_event(lambda e: e["ev"] == "text", what="the IRC line")
+        check(ev["text"] == "exactly once please" and ev["from"]["name"] == "alice",
+              "text: %s" % ev)
+        more = texts(g.drain(1.0))
+        check(not more, "delivered again: %s" % more)
 
 
 def test_utf8_long_line_split():
-    with Server() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            bob = g.join("room1", "bob")
-            text = ""
-            while len(text.encode()) < 2000:
-                text += "é€😀ü"
-            mark = alice.mark()
-            r = g.say(bob, text)
-            check(r.get("ok"), "say: %s" % r)
-            got, pieces, since = "", 0, mark
-            while len(got) < len(text):
-                alice.wait("PRIVMSG #chan :<bob@test> ", since=since)
-                with alice.cv:
-                    for i in range(since, len(alice.lines)):
-                        if "PRIVMSG #chan :<bob@test> " in alice.lines[i]:
-                            line = alice.lines[i]
-                            since = i + 1
-                            break
-                check("\ufffd" not in line, "a piece has a broken character: %r" % line)
-                check(len(line.encode()) + 2 <= 512, "line over 512 bytes")
-                got += line.split("<bob@test> ", 1)[1]
-                pieces += 1
-            check(got == text, "text arrived changed (%d pieces)" % pieces)
-            check(pieces >= 4, "only %d pieces" % pieces)
-        alice.close()
+    with bridged() as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        text = ""
+        while len(text.encode()) < 2000:
+            text += "é€😀ü"
+        mark = alice.mark()
+        r = g.say(bob, text)
+        check(r.get("ok"), "say: %s" % r)
+        got, pieces, since = "", 0, mark
+        while len(got) < len(text):
+            line, since = alice.next("PRIVMSG #chan :<bob@test> ", since=since)
+            check("\ufffd" not in line, "a piece has a broken character: %r" % line)
+            check(len(line.encode()) + 2 <= 512, "line over 512 bytes")
+            got += line.split("<bob@test> ", 1)[1]
+            pieces += 1
+        check(got == text, "text arrived changed (%d pieces)" % pieces)
+        check(pieces >= 4, "only %d pieces" % pieces)
 
 
 def test_newlines_become_lines():
-    with Server() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port, relay_format="[{name}] {text}")) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            bob = g.join("room1", "bob")
-            mark = alice.mark()
-            g.say(bob, "one\ntwo")
-            alice.wait("PRIVMSG #chan :[bob] one", since=mark)
-            alice.wait("PRIVMSG #chan :[bob] two", since=mark)
-        alice.close()
+    with bridged(relay_format="[{name}] {text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "one\ntwo")
+        alice.wait("PRIVMSG #chan :[bob] one", since=mark)
+        alice.wait("PRIVMSG #chan :[bob] two", since=mark)
 
 
 def test_puppets_in_names():
-    with Server() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port, mode="puppet", puppet_limit=2)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            mark = alice.mark()
-            ann = g.join("room1", "Ann Lee")
-            bo = g.join("room1", "Bo")
-            alice.wait(":Ann_Lee!", "JOIN", since=mark)
-            alice.wait(":Bo!", "JOIN", since=mark)
-            m2 = alice.mark()
-            alice.send("NAMES #chan")
-            names = alice.wait(" 353 ", since=m2)
-            check("Ann_Lee" in names and "Bo" in names.split(":")[-1].split(),
-                  "NAMES: %s" % names)
-            g.say(ann, "hello as myself")
-            alice.wait(":Ann_Lee!", "PRIVMSG #chan :hello as myself", since=m2)
-            g.leave(bo)
-            alice.wait(":Bo!", "QUIT", since=m2)
-            m3 = alice.mark()
-            alice.send("NAMES #chan")
-            names = alice.wait(" 353 ", since=m3)
-            check("Bo" not in names.split(":")[-1].split(), "Bo still in NAMES: %s" % names)
-            # puppets are not IRC members of the room
-            r = g.cmd(cmd="roster", room="room1")
-            irc = sorted(p["name"] for p in r["roster"] if p["network"] == "irc")
-            check(irc == ["alice"], "IRC members: %s" % irc)
-        alice.close()
+    with bridged(mode="puppet", puppet_limit=2) as (srv, alice, br, g):
+        mark = alice.mark()
+        ann = g.join("room1", "Ann Lee")
+        bo = g.join("room1", "Bo")
+        alice.wait(":Ann_Lee!", "JOIN", since=mark)
+        alice.wait(":Bo!", "JOIN", since=mark)
+        m2 = alice.mark()
+        alice.send("NAMES #chan")
+        names = alice.wait(" 353 ", since=m2)
+        check("Ann_Lee" in names and "Bo" in names.split(":")[-1].split(),
+              "NAMES: %s" % names)
+        g.say(ann, "hello as myself")
+        alice.wait(":Ann_Lee!", "PRIVMSG #chan :hello as myself", since=m2)
+        g.leave(bo)
+        alice.wait(":Bo!", "QUIT", since=m2)
+        m3 = alice.mark()
+        alice.send("NAMES #chan")
+        names = alice.wait(" 353 ", since=m3)
+        check("Bo" not in names.split(":")[-1].split(), "Bo still in NAMES: %s" % names)
+        # puppets are not IRC members of the room
+        r = g.cmd(cmd="roster", room="room1")
+        irc = sorted(p["name"] for p in r["roster"] if p["network"] == "irc")
+        check(irc == ["alice"], "IRC members: %s" % irc)
 
 
 def test_reconnect_and_rejoin():
