@@ -149,6 +149,33 @@ def test_newlines_become_lines():
         alice.wait("PRIVMSG #chan :[bob] two", since=mark)
 
 
+def test_paced_burst_arrives_complete_in_order():
+    with bridged(flood_burst=3, flood_interval=100,
+                 relay_format="{text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "\n".join("line %02d" % i for i in range(30)))
+        since = mark
+        for i in range(30):
+            line, since = alice.next("PRIVMSG #chan :line ", since=since)
+            check(line.endswith(":line %02d" % i), "line %d out of order: %s" % (i, line))
+        check(alice.count(":tutti!", "QUIT", since=mark) == 0, "the bot was disconnected")
+
+
+def test_channel_key():
+    with Server() as srv:
+        alice = join_raw(srv.port, "alice")
+        try:
+            alice.send("MODE #chan +k sekrit")
+            alice.wait("MODE #chan +k")
+            with Bridge(irc_section(srv.port, channels="#chan=room1:sekrit")) as br:
+                g = br.testgw()
+                bot_joined(alice)
+                irc_member(g, "room1", "alice")
+        finally:
+            alice.close()
+
+
 def test_puppets_in_names():
     with bridged(mode="puppet", puppet_limit=2) as (srv, alice, br, g):
         mark = alice.mark()
@@ -270,7 +297,8 @@ if __name__ == "__main__":
         print("SKIP: %s not installed (Debian package %s)" % (SERVER, SERVER))
         sys.exit(0)
     tests = [test_relay_both_ways_once, test_irc_line_reaches_room_once,
-             test_utf8_long_line_split, test_newlines_become_lines, test_puppets_in_names,
+             test_utf8_long_line_split, test_newlines_become_lines,
+             test_paced_burst_arrives_complete_in_order, test_channel_key, test_puppets_in_names,
              test_reconnect_and_rejoin, test_who_mute_by_op_refused_for_others]
     if SERVER == "ngircd":
         tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start]
