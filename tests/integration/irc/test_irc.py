@@ -2,6 +2,7 @@
 raw IRC clients in the channel and the test gateway as the room's other participants."""
 import contextlib
 import os
+import signal
 import sys
 import time
 
@@ -176,6 +177,23 @@ def test_channel_key():
             alice.close()
 
 
+def test_sighup_changes_the_relay_format():
+    with bridged(relay_format="<{name}> {text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "before")
+        alice.wait("PRIVMSG #chan :<bob> before", since=mark)
+        conf = open(br.config_path).read().replace("relay_format = <{name}> {text}",
+                                                   "relay_format = [{name}] {text}")
+        open(br.config_path, "w").write(conf)
+        br.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "configuration reloaded" not in br.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        g.say(bob, "after")
+        alice.wait("PRIVMSG #chan :[bob] after", since=mark)
+
+
 def test_puppets_in_names():
     with bridged(mode="puppet", puppet_limit=2) as (srv, alice, br, g):
         mark = alice.mark()
@@ -301,5 +319,6 @@ if __name__ == "__main__":
              test_paced_burst_arrives_complete_in_order, test_channel_key, test_puppets_in_names,
              test_reconnect_and_rejoin, test_who_mute_by_op_refused_for_others]
     if SERVER == "ngircd":
-        tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start]
+        tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start,
+                  test_sighup_changes_the_relay_format]
     run(tests)
