@@ -60,8 +60,31 @@ static struct tt_conf_key *enabled_rows(const struct tt_gateway *const *gws)
 }
 
 static struct tt_conf_key *implicit_rows;  /* lives as long as the schema */
+static int build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws);
 
-int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws)
+/* The gateways the core brings itself (the admin API's plain RTP participants), then the
+ * build's table. Returns a new NULL-terminated array. */
+static const struct tt_gateway **all_gateways(const struct tt_gateway *const *gws)
+{
+	unsigned n = 0;
+	while (gws && gws[n])
+		n++;
+	const struct tt_gateway **all = g_new0(const struct tt_gateway *, n + 2);
+	all[0] = &tt__gateway_rtp;
+	for (unsigned i = 0; i < n; i++)
+		all[i + 1] = gws[i];
+	return all;
+}
+
+int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *in)
+{
+	const struct tt_gateway **gws = all_gateways(in);
+	int rc = build_schema(sp, gws);
+	g_free(gws);
+	return rc;
+}
+
+static int build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws)
 {
 	struct tt_conf_schema *s;
 	int rc = tt__conf_schema_alloc(&s);
@@ -93,15 +116,16 @@ int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *c
 	return 0;
 }
 
-int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *gws,
+int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *table,
 		   const char *config_path, const char *log_override)
 {
 	struct tt_core *core = g_new0(struct tt_core, 1);
+	const struct tt_gateway **gws = all_gateways(table);
 	char *errors = NULL, *lerr = NULL;
 	int rc;
 	core_thread = g_thread_self();
 	core->rooms = g_hash_table_new(g_str_hash, g_str_equal);
-	rc = tt__core_build_schema(&core->schema, gws);
+	rc = build_schema(&core->schema, gws);
 	if (rc)
 		goto out;
 	rc = tt__conf_load(&core->conf, core->schema, config_path, &errors);
@@ -143,6 +167,7 @@ int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *gws,
 			goto out;
 	}
 out:
+	g_free(gws);
 	g_free(errors);
 	g_free(lerr);
 	if (rc) {

@@ -147,6 +147,15 @@ static int api_text_notice(struct tt_gw_handle *gw, const char *room, const char
 	return tt__text_notice(gw, room, text);
 }
 
+static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_attach(p, leg, cb, arg);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -171,6 +180,7 @@ const struct tt_core_api tt__core_api = {
 	.participant_kick = api_kick,
 	.text_post = api_text_post,
 	.text_notice = api_text_notice,
+	.audio_attach = api_audio_attach,
 	.core_of = api_core_of,
 	.conf = api_conf,
 };

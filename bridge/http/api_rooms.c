@@ -21,7 +21,7 @@ void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct 
 			    "rooms", (int)g_hash_table_size(core->rooms), "workers", workers);
 }
 
-static json_t *participant_json(const struct tt_participant *p)
+json_t *tt__api_participant_json(const struct tt_participant *p)
 {
 	struct tt_roster_entry e;
 	tt__participant_entry(p, &e);
@@ -30,20 +30,40 @@ static json_t *participant_json(const struct tt_participant *p)
 		json_array_append_new(caps, json_string("audio"));
 	if (e.caps & TT_CAP_TEXT)
 		json_array_append_new(caps, json_string("text"));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
 			 "id", e.id, "name", e.name, "network", e.network, "gateway", e.gateway,
 			 "caps", caps, "muted", !!(e.state & TT_PS_MUTED),
 			 "deaf", !!(e.state & TT_PS_DEAF), "hold", !!(e.state & TT_PS_HOLD),
 			 "talking", !!(e.state & TT_PS_TALKING),
 			 "moderator", !!(e.state & TT_PS_MODERATOR),
 			 "hand", !!(e.state & TT_PS_HAND));
+	const struct tt_media_snapshot *m = p->media;
+	if (m && m->valid) {
+		json_t *media = json_pack(
+			"{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I,"
+			" s:{s:I, s:I, s:I, s:I, s:i}, s:i, s:b, s:b}",
+			"codec", m->codec, "local", m->local, "remote", m->remote, "srtp", m->srtp,
+			"packets_in", (json_int_t)m->pkts_in, "packets_out", (json_int_t)m->pkts_out,
+			"bytes_in", (json_int_t)m->bytes_in, "bytes_out", (json_int_t)m->bytes_out,
+			"srtp_failures", (json_int_t)m->srtp_fail,
+			"foreign_dropped", (json_int_t)m->bleed_dropped,
+			"malformed", (json_int_t)m->malformed, "lost", (json_int_t)m->rx_lost,
+			"jitter_ms", m->rx_jitter_ms, "peer_fraction_lost", m->peer_fraction_lost,
+			"rtt_us", (json_int_t)m->rtt_us,
+			"jitter_buffer", "late", (json_int_t)m->jb_late, "lost", (json_int_t)m->jb_lost,
+			"concealed", (json_int_t)m->jb_concealed, "duplicate",
+			(json_int_t)m->jb_duplicate, "depth_ms", (int)m->jb_depth_ms,
+			"level_dbov", m->level_dbov, "talking", m->talking, "speaker", m->speaker);
+		json_object_set_new(o, "media", media);
+	}
+	return o;
 }
 
 static json_t *room_json(const struct tt_room *room)
 {
 	json_t *parts = json_array();
 	for (guint i = 0; i < room->parts->len; i++)
-		json_array_append_new(parts, participant_json(g_ptr_array_index(room->parts, i)));
+		json_array_append_new(parts, tt__api_participant_json(g_ptr_array_index(room->parts, i)));
 	return json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:o}", "name", room->name,
 			 "rate", (int)room->rate, "speakers", (int)room->speakers,
 			 "max_participants", (int)room->max_participants, "locked", room->locked,

@@ -22,8 +22,15 @@ struct tt_http {
 	void *loops[1];
 };
 
+struct tt_http_pending {
+	struct lws *wsi;
+	struct pss *pss;
+	bool gone;          /* the connection closed before the answer */
+};
+
 /* Per connection (lws zeroes it). */
 struct pss {
+	struct tt_http_pending *pending;
 	char method[8];
 	char path[512];
 	GByteArray *body;
@@ -71,12 +78,44 @@ static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
 		.authorization = alen > 0 ? auth : NULL,
 	};
 	struct tt_http_resp resp = { 0 };
+	bool deferred = false;
+	req.conn = wsi;
+	req.deferred = &deferred;
 	if (pss->too_big)
 		tt__http_error(&resp, 413, NULL, "request body larger than %d bytes", MAX_BODY);
 	else
 		tt__http_route(h->core, &req, &resp);
-	tt_debug("%s %s %s -> %u", peer, pss->method, pss->path, resp.status);
+	tt_debug("%s %s %s -> %u%s", peer, pss->method, pss->path, resp.status,
+		 deferred ? " (deferred)" : "");
+	if (deferred) {
+		if (resp.json)
+			json_decref(resp.json);
+		return;
+	}
 	respond(wsi, pss, &resp);
+}
+
+struct tt_http_pending *tt__http_defer(const struct tt_http_req *req)
+{
+	struct lws *wsi = req->conn;
+	struct pss *pss = lws_wsi_user(wsi);
+	struct tt_http_pending *pd = g_new0(struct tt_http_pending, 1);
+	pd->wsi = wsi;
+	pd->pss = pss;
+	pss->pending = pd;
+	*req->deferred = true;
+	return pd;
+}
+
+void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp)
+{
+	if (!pd->gone) {
+		pd->pss->pending = NULL;
+		respond(pd->wsi, pd->pss, resp);
+	} else if (resp->json) {
+		json_decref(resp->json);
+	}
+	g_free(pd);
 }
 
 static const char *mime_of(const char *path)
@@ -159,6 +198,10 @@ static int write_response(struct lws *wsi, struct pss *pss)
 
 static void pss_reset(struct pss *pss)
 {
+	if (pss->pending) {  /* the answer will find the connection gone */
+		pss->pending->gone = true;
+		pss->pending = NULL;
+	}
 	if (pss->body)
 		g_byte_array_free(pss->body, TRUE);
 	pss->body = NULL;
@@ -172,6 +215,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
 	struct pss *pss = user;
 	struct tt_http *h = lws_context_user(lws_get_context(wsi));
+	/* lws calls some reasons on connections that never got per-session data (a TLS
+	 * handshake that failed, e.g. plain HTTP sent to the HTTPS port): nothing of ours there */
+	if (!pss)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP: {
 		pss_reset(pss);

@@ -22,6 +22,8 @@ struct tt_http_req {
 	size_t body_len;
 	const char *peer;                /* numeric address */
 	const char *authorization;       /* header value or NULL */
+	void *conn;                      /* the connection, for tt__http_defer */
+	bool *deferred;                  /* set by tt__http_defer */
 };
 
 struct tt_http_resp {
@@ -31,6 +33,13 @@ struct tt_http_resp {
 
 typedef void (*tt_http_route_h)(struct tt_core *core, const struct tt_http_req *req,
 				struct tt_http_resp *resp);
+
+/* A response that a handler completes later (after a media worker answered). Inside the
+ * handler: pd = tt__http_defer(req) and leave resp empty; later, on the core thread,
+ * tt__http_finish(pd, &resp) sends it (or drops it if the client went away) and frees pd. */
+struct tt_http_pending;
+struct tt_http_pending *tt__http_defer(const struct tt_http_req *req);
+void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp);
 
 /* router.c: match and run a route; 404/405/401/403 answered there. Returns false when no
  * API route matched the path (the caller then serves files). */
@@ -46,5 +55,22 @@ void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
 			struct tt_http_resp *r);
 void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r);
+json_t *tt__api_participant_json(const struct tt_participant *p);
+
+/* api_admin.c: rooms and plain RTP participants (admin) */
+void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r);
+void tt__api_room_delete(struct tt_core *core, const struct tt_http_req *req,
+			 struct tt_http_resp *r);
+void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
+		       struct tt_http_resp *r);
+void tt__api_part_get(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r);
+void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
+void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
+			 struct tt_http_resp *r);
+/* The built-in gateway that owns participants made through the API ("rtp" network). */
+extern const struct tt_gateway tt__gateway_rtp;
 
 #endif

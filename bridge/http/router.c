@@ -18,6 +18,12 @@ static const struct route routes[] = {
 	{ "GET", "/api/health", false, tt__api_health },
 	{ "GET", "/api/rooms", false, tt__api_rooms_list },
 	{ "GET", "/api/rooms/{}", false, tt__api_room_get },
+	{ "PUT", "/api/rooms/{}", true, tt__api_room_put },
+	{ "DELETE", "/api/rooms/{}", true, tt__api_room_delete },
+	{ "POST", "/api/rooms/{}/participants", true, tt__api_part_post },
+	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get },
+	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch },
+	{ "DELETE", "/api/rooms/{}/participants/{}", true, tt__api_part_delete },
 };
 
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,

@@ -43,6 +43,7 @@ struct tt_participant *tt__participant_unref(struct tt_participant *p)
 		g_free(p->name);
 		g_free(p->network);
 		g_free(p->room_name);
+		g_free(p->media);
 		g_free(p);
 	}
 	return NULL;

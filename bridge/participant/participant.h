@@ -24,6 +24,7 @@ struct tt_participant {
 	gint state;                  /* atomic read anywhere, written on the core thread */
 	void *gw_data;               /* (const) */
 	struct tt_room *room;        /* core thread; NULL once left */
+	struct tt_media_snapshot *media;  /* core thread: last media statistics, or NULL */
 };
 
 struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,

@@ -55,6 +55,12 @@ static void apply_settings(struct tt_room *r)
 			r->moderator_pin = g_strdup(tt_conf_str(c, sec, "moderator_pin"));
 		r->locked = tt_conf_bool(c, sec, "locked");
 	}
+	if (r->api_made)
+		r->configured = true;
+	if (r->api_rate)
+		r->rate = r->api_rate;
+	if (r->api_speakers)
+		r->speakers = r->api_speakers;
 	g_free(sec);
 }
 
@@ -116,11 +122,15 @@ int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
 	if (!r)
 		r = room_new(core, name);
 	/* A room made through the API is kept until DELETE, like a configured one. */
+	r->api_made = true;
 	r->configured = true;
+	unsigned old_rate = r->rate, old_speakers = r->speakers;
 	if (rate >= 0)
-		r->rate = (unsigned)rate;
+		r->rate = r->api_rate = (unsigned)rate;
 	if (speakers >= 0)
-		r->speakers = (unsigned)speakers;
+		r->speakers = r->api_speakers = (unsigned)speakers;
+	if (r->rate != old_rate || r->speakers != old_speakers)
+		tt__room_media_reconfigure(r);
 	*rp = r;
 	return 0;
 }
@@ -132,7 +142,11 @@ void tt__rooms_apply_conf(struct tt_core *core)
 	GPtrArray *gc = g_ptr_array_new();
 	g_hash_table_iter_init(&it, core->rooms);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		apply_settings(v);
+		struct tt_room *r = v;
+		unsigned old_rate = r->rate, old_speakers = r->speakers;
+		apply_settings(r);
+		if (r->rate != old_rate || r->speakers != old_speakers)
+			tt__room_media_reconfigure(r);
 		g_ptr_array_add(gc, v);
 	}
 	for (guint i = 0; i < gc->len; i++)
@@ -253,6 +267,18 @@ void tt__room_hang_up_all(struct tt_room *room, const char *why)
 			p->gw->gw->hang_up(p->gw->state, p, why);
 	}
 	g_ptr_array_free(copy, TRUE);
+}
+
+void tt__room_end(struct tt_room *room, const char *why)
+{
+	room->api_made = false;
+	room->api_rate = room->api_speakers = 0;
+	apply_settings(room);
+	tt_info("room %s: ending (%s)", room->name, why);
+	if (room->parts->len == 0)
+		tt__room_gc(room);
+	else
+		tt__room_hang_up_all(room, why);
 }
 
 void tt__rooms_free(struct tt_core *core)

@@ -5,8 +5,7 @@
 #define TT_ROOM_H
 
 #include "core/core_priv.h"
-
-struct tt_room_media;
+#include "media/media.h"
 
 struct tt_room {
 	struct tt_core *core;
@@ -17,7 +16,9 @@ struct tt_room {
 	char *pin;
 	char *moderator_pin;
 	bool locked;
-	bool configured;              /* has a [room.NAME] section: outlives its participants */
+	bool configured;              /* [room.NAME] or made by the API: outlives its participants */
+	bool api_made;                /* PUT /api/rooms: kept until DELETE */
+	unsigned api_rate, api_speakers;  /* set by the API (0: not), win over the config */
 	GPtrArray *parts;             /* struct tt_participant *, one reference each */
 	GHashTable *watch;            /* struct tt_gw_handle * -> count */
 	struct tt_worker *worker;
@@ -42,6 +43,9 @@ void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev);
 int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on);
 /* Ask every participant's gateway to hang up; the room ends when the last one has left. */
 void tt__room_hang_up_all(struct tt_room *room, const char *why);
+/* DELETE /api/rooms: forget API settings, hang everyone up; the room ends with the last
+ * leave unless it is configured or watched. `room` may be freed when this returns. */
+void tt__room_end(struct tt_room *room, const char *why);
 /* Free rooms that are empty, unwatched and not configured. */
 void tt__room_gc(struct tt_room *room);
 void tt__rooms_free(struct tt_core *core);
@@ -50,12 +54,5 @@ int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
 		  struct tt_participant **pp);
 struct tt_participant *tt__room_leave(struct tt_participant *p, int reason);
 int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on);
-
-/* room_media.c: the media side, placed on a worker. Core thread calls; the work is posted. */
-void tt__room_media_place(struct tt_room *room);
-void tt__room_media_add(struct tt_room *room, struct tt_participant *p);
-void tt__room_media_remove(struct tt_room *room, struct tt_participant *p);
-void tt__room_media_set_state(struct tt_room *room, struct tt_participant *p, unsigned state);
-void tt__room_media_end(struct tt_room *room);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define TT_CORE_API_VERSION 1
 
@@ -95,6 +96,36 @@ struct tt_join {
 
 typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
 
+/* An audio leg: how a participant's audio travels (what signalling negotiated). Copied by
+ * audio_attach(). Plain RTP over UDP, optionally SDES-SRTP; ICE+DTLS legs come later. */
+#define TT_AUDIO_KEY_MAX 30
+struct tt_audio_leg {
+	const char *codec;            /* "opus", "g722", "pcmu", "pcma" */
+	uint8_t pt;                   /* payload type we send with and expect */
+	unsigned ptime;               /* 10, 20, 40 or 60 ms; 0: 20 */
+	unsigned bitrate;             /* Opus bit/s; 0: [media] opus_bitrate */
+	bool fec, dtx;                /* Opus in-band FEC, DTX */
+	int dtmf_pt;                  /* RFC 4733 telephone-event payload type, -1: none */
+	uint8_t audio_level_ext_id;   /* RFC 6464 header extension id, 0: none */
+	struct sockaddr_storage remote;  /* where to send; remote_len 0: learn by latching */
+	socklen_t remote_len;
+	bool latch;                   /* symmetric RTP: follow the real source once, early */
+	int srtp_suite;               /* enum tt_srtp_suite (tutti/srtp.h), or -1: plain RTP */
+	uint8_t srtp_remote_key[TT_AUDIO_KEY_MAX];  /* the peer's master key || salt */
+};
+
+/* Result of audio_attach(), borrowed for the callback. On success `local` is where the
+ * peer must send, and srtp_local_key (srtp_key_len bytes) is the key we send with. */
+struct tt_audio_attached {
+	int err;                      /* 0, -EADDRINUSE (no free port), -EINVAL, -ENOSPC ... */
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	uint8_t srtp_local_key[TT_AUDIO_KEY_MAX];
+	size_t srtp_key_len;
+};
+typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
+				    const struct tt_audio_attached *r);
+
 struct tt_core_api {
 	unsigned api_version;      /* TT_CORE_API_VERSION */
 
@@ -146,6 +177,14 @@ struct tt_core_api {
 	int (*text_post)(struct tt_participant *p, const char *text, size_t len, unsigned flags);
 	/* A notice from a gateway itself (no participant), e.g. "alice joined by phone". */
 	int (*text_notice)(struct tt_gw_handle *gw, const char *room, const char *text);
+
+	/* Audio. Attach a leg to a participant that joined with TT_CAP_AUDIO: the room's media
+	 * worker opens the transport and the mixer input/output, then `cb` runs on the core
+	 * thread with the result (also when p left meanwhile: check participant_alive). Returns
+	 * 0 (cb will run) or an error now (-EINVAL, -EPERM no audio cap, -EALREADY, -ENOENT).
+	 * A participant has at most one leg; it ends when the participant leaves. */
+	int (*audio_attach)(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg);
 
 	/* The core of this gateway handle, and the running configuration (borrowed until the
 	 * next reload() call). */

@@ -51,6 +51,8 @@ struct tt_gateway {
 	bool (*stopped)(void *state);
 	void (*on_text)(void *state, const struct tt_text *msg);
 	void (*on_roster)(void *state, const struct tt_roster_event *ev);
+	/* A DTMF digit ('0'-'9', '*', '#', 'A'-'D') arrived in p's audio (RFC 4733). */
+	void (*on_dtmf)(void *state, struct tt_participant *p, char digit);
 	/* New configuration (SIGHUP). Return 0 if applied, or -EPERM after logging which keys
 	 * need a restart. `conf` is borrowed until the next reload or free. */
 	int (*reload)(void *state, const struct tt_conf *conf);

@@ -1,0 +1,289 @@
+/* leg.c: a participant's audio leg on the worker: a transport, a mixer input/output, and the
+ * RTP sender state (SSRC, sequence, timestamp offset) of what we send to it. */
+#define TT_LOG_DOMAIN "media"
+#include "media_priv.h"
+
+#include <string.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+#include <tutti/sdes.h>
+#include <tutti/srtp.h>
+
+#include "participant/participant.h"
+#include "room/room.h"
+
+#define MAX_PKT 1500
+
+struct leg {
+	struct tt_transport *t;
+	struct tt_mixer_part_cfg mcfg;
+	char codec[8];
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts_offset;           /* random per stream (RFC 3550 5.1) */
+	bool sent_any;
+	bool srtp;
+	bool closed;
+	char local[64], remote[64];
+};
+
+static void on_recv(void *arg, const struct tt_transport_pkt *pkt)
+{
+	struct media_part *mp = arg;
+	if (pkt->is_rtcp)
+		return;  /* the transport keeps the RTCP statistics */
+	if (pkt->is_dtmf) {
+		if (pkt->dtmf_digit)
+			tt__media_post_dtmf(mp, pkt->dtmf_digit);
+		return;  /* telephone-events are never mixed as audio */
+	}
+	if (!mp->mixer)
+		return;
+	struct tt_mixer_pkt mpkt = {
+		.payload = pkt->rtp.payload,
+		.len = pkt->rtp.payload_len,
+		.seq = pkt->rtp.seq,
+		.ts = pkt->rtp.ts,
+		.ssrc = pkt->rtp.ssrc,
+		.marker = pkt->rtp.marker,
+		.level = pkt->has_level ? pkt->level : TT_MIXER_LEVEL_ABSENT,
+		.vad = pkt->vad,
+		.arrival_us = (uint64_t)pkt->arrival_us,
+	};
+	tt_mixer_part_push(mp->mixer, &mpkt);  /* failures are counted in the mixer's stats */
+}
+
+static void on_closed(void *arg, int reason)
+{
+	struct media_part *mp = arg;
+	if (mp->leg && !mp->leg->closed) {
+		mp->leg->closed = true;
+		tt__media_post_closed(mp, reason);
+	}
+}
+
+int tt__leg_mixer_attach(struct media_part *mp)
+{
+	if (!mp->leg || !mp->m->mixer)
+		return -ENODEV;
+	int rc = tt_mixer_part_add(&mp->mixer, mp->m->mixer, &mp->leg->mcfg);
+	if (rc == 0)
+		tt__media_apply_state(mp);
+	return rc;
+}
+
+void tt__leg_mixer_detach(struct media_part *mp)
+{
+	if (mp->mixer)
+		tt_mixer_part_remove(mp->mixer);
+	mp->mixer = NULL;
+}
+
+void tt__leg_send(struct media_part *mp)
+{
+	struct leg *l = mp->leg;
+	if (!l || !mp->mixer || l->closed)
+		return;
+	struct tt_mixer_out out;
+	tt_mixer_part_output(mp->mixer, &out);
+	for (unsigned i = 0; i < out.n; i++) {
+		uint8_t buf[MAX_PKT];
+		struct tt_rtp_hdr h = {
+			.marker = !l->sent_any,
+			.pt = out.pt,
+			.seq = l->seq++,
+			.ts = l->ts_offset + out.payload[i].ts,
+			.ssrc = l->ssrc,
+		};
+		int hl = tt_rtp_write(buf, sizeof buf, &h);
+		if (hl < 0 || (size_t)hl + out.payload[i].len > sizeof buf)
+			continue;
+		memcpy(buf + hl, out.payload[i].data, out.payload[i].len);
+		tt_transport_send(l->t, buf, (size_t)hl + out.payload[i].len, false);
+		l->sent_any = true;
+	}
+}
+
+void tt__leg_flush(struct media_part *mp)
+{
+	if (mp->leg && mp->leg->t)
+		tt_transport_flush(mp->leg->t);
+}
+
+void tt__leg_close(struct media_part *mp)
+{
+	tt__leg_mixer_detach(mp);
+	if (mp->leg) {
+		tt_transport_free(mp->leg->t);  /* sends BYE when RTCP is on */
+		g_free(mp->leg);
+		mp->leg = NULL;
+	}
+}
+
+void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s)
+{
+	struct leg *l = mp->leg;
+	memset(s, 0, sizeof *s);
+	if (!l)
+		return;
+	struct tt_transport_stats ts;
+	tt_transport_stats(l->t, &ts);
+	s->valid = true;
+	g_strlcpy(s->codec, l->codec, sizeof s->codec);
+	g_strlcpy(s->local, l->local, sizeof s->local);
+	g_strlcpy(s->remote, l->remote, sizeof s->remote);
+	s->pkts_in = ts.pkts_in;
+	s->pkts_out = ts.pkts_out;
+	s->bytes_in = ts.bytes_in;
+	s->bytes_out = ts.bytes_out;
+	s->srtp_fail = ts.srtp_fail;
+	s->bleed_dropped = ts.bleed_dropped;
+	s->malformed = ts.malformed;
+	s->rx_lost = ts.rx_lost;
+	unsigned clock = (unsigned)tt_codec_rtp_rate(tt_codec_find(l->codec));
+	s->rx_jitter_ms = clock ? ts.rx_jitter * 1000.0 / clock : 0;
+	s->peer_fraction_lost = ts.peer_fraction_lost;
+	s->rtt_us = ts.rtt_us;
+	s->srtp = l->srtp;
+	if (mp->mixer) {
+		struct tt_mixer_part_stats ms;
+		tt_mixer_part_stats(mp->mixer, &ms);
+		s->jb_late = ms.late;
+		s->jb_lost = ms.lost;
+		s->jb_concealed = ms.concealed;
+		s->jb_duplicate = ms.duplicate;
+		s->jb_depth_ms = ms.depth_ms;
+		s->level_dbov = ms.level_dbov;
+		s->talking = ms.talking;
+		s->speaker = ms.speaker;
+	}
+}
+
+/* ---- attach: core -> worker -> core ---- */
+
+struct attach_msg {
+	struct tt_room_media *m;
+	struct tt_participant *p;      /* reference owned by the message */
+	struct tt_audio_leg leg;       /* codec points into codec_buf */
+	char codec_buf[8];
+	tt_audio_attached_h cb;
+	void *arg;
+	struct tt_audio_attached res;
+};
+
+static void attach_done_on_core(void *core, void *arg)
+{
+	struct attach_msg *msg = arg;
+	msg->cb(msg->arg, msg->p, &msg->res);
+	tt__participant_unref(msg->p);
+	g_free(msg);
+}
+
+static int leg_open(struct media_part *mp, struct attach_msg *msg)
+{
+	const struct tt_media_cfg *mc = &mp->m->cfg;
+	const struct tt_audio_leg *al = &msg->leg;
+	int codec = tt_codec_find(al->codec);
+	if (codec < 0)
+		return -EINVAL;
+	struct leg *l = g_new0(struct leg, 1);
+	g_strlcpy(l->codec, al->codec, sizeof l->codec);
+	l->ssrc = g_random_int();
+	l->seq = (uint16_t)g_random_int();
+	l->ts_offset = g_random_int();
+	l->mcfg = (struct tt_mixer_part_cfg){
+		.codec = l->codec, .pt = al->pt, .ptime = al->ptime ? al->ptime : 20,
+		.bitrate = al->bitrate ? al->bitrate : mc->opus_bitrate,
+		.complexity = mc->opus_complexity, .fec = al->fec, .dtx = al->dtx, .user = mp,
+	};
+	struct tt_transport_cfg tc = {
+		.ctx = tt_worker_context(mp->m->worker),
+		.recv_h = on_recv,
+		.close_h = on_closed,
+		.arg = mp,
+		.clock_rate = tt_codec_rtp_rate(codec),
+		.dtmf_pt = al->dtmf_pt,
+		.audio_level_ext_id = al->audio_level_ext_id,
+		.inactivity_ms = mc->inactivity_ms,
+		.rtcp_interval_ms = mc->rtcp_interval_ms,
+		.cname = "tutti",
+	};
+	struct tt_udp_cfg uc = {
+		.bind_addr = mc->address,
+		.port_min = (uint16_t)mc->port_min,
+		.port_max = (uint16_t)mc->port_max,
+		.remote = al->remote,
+		.remote_len = al->remote_len,
+		.latch = al->latch,
+	};
+	int rc = tt_transport_udp_alloc(&l->t, &tc, &uc);
+	if (rc)
+		goto out;
+	if (al->srtp_suite >= 0) {
+		struct tt_sdes_crypto ours;
+		struct tt_srtp *s = NULL;
+		rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
+		if (rc == 0)
+			rc = tt_srtp_alloc(&s, (enum tt_srtp_suite)al->srtp_suite, ours.key,
+					   al->srtp_remote_key);
+		if (rc)
+			goto out;
+		tt_transport_set_srtp(l->t, s);
+		memcpy(msg->res.srtp_local_key, ours.key, ours.key_len);
+		msg->res.srtp_key_len = ours.key_len;
+		l->srtp = true;
+	}
+	msg->res.local_len = sizeof msg->res.local;
+	tt_transport_local(l->t, &msg->res.local, &msg->res.local_len);
+	tt_sockaddr_format(l->local, sizeof l->local, (struct sockaddr *)&msg->res.local);
+	if (al->remote_len)
+		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
+	mp->leg = l;
+	l = NULL;
+	rc = tt__leg_mixer_attach(mp);
+	if (rc)
+		tt__leg_close(mp);
+out:
+	if (l) {
+		tt_transport_free(l->t);
+		g_free(l);
+	}
+	return rc;
+}
+
+static void attach_on_worker(void *w, void *arg)
+{
+	struct attach_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (!mp)
+		msg->res.err = -ENOENT;   /* left before its leg could be made */
+	else if (mp->leg)
+		msg->res.err = -EALREADY;
+	else
+		msg->res.err = leg_open(mp, msg);
+	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
+}
+
+int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
+			  tt_audio_attached_h cb, void *arg)
+{
+	struct tt_room *room = p->room;
+	if (!room || g_atomic_int_get(&p->destroyed))
+		return -ENOENT;
+	if (!(p->caps & TT_CAP_AUDIO))
+		return -EPERM;
+	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb)
+		return -EINVAL;
+	if (!room->media)
+		return -ENODEV;
+	struct attach_msg *msg = g_new0(struct attach_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->leg = *leg;
+	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
+	msg->leg.codec = msg->codec_buf;
+	msg->cb = cb;
+	msg->arg = arg;
+	tt_worker_post(room->worker, attach_on_worker, msg);
+	return 0;
+}

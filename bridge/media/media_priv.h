@@ -1,0 +1,51 @@
+/* media_priv.h: the worker-side media objects. Worker thread only, except where noted. */
+#ifndef TT_MEDIA_PRIV_H
+#define TT_MEDIA_PRIV_H
+
+#include <tutti/codec.h>
+#include <tutti/mixer.h>
+#include <tutti/transport.h>
+
+#include "media.h"
+
+struct leg;
+
+struct tt_room_media {
+	char *name;
+	struct tt_core *core;          /* only its mailbox (core->mq) is used, to post back */
+	struct tt_worker *worker;
+	struct tt_tick_client *tick;
+	GPtrArray *parts;              /* struct media_part * */
+	struct tt_mixer_room *mixer;   /* NULL if it could not be made: text only */
+	unsigned rate, speakers, max_parts;
+	struct tt_media_cfg cfg;
+	uint64_t ticks;
+};
+
+struct media_part {
+	struct tt_room_media *m;
+	struct tt_participant *p;      /* the worker's reference */
+	unsigned state;                /* worker's copy of TT_PS_MUTED/DEAF/HOLD */
+	struct tt_mixer_part *mixer;   /* NULL until a leg is attached */
+	struct leg *leg;
+};
+
+struct media_part *tt__media_find(struct tt_room_media *m, const struct tt_participant *p);
+void tt__media_part_free(struct media_part *mp);
+void tt__media_apply_state(struct media_part *mp);
+
+/* leg.c */
+void tt__leg_send(struct media_part *mp);     /* in the tick: queue this tick's output */
+void tt__leg_flush(struct media_part *mp);    /* in the tick: one batch out */
+void tt__leg_close(struct media_part *mp);
+void tt__leg_mixer_detach(struct media_part *mp);
+int tt__leg_mixer_attach(struct media_part *mp);
+void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s);
+
+/* media_events.c: worker -> core messages */
+void tt__media_post_events(struct tt_room_media *m);
+void tt__media_post_stats(struct tt_room_media *m);
+void tt__media_post_dtmf(struct media_part *mp, char digit);
+void tt__media_post_closed(struct media_part *mp, int reason);
+
+#endif
