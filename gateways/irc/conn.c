@@ -486,27 +486,29 @@ static bool handle(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 
 /* ---- reading ---- */
 
+void tt__irc_conn_feed(struct tt__irc_conn *c, const char *line, size_t len)
+{
+	struct tt__irc_msg *m = NULL;
+	int err = tt__irc_msg_parse(&m, line, len);
+	if (err) {
+		if (len > 2)  /* blank lines are harmless; say nothing */
+			tt_warn("%s: ignoring a malformed line (%s)", c->cfg.server, tt_strerror(err));
+		return;
+	}
+	tt_debug("%s <- %.*s", c->cfg.server, (int)(len > 2 ? len - 2 : len), line);
+	if (!handle(c, m) && c->ops->message)
+		c->ops->message(c, m, c->arg);
+	tt__irc_msg_free(m);
+}
+
 static void process_lines(struct link *l)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < l->rlen && l->conn; i++) {
 		if (l->rbuf[i] != '\n')
 			continue;
-		struct tt__irc_conn *c = l->conn;
-		struct tt__irc_msg *m = NULL;
-		size_t n = i + 1 - start;
-		int err = tt__irc_msg_parse(&m, l->rbuf + start, n);
+		tt__irc_conn_feed(l->conn, l->rbuf + start, i + 1 - start);
 		start = i + 1;
-		if (err) {
-			if (n > 2)  /* blank lines are harmless; say nothing */
-				tt_warn("%s: ignoring a malformed line (%s)", c->cfg.server,
-					tt_strerror(err));
-			continue;
-		}
-		tt_debug("%s <- %.*s", c->cfg.server, (int)(n > 2 ? n - 2 : n), l->rbuf + start - n);
-		if (!handle(c, m) && l->conn && c->ops->message)
-			c->ops->message(c, m, c->arg);
-		tt__irc_msg_free(m);
 	}
 	memmove(l->rbuf, l->rbuf + start, l->rlen - start);
 	l->rlen -= start;

@@ -72,6 +72,10 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg);
 int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* One received line (CR LF optional), handled as if read from the socket. The reader uses
+ * it; tests and the fuzz target feed a conn directly with it. */
+void tt__irc_conn_feed(struct tt__irc_conn *c, const char *line, size_t len);
+
 bool tt__irc_conn_registered(const struct tt__irc_conn *c);
 bool tt__irc_conn_ended(const struct tt__irc_conn *c);  /* quit and closed */
 const char *tt__irc_conn_nick(const struct tt__irc_conn *c);  /* current or wanted */

@@ -184,6 +184,8 @@ static void on_mode(struct tt__irc_net *net, const struct tt__irc_msg *m)
 			continue;
 		}
 		const char *pm = memchr(modes, *c, nmodes);
+		if (pm && (size_t)(pm - modes) >= strlen(sym))
+			pm = NULL;  /* a malformed PREFIX with fewer symbols than modes */
 		if (pm) {
 			const char *target = tt__irc_msg_param(m, arg++);
 			struct tt__irc_member *mem = target ? member_get(ch, target) : NULL;
