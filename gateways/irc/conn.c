@@ -62,6 +62,7 @@ struct tt__irc_conn {
 	int64_t last_rx_us;
 	int64_t ping_sent_us;          /* 0: no lag probe outstanding */
 	int64_t lag_ms;
+	int64_t regain_us;             /* last attempt to get cfg.nick back */
 	bool warned_noverify;
 };
 
@@ -388,6 +389,7 @@ static void registered(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	}
 	c->state = ST_REGISTERED;
 	c->attempt = 0;
+	c->regain_us = g_get_monotonic_time();
 	clear_source(&c->deadline_timer);
 	tt_info("%s: registered as %s", c->cfg.server, c->nick);
 	if (c->ops->registered)
@@ -571,6 +573,11 @@ static gboolean on_ping_timer(gpointer data)
 		c->ping_sent_us = now;
 		write_line(c, "PING :tutti-lag");
 	}
+	if (c->state == ST_REGISTERED && !tt__irc_nick_eq(c->nick, c->cfg.nick) &&
+	    (now - c->regain_us) / 1000 >= c->cfg.regain_ms) {
+		c->regain_us = now;
+		tt__irc_conn_send(c, "NICK %s", c->cfg.nick);  /* a 433 now is simply ignored */
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -606,7 +613,8 @@ static void connected(struct tt__irc_conn *c)
 	c->nick = g_strdup(c->cfg.nick);
 	tt__irc_flood_init(&c->flood, c->cfg.flood_burst, c->cfg.flood_interval_ms,
 			   g_get_monotonic_time());
-	int tick = MAX(200, MIN(c->cfg.ping_interval_ms, c->cfg.ping_timeout_ms) / 4);
+	int tick = MAX(100, MIN(MIN(c->cfg.ping_interval_ms, c->cfg.ping_timeout_ms) / 4,
+				c->cfg.regain_ms));
 	c->ping_timer = g_timeout_add((guint)tick, on_ping_timer, c);
 	start_read(c->link);
 	tt__irc_conn_send(c, "CAP LS 302");
@@ -814,6 +822,8 @@ int tt__irc_conn_alloc(struct tt__irc_conn **cp, const struct tt__irc_conn_cfg *
 		c->cfg.ping_interval_ms = 60000;
 	if (c->cfg.ping_timeout_ms <= 0)
 		c->cfg.ping_timeout_ms = 180000;
+	if (c->cfg.regain_ms <= 0)
+		c->cfg.regain_ms = 60000;
 	c->ops = ops;
 	c->arg = arg;
 	c->nick = g_strdup(cfg->nick);

@@ -40,6 +40,8 @@ struct tt__irc_conn_cfg {
 	int ping_interval_ms;     /* idle time before we PING the server */
 	int ping_timeout_ms;      /* silence after which the link is dropped */
 	int register_timeout_ms;  /* connect + TLS + CAP + SASL + 001 */
+	int regain_ms;            /* registered under another nick: retry the wanted one this
+				   * often (its holder may be our own ghost about to time out) */
 	int queue_max;            /* queued lines beyond this are dropped (oldest first) */
 };
 
