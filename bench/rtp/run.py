@@ -152,12 +152,16 @@ def loadgen(build, args, n, extra):
            "--talkers", str(args.talkers), "--codec", "opus", "--seconds", str(args.seconds),
            "--sample", str(args.sample), "--check", "--json"] + extra
     t0 = time.time()
+    load0 = os.getloadavg()[0]
     p = subprocess.run(cmd, capture_output=True, text=True)
     try:
         res = json.loads(p.stdout)
     except ValueError:
         res = {"error": (p.stderr or p.stdout)[-400:]}
     res["rc"] = p.returncode
+    # The machine is shared: the 1-minute load average before and after, and the load
+    # generator's own late send ticks, say how far to trust the point.
+    res["loadavg"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
     res["wall_s"] = round(time.time() - t0, 1)
     if p.returncode and p.stderr:
         res["stderr"] = p.stderr[-400:]
@@ -207,15 +211,17 @@ def table(rows):
     out = ["| N | tutti CPU % | tutti CPU/participant (% core) | participants/core (implied) "
            "| loss % | bridge late / skipped ticks | latency p50 / p99 ms | N-1 | "
            "Janus CPU % | Janus CPU/participant | Janus loss % | Janus latency p50 / p99 ms "
-           "| Janus N-1 | ratio Janus/tutti per participant |",
-           "|---:|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|:-:|---:|"]
+           "| Janus N-1 | ratio Janus/tutti per participant | generator late sends "
+           "tutti / Janus | load avg tutti / Janus |",
+           "|---:|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|:-:|---:|---:|---:|"]
     for n, t, j in rows:
         tp, jp = per_part(t), per_part(j)
         late = "—"
         if t and "bridge_ticks" in t:
             late = "%d / %d of %d" % (t["bridge_late_ticks"], t["bridge_skipped_ticks"],
                                       t["bridge_ticks"])
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                   "| %s / %s | %s / %s |" % (
             n, fmt(t.get("cpu_pct") if t else None), fmt(tp, "%.4f"),
             fmt(100.0 / tp if tp else None, "%.0f"),
             fmt(t.get("loss_pct") if t else None, "%.2f"), late,
@@ -227,7 +233,10 @@ def table(rows):
             "%s / %s" % (fmt(j.get("latency_ms_median")), fmt(j.get("latency_ms_p99")))
             if j else "not run",
             ("ok" if j.get("check_ok") else "FAIL") if j else "—",
-            fmt(jp / tp if tp and jp else None, "%.1f")))
+            fmt(jp / tp if tp and jp else None, "%.1f"),
+            t.get("late_ticks", "—") if t else "—", j.get("late_ticks", "—") if j else "—",
+            "%.1f-%.1f" % tuple(t["loadavg"]) if t and "loadavg" in t else "—",
+            "%.1f-%.1f" % tuple(j["loadavg"]) if j and "loadavg" in j else "—"))
     return "\n".join(out)
 
 
