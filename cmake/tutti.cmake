@@ -51,6 +51,9 @@ endfunction()
 # Benchmarks are never ctest tests: these machines are shared and noisy.
 function(tt_add_bench)
   cmake_parse_arguments(B "" "NAME" "SOURCES;LIBS;ARGS" ${ARGN})
+  if(NOT TT_BENCH)
+    return()
+  endif()
   add_executable(${B_NAME} ${B_SOURCES})
   target_link_libraries(${B_NAME} PRIVATE ${B_LIBS})
   add_custom_target(run_${B_NAME} COMMAND ${B_NAME} ${B_ARGS} USES_TERMINAL

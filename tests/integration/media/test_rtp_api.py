@@ -41,8 +41,14 @@ def peers(br, specs, room="e2e", seconds=4):
 
 def test_n_minus_one_opus_pcmu_srtp():
     with Bridge(media_sections()) as br:
+        gw = br.testgw()
+        check(gw.cmd(cmd="watch", room="e2e")["ok"], "watch")
         res = peers(br, [("alice", "opus", 450, []), ("bob", "pcmu", 750, []),
                          ("carol", "opus", 1050, ["--srtp"])])
+        # the mixer's voice activity reached the roster of another gateway
+        talking = {e["who"]["name"] for e in gw.drain(0.2)
+                   if e["ev"] == "roster" and e["type"] == "state" and e["who"]["talking"]}
+        check(talking == {"alice", "bob", "carol"}, "talking events for %s" % talking)
         for r, own in zip(res, TONES):
             tones = {int(k): v for k, v in r["tones_db"].items()}
             others = [tones[t] for t in TONES if t != own]
