@@ -539,21 +539,33 @@ void tt__conf_print_sample(const struct tt_conf_schema *s, FILE *out)
 		     "`tutti --print-default-config`.\n"
 		     "# Uncomment and change what you need. Sections named NAME.* may appear "
 		     "many times\n# with different names, e.g. [room.standup] or [irc.libera].\n");
-	const char *cur = NULL;
+	/* one block per section, in order of first appearance: a gateway's rows and the
+	 * core's implicit `enabled` row for it come from different tables, and a section
+	 * printed twice would make the sample an invalid config */
 	for (guint i = 0; i < s->rows->len; i++) {
 		const struct tt_conf_key *r = g_ptr_array_index(s->rows, i);
-		if (!cur || strcmp(cur, r->section) != 0) {
-			cur = r->section;
-			if (is_template(cur))
-				fprintf(out, "\n#[%.*s.example]\n", (int)strlen(cur) - 2, cur);
-			else
-				fprintf(out, "\n[%s]\n", cur);
+		bool seen = false;
+		for (guint j = 0; j < i && !seen; j++)
+			seen = !strcmp(((const struct tt_conf_key *)
+					g_ptr_array_index(s->rows, j))->section, r->section);
+		if (seen)
+			continue;
+		const char *cur = r->section;
+		if (is_template(cur))
+			fprintf(out, "\n#[%.*s.example]\n", (int)strlen(cur) - 2, cur);
+		else
+			fprintf(out, "\n[%s]\n", cur);
+		for (guint j = i; j < s->rows->len; j++) {
+			r = g_ptr_array_index(s->rows, j);
+			if (strcmp(r->section, cur))
+				continue;
+			fprintf(out, "# %s (%s", r->help, type_name(r));
+			if (r->type == TT_CONF_INT)
+				fprintf(out, ", %lld..%lld", r->min, r->max);
+			fprintf(out, "%s)\n", (r->flags & TT_CONF_RELOADABLE) ? ", reloadable" : "");
+			fprintf(out, "#%s =%s%s\n", r->key, r->def ? " " : "",
+				r->def ? r->def : "");
 		}
-		fprintf(out, "# %s (%s", r->help, type_name(r));
-		if (r->type == TT_CONF_INT)
-			fprintf(out, ", %lld..%lld", r->min, r->max);
-		fprintf(out, "%s)\n", (r->flags & TT_CONF_RELOADABLE) ? ", reloadable" : "");
-		fprintf(out, "#%s =%s%s\n", r->key, r->def ? " " : "", r->def ? r->def : "");
 	}
 }
 

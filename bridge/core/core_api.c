@@ -156,6 +156,15 @@ static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg 
 	return tt__room_media_attach(p, leg, cb, arg);
 }
 
+static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_update(p, leg, cb, arg);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -183,4 +192,6 @@ const struct tt_core_api tt__core_api = {
 	.audio_attach = api_audio_attach,
 	.core_of = api_core_of,
 	.conf = api_conf,
+	/* SIP gateway additions */
+	.audio_update = api_audio_update,
 };
