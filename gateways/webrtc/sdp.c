@@ -52,6 +52,35 @@ static bool token_ok(const char *s)
 	return true;
 }
 
+/* "111 opus/48000/2" among the attributes, offered in the m-line's format list. */
+static int opus_from_attrs(struct wr_offer *o, const sdp_media_t *m)
+{
+	for (const sdp_attribute_t *a = m->m_attributes; a; a = a->a_next) {
+		if (!a->a_name || !a->a_value || g_ascii_strcasecmp(a->a_name, "rtpmap"))
+			continue;
+		char *end = NULL;
+		unsigned long pt = strtoul(a->a_value, &end, 10);
+		if (end == a->a_value || *end != ' ' || pt > 127 ||
+		    g_ascii_strncasecmp(end + 1, "opus/48000", 10))
+			continue;
+		bool offered = false;
+		for (const sdp_list_t *f = m->m_format; f && !offered; f = f->l_next)
+			offered = f->l_text && strtoul(f->l_text, NULL, 10) == pt &&
+				  g_ascii_isdigit(f->l_text[0]);
+		if (!offered)
+			continue;
+		o->opus_pt = (unsigned)pt;
+		char prefix[8];
+		g_snprintf(prefix, sizeof prefix, "%lu ", pt);
+		for (const sdp_attribute_t *b = m->m_attributes; b; b = b->a_next)
+			if (b->a_name && b->a_value && !g_ascii_strcasecmp(b->a_name, "fmtp") &&
+			    g_str_has_prefix(b->a_value, prefix))
+				o->opus_fec = strstr(b->a_value, "useinbandfec=1") != NULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int parse_audio(struct wr_offer *o, const sdp_media_t *m, const sdp_session_t *s,
 		       const char **why)
 {
@@ -63,12 +92,15 @@ static int parse_audio(struct wr_offer *o, const sdp_media_t *m, const sdp_sessi
 			break;
 		}
 	}
-	if (!opus) {
+	if (opus) {
+		o->opus_pt = opus->rm_pt;
+		o->opus_fec = opus->rm_fmtp && strstr(opus->rm_fmtp, "useinbandfec=1");
+	} else if (opus_from_attrs(o, m)) {
+		/* sofia-sip makes rtpmaps only for the protocols it knows as RTP, and not for
+		 * UDP/TLS/RTP/SAVPF: then the a=rtpmap lines are plain attributes. */
 		*why = "no opus/48000/2 in the audio m-line";
 		return -EINVAL;
 	}
-	o->opus_pt = opus->rm_pt;
-	o->opus_fec = opus->rm_fmtp && strstr(opus->rm_fmtp, "useinbandfec=1");
 	if (!copy_checked(o->ufrag, sizeof o->ufrag, attr(m, s, "ice-ufrag")) ||
 	    !copy_checked(o->pwd, sizeof o->pwd, attr(m, s, "ice-pwd"))) {
 		*why = "missing or oversized a=ice-ufrag / a=ice-pwd";
