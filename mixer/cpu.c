@@ -14,6 +14,9 @@ extern const struct tt_mix_kernels tt__mix_kernels_sse2;
 extern const struct tt_mix_kernels tt__mix_kernels_avx2;
 extern const struct tt_mix_kernels tt__mix_kernels_avx512;
 #endif
+#ifdef TT_MIXER_NEON
+extern const struct tt_mix_kernels tt__mix_kernels_neon;
+#endif
 
 static const struct tt_mix_kernels *const kernels[TT_MIXER_CPU_COUNT] = {
 	[TT_MIXER_CPU_SCALAR] = &tt__mix_kernels_c,
@@ -22,9 +25,13 @@ static const struct tt_mix_kernels *const kernels[TT_MIXER_CPU_COUNT] = {
 	[TT_MIXER_CPU_AVX2] = &tt__mix_kernels_avx2,
 	[TT_MIXER_CPU_AVX512] = &tt__mix_kernels_avx512,
 #endif
+#ifdef TT_MIXER_NEON
+	[TT_MIXER_CPU_NEON] = &tt__mix_kernels_neon,
+#endif
 };
 
-static const char *const names[TT_MIXER_CPU_COUNT] = {"scalar", "sse2", "avx2", "avx512"};
+static const char *const names[TT_MIXER_CPU_COUNT] = {"scalar", "sse2", "avx2", "avx512",
+							   "neon"};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static enum tt_mixer_cpu hw_level, env_level;

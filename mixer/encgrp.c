@@ -46,6 +46,8 @@ static int grp_init(struct tt__encgrp *g, struct tt__variant *v, unsigned room_r
 		goto out;
 	}
 	g->out[1] = g->out[0] + v->max_payload;
+	memset(g->out[0], 0, 2 * v->max_payload);     /* fault pages in now, not in the tick */
+	memset(g->pcm, 0, g->cap * sizeof(*g->pcm));
 out:
 	if (err)
 		grp_fini(g);

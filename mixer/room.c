@@ -67,7 +67,7 @@ static void part_free(struct tt_mixer_part *p)
 	free(p->fifo);
 	free(p->frame);
 	free(p->contrib);
-	free(p->last);
+	free(p->warm);
 	free(p);
 }
 
@@ -160,11 +160,16 @@ int tt_mixer_part_add(struct tt_mixer_part **pp, struct tt_mixer_room *m,
 	p->fifo = calloc(p->fifo_cap, sizeof(*p->fifo));
 	p->frame = calloc(m->frame, sizeof(*p->frame));
 	p->contrib = calloc(m->frame, sizeof(*p->contrib));
-	p->last = malloc(p->max_payload);
-	if (!p->tmp || !p->fifo || !p->frame || !p->contrib || !p->last) {
+	p->warm = malloc(TT__WARMUP * TT__WARM_SLOT);
+	if (!p->tmp || !p->fifo || !p->frame || !p->contrib || !p->warm) {
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Fault the pages in here, not on the media thread's first write (calloc may hand out
+	 * untouched zero pages). */
+	memset(p->tmp, 0, p->tmp_cap * sizeof(*p->tmp));
+	memset(p->fifo, 0, p->fifo_cap * sizeof(*p->fifo));
+	memset(p->warm, 0, TT__WARMUP * TT__WARM_SLOT);
 	err = tt__variant_get(&p->var, m, p->codec, &cp);
 	if (err)
 		goto out;

@@ -13,6 +13,8 @@
 
 #define TT__UNITS_MAX 8
 #define TT__VARIANTS_MAX 16
+#define TT__WARMUP 10            /* packets decoded to re-train a skipped decoder, see tick.c */
+#define TT__WARM_SLOT 512        /* larger packets (> 200 kbit/s) restart the warm-up ring */
 #define TT__RESAMPLE_QUALITY 3   /* SpeexDSP: ~7 us per 20 ms frame, good for speech */
 
 /* One encoder and what it produced this tick; shared by listeners or private to a speaker. */
@@ -68,8 +70,10 @@ struct tt_mixer_part {
 	unsigned fifo_len, fifo_cap;
 	int16_t *frame;               /* this tick's 20 ms at the room rate */
 	int16_t *contrib;             /* frame x gain x fade: what the mix got from us */
-	uint8_t *last;                /* last packet not decoded, for the warm-up */
-	size_t last_len, max_payload;
+	uint8_t *warm;                /* ring of the last TT__WARMUP packets not decoded */
+	uint16_t warm_len[TT__WARMUP];
+	unsigned warm_head, warm_n;
+	size_t max_payload;
 	bool stale;                   /* packets were skipped: warm up before decoding */
 	bool decoded;                 /* frame holds this tick's audio */
 

@@ -49,6 +49,15 @@ static bool rtp_level(struct tt_mixer_part *p, float *db)
 	return false;
 }
 
+/* Any packet carrying audio? Opus DTX frames are 1-2 bytes; gaps are concealment units. */
+static bool has_audio(const struct tt_mixer_part *p)
+{
+	for (unsigned i = 0; i < p->nunits; i++)
+		if (p->units[i].kind == TT__JB_PACKET && p->units[i].len > 2)
+			return true;
+	return false;
+}
+
 static void fifo_put(struct tt_mixer_part *p, const int16_t *pcm, unsigned n)
 {
 	unsigned room = p->fifo_cap - p->fifo_len;
@@ -63,6 +72,25 @@ static void fifo_put(struct tt_mixer_part *p, const int16_t *pcm, unsigned n)
 	}
 }
 
+/* A decoder that skipped packets has state from long-gone audio, and Opus predicts energy
+ * and LPC from frame to frame: decoding on from there (or from a plain reset) takes about
+ * ten frames to sound right again (measured on a 1 kHz tone, residual in the first heard frame
+ * after warming up with 1/3/6/10 packets: -6/-9/-17/-25 dB). So: reset, then decode the last
+ * TT__WARMUP (10) skipped packets, discarding the output, before the packet that is heard.
+ * Costs 10 decodes (~0.3 ms) once per resume, and 5 KB per participant. */
+static void warm_up(struct tt_mixer_room *m, struct tt_mixer_part *p)
+{
+	tt_codec_dec_reset(p->dec);
+	for (unsigned i = 0; i < p->warm_n; i++) {
+		unsigned slot = (p->warm_head + i) % TT__WARMUP;
+		tt_codec_dec_decode(p->dec, p->warm + slot * TT__WARM_SLOT, p->warm_len[slot],
+				    p->tmp, p->tmp_cap);
+		m->decodes++;
+	}
+	p->warm_n = p->warm_head = 0;
+	p->stale = false;
+}
+
 static void decode(struct tt_mixer_room *m, struct tt_mixer_part *p)
 {
 	for (unsigned i = 0; i < p->nunits; i++) {
@@ -72,17 +100,8 @@ static void decode(struct tt_mixer_room *m, struct tt_mixer_part *p)
 		if (want > p->tmp_cap)
 			want = p->tmp_cap;
 		if (u->kind == TT__JB_PACKET) {
-			if (p->stale) {
-				/* Warm-up after skipped packets: fresh state primed with the last
-				 * one, so prediction does not start from long-gone audio. */
-				tt_codec_dec_reset(p->dec);
-				if (p->last_len) {
-					tt_codec_dec_decode(p->dec, p->last, p->last_len, p->tmp,
-							    p->tmp_cap);
-					m->decodes++;
-				}
-				p->stale = false;
-			}
+			if (p->stale)
+				warm_up(m, p);
 			n = tt_codec_dec_decode(p->dec, u->data, u->len, p->tmp, p->tmp_cap);
 			m->decodes++;
 			if (n < 0)
@@ -120,9 +139,18 @@ static void skip(struct tt_mixer_part *p)
 		const struct tt__jbuf_unit *u = &p->units[i];
 		if (u->kind != TT__JB_PACKET)
 			continue;
-		memcpy(p->last, u->data, u->len);
-		p->last_len = u->len;
 		p->stale = true;
+		if (u->len > TT__WARM_SLOT) {
+			p->warm_n = p->warm_head = 0;   /* the chain is broken: restart after it */
+			continue;
+		}
+		unsigned slot = (p->warm_head + p->warm_n) % TT__WARMUP;
+		if (p->warm_n == TT__WARMUP)
+			p->warm_head = (p->warm_head + 1) % TT__WARMUP;
+		else
+			p->warm_n++;
+		memcpy(p->warm + slot * TT__WARM_SLOT, u->data, u->len);
+		p->warm_len[slot] = (uint16_t)u->len;
 	}
 	p->fifo_len = 0;
 }
@@ -159,7 +187,12 @@ static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
 		float db = -127.0f;
 		pull(p);
 		bool have = rtp_level(p, &db);
-		if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
+		if (!have && !p->speaker && !is_g711(p) && p->nunits && !has_audio(p)) {
+			/* Nothing but DTX frames or gaps: silent without decoding. */
+			db = -127.0f;
+			have = true;
+			skip(p);
+		} else if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
 			decode(m, p);
 			if (!have) {
 				db = tt__level_pcm_dbov(p->frame, m->frame);

@@ -220,6 +220,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 	struct tt_http *h = lws_context_user(lws_get_context(wsi));
 	if (tt__ws_is_ws_reason(reason))
 		return tt__ws_callback(h->ws, wsi, reason, pss ? &pss->ws : NULL, in, len);
+	/* lws calls some reasons on connections that never got per-session data (a TLS
+	 * handshake that failed, e.g. plain HTTP sent to the HTTPS port): nothing of ours there */
+	if (!pss)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP: {
 		pss_reset(pss);

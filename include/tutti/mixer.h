@@ -20,23 +20,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SIMD level; each level implies those below it (on x86). */
+/* SIMD level; on x86 each level implies those below it. On AArch64 the levels are scalar
+ * and NEON; asking for a level not built for this architecture gets the best one below. */
 enum tt_mixer_cpu {
 	TT_MIXER_CPU_SCALAR = 0,
 	TT_MIXER_CPU_SSE2 = 1,
 	TT_MIXER_CPU_AVX2 = 2,
 	TT_MIXER_CPU_AVX512 = 3,
+	TT_MIXER_CPU_NEON = 4,
 	TT_MIXER_CPU_COUNT,
 	TT_MIXER_CPU_AUTO = -1,
 };
 
 /* Best level this CPU and OS support (CPUID + XGETBV), lowered by $TT_MIXER_CPU
- * (scalar|sse2|avx2|avx512) if set. Computed once per process. Any thread. */
+ * (scalar|sse2|avx2|avx512|neon) if set. Computed once per process. Any thread. */
 enum tt_mixer_cpu tt_mixer_cpu_detect(void);
 /* Level the hardware supports, ignoring the environment (tests use it to try every level). */
 enum tt_mixer_cpu tt_mixer_cpu_hw(void);
 const char *tt_mixer_cpu_name(enum tt_mixer_cpu c);
-/* "scalar"/"sse2"/"avx2"/"avx512" to a level, or -EINVAL. */
+/* "scalar"/"sse2"/"avx2"/"avx512"/"neon" to a level, or -EINVAL. */
 int tt_mixer_cpu_parse(const char *s);
 
 #define TT_MIXER_SPEAKERS_DEFAULT 3

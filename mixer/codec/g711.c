@@ -4,6 +4,7 @@
 
 #include "tutti/errno.h"
 #include "codec_priv.h"
+#include "plc.h"
 #include "spandsp_inc.h"
 
 struct g711 {
@@ -99,7 +100,7 @@ static int decode(void *st, const uint8_t *data, size_t len, int16_t *pcm, size_
 static int conceal(void *st, const uint8_t *next, size_t next_len, int16_t *pcm, size_t n)
 {
 	struct g711 *s = st;
-	plc_fillin(s->plc, pcm, (int)n);
+	tt__plc_fillin(s->plc, pcm, (int)n);
 	return (int)n;
 }
 

@@ -56,6 +56,8 @@ int tt__jbuf_init(struct tt__jbuf *jb, const struct tt__jbuf_cfg *cfg)
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Touch every page now: a first write in push would page-fault on the media thread. */
+	memset(jb->mem, 0, jb->cap * cfg->max_payload);
 	for (unsigned i = 0; i < jb->cap; i++)
 		jb->slots[i].data = jb->mem + i * cfg->max_payload;
 	jb->ptime_dur = cfg->rtp_rate / 1000 * cfg->ptime;

@@ -24,10 +24,13 @@ float tt__level_pcm_dbov(const int16_t *pcm, size_t n)
 
 int tt__level_update(struct tt__level *l, float obs_db, const struct tt__level_cfg *cfg)
 {
-	/* Fast attack so onsets are selected within a tick or two, slower release so the level
-	 * does not dip between syllables. */
-	float a = obs_db > l->db ? 0.6f : 0.2f;
-	l->db += a * (obs_db - l->db);
+	/* Instant attack: a voice is selected in the tick its first loud packet plays, so no
+	 * onset is clipped (the 4 ms fade-in keeps it click-free). Slow release, so the level
+	 * does not dip between syllables. Talking events still need START_TICKS. */
+	if (obs_db > l->db)
+		l->db = obs_db;
+	else
+		l->db += 0.2f * (obs_db - l->db);
 
 	if (!l->talking) {
 		l->above = l->db >= cfg->start_db ? l->above + 1 : 0;

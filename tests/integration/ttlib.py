@@ -152,7 +152,15 @@ class Bridge:
 
     # -- HTTP
     def http(self, method, path, body=None, headers=None, timeout=5):
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        cert = self.conf.get("http", {}).get("tls_cert")
+        if cert:  # HTTPS when the bridge has a certificate: trust exactly that one
+            import ssl
+            ctx = ssl.create_default_context(cafile=cert)
+            ctx.check_hostname = False
+            conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                               context=ctx)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         data = None
         hdrs = dict(headers or {})
         if body is not None:

@@ -170,7 +170,59 @@ def test_shutdown_hangs_up_politely():
     check(log.count("left r") == 2, "participants not hung up:\n" + log)
 
 
+def test_https_when_a_certificate_is_configured():
+    import http.client
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="tutti-tls-")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    out = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                          "-days", "1", "-subj", "/CN=localhost"], capture_output=True)
+    check(out.returncode == 0, "openssl: %s" % out.stderr)
+    with Bridge({"http": {"tls_cert": cert, "tls_key": key}}) as br:
+        status, body = br.http("GET", "/api/health")  # over TLS, checked against cert
+        check(status == 200 and body["status"] == "ok", "https health: %s" % status)
+        try:
+            plain = http.client.HTTPConnection("127.0.0.1", br.http_port, timeout=3)
+            plain.request("GET", "/api/health")
+            answered = plain.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            answered = False
+        check(not answered, "plain HTTP must not be served when TLS is configured")
+        garbage_then_healthy(br)
+
+
+def garbage_then_healthy(br):
+    """Junk on the HTTP port (half requests, binary, huge headers) must not hurt the bridge."""
+    import socket
+    junk = [b"\x16\x03\x01\x00\x05hello", b"GET / HTTP/1.1\r\n", b"\x00" * 1000,
+            b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"X: " + b"a" * 20000 + b"\r\n\r\n",
+            b"POST /api/rooms/x/participants HTTP/1.1\r\nContent-Length: 100\r\n\r\n{",
+            b"PUT /api/rooms/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]
+    for j in junk:
+        s = socket.create_connection(("127.0.0.1", br.http_port), timeout=2)
+        try:
+            s.sendall(j)
+            s.settimeout(0.3)
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+        finally:
+            s.close()
+    status, body = br.http("GET", "/api/health")
+    check(status == 200, "bridge unhealthy after junk input")
+
+
+def test_http_junk_input():
+    with Bridge() as br:
+        garbage_then_healthy(br)
+        status, body = br.http("POST", "/api/rooms/x/participants", b"x" * 70000)
+        check(status == 413, "oversized body: %s" % status)
+
+
 if __name__ == "__main__":
     run([test_health_rooms_and_sigterm, test_join_roster_text_fanout,
          test_configured_rooms_pin_and_on_demand_off, test_sighup_reload,
-         test_check_config_and_sample, test_shutdown_hangs_up_politely])
+         test_check_config_and_sample, test_shutdown_hangs_up_politely,
+         test_https_when_a_certificate_is_configured, test_http_junk_input])

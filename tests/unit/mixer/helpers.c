@@ -63,7 +63,13 @@ void sender_tick(struct sender *s, uint64_t now_us)
 	while (s->fill >= frame) {
 		uint8_t buf[1500];
 		int len = tt_codec_enc_encode(s->enc, s->pcm, frame, buf, sizeof(buf));
-		TT_ASSERT_MSG(len > 0, "encode %d", len);
+		TT_ASSERT_MSG(len >= 0, "encode %d", len);
+		if (len == 0) {        /* DTX: nothing sent, time moves on */
+			s->ts += frame * s->rtp_rate / s->pcm_rate;
+			memmove(s->pcm, s->pcm + frame, (s->fill - frame) * sizeof(*s->pcm));
+			s->fill -= frame;
+			continue;
+		}
 		struct tt_mixer_pkt pk = {
 			.payload = buf, .len = (size_t)len, .seq = s->seq++, .ts = s->ts,
 			.ssrc = s->ssrc, .level = s->silent && s->level >= 0 ? 127 : s->level,
@@ -121,4 +127,30 @@ double rms_dbfs(const int16_t *pcm, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		e += (double)pcm[i] * pcm[i];
 	return n && e > 0 ? 10 * log10(e / n / (32768.0 * 32768.0)) : -200;
+}
+
+/* Energy in a frame that is not the 1 kHz tone, relative to the tone (dB). */
+double residual_db(const int16_t *x, unsigned n, unsigned rate)
+{
+	double best = 1e300;
+	/* least-squares fit of a 1 kHz sine (any phase) and compare what remains */
+	double ss = 0, sc = 0, s2 = 0, c2 = 0, cs = 0, e = 0;
+	for (unsigned i = 0; i < n; i++) {
+		double w = 2 * M_PI * 1000.0 * i / rate, sn = sin(w), cn = cos(w);
+		ss += x[i] * sn;
+		sc += x[i] * cn;
+		s2 += sn * sn;
+		c2 += cn * cn;
+		cs += sn * cn;
+		e += (double)x[i] * x[i];
+	}
+	double det = s2 * c2 - cs * cs, a = (ss * c2 - sc * cs) / det, b = (sc * s2 - ss * cs) / det;
+	double r = 0;
+	for (unsigned i = 0; i < n; i++) {
+		double w = 2 * M_PI * 1000.0 * i / rate;
+		double d = x[i] - a * sin(w) - b * cos(w);
+		r += d * d;
+	}
+	best = r;
+	return 10 * log10((best + 1) / (e - best + 1));
 }

@@ -40,5 +40,7 @@ void sender_receive(struct sender *s);
 /* Amplitude of `freq` in pcm (Goertzel), as dBFS of a sine's peak. */
 double tone_dbfs(const int16_t *pcm, unsigned n, unsigned rate, double freq);
 double rms_dbfs(const int16_t *pcm, unsigned n);
+/* Energy that is not a 1 kHz sine (least-squares fit, any phase) against the sine, dB. */
+double residual_db(const int16_t *x, unsigned n, unsigned rate);
 
 #endif

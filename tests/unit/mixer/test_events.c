@@ -97,3 +97,81 @@ TT_TEST(mixer_mute_deaf_hold_remove)
 		sender_fini(&s[i]);
 	tt_mixer_room_free(m);
 }
+
+/* Opus DTX without RFC 6464 levels: silence is known from the packets alone, not decoded. */
+TT_TEST(mixer_dtx_not_decoded)
+{
+	struct tt_mixer_room *m = NULL;
+	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
+	struct sender a, b;
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	TT_ASSERT_INT_EQ(sender_init(&b, m, "opus", 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	struct tt_codec_params p = {.room_rate = 48000, .ptime = 20, .bitrate = 32000, .dtx = true};
+	tt_codec_enc_free(a.enc);
+	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&a.enc, TT_CODEC_OPUS, &p), 0);
+	struct tt_mixer_part_stats st;
+	uint64_t dec_at_100 = 0;
+	for (int t = 0; t < 200; t++) {
+		a.silent = t >= 50 && t < 150;       /* A falls silent: its encoder goes DTX */
+		b.silent = true;
+		sender_tick(&a, (uint64_t)t * 20000);
+		sender_tick(&b, (uint64_t)t * 20000);
+		tt_mixer_room_tick(m, (uint64_t)t * 20000);
+		if (t == 100) {
+			tt_mixer_part_stats(a.part, &st);
+			dec_at_100 = st.decoded;
+			TT_ASSERT(!st.speaker);
+		}
+	}
+	tt_mixer_part_stats(a.part, &st);
+	/* ticks 100..149 are DTX: only the occasional DTX refresh packet (every 400 ms) is
+	 * looked at; from 150 A talks again and is decoded and selected */
+	TT_ASSERT_MSG(st.decoded - dec_at_100 < 50 + 10, "decoded %llu since tick 100",
+		      (unsigned long long)(st.decoded - dec_at_100));
+	TT_ASSERT(st.received < 190);               /* DTX really sent less */
+	TT_ASSERT(st.speaker);
+	TT_ASSERT(st.level_dbov > -30);
+	sender_fini(&a);
+	sender_fini(&b);
+	tt_mixer_room_free(m);
+}
+
+/* Skipped while RFC 6464 says silent, then loud: the reset + warm-up decode gives clean audio
+ * from the first full frame on. */
+TT_TEST(mixer_resume_after_skip_is_clean)
+{
+	struct tt_mixer_room *m = NULL;
+	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
+	struct sender a, l;
+	const unsigned R = 960, TICKS = 100;
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 1000, 8000, 127, 0), 0);
+	TT_ASSERT_INT_EQ(sender_init(&l, m, "opus", 48000, 20, 0, 0, 127, R * TICKS), 0);
+	l.silent = true;
+	int sel = -1;
+	for (unsigned t = 0; t < TICKS; t++) {
+		a.level = t < 50 ? 127 : 15;    /* the tone is sent all along, levels lie first */
+		sender_tick(&a, (uint64_t)t * 20000);
+		sender_tick(&l, (uint64_t)t * 20000);
+		tt_mixer_room_tick(m, (uint64_t)t * 20000);
+		if (sel < 0 && tt_mixer_part_is_speaker(a.part))
+			sel = (int)t;
+		sender_receive(&l);
+	}
+	struct tt_mixer_part_stats st;
+	tt_mixer_part_stats(a.part, &st);
+	TT_ASSERT_MSG(sel >= 50 && sel < 55, "selected at %d", sel);
+	TT_ASSERT(st.decoded < TICKS - 40);          /* really skipped before */
+	for (int t = sel + 1; t < sel + 10; t++) {
+		const int16_t *x = l.rx + (unsigned)t * R;
+		double lvl = tone_dbfs(x, R, 48000, 1000), res = residual_db(x, R, 48000);
+		TT_ASSERT_MSG(lvl > -14.5 && lvl < -10.5, "frame %d: %.1f dBFS", t, lvl);
+		TT_ASSERT_MSG(res < -20, "frame %d: residual %.1f dB", t, res);
+	}
+	sender_fini(&a);
+	sender_fini(&l);
+	tt_mixer_room_free(m);
+}

@@ -157,3 +157,49 @@ TT_TEST(mixer_jbuf_bad_input)
 	TT_ASSERT_INT_EQ(tt__jbuf_depth(&jb), 960);
 	tt__jbuf_fini(&jb);
 }
+
+/* Adaptive: the target grows during a jitter spike and shrinks back after it. */
+TT_TEST(mixer_jbuf_grows_and_shrinks)
+{
+	struct tt__jbuf jb;
+	struct tt__jbuf_cfg cfg = {.rtp_rate = 48000, .ptime = 20, .max_payload = 16};
+	TT_ASSERT_INT_EQ(tt__jbuf_init(&jb, &cfg), 0);
+	struct ev *ev = calloc(2000, sizeof(*ev));
+	TT_ASSERT(ev);
+	/* 40 s: calm (0-2 ms), a 10 s spike (0-120 ms) from 10 s on, calm again from 20 s */
+	for (uint32_t i = 0; i < 2000; i++) {
+		uint64_t sent = (uint64_t)i * 20000;
+		uint32_t j = i >= 500 && i < 1000 ? rnd() % 120000 : rnd() % 2000;
+		ev[i] = (struct ev){sent + 5000 + j, i, 960 * i, (uint16_t)i};
+	}
+	qsort(ev, 2000, sizeof(*ev), by_arrival);
+	unsigned e = 0, target_calm = 0, target_spike = 0, target_after = 0, depth_after = 0;
+	for (uint64_t now = 3000, tick = 0; tick < 2000; now += 20000, tick++) {
+		for (; e < 2000 && ev[e].at <= now; e++) {
+			uint8_t pl[4] = {0};
+			struct tt_mixer_pkt p = {.payload = pl, .len = 4, .seq = ev[e].seq,
+						 .ts = ev[e].ts, .ssrc = 1, .level = -1,
+						 .arrival_us = ev[e].at};
+			tt__jbuf_push(&jb, &p, 960);
+		}
+		struct tt__jbuf_unit u[8];
+		tt__jbuf_pull(&jb, 960, u, 8);
+		unsigned t = tt__jbuf_ms(&jb, tt__jbuf_target(&jb));
+		if (tick == 490)
+			target_calm = t;
+		if (tick > 600 && tick < 1000 && t > target_spike)
+			target_spike = t;
+		if (tick == 1990) {
+			target_after = t;
+			depth_after = tt__jbuf_ms(&jb, tt__jbuf_depth(&jb));
+		}
+	}
+	printf("target calm %u ms, in spike up to %u ms, 20 s after %u ms (depth %u ms)\n",
+	       target_calm, target_spike, target_after, depth_after);
+	TT_ASSERT(target_calm <= 30);
+	TT_ASSERT_MSG(target_spike >= 100, "did not grow: %u", target_spike);
+	TT_ASSERT_MSG(target_after <= 40, "did not shrink back: %u", target_after);
+	TT_ASSERT_MSG(depth_after <= 80, "depth stayed at %u ms", depth_after);
+	tt__jbuf_fini(&jb);
+	free(ev);
+}

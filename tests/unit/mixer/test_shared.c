@@ -60,32 +60,6 @@ TT_TEST(mixer_shared_encoder_count)
 	tt_mixer_room_free(m);
 }
 
-/* Energy in a frame that is not the 1 kHz tone, relative to the tone (dB). */
-static double residual_db(const int16_t *x, unsigned n, unsigned rate)
-{
-	double best = 1e300;
-	/* least-squares fit of a 1 kHz sine (any phase) and compare what remains */
-	double ss = 0, sc = 0, s2 = 0, c2 = 0, cs = 0, e = 0;
-	for (unsigned i = 0; i < n; i++) {
-		double w = 2 * M_PI * 1000.0 * i / rate, sn = sin(w), cn = cos(w);
-		ss += x[i] * sn;
-		sc += x[i] * cn;
-		s2 += sn * sn;
-		c2 += cn * cn;
-		cs += sn * cn;
-		e += (double)x[i] * x[i];
-	}
-	double det = s2 * c2 - cs * cs, a = (ss * c2 - sc * cs) / det, b = (sc * s2 - ss * cs) / det;
-	double r = 0;
-	for (unsigned i = 0; i < n; i++) {
-		double w = 2 * M_PI * 1000.0 * i / rate;
-		double d = x[i] - a * sin(w) - b * cos(w);
-		r += d * d;
-	}
-	best = r;
-	return 10 * log10((best + 1) / (e - best + 1));
-}
-
 TT_TEST(mixer_handover_speaker_to_listener)
 {
 	struct tt_mixer_room *m = NULL;

@@ -1,0 +1,118 @@
+/* gw.h: the IRC gateway's internal objects, shared by gateway.c (descriptor, config,
+ * lifecycle), relay.c (the bot: channels, members, text), puppet.c and commands.c.
+ *
+ * Thread: core thread only, like everything in a gateway.
+ * Ownership: a gw owns its nets; a net owns its bot conn, chans, puppets; a chan owns its
+ * members; a member owns one participant reference (p) until it leaves. */
+#ifndef TT_IRC_GW_H
+#define TT_IRC_GW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include <tutti/core.h>
+#include <tutti/gateway.h>
+
+#include "conn.h"
+
+/* The descriptor's name: roster entries with this gateway are our own IRC members. */
+#define TT_IRC_GW_NAME "irc"
+
+enum tt__irc_mode { TT_IRC_RELAY, TT_IRC_PUPPET };
+enum tt__irc_events { TT_IRC_EVENTS_ALL, TT_IRC_EVENTS_JOINS, TT_IRC_EVENTS_NONE };
+
+struct tt__irc_gw {
+	struct tt_gw_handle *gw;
+	const struct tt_core_api *api;
+	struct tt_core *core;
+	GPtrArray *nets;          /* struct tt__irc_net * */
+	bool stopping;
+};
+
+struct tt__irc_net {
+	struct tt__irc_gw *gw;
+	char *name;               /* "libera" of [irc.libera] */
+	struct tt__irc_conn_cfg cfg;   /* strings owned by the net (the conns copy them) */
+	enum tt__irc_mode mode;
+	int puppet_limit;
+	char *puppet_suffix;
+	char *relay_format;
+	char *action_format;
+	enum tt__irc_events events;
+	bool talking;
+	int talking_interval_ms;
+	struct tt__irc_conn *bot;
+	GPtrArray *chans;         /* struct tt__irc_chan * */
+	GHashTable *puppets;      /* participant id -> struct tt__irc_puppet * */
+	GPtrArray *leaving;       /* puppets that sent QUIT, freed once closed */
+	GHashTable *talk_last;    /* participant id -> int64_t * monotonic us of last notice */
+	guint rejoin_timer;
+};
+
+struct tt__irc_chan {
+	struct tt__irc_net *net;
+	char *name;               /* "#chan" */
+	char *key;                /* NULL: none */
+	char *room;
+	bool joined;              /* the bot is in it */
+	bool watching;            /* room_watch succeeded */
+	GHashTable *members;      /* folded nick -> struct tt__irc_member * */
+};
+
+struct tt__irc_member {
+	struct tt__irc_chan *chan;
+	char *nick;
+	char *prefixes;           /* channel status prefixes, "@+" */
+	struct tt_participant *p; /* NULL once hung up or if the room refused the join */
+};
+
+struct tt__irc_puppet {
+	struct tt__irc_net *net;
+	char *pid;                /* the room participant it speaks for */
+	char *room;
+	struct tt__irc_conn *conn;
+	GHashTable *joined;       /* folded channel names the puppet is in */
+	guint free_idle;          /* pending free after QUIT completed */
+};
+
+/* gateway.c: parses a channels entry, "#chan=room" or "#chan=room:key" (new strings;
+ * *key NULL when none). -EINVAL and nothing written when malformed. */
+int tt__irc_chan_spec_parse(const char *spec, char **chan, char **room, char **key);
+
+/* relay.c */
+void tt__irc_relay_connect(struct tt__irc_net *net);
+struct tt__irc_chan *tt__irc_chan_find(struct tt__irc_net *net, const char *name);
+void tt__irc_chan_clear(struct tt__irc_chan *ch, int reason);
+void tt__irc_member_free(gpointer data);
+/* Channel operator (+o) or above, from NAMES and MODE as the bot saw them. */
+bool tt__irc_member_is_op(struct tt__irc_net *net, const struct tt__irc_member *m);
+/* Is nick one of ours on this net (the bot or a puppet)? */
+bool tt__irc_net_is_ours(struct tt__irc_net *net, const char *nick);
+/* Room text out to one channel, via the sender's puppet or the bot's relay format. */
+void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg);
+/* The bot sends text (may hold newlines) to a channel as NOTICEs. */
+void tt__irc_notice(struct tt__irc_chan *ch, const char *text);
+/* The same IRC line to every other channel mapped to ch's room (IRC <-> IRC bridging). */
+void tt__irc_forward(struct tt__irc_chan *from, const char *nick, const char *text,
+		     bool action);
+void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev);
+/* Sends `text` to `target` over c as PRIVMSG (or ACTION, or NOTICE), each piece prefixed
+ * by expanding `fmt` (NULL: no format), split to fit the line limit. */
+void tt__irc_send_text(struct tt__irc_conn *c, const char *target, const char *fmt,
+		       const char *name, const char *network, const char *room,
+		       const char *text, size_t len, bool action, bool notice);
+
+/* puppet.c */
+bool tt__irc_puppet_add(struct tt__irc_net *net, const struct tt_roster_entry *who,
+			const char *room);
+void tt__irc_puppet_remove(struct tt__irc_net *net, const char *pid);
+/* The puppet speaking for pid, when it is in channel `chan` and can speak now. */
+struct tt__irc_puppet *tt__irc_puppet_ready(struct tt__irc_net *net, const char *pid,
+					    const char *chan);
+bool tt__irc_puppet_nick_is(struct tt__irc_net *net, const char *nick);
+void tt__irc_puppet_free(gpointer data);
+
+/* commands.c: true when text was a command for the bridge (then not relayed). */
+bool tt__irc_command(struct tt__irc_chan *ch, struct tt__irc_member *from, const char *text);
+
+#endif

@@ -1,0 +1,170 @@
+"""ircenv: a throw-away ngircd and raw IRC clients for the IRC gateway's integration tests.
+
+Stdlib only. Each NgIrcd runs in its own temp dir on free 127.0.0.1 ports and is killed at
+the end; a RawIrc is a person on IRC typing raw protocol lines."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+NGIRCD = shutil.which("ngircd") or "/usr/sbin/ngircd"
+
+
+def have_ngircd():
+    return os.access(NGIRCD, os.X_OK)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+class NgIrcd:
+    """ngircd on a free port; with tls, also a TLS port with a self-signed certificate for
+    127.0.0.1 whose PEM is `ca` (the bridge's tls_ca)."""
+
+    def __init__(self, tls=False):
+        self.dir = tempfile.mkdtemp(prefix="tt-ngircd-")
+        os.chmod(self.dir, 0o755)  # ngircd drops privileges to nobody when run as root
+        self.port = free_port()
+        self.tls_port = free_port() if tls else None
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.key = os.path.join(self.dir, "key.pem")
+        self.proc = None
+        if tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-keyout", self.key, "-out", self.ca],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.chmod(self.key, 0o644)
+        conf = ("[Global]\nName = irc.test\nInfo = tutti test\nListen = 127.0.0.1\n"
+                "Ports = %d\nMotdPhrase = hi\n"
+                "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n"
+                "[Options]\nPAM = no\nIdent = no\nDNS = no\n" % self.port)
+        if tls:
+            conf += "[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %d\n" % (
+                self.ca, self.key, self.tls_port)
+        self.conf = os.path.join(self.dir, "ngircd.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    def start(self):
+        self.proc = subprocess.Popen([NGIRCD, "-n", "-f", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        for p in [self.port] + ([self.tls_port] if self.tls_port else []):
+            while not port_open(p):
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("ngircd did not listen on %d" % p)
+                time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+
+class RawIrc:
+    """A raw IRC client: every received line is kept; wait() finds lines after a mark."""
+
+    def __init__(self, port, nick):
+        self.nick = nick
+        self.port = port
+        self.lines = []
+        self.cv = threading.Condition()
+        self.sock = None
+        self.connect()
+
+    def connect(self):
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        threading.Thread(target=self._read, args=(self.sock,), daemon=True).start()
+        mark = self.mark()
+        self.send("NICK %s" % self.nick)
+        self.send("USER %s 0 * :raw test client" % self.nick)
+        self.wait(" 001 ", since=mark)
+
+    def _read(self, sock):
+        buf = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                if line.startswith("PING "):
+                    self.send("PONG " + line[5:])
+                with self.cv:
+                    self.lines.append(line)
+                    self.cv.notify_all()
+
+    def send(self, line):
+        self.sock.sendall((line + "\r\n").encode())
+
+    def mark(self):
+        with self.cv:
+            return len(self.lines)
+
+    def wait(self, *subs, since=0, timeout=15):
+        """The first line at or after index `since` holding every substring."""
+        return self.wait_fn(lambda line: all(s in line for s in subs), since=since,
+                            timeout=timeout, what=repr(subs))
+
+    def wait_fn(self, pred, since=0, timeout=15, what="line"):
+        deadline = time.time() + timeout
+        with self.cv:
+            while True:
+                for line in self.lines[since:]:
+                    if pred(line):
+                        return line
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError("%s: no line with %s within %d s; last lines:\n%s" % (
+                        self.nick, what, timeout, "\n".join(self.lines[-15:])))
+                self.cv.wait(left)
+
+    def count(self, *subs, since=0):
+        with self.cv:
+            return sum(1 for line in self.lines[since:] if all(s in line for s in subs))
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

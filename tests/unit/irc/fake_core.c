@@ -1,0 +1,371 @@
+/* fake_core.c: the core and config stand-in for gateway tests (see fake_core.h). */
+#include "fake_core.h"
+
+#include <string.h>
+#include <tutti/conf.h>
+
+struct tt_core { int unused; };
+struct tt_gw_handle { int unused; };
+struct tt_conf { GKeyFile *kf; GHashTable *lists; };
+
+struct fake_core fake;
+static struct tt_core the_core;
+static struct tt_gw_handle the_gw;
+static struct tt_conf the_conf;
+static int next_id;
+
+struct tt_gw_handle *fake_gw(void)
+{
+	return &the_gw;
+}
+
+/* ---- config ---- */
+
+void fake_conf_load(const char *ini)
+{
+	the_conf.kf = g_key_file_new();
+	g_key_file_load_from_data(the_conf.kf, ini, (gsize)-1, G_KEY_FILE_NONE, NULL);
+	the_conf.lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)g_strfreev);
+}
+
+const struct tt_conf *fake_conf(void)
+{
+	return &the_conf;
+}
+
+static const struct tt_conf_key *row(const char *section, const char *key)
+{
+	for (const struct tt_conf_key *k = fake.gw_desc->conf_keys; k->key; k++)
+		if (strcmp(k->key, key) == 0 && g_str_has_prefix(section, "irc."))
+			return k;
+	g_error("config key %s.%s not in the table", section, key);
+	return NULL;
+}
+
+const char *tt_conf_str(const struct tt_conf *c, const char *section, const char *key)
+{
+	const struct tt_conf_key *r = row(section, key);
+	char *v = g_key_file_get_value(c->kf, section, key, NULL);
+	if (!v)
+		return r->def;
+	char *k = g_strdup_printf("%s/%s", section, key);
+	char **keep = g_new0(char *, 2);
+	keep[0] = v;
+	g_hash_table_replace(c->lists, k, keep);  /* keeps v alive as long as the conf */
+	return v;
+}
+
+long long tt_conf_int(const struct tt_conf *c, const char *section, const char *key)
+{
+	const char *v = tt_conf_str(c, section, key);
+	return v ? g_ascii_strtoll(v, NULL, 10) : 0;
+}
+
+bool tt_conf_bool(const struct tt_conf *c, const char *section, const char *key)
+{
+	const char *v = tt_conf_str(c, section, key);
+	return v && (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
+}
+
+const char *const *tt_conf_list(const struct tt_conf *c, const char *section, const char *key)
+{
+	const char *v = tt_conf_str(c, section, key);
+	char **l = g_strsplit(v ? v : "", ",", -1);
+	GPtrArray *a = g_ptr_array_new();
+	for (char **p = l; *p; p++)
+		if (*g_strstrip(*p))
+			g_ptr_array_add(a, g_strdup(*p));
+	g_ptr_array_add(a, NULL);
+	g_strfreev(l);
+	char **out = (char **)g_ptr_array_free(a, FALSE);
+	g_hash_table_replace(c->lists, g_strdup_printf("%s/%s/list", section, key), out);
+	return (const char *const *)out;
+}
+
+bool tt_conf_is_set(const struct tt_conf *c, const char *section, const char *key)
+{
+	return g_key_file_has_key(c->kf, section, key, NULL);
+}
+
+const char *const *tt_conf_instances(const struct tt_conf *c, const char *prefix)
+{
+	char **groups = g_key_file_get_groups(c->kf, NULL);
+	GPtrArray *a = g_ptr_array_new();
+	char *pfx = g_strdup_printf("%s.", prefix);
+	for (char **g = groups; *g; g++)
+		if (g_str_has_prefix(*g, pfx))
+			g_ptr_array_add(a, g_strdup(*g + strlen(pfx)));
+	g_ptr_array_add(a, NULL);
+	g_free(pfx);
+	g_strfreev(groups);
+	char **out = (char **)g_ptr_array_free(a, FALSE);
+	g_hash_table_replace(c->lists, g_strdup_printf("instances/%s", prefix), out);
+	return (const char *const *)out;
+}
+
+int tt_conf_line(const struct tt_conf *c, const char *section, const char *key)
+{
+	return 0;
+}
+
+const char *tt_conf_path(const struct tt_conf *c)
+{
+	return "test.conf";
+}
+
+/* ---- core ---- */
+
+static struct fake_p *p_new(const char *room, const char *name, const char *network,
+			    const char *gateway, unsigned caps)
+{
+	struct fake_p *p = g_new0(struct fake_p, 1);
+	p->id = g_strdup_printf("p%d", ++next_id);
+	p->name = g_strdup(name);
+	p->room = g_strdup(room);
+	p->network = g_strdup(network);
+	p->gateway = g_strdup(gateway);
+	p->caps = caps;
+	p->alive = true;
+	g_ptr_array_add(fake.parts, p);
+	return p;
+}
+
+static struct tt_roster_entry entry_of(const struct fake_p *p)
+{
+	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state};
+	return e;
+}
+
+static void roster_event(enum tt_roster_type type, const struct fake_p *p, unsigned changed)
+{
+	struct tt_roster_event ev = {type, p->room, entry_of(p), changed, 0};
+	if (fake.gw_desc->on_roster && fake.gw_state)
+		fake.gw_desc->on_roster(fake.gw_state, &ev);
+}
+
+static int room_check(struct tt_core *core, const char *room, const char *pin)
+{
+	return 0;
+}
+
+static int room_roster(struct tt_core *core, const char *room, tt_roster_entry_h fn,
+		       void *arg)
+{
+	for (guint i = 0; i < fake.parts->len; i++) {
+		struct fake_p *p = fake.parts->pdata[i];
+		if (p->alive && strcmp(p->room, room) == 0) {
+			struct tt_roster_entry e = entry_of(p);
+			fn(&e, arg);
+		}
+	}
+	return 0;
+}
+
+static int room_count(struct tt_core *core, const char *room)
+{
+	int n = 0;
+	for (guint i = 0; i < fake.parts->len; i++) {
+		struct fake_p *p = fake.parts->pdata[i];
+		n += p->alive && strcmp(p->room, room) == 0;
+	}
+	return n;
+}
+
+static int room_watch(struct tt_gw_handle *gw, const char *room, bool on)
+{
+	if (on)
+		g_ptr_array_add(fake.watched, g_strdup(room));
+	else
+		for (guint i = 0; i < fake.watched->len; i++)
+			if (strcmp(fake.watched->pdata[i], room) == 0) {
+				g_ptr_array_remove_index(fake.watched, i);
+				break;
+			}
+	return 0;
+}
+
+static int participant_join(struct tt_gw_handle *gw, const struct tt_join *req,
+			    struct tt_participant **pp)
+{
+	struct fake_p *p = p_new(req->room, req->name, req->network ? req->network : "irc",
+				 "irc", req->caps);
+	p->gw_data = req->gw_data;
+	*pp = (struct tt_participant *)p;
+	return 0;
+}
+
+static struct tt_participant *participant_leave(struct tt_participant *tp, int reason)
+{
+	struct fake_p *p = (struct fake_p *)tp;
+	p->alive = false;
+	return NULL;
+}
+
+static struct tt_participant *p_ref(struct tt_participant *p)
+{
+	return p;
+}
+
+static struct tt_participant *p_unref(struct tt_participant *p)
+{
+	return NULL;
+}
+
+static const char *p_id(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->id;
+}
+
+static const char *p_name(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->name;
+}
+
+static const char *p_room(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->room;
+}
+
+static void *p_gw_data(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->gw_data;
+}
+
+static unsigned p_state(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->state;
+}
+
+static bool p_alive(const struct tt_participant *p)
+{
+	return ((const struct fake_p *)p)->alive;
+}
+
+static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
+{
+	struct fake_p *p = (struct fake_p *)tp;
+	unsigned old = p->state;
+	p->state = on ? p->state | bits : p->state & ~bits;
+	if (old != p->state)
+		roster_event(TT_ROSTER_STATE, p, old ^ p->state);
+	return 0;
+}
+
+static struct tt_participant *p_find(struct tt_core *core, const char *room, const char *s)
+{
+	for (guint i = 0; i < fake.parts->len; i++) {
+		struct fake_p *p = fake.parts->pdata[i];
+		if (p->alive && strcmp(p->room, room) == 0 &&
+		    (strcmp(p->id, s) == 0 || g_ascii_strcasecmp(p->name, s) == 0))
+			return (struct tt_participant *)p;
+	}
+	return NULL;
+}
+
+static int p_kick(struct tt_participant *tp, const char *why)
+{
+	struct fake_p *p = (struct fake_p *)tp;
+	p->kicked++;
+	if (strcmp(p->gateway, "irc") == 0)
+		fake.gw_desc->hang_up(fake.gw_state, tp, why);
+	else
+		fake_voice_leave(p);
+	return 0;
+}
+
+static int text_post(struct tt_participant *tp, const char *text, size_t len, unsigned flags)
+{
+	struct fake_p *p = (struct fake_p *)tp;
+	if (!p->alive)
+		return -ENOENT;
+	if (!g_utf8_validate(text, (gssize)len, NULL))
+		return -EILSEQ;
+	g_ptr_array_add(fake.posted, g_strdup_printf("%s|%u|%.*s", p->name, flags, (int)len,
+						     text));
+	return 0;
+}
+
+static int text_notice(struct tt_gw_handle *gw, const char *room, const char *text)
+{
+	g_ptr_array_add(fake.posted, g_strdup_printf("-|notice|%s", text));
+	return 0;
+}
+
+static struct tt_core *core_of(struct tt_gw_handle *gw)
+{
+	return &the_core;
+}
+
+static const struct tt_conf *conf_of(struct tt_core *core)
+{
+	return &the_conf;
+}
+
+const struct tt_core_api fake_api = {
+	.api_version = TT_CORE_API_VERSION,
+	.room_check = room_check,
+	.room_roster = room_roster,
+	.room_count = room_count,
+	.room_watch = room_watch,
+	.participant_join = participant_join,
+	.participant_leave = participant_leave,
+	.participant_ref = p_ref,
+	.participant_unref = p_unref,
+	.participant_id = p_id,
+	.participant_name = p_name,
+	.participant_room = p_room,
+	.participant_gw_data = p_gw_data,
+	.participant_state = p_state,
+	.participant_alive = p_alive,
+	.participant_set_state = p_set_state,
+	.participant_find = p_find,
+	.participant_kick = p_kick,
+	.text_post = text_post,
+	.text_notice = text_notice,
+	.core_of = core_of,
+	.conf = conf_of,
+};
+
+struct fake_p *fake_voice_join(const char *room, const char *name)
+{
+	struct fake_p *p = p_new(room, name, "phone", "test", TT_CAP_AUDIO | TT_CAP_TEXT);
+	roster_event(TT_ROSTER_JOINED, p, 0);
+	return p;
+}
+
+void fake_voice_leave(struct fake_p *p)
+{
+	p->alive = false;
+	roster_event(TT_ROSTER_LEFT, p, 0);
+}
+
+void fake_say(struct fake_p *p, const char *text, unsigned flags)
+{
+	struct tt_text msg = {p->room, entry_of(p), text, strlen(text), flags, NULL};
+	fake.gw_desc->on_text(fake.gw_state, &msg);
+}
+
+struct fake_p *fake_find_irc(const char *room, const char *name)
+{
+	for (guint i = 0; i < fake.parts->len; i++) {
+		struct fake_p *p = fake.parts->pdata[i];
+		if (p->alive && strcmp(p->gateway, "irc") == 0 && strcmp(p->room, room) == 0 &&
+		    strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+int fake_posted_count(const char *entry)
+{
+	int n = 0;
+	for (guint i = 0; i < fake.posted->len; i++)
+		n += strcmp(fake.posted->pdata[i], entry) == 0;
+	return n;
+}
+
+void fake_set_state(struct fake_p *p, unsigned bits, bool on)
+{
+	p_set_state((struct tt_participant *)p, bits, on);
+}

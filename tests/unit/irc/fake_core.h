@@ -1,0 +1,47 @@
+/* fake_core.h: an in-process stand-in for the core (struct tt_core_api) and the config
+ * accessors, so the gateway runs in unit tests before and without the real bridge.
+ * Thread: the test's main thread only. Strings returned are owned by the fake. */
+#ifndef TT_IRC_FAKE_CORE_H
+#define TT_IRC_FAKE_CORE_H
+
+#include <glib.h>
+#include <tutti/core.h>
+#include <tutti/gateway.h>
+
+struct fake_p {
+	char *id, *name, *room, *network, *gateway;
+	unsigned caps, state;
+	void *gw_data;
+	bool alive;
+	int kicked;
+};
+
+struct fake_core {
+	GPtrArray *parts;      /* struct fake_p *, all ever created */
+	GPtrArray *posted;     /* "name|flags|text" */
+	GPtrArray *watched;    /* room names */
+	const struct tt_gateway *gw_desc;
+	void *gw_state;
+};
+
+extern struct fake_core fake;
+extern const struct tt_core_api fake_api;
+
+/* Loads an INI text as the configuration the tt_conf_* accessors read. */
+void fake_conf_load(const char *ini);
+const struct tt_conf *fake_conf(void);
+struct tt_gw_handle *fake_gw(void);
+
+/* A participant of another gateway (a phone user), announced to the IRC gateway. */
+struct fake_p *fake_voice_join(const char *room, const char *name);
+void fake_voice_leave(struct fake_p *p);
+/* Sets or clears state bits (TALKING too, as the mixer would) and sends the roster event. */
+void fake_set_state(struct fake_p *p, unsigned bits, bool on);
+/* Room text from p as the core would deliver it to the IRC gateway. */
+void fake_say(struct fake_p *p, const char *text, unsigned flags);
+/* The live participant of gateway "irc" called name in room, or NULL. */
+struct fake_p *fake_find_irc(const char *room, const char *name);
+/* How many texts "name|flags|text" were posted. */
+int fake_posted_count(const char *entry);
+
+#endif

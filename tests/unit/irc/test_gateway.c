@@ -1,0 +1,382 @@
+/* test_gateway.c: the whole IRC gateway against a real ngircd, with an in-process fake
+ * core standing in for the bridge (fake_core.c) and raw IRC clients as the people on IRC. */
+#include "tt_test.h"
+#include "fake_core.h"
+#include "irc_env.h"
+
+#include <signal.h>
+#include <tutti/gateway.h>
+
+extern const struct tt_gateway tt_gateway_irc;
+
+static void gw_start(const char *extra, int port, const char *channels)
+{
+	fake.parts = g_ptr_array_new();
+	fake.posted = g_ptr_array_new_with_free_func(g_free);
+	fake.watched = g_ptr_array_new_with_free_func(g_free);
+	fake.gw_desc = &tt_gateway_irc;
+	char *ini = g_strdup_printf("[irc.test]\nserver = 127.0.0.1\nport = %d\n"
+				    "channels = %s\nflood_burst = 50\nflood_interval = 10\n"
+				    "reconnect_min = 1\nreconnect_max = 2\n%s",
+				    port, channels, extra ? extra : "");
+	fake_conf_load(ini);
+	g_free(ini);
+	TT_ASSERT_INT_EQ(tt_gateway_irc.start(fake_gw(), &fake_api, fake_conf(), &fake.gw_state),
+			 0);
+	TT_ASSERT_INT_EQ(fake.watched->len, 1);
+}
+
+static bool gw_is_stopped(void *arg)
+{
+	return tt_gateway_irc.stopped(fake.gw_state);
+}
+
+static void gw_stop(void)
+{
+	tt_gateway_irc.stop(fake.gw_state);
+	TT_ASSERT(pump_until(gw_is_stopped, NULL, 10));
+	tt_gateway_irc.free(fake.gw_state);
+	fake.gw_state = NULL;
+	TT_ASSERT_INT_EQ(fake.watched->len, 0);
+}
+
+struct posted_want {
+	const char *entry;
+	int n;
+};
+
+static bool posted_n(void *arg)
+{
+	struct posted_want *w = arg;
+	return fake_posted_count(w->entry) >= w->n;
+}
+
+static void wait_posted(const char *entry)
+{
+	struct posted_want w = {entry, 1};
+	TT_ASSERT_MSG(pump_until(posted_n, &w, 10), "not posted: %s", entry);
+}
+
+static bool irc_member(void *arg)
+{
+	return fake_find_irc("room1", arg) != NULL;
+}
+
+static bool no_irc_member(void *arg)
+{
+	return fake_find_irc("room1", arg) == NULL;
+}
+
+/* alice joins #test first, so she is its operator. */
+static void alice_setup(struct rawc *alice, int port)
+{
+	rawc_connect(alice, port, "alice");
+	rawc_send(alice, "JOIN #test");
+	guint from = 0;
+	rawc_wait(alice, &from, 10, "JOIN", "#test", NULL);
+}
+
+TT_TEST(irc_gw_relay_both_ways)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start(NULL, srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+
+	/* IRC -> room, once; formatting stripped; /me as an action */
+	rawc_send(&alice, "PRIVMSG #test :hello from irc");
+	rawc_send(&alice, "PRIVMSG #test :\001ACTION waves\001");
+	rawc_send(&alice, "PRIVMSG #test :\002bold\002 \0034red\003 text");
+	wait_posted("alice|0|hello from irc");
+	wait_posted("alice|1|waves");
+	wait_posted("alice|0|bold red text");
+	pump_for_ms(300);
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|hello from irc"), 1);
+
+	/* room -> IRC, once, in the relay format; joins announced */
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	rawc_wait(&alice, &from, 10, "NOTICE #test :bob joined the room (phone)", NULL);
+	fake_say(bob, "hi there", 0);
+	rawc_wait(&alice, &from, 10, "PRIVMSG #test :<bob@phone> hi there", NULL);
+	fake_say(bob, "line one\nline two", 0);
+	rawc_wait(&alice, &from, 10, "PRIVMSG #test :<bob@phone> line one", NULL);
+	rawc_wait(&alice, &from, 10, "PRIVMSG #test :<bob@phone> line two", NULL);
+	fake_say(bob, "dances", TT_TEXT_ACTION);
+	rawc_wait(&alice, &from, 10, "PRIVMSG #test :\001ACTION bob@phone dances\001", NULL);
+	pump_for_ms(300);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "<bob@phone> hi there"), 1);
+	/* the bridge's own lines never come back into the room */
+	TT_ASSERT_INT_EQ(fake_posted_count("tutti|0|<bob@phone> hi there"), 0);
+	TT_ASSERT(fake_find_irc("room1", "tutti") == NULL);
+
+	fake_voice_leave(bob);
+	rawc_wait(&alice, &from, 10, "NOTICE #test :bob left the room (phone)", NULL);
+
+	/* alice leaves the channel: her participant leaves the room */
+	rawc_send(&alice, "PART #test");
+	TT_ASSERT(pump_until(no_irc_member, "alice", 10));
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_utf8_long_line_split)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start(NULL, srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));  /* the bot has seen its JOIN too */
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	GString *s = g_string_new(NULL);
+	while (s->len < 2000)
+		g_string_append(s, "é€😀ü");
+	fake_say(bob, s->str, 0);
+	GString *got = g_string_new(NULL);
+	int pieces = 0;
+	while (got->len < s->len) {
+		const char *l = rawc_wait(&alice, &from, 10, "PRIVMSG #test :<bob@phone> ", NULL);
+		const char *text = strstr(l, "<bob@phone> ") + strlen("<bob@phone> ");
+		TT_ASSERT_MSG(g_utf8_validate(text, -1, NULL), "broken character in piece %d",
+			      pieces);
+		TT_ASSERT(strlen(l) + 2 <= 512);
+		g_string_append(got, text);
+		pieces++;
+	}
+	TT_ASSERT_STR_EQ(got->str, s->str);
+	TT_ASSERT(pieces >= 4);
+	g_string_free(got, TRUE);
+	g_string_free(s, TRUE);
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_who_mute_kick)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0}, carol = {0};
+	alice_setup(&alice, srv.port);
+	rawc_connect(&carol, srv.port, "carol");
+	rawc_send(&carol, "JOIN #test");
+	gw_start("events = none\n", srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "carol", 10));
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+
+	rawc_send(&carol, "PRIVMSG #test :!who");
+	const char *l = rawc_wait(&alice, &from, 10, "NOTICE #test :3 in room room1", NULL);
+	TT_ASSERT(strstr(l, "bob (phone)") && strstr(l, "alice (irc)") && strstr(l, "carol (irc)"));
+
+	rawc_send(&carol, "PRIVMSG #test :!mute bob");
+	rawc_wait(&alice, &from, 10, "carol: only channel operators (+o) can mute", NULL);
+	TT_ASSERT(!(bob->state & TT_PS_MUTED));
+
+	rawc_send(&alice, "PRIVMSG #test :!mute bob");
+	rawc_wait(&carol, &(guint){0}, 10, "bob was muted by alice", NULL);
+	TT_ASSERT(bob->state & TT_PS_MUTED);
+	rawc_send(&alice, "PRIVMSG #test :!who");
+	rawc_wait(&carol, &(guint){0}, 10, "bob (phone, muted)", NULL);
+
+	rawc_send(&alice, "PRIVMSG #test :!kick carol");  /* IRC users: use /kick */
+	rawc_wait(&carol, &(guint){0}, 10, "alice: carol is not in the call", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!kick bob");
+	rawc_wait(&carol, &(guint){0}, 10, "bob was kicked by alice", NULL);
+	TT_ASSERT_INT_EQ(bob->kicked, 1);
+	/* commands are for the bridge, not relayed into the room */
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|!kick bob"), 0);
+	gw_stop();
+	rawc_free(&alice);
+	rawc_free(&carol);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_puppets)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start("mode = puppet\npuppet_limit = 2\n", srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	struct fake_p *ann = fake_voice_join("room1", "Ann Lee");
+	struct fake_p *bo = fake_voice_join("room1", "Bo");
+	guint f1 = from, f2 = from;
+	rawc_wait(&alice, &f1, 15, ":Ann_Lee!", "JOIN", NULL);
+	rawc_wait(&alice, &f2, 15, ":Bo!", "JOIN", NULL);
+	rawc_send(&alice, "NAMES #test");
+	const char *names = rawc_wait(&alice, &from, 10, " 353 ", NULL);
+	TT_ASSERT_MSG(strstr(names, "Ann_Lee") && strstr(names, "Bo"), "NAMES: %s", names);
+	TT_ASSERT(fake_find_irc("room1", "Ann_Lee") == NULL);  /* puppets are not members */
+
+	fake_say(ann, "hello as myself", 0);
+	rawc_wait(&alice, &from, 10, ":Ann_Lee!", "PRIVMSG #test :hello as myself", NULL);
+	fake_say(ann, "waves", TT_TEXT_ACTION);
+	rawc_wait(&alice, &from, 10, ":Ann_Lee!", "\001ACTION waves\001", NULL);
+
+	/* beyond the limit: relayed by the bot */
+	struct fake_p *cy = fake_voice_join("room1", "Cy");
+	rawc_wait(&alice, &from, 10, "NOTICE #test :Cy joined the room (phone)", NULL);
+	fake_say(cy, "via bot", 0);
+	rawc_wait(&alice, &from, 10, ":tutti!", "<Cy@phone> via bot", NULL);
+
+	fake_voice_leave(bo);
+	rawc_wait(&alice, &from, 10, ":Bo!", "QUIT", NULL);
+	rawc_send(&alice, "NAMES #test");
+	names = rawc_wait(&alice, &from, 10, " 353 ", NULL);
+	TT_ASSERT_MSG(strstr(names, "Ann_Lee") && !strstr(names, " Bo"), "NAMES: %s", names);
+	(void)cy;
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_reconnects_and_rejoins)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start(NULL, srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+
+	ngircd_stop(&srv);
+	rawc_close(&alice);
+	TT_ASSERT(pump_until(no_irc_member, "alice", 10));  /* members leave with the link */
+	ngircd_start(&srv, srv.port, false);
+	alice_setup(&alice, srv.port);
+	from = alice.lines->len;
+	/* backoff 1..2 s, jittered: generous bound */
+	rawc_wait(&alice, &from, 30, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	rawc_send(&alice, "PRIVMSG #test :back again");
+	wait_posted("alice|0|back again");
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_tls_verified_with_ca)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, true);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);   /* plain port; the bridge uses the TLS one */
+	char *extra = g_strdup_printf("tls = true\ntls_verify = true\ntls_ca = %s/ca.pem\n",
+				      srv.dir);
+	gw_start(extra, srv.tls_port, "#test=room1");
+	g_free(extra);
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	rawc_send(&alice, "WHOIS tutti");
+	/* 671 on most servers, 275 "is connected via SSL (secure link)" on ngircd */
+	rawc_wait(&alice, &from, 10, "tutti", "secure", NULL);
+	rawc_send(&alice, "PRIVMSG #test :over tls");
+	wait_posted("alice|0|over tls");
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_talking_notices_rate_limited)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start("talking = true\ntalking_interval = 3600\nevents = none\n", srv.port,
+		 "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	fake_set_state(bob, TT_PS_TALKING, true);
+	rawc_wait(&alice, &from, 10, "NOTICE #test :bob is talking", NULL);
+	fake_set_state(bob, TT_PS_TALKING, false);
+	fake_set_state(bob, TT_PS_TALKING, true);   /* again within the interval: quiet */
+	fake_set_state(bob, TT_PS_MUTED, true);     /* other state changes: quiet */
+	fake_say(bob, "marker", 0);
+	rawc_wait(&alice, &from, 10, "<bob@phone> marker", NULL);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "is talking"), 1);
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_hang_up_irc_member)
+{
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0};
+	alice_setup(&alice, srv.port);
+	gw_start(NULL, srv.port, "#test=room1");
+	guint from = 0;
+	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	struct fake_p *a = fake_find_irc("room1", "alice");
+	fake_api.participant_kick((struct tt_participant *)a, "moderator said so");
+	TT_ASSERT(!a->alive);
+	rawc_wait(&alice, &from, 10, "alice no longer reaches the room (moderator said so)", NULL);
+	rawc_send(&alice, "PRIVMSG #test :still here?");
+	rawc_send(&alice, "PRIVMSG #test :!who");
+	rawc_wait(&alice, &from, 10, "NOTICE #test :0 in room room1", NULL);
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|still here?"), 0);
+	gw_stop();
+	rawc_free(&alice);
+	ngircd_free(&srv);
+}
+
+TT_TEST(irc_gw_two_networks_bridge_each_other)
+{
+	/* two [irc.*] networks (here: one server, two channels, two bots whose nicks
+	 * collide) in one room: a line in one channel reaches the room and the other once */
+	struct ngircd srv = {0};
+	ngircd_start(&srv, 0, false);
+	struct rawc alice = {0}, bob = {0};
+	alice_setup(&alice, srv.port);
+	rawc_connect(&bob, srv.port, "bob");
+	rawc_send(&bob, "JOIN #other");
+	fake.parts = g_ptr_array_new();
+	fake.posted = g_ptr_array_new_with_free_func(g_free);
+	fake.watched = g_ptr_array_new_with_free_func(g_free);
+	fake.gw_desc = &tt_gateway_irc;
+	char *ini = g_strdup_printf(
+		"[irc.one]\nserver = 127.0.0.1\nport = %d\nchannels = #test=room1\n"
+		"[irc.two]\nserver = 127.0.0.1\nport = %d\nchannels = #other=room1\n",
+		srv.port, srv.port);
+	fake_conf_load(ini);
+	g_free(ini);
+	TT_ASSERT_INT_EQ(tt_gateway_irc.start(fake_gw(), &fake_api, fake_conf(), &fake.gw_state),
+			 0);
+	guint fa = 0, fb = 0;
+	rawc_wait(&alice, &fa, 15, "JOIN", "#test", ":tutti", NULL);
+	rawc_wait(&bob, &fb, 15, "JOIN", "#other", ":tutti", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	TT_ASSERT(pump_until(irc_member, "bob", 10));
+	rawc_send(&alice, "PRIVMSG #test :hello other network");
+	rawc_wait(&bob, &fb, 10, "PRIVMSG #other :<alice@irc> hello other network", NULL);
+	wait_posted("alice|0|hello other network");
+	rawc_send(&bob, "PRIVMSG #other :\001ACTION nods\001");
+	rawc_wait(&alice, &fa, 10, "PRIVMSG #test :\001ACTION bob@irc nods\001", NULL);
+	pump_for_ms(500);
+	TT_ASSERT_INT_EQ(rawc_count(&bob, "hello other network"), 1);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "hello other network"), 0);  /* not echoed back */
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|hello other network"), 1);
+	gw_stop();
+	rawc_free(&alice);
+	rawc_free(&bob);
+	ngircd_free(&srv);
+}
