@@ -3,7 +3,8 @@ each joins a room over /ws, offers Opus with a sine tone, applies the bridge's t
 candidates, and counts the audio frames it receives. Used by the ICE/DTLS integration
 tests and by the WebRTC benchmark.
 
-  peer.py --port P --room R [--count N] [--tone HZ] [--seconds S] [--bad-fingerprint]
+  peer.py --port P --room R [--count N] [--talkers K] [--tone HZ] [--seconds S]
+          [--bad-fingerprint]
 
 Prints JSON lines on stdout: {"ev":"connected","i":k} when a peer's media is up,
 {"ev":"bye","i":k,"reason":...} when the bridge hangs up, and at the end
@@ -50,7 +51,8 @@ class Tone(MediaStreamTrack):
         due = self.start + self.pts / 48000
         await asyncio.sleep(max(0, due - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
-        pcm = (0.3 * 32767 * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
+        amp = 0.3 * 32767 if self.freq else 0   # freq 0: silence (a listener)
+        pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         frame.pts = self.pts
@@ -69,7 +71,8 @@ async def peer(i, args, stats):
         st["error"] = joined
         return
     pc = RTCPeerConnection()
-    pc.addTrack(Tone(args.tone + 10 * i))
+    talker = args.talkers < 0 or i < args.talkers
+    pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
 
     @pc.on("track")
     def on_track(track):
@@ -125,6 +128,7 @@ async def main():
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--tone", type=float, default=600)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--talkers", type=int, default=-1, help="peers sending a tone (-1: all)")
     ap.add_argument("--bad-fingerprint", action="store_true")
     args = ap.parse_args()
     stats = [{"connected": False, "frames_rx": 0, "bye": None} for _ in range(args.count)]
