@@ -47,7 +47,7 @@ def run_rtp(n, talkers, seconds):
                               "bench", "-n", str(n), "--talkers", str(talkers), "--codec",
                               "opus", "--seconds", str(seconds), "--pid", str(br.proc.pid),
                               "--json"], capture_output=True, text=True, timeout=seconds + 60)
-        js = json.loads(out.stdout.strip().splitlines()[-1])
+        js = json.loads(out.stdout[out.stdout.index("{"):])
         return idle, js["cpu_pct"]
 
 
