@@ -2,8 +2,13 @@
 every kind of bad input gets an error with a code and changes nothing, and the bridge keeps
 serving; PIN rooms; limits on size, rate and connections per address; roster and chat
 between two WebSocket clients and the test gateway."""
+import http.client
+import json
 import os
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -192,6 +197,45 @@ def test_roster_and_chat_between_clients():
                       e["who"]["id"] == ja["id"], what="Ann left after close")
 
 
+class TlsBridge(Bridge):
+    """The bridge with [http] tls_cert: health checks over HTTPS."""
+
+    def http(self, method, path, body=None, headers=None, timeout=5):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                           context=ssl._create_unverified_context())
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers=headers or {})
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        if "json" in resp.getheader("Content-Type", ""):
+            return resp.status, json.loads(raw.decode() or "null")
+        return resp.status, raw
+
+
+def test_wss_when_a_certificate_is_configured():
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=localhost"], check=True,
+                       capture_output=True)
+        conf = dict(CONF, http={"tls_cert": cert, "tls_key": key})
+        with TlsBridge(conf) as br:
+            st, page = br.http("GET", "/someroom")
+            check(st == 200 and b"app.js" in page, "client page over HTTPS: %s" % st)
+            c = WsClient(br.http_port, tls=ssl._create_unverified_context())
+            check(c.recv()["type"] == "hello", "no hello over wss")
+            c.send({"type": "join", "room": "tls", "name": "t"})
+            check(c.recv()["type"] == "joined", "join over wss")
+            c.close()
+            try:   # plain ws:// to the TLS port gets nothing
+                WsClient(br.http_port).recv(2)
+                check(False, "plain WebSocket served on the TLS port")
+            except (Closed, TimeoutError, ConnectionError, OSError):
+                pass
+
+
 if __name__ == "__main__":
     run([test_malformed_and_wrong_state, test_pin_room_and_denied_alike, test_limits,
-         test_roster_and_chat_between_clients])
+         test_roster_and_chat_between_clients, test_wss_when_a_certificate_is_configured])

@@ -58,8 +58,10 @@ class Closed(Exception):
 class WsClient:
     """Blocking client; recv() returns the next text message parsed as JSON."""
 
-    def __init__(self, port, path="/ws", host="127.0.0.1", timeout=5):
+    def __init__(self, port, path="/ws", host="127.0.0.1", timeout=5, tls=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:   # an ssl.SSLContext: wss://
+            self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         self.sock.sendall(handshake_request(host, port, path))
         resp = b""
         while b"\r\n\r\n" not in resp:

@@ -3,7 +3,11 @@
  * fingerprints checked, SRTP-protected RTP flows both ways; a wrong fingerprint is refused;
  * a peer that vanishes is dropped by consent freshness. */
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tt_test.h"
 #include "tutti/ice.h"
@@ -270,4 +274,52 @@ TT_TEST(ice_consent_lost_when_peer_vanishes)
 	tt_ice_policy_unref(pa);
 	tt_ice_policy_unref(pb);
 	g_main_context_unref(ctx);
+}
+
+/* A configured certificate: PEM files made here with OpenSSL; its fingerprint is the one
+ * OpenSSL computes; missing and garbage files are refused. */
+TT_TEST(dtls_cert_load_from_pem)
+{
+	char dir[] = "/tmp/tt-cert-XXXXXX";
+	TT_ASSERT(g_mkdtemp(dir) != NULL);
+	char *cf = g_build_filename(dir, "cert.pem", NULL);
+	char *kf = g_build_filename(dir, "key.pem", NULL);
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	TT_ASSERT(key && x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	TT_ASSERT(X509_sign(x, key, EVP_sha256()) > 0);
+	FILE *f = fopen(cf, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	f = fopen(kf, "w");
+	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	unsigned char md[32];
+	unsigned n = 0;
+	X509_digest(x, EVP_sha256(), md, &n);
+	char want[TT_DTLS_FP_MAX] = "sha-256 ";
+	for (unsigned i = 0; i < n; i++)
+		g_snprintf(want + strlen(want), sizeof want - strlen(want), i ? ":%02X" : "%02X",
+			   md[i]);
+
+	struct tt_dtls_cert *c = NULL;
+	TT_ASSERT_INT_EQ(tt_dtls_cert_load(&c, cf, kf), 0);
+	TT_ASSERT_STR_EQ(tt_dtls_cert_fingerprint(c), want);
+	tt_dtls_cert_unref(c);
+	struct tt_dtls_cert *none = NULL;
+	TT_ASSERT_INT_EQ(tt_dtls_cert_load(&none, "/nonexistent/cert.pem", NULL), -ENOENT);
+	TT_ASSERT_INT_EQ(tt_dtls_cert_load(&none, kf, kf), -EINVAL);   /* a key is no cert */
+	TT_ASSERT(none == NULL);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	unlink(cf);
+	unlink(kf);
+	rmdir(dir);
+	g_free(cf);
+	g_free(kf);
 }
