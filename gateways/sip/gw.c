@@ -53,8 +53,6 @@ static const struct tt_conf_key keys[] = {
 	  "RFC 4028 session interval in seconds; 0 turns session timers off." },
 	{ "sip", "min_se", TT_CONF_INT, "90", 90, 86400, NULL, 0,
 	  "Smallest session interval accepted (Min-SE), seconds." },
-	{ "sip", "rtp_timeout", TT_CONF_INT, "60", 0, 3600, NULL, R,
-	  "Hang up a call whose RTP stopped for this many seconds (0: never)." },
 	{ "sip", "rate_limit", TT_CONF_INT, "200", 1, 100000, NULL, R,
 	  "New requests per second accepted from one source address (503 beyond)." },
 	{ "sip", "rate_burst", TT_CONF_INT, "400", 1, 100000, NULL, R,
@@ -229,7 +227,6 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");
 	gw->rate_burst = (unsigned)tt_conf_int(conf, "sip", "rate_burst");
-	gw->rtp_timeout = (unsigned)tt_conf_int(conf, "sip", "rtp_timeout");
 }
 
 static void sip_free(void *state);

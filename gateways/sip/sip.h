@@ -35,7 +35,6 @@ struct sipgw {
 	unsigned pin_timeout;        /* seconds to enter the PIN */
 	GHashTable *rate;            /* source address text -> struct sip_bucket */
 	unsigned rate_per_s, rate_burst;
-	unsigned rtp_timeout;
 	uint64_t sess_ids;
 };
 

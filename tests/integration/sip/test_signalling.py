@@ -280,6 +280,26 @@ def test_pin_entry_by_rfc4733():
         ua.close()
 
 
+def test_session_timer_and_rtp_inactivity():
+    with Bridge({"media": {"inactivity_s": 2}, "sip": {"session_timer": 90}}) as br:
+        ua = UA(br.sip_port, user="quiet")
+        c = ua.invite("timers", ua.sdp_offer(), extra=["Supported: timer",
+                                                       "Session-Expires: 120;refresher=uac"])
+        check(c.response and c.response.status == 200, "call: %s" % (c.response and c.response.start))
+        se = c.response.h("session-expires", "") or c.response.h("x", "")
+        # RFC 4028: the UAS may shorten the interval down to its Min-SE, never lengthen it
+        check(se and 90 <= int(se.split(";")[0]) <= 120, "Session-Expires in the 200: %r" % se)
+        check("timer" in c.response.h("require", ""), "Require: timer missing: %r"
+              % c.response.h("require"))
+        c.ack()
+        # we send no RTP at all: the media layer ends the call and the bridge says BYE
+        t0 = time.time()
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 8)
+        check(bye is not None, "no BYE after RTP inactivity")
+        check(time.time() - t0 < 6, "BYE took %.1f s" % (time.time() - t0))
+        ua.close()
+
+
 def test_rate_limit_per_source():
     with Bridge({"sip": {"rate_limit": 5, "rate_burst": 5}}) as br:
         ua = UA(br.sip_port)
@@ -302,4 +322,5 @@ def test_rate_limit_per_source():
 if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
          test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
+         test_session_timer_and_rtp_inactivity,
          test_rate_limit_per_source])
