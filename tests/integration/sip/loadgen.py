@@ -45,6 +45,10 @@ class LoadGen:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.bind(("127.0.0.1", 0))
         self.local = self.sock.getsockname()
+        # calls without their own RTP socket point their media here: never read, so the
+        # kernel drops what the bridge sends, without the ICMP errors a closed port gives
+        self.sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sink.bind(("127.0.0.1", 0))
         self.hold = hold
         self.rooms = rooms
         self.rtp_calls = rtp_calls
@@ -70,7 +74,7 @@ class LoadGen:
         self.sock.sendto((CRLF.join(lines) + CRLF + CRLF + body).encode(), self.bridge)
 
     def _sdp(self, c):
-        port = c.rtp.getsockname()[1] if c.rtp else 9
+        port = (c.rtp or self.sink).getsockname()[1]
         return CRLF.join(["v=0", "o=load 1 1 IN IP4 127.0.0.1", "s=-",
                           "c=IN IP4 127.0.0.1", "t=0 0",
                           "m=audio %d RTP/AVP 0 101" % port, "a=rtpmap:0 PCMU/8000",
