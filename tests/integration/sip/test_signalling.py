@@ -196,6 +196,49 @@ def notify_users(ua, call_id, pred, timeout=5):
     return seen[-1]
 
 
+KEY = "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+
+def test_srtp_policies_and_offerless_srtp():
+    with Bridge({"rooms": {"on_demand": True}, "sip": {"srtp": "require"}}) as br:
+        ua = UA(br.sip_port, user="sec")
+        r = ua.invite("vault", ua.sdp_offer(["PCMU/8000"]))
+        check(r.response and r.response.status == 488 and "SRTP" in r.response.h("warning", ""),
+              "plain RTP under srtp=require: %s %s" % (r.response and r.response.start,
+                                                      r.response and r.response.h("warning")))
+        c = ua.invite("vault", ua.sdp_offer(["PCMU/8000"], crypto="3 AES_CM_128_HMAC_SHA1_80 " + KEY))
+        check(c.response and c.response.status == 200, "SAVP: %s" % (c.response and c.response.start))
+        check(re.search(r"m=audio \d+ RTP/SAVP 0", c.response.body)
+              and "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" in c.response.body,
+              "SAVP answer:\n" + c.response.body)
+        c.ack()
+        c.bye()
+        # offerless: our offer carries a=crypto (RTP/SAVP under require); the answer's key
+        # is applied from the ACK
+        c = ua.invite("vault", "")
+        body = c.response.body if c.response else ""
+        m = re.search(r"a=crypto:1 AES_CM_128_HMAC_SHA1_80 (inline:\S+)", body)
+        check(c.response and c.response.status == 200 and m and "RTP/SAVP" in body,
+              "offerless SRTP offer:\n" + body)
+        c.ack(ua.sdp_offer(["PCMU/8000"], port=40400, crypto="1 AES_CM_128_HMAC_SHA1_80 " + KEY))
+        media = lambda: [p.get("media", {}) for p in br.http("GET", "/api/rooms/vault")[1]
+                         ["participants"]]
+        wait_for(lambda: media() and media()[0].get("srtp") and media()[0].get("codec") == "pcmu"
+                 and media()[0].get("remote") == "127.0.0.1:40400", what="SRTP answer applied")
+        c.bye()
+        ua.close()
+    with Bridge({"rooms": {"on_demand": True}, "sip": {"srtp": "off"}}) as br:
+        ua = UA(br.sip_port, user="plain")
+        r = ua.invite("open", ua.sdp_offer(["PCMU/8000"], crypto="1 AES_CM_128_HMAC_SHA1_80 " + KEY))
+        check(r.response and r.response.status == 488, "SAVP under srtp=off: %s"
+              % (r.response and r.response.start))
+        c = ua.invite("open", "")
+        check(c.response and "a=crypto" not in c.response.body, "crypto offered with srtp=off")
+        c.ack(ua.sdp_offer(["PCMU/8000"]))
+        c.bye()
+        ua.close()
+
+
 def test_subscribe_conference_roster():
     with Bridge({"rooms": {"on_demand": True}}) as br:
         gw = br.testgw()
@@ -321,6 +364,7 @@ def test_rate_limit_per_source():
 
 if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
+         test_srtp_policies_and_offerless_srtp,
          test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
          test_session_timer_and_rtp_inactivity,
          test_rate_limit_per_source])
