@@ -258,6 +258,10 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		goto out;
 	}
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
+	/* without this nua_create() runs the SIP stack in a thread of its own and only the
+	 * events come to our loop; the design wants all signalling on the core loop, and a
+	 * single thread means no locking between the stack and the gateway */
+	su_root_threading(gw->root, 0);
 
 	const char *host = tt_conf_str(conf, "sip", "listen");
 	bool v6 = strchr(host, ':') != NULL;
