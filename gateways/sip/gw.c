@@ -57,6 +57,10 @@ static const struct tt_conf_key keys[] = {
 	  "New requests per second accepted from one source address (503 beyond)." },
 	{ "sip", "rate_burst", TT_CONF_INT, "400", 1, 100000, NULL, R,
 	  "Requests one source address may send at once before rate_limit applies." },
+	{ "sip", "auth_users", TT_CONF_STRING, "", 0, 4096, NULL, 0,
+	  "File of users callers must authenticate as (digest, sofia-sip's auth module format); empty: no authentication." },
+	{ "sip", "auth_realm", TT_CONF_STRING, "tutti", 0, 255, NULL, 0,
+	  "Digest realm for auth_users." },
 	{ "sip", "symmetric_response", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
 	  "Answer UDP requests to their source address and port even without rport (NAT)." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
@@ -152,6 +156,9 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 		}
 	}
 	if (!c && tt__sip_sub_event(gw, ev, status, nh, sip, tags))
+		return;
+	if (!c && (ev == nua_i_invite || ev == nua_i_message || ev == nua_i_subscribe) &&
+	    !tt__sip_auth_check(gw, nh, sip))
 		return;
 	switch (ev) {
 	case nua_i_invite:
@@ -307,6 +314,9 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 			     NTATAG_SERVER_RPORT(tt_conf_bool(conf, "sip", "symmetric_response") ?
 						 2 : 1),
 			     TAG_NULL());
+	if (gw->nua)
+		rc = tt__sip_auth_open(gw, tt_conf_str(conf, "sip", "auth_users"),
+				       tt_conf_str(conf, "sip", "auth_realm"));
 	if (!gw->nua) {
 		tt_error("cannot listen on %s%s%s: address in use or not available", url,
 			 sips ? " / " : "", sips ? sips : "");
@@ -353,6 +363,7 @@ static void sip_free(void *state)
 		tt__sip_call_free(l->data);
 	g_list_free(all);
 	tt__sip_subs_free(gw);
+	tt__sip_auth_close(gw);
 	if (gw->nua)
 		nua_destroy(gw->nua);
 	if (gw->root) {

@@ -36,6 +36,7 @@ struct sipgw {
 	GHashTable *rate;            /* source address text -> struct sip_bucket */
 	unsigned rate_per_s, rate_burst;
 	uint64_t sess_ids;
+	struct auth_mod_t *auth;     /* digest authentication, NULL: off */
 };
 
 enum sip_call_state {
@@ -79,6 +80,11 @@ const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
 void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c);
+
+/* auth.c */
+int tt__sip_auth_open(struct sipgw *gw, const char *users, const char *realm);
+void tt__sip_auth_close(struct sipgw *gw);
+bool tt__sip_auth_check(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
 
 /* roster.c */
 void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);

@@ -2,8 +2,10 @@
 Warning, an INVITE without SDP (our offer, the answer in ACK), CANCEL, BYE both ways,
 re-INVITE hold, in-dialog OPTIONS, INFO DTMF keys, MESSAGE both ways with the test gateway,
 aliases and the default room, and the per-source request limit."""
+import hashlib
 import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 import sys
 import time
@@ -347,6 +349,54 @@ def test_session_timer_and_rtp_inactivity():
         ua.close()
 
 
+def digest(challenge, user, password, method, uri):
+    realm = re.search(r'realm="([^"]+)"', challenge).group(1)
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+    ha1 = hashlib.md5(("%s:%s:%s" % (user, realm, password)).encode()).hexdigest()
+    ha2 = hashlib.md5(("%s:%s" % (method, uri)).encode()).hexdigest()
+    resp = hashlib.md5(("%s:%s:00000001:c0ffee:auth:%s" % (ha1, nonce, ha2)).encode()).hexdigest()
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'qop=auth, nc=00000001, cnonce="c0ffee", algorithm=MD5'
+            % (user, realm, nonce, uri, resp))
+
+
+def test_digest_authentication():
+    users = tempfile.NamedTemporaryFile("w", suffix=".db", delete=False)
+    users.write("alice:secret:tutti\n")   # sofia-sip's auth module: user:password:realm
+    users.close()
+    try:
+        with Bridge({"rooms": {"on_demand": True}, "sip": {"auth_users": users.name}}) as br:
+            gw = br.testgw()
+            for password, want in (("wrong", (401, 403)), ("secret", (200,))):
+                ua = UA(br.sip_port, user="alice")
+                c = ua.invite("secure", ua.sdp_offer())
+                ch = c.response.h("www-authenticate", "") if c.response else ""
+                check(c.response and c.response.status == 401 and ch.startswith("Digest"),
+                      "no challenge: %s" % (c.response and c.response.start))
+                c.ack()
+                c.cseq += 1
+                c.send_invite(ua.sdp_offer(), extra=["Authorization: " + digest(
+                    ch, "alice", password, "INVITE", c.uri)])
+                r = ua.final(c.call_id, "INVITE")
+                check(r and r.status in want, "password %r: %s" % (password, r and r.start))
+                if r.status == 200:
+                    c.to_tag = r.to_tag()
+                    c.ack()
+                    wait_for(lambda: [e for e in roster(gw, "secure") if e["name"] == "alice"],
+                             what="authenticated caller in the room")
+                    c.bye()
+                else:
+                    check(not roster(gw, "secure"), "unauthenticated caller joined")
+                ua.close()
+            # OPTIONS is never challenged (monitoring keeps working)
+            ua = UA(br.sip_port)
+            r = ua.options()
+            check(r and r.status == 200, "OPTIONS with auth on: %s" % (r and r.start))
+            ua.close()
+    finally:
+        os.unlink(users.name)
+
+
 def test_rate_limit_per_source():
     with Bridge({"sip": {"rate_limit": 5, "rate_burst": 5}}) as br:
         ua = UA(br.sip_port)
@@ -370,5 +420,5 @@ if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
          test_srtp_policies_and_offerless_srtp,
          test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
-         test_session_timer_and_rtp_inactivity,
+         test_session_timer_and_rtp_inactivity, test_digest_authentication,
          test_rate_limit_per_source])
