@@ -68,6 +68,7 @@ static void part_free(struct tt_mixer_part *p)
 	free(p->frame);
 	free(p->contrib);
 	free(p->warm);
+	free(p->prompt);
 	free(p);
 }
 
@@ -205,11 +206,39 @@ void tt_mixer_part_remove(struct tt_mixer_part *p)
 	forget(m->fadeout, &m->nfadeout, p);
 	forget(m->contrib, &m->ncontrib, p);
 	tt__encgrp_return(p->priv);
+	tt__encgrp_return(p->prompt_grp);
 	/* Queued events keep only the cookie, which the worker owns. */
 	m->parts[p->pos] = m->parts[--m->nparts];
 	m->parts[p->pos]->pos = p->pos;
 	tt__variant_put(m, p->var);
 	part_free(p);
+}
+
+int tt_mixer_part_play(struct tt_mixer_part *p, const int16_t *pcm, size_t n)
+{
+	if (!p || (n && !pcm))
+		return -EINVAL;
+	int16_t *copy = NULL;
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, pcm, n * sizeof(*copy));
+	}
+	free(p->prompt);
+	p->prompt = copy;
+	p->prompt_len = n;
+	p->prompt_pos = 0;
+	if (!n) {
+		tt__encgrp_return(p->prompt_grp);
+		p->prompt_grp = NULL;
+	}
+	return 0;
+}
+
+bool tt_mixer_part_playing(const struct tt_mixer_part *p)
+{
+	return p && p->prompt_pos < p->prompt_len;
 }
 
 void tt_mixer_part_set_mute(struct tt_mixer_part *p, bool on)

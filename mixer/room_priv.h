@@ -86,6 +86,9 @@ struct tt_mixer_part {
 	bool contributing;            /* in this tick's mix */
 	struct tt__encgrp *priv;      /* own encoder while contributing */
 	const struct tt__encgrp *outgrp;   /* where this tick's output is, or NULL */
+	int16_t *prompt;              /* tt_mixer_part_play(): room-rate PCM, owned */
+	size_t prompt_len, prompt_pos;
+	struct tt__encgrp *prompt_grp;     /* encoder lent while the prompt plays */
 
 	uint64_t decoded_frames;
 };

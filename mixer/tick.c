@@ -288,15 +288,63 @@ static void mix(struct tt_mixer_room *m)
 	k->sat(m->full, m->acc, m->frame);
 }
 
+/* A prompt needs an encoder of its own; only take one the speakers can never need: the
+ * pool holds 2K + 1 and at most 2K contribute at once, so prompts of one variant share
+ * the spare (one plays, the others wait their turn). */
+static struct tt__encgrp *prompt_encoder(struct tt_mixer_room *m, struct tt_mixer_part *p)
+{
+	if (p->prompt_grp)
+		return p->prompt_grp;
+	unsigned prompts = 0;
+	for (unsigned i = 0; i < m->nparts; i++)
+		prompts += m->parts[i]->var == p->var && m->parts[i]->prompt_grp;
+	if (prompts + 2 * m->k >= p->var->npool)
+		return NULL;
+	p->prompt_grp = tt__encgrp_lend(p->var);
+	return p->prompt_grp;
+}
+
+/* Phase 5b: each playing prompt's next 20 ms (zero-padded at its end) into its encoder.
+ * m->nm1 is free scratch here: the N-1 mixes are made after this. */
+static void encode_prompts(struct tt_mixer_room *m)
+{
+	for (unsigned i = 0; i < m->nparts; i++) {
+		struct tt_mixer_part *p = m->parts[i];
+		if (!p->prompt_grp || p->outgrp != p->prompt_grp)
+			continue;
+		size_t left = p->prompt_len - p->prompt_pos;
+		size_t take = left < m->frame ? left : m->frame;
+		memcpy(m->nm1, p->prompt + p->prompt_pos, take * sizeof(*m->nm1));
+		memset(m->nm1 + take, 0, (m->frame - take) * sizeof(*m->nm1));
+		p->prompt_pos += take;
+		m->encodes += tt__encgrp_feed(p->prompt_grp, m->nm1, m->frame, m->ticks, m->rate);
+	}
+}
+
+/* After the packets of this tick are out: a finished prompt gives its encoder back. */
+static void prompts_done(struct tt_mixer_room *m)
+{
+	for (unsigned i = 0; i < m->nparts; i++) {
+		struct tt_mixer_part *p = m->parts[i];
+		if (p->prompt_grp && p->prompt_pos >= p->prompt_len && p->outgrp != p->prompt_grp) {
+			tt__encgrp_return(p->prompt_grp);
+			p->prompt_grp = NULL;
+		}
+	}
+}
+
 /* Phase 5: one encode per variant heard by listeners, one per speaker's N-1 mix. */
 static void encode(struct tt_mixer_room *m)
 {
+	prompts_done(m);
 	for (int v = 0; v < TT__VARIANTS_MAX; v++)
 		if (m->vars[v])
 			m->vars[v]->listeners = 0;
 	for (unsigned i = 0; i < m->nparts; i++) {
 		struct tt_mixer_part *p = m->parts[i];
-		if (p->deaf || p->hold)
+		if (p->prompt_pos < p->prompt_len && prompt_encoder(m, p))
+			p->outgrp = p->prompt_grp;   /* a prompt wins over mix, deaf and hold */
+		else if (p->deaf || p->hold)
 			p->outgrp = NULL;
 		else if (p->contributing && p->priv)
 			p->outgrp = p->priv;
@@ -311,6 +359,7 @@ static void encode(struct tt_mixer_room *m)
 			m->encodes += tt__encgrp_feed(&var->shared, m->full, m->frame, m->ticks,
 						      m->rate);
 	}
+	encode_prompts(m);
 	for (unsigned i = 0; i < m->ncontrib; i++) {
 		struct tt_mixer_part *p = m->contrib[i];
 		if (p->outgrp != p->priv || !p->priv)

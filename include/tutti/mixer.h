@@ -84,6 +84,14 @@ void tt_mixer_part_set_mute(struct tt_mixer_part *p, bool on);  /* not heard */
 void tt_mixer_part_set_deaf(struct tt_mixer_part *p, bool on);  /* hears nothing, no output */
 void tt_mixer_part_set_hold(struct tt_mixer_part *p, bool on);  /* neither */
 void tt_mixer_part_set_gain(struct tt_mixer_part *p, float gain_db);
+/* Play pcm (mono, room rate) to p alone, instead of what it would hear: a prompt. While it
+ * plays p gets output even when deaf or on hold, through an encoder of its own (borrowed
+ * from the variant's pool only when one is spare beyond 2K speakers; otherwise the prompt
+ * waits). Copies pcm, so it allocates: call between ticks, never in one. n == 0 stops.
+ * 0, -EINVAL, -ENOMEM (nothing changed). */
+int tt_mixer_part_play(struct tt_mixer_part *p, const int16_t *pcm, size_t n);
+/* True while a prompt is playing (or waiting for an encoder). */
+bool tt_mixer_part_playing(const struct tt_mixer_part *p);
 void *tt_mixer_part_user(const struct tt_mixer_part *p);
 /* True while the participant is in the mixed set (selected or fading out). */
 bool tt_mixer_part_is_speaker(const struct tt_mixer_part *p);
