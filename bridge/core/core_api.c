@@ -227,6 +227,15 @@ static int api_lobby_admit(struct tt_participant *p, const char *pin)
 	return tt__room_lobby_admit(p, pin);
 }
 
+static int api_audio_play(struct tt_participant *p, const int16_t *pcm, size_t n,
+			  unsigned rate)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_play(p, pcm, n, rate);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -264,4 +273,5 @@ const struct tt_core_api tt__core_api = {
 	/* SIP gateway additions, continued */
 	.lobby_join = api_lobby_join,
 	.lobby_admit = api_lobby_admit,
+	.audio_play = api_audio_play,
 };

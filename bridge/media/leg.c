@@ -499,3 +499,50 @@ int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *l
 	tt_worker_post(room->worker, update_on_worker, msg);
 	return 0;
 }
+
+/* ---- prompts: core -> worker (audio_play) ---- */
+
+struct play_msg {
+	struct tt_room_media *m;
+	struct tt_participant *p;      /* reference owned by the message */
+	int16_t *pcm;                  /* room rate */
+	size_t n;
+};
+
+static void play_on_worker(void *w, void *arg)
+{
+	struct play_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (mp && mp->mixer)
+		tt_mixer_part_play(mp->mixer, msg->pcm, msg->n);  /* -ENOMEM: no prompt */
+	tt__participant_unref(msg->p);
+	g_free(msg->pcm);
+	g_free(msg);
+}
+
+/* Linear interpolation: prompts are speech at 16-22 kHz going to an 8-48 kHz room, where
+ * a better filter would not be heard; it keeps the core free of a resampler object. */
+int tt__room_media_play(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate)
+{
+	struct tt_room *room = p->room;
+	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
+		return -ENOENT;
+	if ((n && !pcm) || (n && (rate < 8000 || rate > 192000)) || n > 10u * 60 * 192000)
+		return -EINVAL;
+	size_t out_n = n ? (size_t)((double)n * room->rate / rate) : 0;
+	int16_t *out = out_n ? g_new(int16_t, out_n) : NULL;
+	for (size_t i = 0; i < out_n; i++) {
+		double x = (double)i * rate / room->rate;
+		size_t k = (size_t)x;
+		double f = x - (double)k;
+		int a = pcm[k < n ? k : n - 1], b = pcm[k + 1 < n ? k + 1 : n - 1];
+		out[i] = (int16_t)(a + (b - a) * f);
+	}
+	struct play_msg *msg = g_new0(struct play_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->pcm = out;
+	msg->n = out_n;
+	tt_worker_post(room->worker, play_on_worker, msg);
+	return 0;
+}

@@ -272,6 +272,10 @@ struct tt_core_api {
 	 * "joined", moderator when it was the moderator PIN), -EACCES (wrong PIN; still in the
 	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). */
 	int (*lobby_admit)(struct tt_participant *p, const char *pin);
+	/* Play a prompt to p alone: mono int16 PCM at `rate` Hz (copied, resampled to the
+	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
+	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
+	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
 };
 
 #endif
