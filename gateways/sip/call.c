@@ -154,6 +154,8 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 	respond_sdp(c, SIP_200_OK, c->offered, false);
 	c->state = CALL_ANSWERED;
 	apply_hold(c);
+	if (c->lobby)
+		tt__sip_prompt_play(c->gw, c, SIP_PROMPT_ENTER_PIN);
 }
 
 static void fill_leg(struct tt_audio_leg *leg, const struct tt_sip_media *m)

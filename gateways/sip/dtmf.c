@@ -22,6 +22,14 @@ static void toggle(struct sipgw *gw, struct sip_call *c, unsigned bit)
 	gw->core->participant_set_state(c->p, bit, on);
 }
 
+static gboolean pin_goodbye(gpointer data)
+{
+	struct sip_call *c = data;
+	c->pin_timer = 0;
+	tt__sip_call_hang_up(c->gw, c, "wrong PIN");
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean pin_expired(gpointer data)
 {
 	struct sip_call *c = data;
@@ -42,6 +50,8 @@ void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c)
 static void pin_key(struct sipgw *gw, struct sip_call *c, char digit)
 {
 	size_t n = strlen(c->pin);
+	if (c->pin_tries >= gw->pin_attempts)
+		return;   /* saying goodbye */
 	if (digit == '*') {
 		c->pin[0] = 0;
 		return;
@@ -61,13 +71,27 @@ static void pin_key(struct sipgw *gw, struct sip_call *c, char digit)
 			g_source_remove(c->pin_timer);
 		c->pin_timer = 0;
 		tt_info("%s entered the right PIN", gw->core->participant_id(c->p));
+		tt__sip_prompt_play(gw, c, SIP_PROMPT_WELCOME);
 		return;
 	}
 	c->pin_tries++;
 	tt_info("%s: wrong PIN (%u of %u)", gw->core->participant_id(c->p), c->pin_tries,
 		gw->pin_attempts);
-	if (rc != -EACCES || c->pin_tries >= gw->pin_attempts)
-		tt__sip_call_hang_up(gw, c, "wrong PIN");
+	if (rc != -EACCES || c->pin_tries >= gw->pin_attempts) {
+		/* say goodbye first: hang up when the prompt has been heard */
+		unsigned ms = tt__sip_prompt_play(gw, c, SIP_PROMPT_GOODBYE);
+		if (c->pin_timer)
+			g_source_remove(c->pin_timer);
+		c->pin_timer = 0;
+		if (ms) {
+			c->pin_tries = gw->pin_attempts;   /* no more PIN entry meanwhile */
+			c->pin_timer = g_timeout_add(ms + 300, pin_goodbye, c);
+		} else {
+			tt__sip_call_hang_up(gw, c, "wrong PIN");
+		}
+		return;
+	}
+	tt__sip_prompt_play(gw, c, SIP_PROMPT_WRONG_PIN);
 }
 
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit)

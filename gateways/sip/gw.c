@@ -47,6 +47,8 @@ static const struct tt_conf_key keys[] = {
 	  "SDES-SRTP: off, offer (used when the peer has a=crypto) or require (488 otherwise)." },
 	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
 	  "Wrong PIN entries before the call is hung up." },
+	{ "sip", "prompts_dir", TT_CONF_STRING, "", 0, 4096, NULL, 0,
+	  "Directory of the PIN prompts (enter_pin, wrong_pin, goodbye, welcome .wav); empty: the built-in ones." },
 	{ "sip", "pin_timeout", TT_CONF_INT, "60", 5, 600, NULL, R,
 	  "Seconds a caller has to enter a room PIN before the call is hung up." },
 	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,
@@ -251,6 +253,7 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->rate = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	gw->sess_ids = (uint64_t)g_get_real_time();
 	load_conf(gw, conf);
+	tt__sip_prompts_load(gw, tt_conf_str(conf, "sip", "prompts_dir"));
 	if (gw->pol.codecs[0] == NULL) {
 		tt_error("[sip] codecs: no usable codec");
 		rc = -EINVAL;
@@ -364,6 +367,7 @@ static void sip_free(void *state)
 	g_list_free(all);
 	tt__sip_subs_free(gw);
 	tt__sip_auth_close(gw);
+	tt__sip_prompts_free(gw);
 	if (gw->nua)
 		nua_destroy(gw->nua);
 	if (gw->root) {

@@ -18,6 +18,20 @@
 
 #include "sdp.h"
 
+enum sip_prompt_id {
+	SIP_PROMPT_ENTER_PIN,
+	SIP_PROMPT_WRONG_PIN,
+	SIP_PROMPT_GOODBYE,
+	SIP_PROMPT_WELCOME,
+	SIP_PROMPT_COUNT,
+};
+
+struct sip_prompt {
+	int16_t *pcm;
+	size_t n;
+	unsigned rate;
+};
+
 struct sipgw {
 	struct tt_gw_handle *h;
 	const struct tt_core_api *core;
@@ -37,6 +51,7 @@ struct sipgw {
 	unsigned rate_per_s, rate_burst;
 	uint64_t sess_ids;
 	struct auth_mod_t *auth;     /* digest authentication, NULL: off */
+	struct sip_prompt prompts[SIP_PROMPT_COUNT];
 };
 
 enum sip_call_state {
@@ -80,6 +95,12 @@ const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
 void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c);
+
+/* prompts.c */
+void tt__sip_prompts_load(struct sipgw *gw, const char *dir);
+void tt__sip_prompts_free(struct sipgw *gw);
+/* Plays a prompt to the caller; returns its length in ms (0: not played). */
+unsigned tt__sip_prompt_play(struct sipgw *gw, struct sip_call *c, enum sip_prompt_id id);
 
 /* auth.c */
 int tt__sip_auth_open(struct sipgw *gw, const char *users, const char *realm);

@@ -286,6 +286,28 @@ def test_subscribe_conference_roster():
         caller.close()
 
 
+def ulaw_to_lin(b):
+    b = ~b & 0xFF
+    t = ((b & 0x0F) << 3) + 0x84
+    t <<= (b & 0x70) >> 4
+    return (0x84 - t) if b & 0x80 else (t - 0x84)
+
+
+def prompt_audio(sock, seconds):
+    """Linear samples of the PCMU RTP arriving on sock within `seconds`."""
+    out = []
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        sock.settimeout(max(0.001, deadline - time.time()))
+        try:
+            pkt = sock.recv(2048)
+        except (socket.timeout, BlockingIOError):
+            continue
+        if len(pkt) > 12 and pkt[1] & 0x7F == 0:
+            out.extend(ulaw_to_lin(x) for x in pkt[12:])
+    return out
+
+
 def pin_call(br, ua, rtp):
     c = ua.invite("board", ua.sdp_offer(["PCMU/8000"], port=rtp.getsockname()[1]))
     check(c.response and c.response.status == 200, "PIN room call: %s"
@@ -305,7 +327,10 @@ def test_pin_entry_by_rfc4733():
         rtp.bind(("127.0.0.1", 0))
         # three wrong PINs: hung up, never seen in the room
         c, media = pin_call(br, ua, rtp)
-        time.sleep(0.3)
+        # the spoken "enter the PIN" prompt comes through our leg (PCMU), not silence
+        got = prompt_audio(rtp, 1.0)
+        check(len(got) >= 40 and max(abs(x) for x in got) > 1000,
+              "no prompt audio in the lobby: %d packets" % (len(got) // 160))
         check([e["name"] for e in roster(gw, "board")] == ["chair"],
               "caller visible before the PIN: %s" % roster(gw, "board"))
         status, body = br.http("GET", "/api/rooms/board")
@@ -314,7 +339,8 @@ def test_pin_entry_by_rfc4733():
         seq, ts = send_dtmf(rtp, media, 101, "12*4320#", seq=seq, ts=ts)
         check(not ua.wait(lambda m: m.method == "BYE", 0.5), "hung up before the third try")
         seq, ts = send_dtmf(rtp, media, 101, "9999#", seq=seq, ts=ts)
-        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 5)
+        # the goodbye prompt plays before the BYE
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 10)
         check(bye is not None, "no BYE after three wrong PINs")
         check(not [e for e in gw.drain(0.3) if e["ev"] == "roster" and e.get("who", {}).get("name") == "dana"],
               "roster events about a caller who never got in")
