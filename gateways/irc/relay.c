@@ -10,7 +10,6 @@
 #include "text.h"
 
 #define REJOIN_MS 5000
-#define REPLAY_AGE_S 120
 /* Room for a formatted relay line even with an absurd name: the server cuts the rest. */
 #define MIN_TEXT_BUDGET 32
 
@@ -208,32 +207,12 @@ static void on_mode(struct tt__irc_net *net, const struct tt__irc_msg *m)
 	g_strfreev(groups);
 }
 
-/* With server-time, a line stamped long ago is a replay (a bouncer's playback, history
- * after a netsplit): the room saw it already, or it is stale. */
-static bool replayed(const struct tt__irc_msg *m)
-{
-	const char *t = tt__irc_msg_tag(m, "time");
-	GDateTime *when = t ? g_date_time_new_from_iso8601(t, NULL) : NULL;
-	if (!when)
-		return false;
-	GDateTime *now = g_date_time_new_now_utc();
-	bool old = g_date_time_difference(now, when) > REPLAY_AGE_S * G_TIME_SPAN_SECOND;
-	g_date_time_unref(now);
-	g_date_time_unref(when);
-	return old;
-}
-
 static void on_privmsg(struct tt__irc_net *net, const struct tt__irc_msg *m)
 {
 	const char *target = tt__irc_msg_param(m, 0);
 	const char *text = tt__irc_msg_param(m, 1);
 	if (!target || !text || !m->nick || tt__irc_net_is_ours(net, m->nick))
 		return;  /* our own lines (echo-message, puppets) never go back */
-	if (replayed(m)) {
-		tt_debug("%s: dropping a replayed line from %s (%s)", net->name, m->nick,
-			 tt__irc_msg_tag(m, "time"));
-		return;
-	}
 	struct tt__irc_chan *ch = tt__irc_chan_find(net, target);
 	char *verb = NULL, *args = NULL;
 	bool ctcp = tt__irc_ctcp_parse(text, &verb, &args);
