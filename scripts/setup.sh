@@ -30,6 +30,11 @@ install_deps() {
 		as_root apt-get update -qq
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	fi
+	# Debian's npm conflicts with nodejs from other sources (which bring their own npm), so
+	# it is not in the package list: install it only when there is no npm at all.
+	if [ -f tests/e2e/package.json ] && ! command -v npm >/dev/null; then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+	fi
 	if [ -f tests/e2e/package.json ] && command -v npm >/dev/null; then
 		(cd tests/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
 	fi

@@ -359,6 +359,14 @@ int tt_transport_set_remote(struct tt_transport *t, const struct sockaddr *sa, s
 	return err;
 }
 
+void tt_transport_set_payload(struct tt_transport *t, uint32_t clock_rate, int dtmf_pt)
+{
+	if (!t)
+		return;
+	t->clock_rate = clock_rate ? clock_rate : 48000;
+	t->dtmf_pt = dtmf_pt >= 0 && dtmf_pt < 128 ? dtmf_pt : -1;
+}
+
 int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len)
 {
 	if (!t || !ss || !len || !t->ops->local)

@@ -7,6 +7,9 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "http/http.h"
+#include "http/ws.h"
+#include "media/media.h"
 #include "participant/participant.h"
 #include "room/room.h"
 #include "textbus/textbus.h"
@@ -156,6 +159,51 @@ static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg 
 	return tt__room_media_attach(p, leg, cb, arg);
 }
 
+static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_update(p, leg, cb, arg);
+}
+
+/* ---- ICE legs and WebSocket endpoints ---- */
+
+static int api_audio_ice_candidate(struct tt_participant *p, const char *cand)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_ice_candidate(p, cand);
+}
+
+static int api_ws_register(struct tt_gw_handle *gw, const char *path,
+			   const struct tt_ws_ops *ops, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!gw)
+		return -EINVAL;
+	return tt__ws_register(tt__http_ws_hub(gw->core->http), gw, path, ops, arg);
+}
+
+static int api_ws_send(struct tt_ws *ws, const char *text, size_t len)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__ws_send(ws, text, len);
+}
+
+static void api_ws_close(struct tt_ws *ws, unsigned code, const char *reason)
+{
+	CORE_THREAD_ONLY();
+	tt__ws_close(ws, code, reason);
+}
+
+static const char *api_ws_peer(const struct tt_ws *ws)
+{
+	return tt__ws_peer(ws);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -183,4 +231,11 @@ const struct tt_core_api tt__core_api = {
 	.audio_attach = api_audio_attach,
 	.core_of = api_core_of,
 	.conf = api_conf,
+	/* SIP gateway additions */
+	.audio_update = api_audio_update,
+	.audio_ice_candidate = api_audio_ice_candidate,
+	.ws_register = api_ws_register,
+	.ws_send = api_ws_send,
+	.ws_close = api_ws_close,
+	.ws_peer = api_ws_peer,
 };

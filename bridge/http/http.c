@@ -12,6 +12,7 @@
 #include <tutti/log.h>
 
 #include "room/room.h"
+#include "ws.h"
 
 #define MAX_BODY (64 * 1024)
 
@@ -19,6 +20,7 @@ struct tt_http {
 	struct tt_core *core;
 	struct lws_context *ctx;
 	char *web_root;     /* realpath */
+	struct tt_ws_hub *ws;  /* gateways' WebSocket endpoints */
 	void *loops[1];
 };
 
@@ -38,6 +40,7 @@ struct pss {
 	char *out;          /* headers are written first, then this body */
 	size_t out_len;
 	unsigned status;
+	struct tt_ws *ws;   /* a WebSocket connection (ws.c owns it) */
 };
 
 static const char *method_of(struct lws *wsi)
@@ -215,6 +218,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
 	struct pss *pss = user;
 	struct tt_http *h = lws_context_user(lws_get_context(wsi));
+	if (tt__ws_is_ws_reason(reason))
+		return tt__ws_callback(h->ws, wsi, reason, pss ? &pss->ws : NULL, in, len);
 	/* lws calls some reasons on connections that never got per-session data (a TLS
 	 * handshake that failed, e.g. plain HTTP sent to the HTTPS port): nothing of ours there */
 	if (!pss)
@@ -306,6 +311,7 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 		g_free(h);
 		return -ENOENT;
 	}
+	h->ws = tt__ws_hub_new();
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_tt);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -327,6 +333,7 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 		tt_error("cannot listen on %s:%d (in use, or the address is not local?)",
 			 info.iface, info.port);
 		free(h->web_root);
+		tt__ws_hub_free(h->ws);
 		g_free(h);
 		return -EADDRINUSE;
 	}
@@ -336,11 +343,17 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 	return 0;
 }
 
+struct tt_ws_hub *tt__http_ws_hub(struct tt_http *h)
+{
+	return h ? h->ws : NULL;
+}
+
 struct tt_http *tt__http_free(struct tt_http *h)
 {
 	if (!h)
 		return NULL;
-	lws_context_destroy(h->ctx);
+	lws_context_destroy(h->ctx);   /* CLOSED of every WebSocket runs here */
+	tt__ws_hub_free(h->ws);
 	free(h->web_root);
 	g_free(h);
 	return NULL;

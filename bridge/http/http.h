@@ -11,6 +11,8 @@ struct tt_http;
 
 int tt__http_alloc(struct tt_http **hp, struct tt_core *core);
 struct tt_http *tt__http_free(struct tt_http *h);
+/* The WebSocket endpoints (ws.h) of this server; NULL for NULL. */
+struct tt_ws_hub *tt__http_ws_hub(struct tt_http *h);
 
 /* A request as the router sees it; all borrowed for the handler call. */
 #define TT_HTTP_MAX_PARAMS 4

@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <tutti/errno.h>
+#include <tutti/ice.h>
 #include <tutti/log.h>
 #include <tutti/sdes.h>
 #include <tutti/srtp.h>
@@ -16,6 +17,10 @@
 
 struct leg {
 	struct tt_transport *t;
+	struct tt_ice *ice;           /* ICE legs: the transport's ICE side (owned by t) */
+	struct media_part *mp;
+	tt_audio_candidate_h cand_h;  /* core-thread callback for our trickled candidates */
+	void *cand_arg;
 	struct tt_mixer_part_cfg mcfg;
 	char codec[8];
 	uint32_t ssrc;
@@ -24,6 +29,9 @@ struct leg {
 	bool sent_any;
 	bool srtp;
 	bool closed;
+	int suite;                    /* SRTP suite, and our key (to re-key on an update) */
+	uint8_t our_key[TT_SRTP_MAX_KEY_LEN];
+	size_t our_key_len;
 	char local[64], remote[64];
 };
 
@@ -176,7 +184,102 @@ static void attach_done_on_core(void *core, void *arg)
 	struct attach_msg *msg = arg;
 	msg->cb(msg->arg, msg->p, &msg->res);
 	tt__participant_unref(msg->p);
+	tt_ice_policy_unref(msg->leg.ice);
 	g_free(msg);
+}
+
+/* ---- ICE legs: our candidates go to the core, the peer's come from it ---- */
+
+struct cand_msg {
+	struct tt_participant *p;      /* reference owned by the message */
+	tt_audio_candidate_h cb;
+	void *arg;
+	char *cand;                    /* NULL: gathering done */
+};
+
+static void cand_on_core(void *core, void *arg)
+{
+	struct cand_msg *msg = arg;
+	if (g_atomic_int_get(&msg->p->destroyed) == 0 && msg->cb)
+		msg->cb(msg->arg, msg->p, msg->cand);
+	tt__participant_unref(msg->p);
+	g_free(msg->cand);
+	g_free(msg);
+}
+
+static void on_local_candidate(void *arg, const char *cand)
+{
+	struct leg *l = arg;
+	struct cand_msg *msg = g_new0(struct cand_msg, 1);
+	msg->p = tt__participant_ref(l->mp->p);
+	msg->cb = l->cand_h;
+	msg->arg = l->cand_arg;
+	msg->cand = g_strdup(cand);
+	tt_mq_post(l->mp->m->core->mq, cand_on_core, msg);
+}
+
+static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
+		    const struct tt_audio_leg *al, struct tt_audio_attached *res)
+{
+	l->cand_h = al->cand_h;
+	l->cand_arg = al->cand_arg;
+	struct tt_ice_cfg ic = { .policy = al->ice, .controlling = al->ice_controlling,
+				 .cand_h = on_local_candidate, .cand_arg = l };
+	int rc = tt_transport_ice_alloc(&l->t, &l->ice, tc, &ic);
+	if (rc)
+		return rc;
+	rc = tt_ice_set_remote(l->ice, al->ice_ufrag, al->ice_pwd, al->dtls_fingerprint,
+			       al->dtls_active ? TT_DTLS_ACTIVE : TT_DTLS_PASSIVE);
+	if (rc)
+		return rc;   /* the caller frees l->t */
+	g_strlcpy(res->ice_ufrag, tt_ice_ufrag(l->ice), sizeof res->ice_ufrag);
+	g_strlcpy(res->ice_pwd, tt_ice_pwd(l->ice), sizeof res->ice_pwd);
+	g_strlcpy(res->dtls_fingerprint,
+		  tt_dtls_cert_fingerprint(tt_ice_policy_cert(al->ice)),
+		  sizeof res->dtls_fingerprint);
+	l->srtp = true;
+	g_strlcpy(l->remote, "ice", sizeof l->remote);
+	return 0;
+}
+
+struct icecand_msg {
+	struct tt_room_media *m;
+	struct tt_participant *p;      /* reference owned by the message */
+	char *cand;
+};
+
+static void icecand_on_worker(void *w, void *arg)
+{
+	struct icecand_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (mp && mp->leg && mp->leg->ice && !mp->leg->closed)
+		tt_ice_add_candidate(mp->leg->ice, msg->cand);  /* unusable ones are skipped */
+	tt__participant_unref(msg->p);
+	g_free(msg->cand);
+	g_free(msg);
+}
+
+int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand)
+{
+	struct tt_room *room = p->room;
+	if (!room || g_atomic_int_get(&p->destroyed))
+		return -ENOENT;
+	if (!(p->caps & TT_CAP_AUDIO))
+		return -EPERM;
+	if (cand && *cand) {
+		const char *c = g_str_has_prefix(cand, "a=") ? cand + 2 : cand;
+		if (!g_str_has_prefix(c, "candidate:") || strlen(c) > 512 ||
+		    !g_utf8_validate(c, -1, NULL) || strpbrk(c, "\r\n"))
+			return -EINVAL;
+	}
+	if (!room->media)
+		return -ENODEV;
+	struct icecand_msg *msg = g_new0(struct icecand_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->cand = g_strdup(cand && *cand ? cand : "");
+	tt_worker_post(room->worker, icecand_on_worker, msg);
+	return 0;
 }
 
 static int leg_open(struct media_part *mp, struct attach_msg *msg)
@@ -216,10 +319,16 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		.remote_len = al->remote_len,
 		.latch = al->latch,
 	};
-	int rc = tt_transport_udp_alloc(&l->t, &tc, &uc);
-	if (rc)
+	int rc;
+	if (al->ice) {
+		l->mp = mp;
+		rc = ice_open(l, &tc, al, &msg->res);
+		if (rc)
+			goto out;
+	} else if ((rc = tt_transport_udp_alloc(&l->t, &tc, &uc)) != 0) {
 		goto out;
-	if (al->srtp_suite >= 0) {
+	}
+	if (!al->ice && al->srtp_suite >= 0) {
 		struct tt_sdes_crypto ours;
 		struct tt_srtp *s = NULL;
 		rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
@@ -232,10 +341,15 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		memcpy(msg->res.srtp_local_key, ours.key, ours.key_len);
 		msg->res.srtp_key_len = ours.key_len;
 		l->srtp = true;
+		l->suite = al->srtp_suite;
+		memcpy(l->our_key, ours.key, ours.key_len);
+		l->our_key_len = ours.key_len;
 	}
 	msg->res.local_len = sizeof msg->res.local;
-	tt_transport_local(l->t, &msg->res.local, &msg->res.local_len);
-	tt_sockaddr_format(l->local, sizeof l->local, (struct sockaddr *)&msg->res.local);
+	if (tt_transport_local(l->t, &msg->res.local, &msg->res.local_len) == 0)
+		tt_sockaddr_format(l->local, sizeof l->local, (struct sockaddr *)&msg->res.local);
+	else
+		msg->res.local_len = 0;   /* ICE: candidates tell where */
 	if (al->remote_len)
 		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
 	mp->leg = l;
@@ -282,8 +396,106 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 	msg->leg = *leg;
 	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
 	msg->leg.codec = msg->codec_buf;
+	msg->leg.ice = tt_ice_policy_ref(leg->ice);
 	msg->cb = cb;
 	msg->arg = arg;
 	tt_worker_post(room->worker, attach_on_worker, msg);
+	return 0;
+}
+
+/* ---- update: core -> worker -> core (re-INVITE, UPDATE, answer to our offer) ---- */
+
+/* Re-key, switch codec or move the peer without closing the transport, so the local port
+ * the peer knows stays the same. The mixer part is remade only when the codec side changed
+ * (its jitter buffer and encoder belong to the old payload). */
+static int leg_update(struct media_part *mp, struct attach_msg *msg)
+{
+	struct leg *l = mp->leg;
+	const struct tt_audio_leg *al = &msg->leg;
+	int codec = tt_codec_find(al->codec);
+	if (codec < 0)
+		return -EINVAL;
+	unsigned ptime = al->ptime ? al->ptime : 20;
+	if (strcmp(l->codec, al->codec) || l->mcfg.pt != al->pt || l->mcfg.ptime != ptime ||
+	    l->mcfg.fec != al->fec || l->mcfg.dtx != al->dtx) {
+		tt__leg_mixer_detach(mp);
+		g_strlcpy(l->codec, al->codec, sizeof l->codec);
+		l->mcfg.codec = l->codec;
+		l->mcfg.pt = al->pt;
+		l->mcfg.ptime = ptime;
+		l->mcfg.fec = al->fec;
+		l->mcfg.dtx = al->dtx;
+		if (al->bitrate)
+			l->mcfg.bitrate = al->bitrate;
+		int rc = tt__leg_mixer_attach(mp);
+		if (rc)
+			return rc;
+	}
+	tt_transport_set_payload(l->t, tt_codec_rtp_rate(codec), al->dtmf_pt);
+	if (al->remote_len) {
+		int rc = tt_transport_set_remote(l->t, (const struct sockaddr *)&al->remote,
+						 al->remote_len);
+		if (rc)
+			return rc;
+		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
+	}
+	if (al->srtp_suite < 0) {
+		if (l->srtp)
+			tt_transport_set_srtp(l->t, NULL);
+		l->srtp = false;
+	} else {
+		if (!l->srtp || l->suite != al->srtp_suite) {
+			struct tt_sdes_crypto ours;
+			int rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
+			if (rc)
+				return rc;
+			memcpy(l->our_key, ours.key, ours.key_len);
+			l->our_key_len = ours.key_len;
+			l->suite = al->srtp_suite;
+		}
+		struct tt_srtp *s = NULL;
+		int rc = tt_srtp_alloc(&s, (enum tt_srtp_suite)al->srtp_suite, l->our_key,
+				       al->srtp_remote_key);
+		if (rc)
+			return rc;
+		tt_transport_set_srtp(l->t, s);
+		l->srtp = true;
+		memcpy(msg->res.srtp_local_key, l->our_key, l->our_key_len);
+		msg->res.srtp_key_len = l->our_key_len;
+	}
+	msg->res.local_len = sizeof msg->res.local;
+	tt_transport_local(l->t, &msg->res.local, &msg->res.local_len);
+	return 0;
+}
+
+static void update_on_worker(void *w, void *arg)
+{
+	struct attach_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (!mp || !mp->leg || mp->leg->closed)
+		msg->res.err = -ENOENT;
+	else
+		msg->res.err = leg_update(mp, msg);
+	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
+}
+
+int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			  tt_audio_attached_h cb, void *arg)
+{
+	struct tt_room *room = p->room;
+	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
+		return -ENOENT;
+	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb ||
+	    leg->remote_len > sizeof leg->remote)
+		return -EINVAL;
+	struct attach_msg *msg = g_new0(struct attach_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->leg = *leg;
+	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
+	msg->leg.codec = msg->codec_buf;
+	msg->cb = cb;
+	msg->arg = arg;
+	tt_worker_post(room->worker, update_on_worker, msg);
 	return 0;
 }

@@ -24,6 +24,8 @@ struct tt_core;          /* the core; one per process */
 struct tt_gw_handle;     /* the core's record of one registered gateway */
 struct tt_participant;   /* opaque, refcounted */
 struct tt_conf;
+struct tt_ws;            /* one WebSocket connection (core thread; see ws_register) */
+struct tt_ice_policy;    /* ICE + DTLS settings shared by a gateway's legs (tutti/ice.h) */
 
 /* Capabilities a participant has (what it can receive and send). */
 enum tt_caps {
@@ -96,6 +98,11 @@ struct tt_join {
 
 typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
 
+/* One of our ICE candidates for p's leg, trickled: an SDP attribute value without "a="
+ * ("candidate:1 1 UDP ..."), or NULL when gathering is done. Core thread; borrowed. Runs
+ * only while p is alive. */
+typedef void (*tt_audio_candidate_h)(void *arg, struct tt_participant *p, const char *cand);
+
 /* An audio leg: how a participant's audio travels (what signalling negotiated). Copied by
  * audio_attach(). Plain RTP over UDP, optionally SDES-SRTP; ICE+DTLS legs come later. */
 #define TT_AUDIO_KEY_MAX 30
@@ -112,6 +119,18 @@ struct tt_audio_leg {
 	bool latch;                   /* symmetric RTP: follow the real source once, early */
 	int srtp_suite;               /* enum tt_srtp_suite (tutti/srtp.h), or -1: plain RTP */
 	uint8_t srtp_remote_key[TT_AUDIO_KEY_MAX];  /* the peer's master key || salt */
+
+	/* ---- ICE + DTLS-SRTP legs (WebRTC, Jingle). With `ice` set, the leg is an ICE agent
+	 * on the room's worker instead of a UDP socket; remote, latch and srtp_* are unused
+	 * (SRTP keys come from the DTLS handshake). ---- */
+	struct tt_ice_policy *ice;    /* borrowed: audio_attach takes its own reference */
+	bool ice_controlling;         /* our ICE role: true when we made the offer */
+	char ice_ufrag[65];           /* the peer's a=ice-ufrag (4..64 ice-chars) */
+	char ice_pwd[257];            /* the peer's a=ice-pwd (22..256) */
+	char dtls_fingerprint[104];   /* the peer's a=fingerprint: "sha-256 AB:CD:..." */
+	bool dtls_active;             /* we are the DTLS client (we answered a=setup:active) */
+	tt_audio_candidate_h cand_h;  /* our candidates, trickled on the core thread */
+	void *cand_arg;
 };
 
 /* Result of audio_attach(), borrowed for the callback. On success `local` is where the
@@ -122,6 +141,27 @@ struct tt_audio_attached {
 	socklen_t local_len;
 	uint8_t srtp_local_key[TT_AUDIO_KEY_MAX];
 	size_t srtp_key_len;
+	/* ICE legs: our credentials and DTLS fingerprint for the answer (local is unset). */
+	char ice_ufrag[65];
+	char ice_pwd[257];
+	char dtls_fingerprint[104];
+};
+
+/* A WebSocket endpoint a gateway serves on the HTTP server (ws_register). Every callback
+ * runs on the core thread. */
+struct tt_ws_ops {
+	/* A client connected. Return 0 and set *connp to the gateway's per-connection state,
+	 * or a negative errno to refuse it (the connection is closed). */
+	int (*open)(void *arg, struct tt_ws *ws, void **connp);
+	/* One complete text message (valid UTF-8, NUL-terminated, borrowed), err 0; or err
+	 * -EMSGSIZE (longer than max_message: dropped), -EBUSY (over the rate: dropped),
+	 * -EBADMSG (a binary message: dropped) with text NULL. */
+	void (*message)(void *conn, struct tt_ws *ws, const char *text, size_t len, int err);
+	/* The connection is gone (peer, error, ws_close, shutdown): ws is invalid afterwards. */
+	void (*close)(void *conn, struct tt_ws *ws);
+	size_t max_message;        /* bytes; 0: 16384 */
+	unsigned max_rate;         /* messages per second, bursts of twice that; 0: 20 */
+	unsigned max_queue;        /* outgoing messages queued before the peer is dropped; 0: 256 */
 };
 typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
 				    const struct tt_audio_attached *r);
@@ -190,6 +230,36 @@ struct tt_core_api {
 	 * next reload() call). */
 	struct tt_core *(*core_of)(struct tt_gw_handle *gw);
 	const struct tt_conf *(*conf)(struct tt_core *core);
+
+	/* ---- SIP gateway additions (re-INVITE, lobby, prompts) ---- */
+	/* Change p's attached leg as signalling renegotiated it (re-INVITE, UPDATE, the answer
+	 * to our own offer): codec, pt, ptime, dtmf_pt, the remote address (remote_len 0:
+	 * keep it) and SRTP (srtp_suite -1: plain RTP from now; else the peer's new key, ours
+	 * stays unless SRTP was off before). The local address never changes. `cb` runs on the
+	 * core thread as for audio_attach (r->local and our key as they are now). Returns 0 (cb
+	 * will run) or -EINVAL, -ENOENT (no leg, or p left). */
+	int (*audio_update)(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg);
+
+	/* ---- ICE legs and WebSocket endpoints (added for the WebRTC gateway) ---- */
+
+	/* A remote ICE candidate for p's ICE leg ("candidate:..." with or without "a="), or
+	 * NULL / "" for the end of candidates; posted to the worker (candidates given before
+	 * the leg exists wait for it). 0, -EINVAL (not a candidate line), -ENOENT (left),
+	 * -EPERM (no audio). Unusable candidates (mDNS, TCP) are dropped silently. */
+	int (*audio_ice_candidate)(struct tt_participant *p, const char *cand);
+	/* Serve WebSocket connections on `path` ("/ws"), exact match, for gw. ops is borrowed
+	 * until unregistered: ops NULL unregisters and closes the endpoint's connections
+	 * without calling back. -EEXIST (path taken), -EINVAL, -ENODEV (no HTTP server). */
+	int (*ws_register)(struct tt_gw_handle *gw, const char *path, const struct tt_ws_ops *ops,
+			   void *arg);
+	/* Queue one text message (copied); written when the socket is writable. 0, -EINVAL,
+	 * -ESHUTDOWN (closing), -ENOBUFS (queue full: the connection is closed). */
+	int (*ws_send)(struct tt_ws *ws, const char *text, size_t len);
+	/* Close after what is queued, with a close code (1000 normal, 1008 policy...). */
+	void (*ws_close)(struct tt_ws *ws, unsigned code, const char *reason);
+	/* The peer's numeric address, borrowed for the connection's life. */
+	const char *(*ws_peer)(const struct tt_ws *ws);
 };
 
 #endif

@@ -1,0 +1,116 @@
+/* proto.c: parse and check one client message; nothing else happens here, so a fuzzer can
+ * drive it alone. */
+#include "proto.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *str_of(json_t *root, const char *key, size_t max, bool *bad)
+{
+	json_t *v = json_object_get(root, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {   /* no NUL inside */
+		*bad = true;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **code,
+		 const char **detail)
+{
+	static const struct { const char *name; enum wr_msg_type t; } types[] = {
+		{ "join", WR_MSG_JOIN }, { "offer", WR_MSG_OFFER },
+		{ "candidate", WR_MSG_CANDIDATE }, { "mute", WR_MSG_MUTE },
+		{ "chat", WR_MSG_CHAT }, { "leave", WR_MSG_LEAVE }, { "ping", WR_MSG_PING },
+	};
+	json_error_t jerr;
+	bool bad = false;
+	memset(m, 0, sizeof *m);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root || !json_is_object(root)) {
+		json_decref(root);
+		*code = "bad_json";
+		*detail = "not a JSON object";
+		return -EINVAL;
+	}
+	const char *type = str_of(root, "type", 32, &bad);
+	*code = "bad_request";
+	if (!type) {
+		*detail = "no \"type\"";
+		goto fail;
+	}
+	size_t i;
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (!strcmp(types[i].name, type))
+			break;
+	if (i == sizeof types / sizeof types[0]) {
+		*code = "unknown_type";
+		*detail = "unknown \"type\"";
+		goto fail;
+	}
+	m->type = types[i].t;
+	switch (m->type) {
+	case WR_MSG_JOIN:
+		m->room = str_of(root, "room", 64, &bad);
+		m->name = str_of(root, "name", 256, &bad);
+		m->pin = str_of(root, "pin", 32, &bad);
+		if (bad || !m->room || !*m->room) {
+			*detail = "join needs \"room\" (and string \"name\", \"pin\")";
+			goto fail;
+		}
+		break;
+	case WR_MSG_OFFER:
+		m->sdp = str_of(root, "sdp", 64 * 1024, &bad);
+		if (bad || !m->sdp) {
+			*detail = "offer needs \"sdp\"";
+			goto fail;
+		}
+		m->sdp_len = strlen(m->sdp);
+		break;
+	case WR_MSG_CANDIDATE:
+		m->candidate = str_of(root, "candidate", 512, &bad);
+		if (bad) {
+			*detail = "\"candidate\" must be a string or null";
+			goto fail;
+		}
+		break;
+	case WR_MSG_MUTE: {
+		json_t *v = json_object_get(root, "muted");
+		if (!json_is_boolean(v)) {
+			*detail = "mute needs boolean \"muted\"";
+			goto fail;
+		}
+		m->muted = json_is_true(v);
+		break;
+	}
+	case WR_MSG_CHAT: {
+		m->text = str_of(root, "text", 64 * 1024, &bad);
+		json_t *a = json_object_get(root, "action");
+		if (bad || !m->text || (a && !json_is_boolean(a))) {
+			*detail = "chat needs \"text\"";
+			goto fail;
+		}
+		m->text_len = strlen(m->text);
+		m->action = json_is_true(a);
+		break;
+	}
+	case WR_MSG_LEAVE:
+	case WR_MSG_PING:
+		break;
+	}
+	m->root = root;
+	return 0;
+fail:
+	json_decref(root);
+	memset(m, 0, sizeof *m);
+	return -EINVAL;
+}
+
+void wr_msg_clear(struct wr_msg *m)
+{
+	json_decref(m->root);
+	memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,41 @@
+/* proto.h (webrtc gateway): the JSON messages a browser sends over /ws, parsed and checked
+ * before any state changes (docs/webrtc-protocol.md). Pure: any thread. */
+#ifndef WR_PROTO_H
+#define WR_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum wr_msg_type {
+	WR_MSG_JOIN,
+	WR_MSG_OFFER,
+	WR_MSG_CANDIDATE,
+	WR_MSG_MUTE,
+	WR_MSG_CHAT,
+	WR_MSG_LEAVE,
+	WR_MSG_PING,
+};
+
+/* A parsed message; strings borrowed from `root` (owned: free with wr_msg_clear). */
+struct wr_msg {
+	json_t *root;
+	enum wr_msg_type type;
+	const char *room, *name, *pin;   /* join */
+	const char *sdp;                 /* offer */
+	size_t sdp_len;
+	const char *candidate;           /* candidate: NULL or "" = end of candidates */
+	bool muted;                      /* mute */
+	const char *text;                /* chat */
+	size_t text_len;
+	bool action;                     /* chat: "/me" */
+};
+
+/* 0 and *m filled, or a negative errno with *code the protocol's error code ("bad_json",
+ * "bad_request", "unknown_type") and *detail a static explanation. m->root is NULL on
+ * error. */
+int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **code,
+		 const char **detail);
+void wr_msg_clear(struct wr_msg *m);
+
+#endif

@@ -1,0 +1,332 @@
+/* session.c: one browser on /ws: join, offer/answer, trickle, mute, chat, leave, following
+ * docs/webrtc-protocol.md. Every message is parsed and checked (proto.c, sdp.c) before any
+ * state changes; anything wrong gets {"type":"error","code":...} and changes nothing. */
+#define TT_LOG_DOMAIN "webrtc"
+#include <errno.h>
+#include <string.h>
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "proto.h"
+#include "sdp.h"
+#include "webrtc_priv.h"
+
+static struct wr_session *ref(struct wr_session *s)
+{
+	s->ref++;
+	return s;
+}
+
+void wr_session_unref(struct wr_session *s)
+{
+	if (--s->ref == 0) {
+		g_free(s->offer);
+		g_free(s->room);
+		g_free(s->peer);
+		g_free(s);
+	}
+}
+
+void wr_session_send(struct wr_session *s, json_t *msg)
+{
+	if (!s->ws) {
+		json_decref(msg);
+		return;
+	}
+	char *text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text)
+		s->gw->core->ws_send(s->ws, text, strlen(text));
+	free(text);
+}
+
+static void send_error(struct wr_session *s, const char *code, const char *detail,
+		       const char *about)
+{
+	json_t *m = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message",
+			      detail ? detail : code);
+	if (about)
+		json_object_set_new(m, "about", json_string(about));
+	wr_session_send(s, m);
+}
+
+json_t *wr_entry_json(const struct tt_roster_entry *e)
+{
+	return json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:b}", "id", e->id, "name",
+			 e->name, "network", e->network, "audio", !!(e->caps & TT_CAP_AUDIO),
+			 "muted", !!(e->state & TT_PS_MUTED), "talking",
+			 !!(e->state & TT_PS_TALKING), "moderator", !!(e->state & TT_PS_MODERATOR),
+			 "hand", !!(e->state & TT_PS_HAND));
+}
+
+static void roster_cb(const struct tt_roster_entry *e, void *arg)
+{
+	json_array_append_new(arg, wr_entry_json(e));
+}
+
+/* ---- join ---- */
+
+static void do_join(struct wr_session *s, const struct wr_msg *m)
+{
+	const struct tt_core_api *core = s->gw->core;
+	if (s->st != WR_NEW) {
+		send_error(s, "wrong_state", "already joined", "join");
+		return;
+	}
+	struct tt_join j = {
+		.room = m->room,
+		.name = m->name && *m->name ? m->name : "guest",
+		.caps = TT_CAP_AUDIO | TT_CAP_TEXT,
+		.pin = m->pin && *m->pin ? m->pin : NULL,
+		.gw_data = s,
+	};
+	struct tt_participant *p = NULL;
+	int rc = core->participant_join(s->gw->h, &j, &p);
+	switch (rc) {
+	case 0:
+		break;
+	case -ENOENT:
+	case -EACCES:   /* never tell an outsider whether the room exists */
+		send_error(s, "denied", "no such room, or a PIN is needed", "join");
+		return;
+	case -EBUSY:
+		send_error(s, "locked", "the room is locked", "join");
+		return;
+	case -EUSERS:
+		send_error(s, "full", "the room is full", "join");
+		return;
+	case -EINVAL:
+		send_error(s, "bad_request", "bad room or display name", "join");
+		return;
+	default:
+		send_error(s, "internal", tt_strerror(rc), "join");
+		return;
+	}
+	s->p = p;
+	s->st = WR_JOINED;
+	s->room = g_strdup(core->participant_room(p));
+	json_t *roster = json_array();
+	core->room_roster(core->core_of(s->gw->h), s->room, roster_cb, roster);
+	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "joined", "id",
+				     core->participant_id(p), "name", core->participant_name(p),
+				     "room", s->room, "roster", roster));
+	tt_info("%s joined %s from %s", core->participant_id(p), s->room, s->peer);
+}
+
+/* ---- offer / answer / candidates ---- */
+
+static void on_candidate(void *arg, struct tt_participant *p, const char *cand)
+{
+	struct wr_session *s = arg;   /* alive: p is, and we leave p before freeing s */
+	if (!s->ws || !s->offer)
+		return;
+	json_t *m = json_pack("{s:s, s:s?, s:s, s:i}", "type", "candidate", "candidate", cand,
+			      "sdpMid", s->offer->mid, "sdpMLineIndex", s->offer->audio_index);
+	wr_session_send(s, m);
+}
+
+static void on_attached(void *arg, struct tt_participant *p, const struct tt_audio_attached *r)
+{
+	struct wr_session *s = arg;   /* our reference */
+	if (s->st == WR_ATTACHING && s->p == p) {
+		if (r->err) {
+			send_error(s, "media_failed", tt_strerror(r->err), "offer");
+			s->st = WR_JOINED;
+		} else {
+			char *sdp = wr_sdp_answer(s->offer, r);
+			wr_session_send(s, json_pack("{s:s, s:s}", "type", "answer", "sdp", sdp));
+			g_free(sdp);
+			s->st = WR_MEDIA;
+		}
+	}
+	wr_session_unref(s);
+}
+
+static void do_offer(struct wr_session *s, const struct wr_msg *m)
+{
+	const struct tt_core_api *core = s->gw->core;
+	if (s->st != WR_JOINED) {
+		send_error(s, "wrong_state", s->st == WR_NEW ? "join first" : "media already set up",
+			   "offer");
+		return;
+	}
+	struct wr_offer *o = g_new0(struct wr_offer, 1);
+	const char *why = NULL;
+	if (wr_sdp_parse_offer(o, m->sdp, m->sdp_len, &why)) {
+		g_free(o);
+		send_error(s, "bad_sdp", why, "offer");
+		return;
+	}
+	struct tt_audio_leg leg = {
+		.codec = "opus",
+		.pt = (uint8_t)o->opus_pt,
+		.ptime = 20,
+		.fec = true,
+		.dtmf_pt = -1,
+		.audio_level_ext_id = (uint8_t)o->level_ext_id,
+		.srtp_suite = -1,
+		.ice = s->gw->policy,
+		.ice_controlling = false,
+		.dtls_active = wr_sdp_we_are_active(o),
+		.cand_h = on_candidate,
+		.cand_arg = s,
+	};
+	g_strlcpy(leg.ice_ufrag, o->ufrag, sizeof leg.ice_ufrag);
+	g_strlcpy(leg.ice_pwd, o->pwd, sizeof leg.ice_pwd);
+	g_strlcpy(leg.dtls_fingerprint, o->fingerprint, sizeof leg.dtls_fingerprint);
+	g_free(s->offer);
+	s->offer = o;
+	int rc = core->audio_attach(s->p, &leg, on_attached, ref(s));
+	if (rc) {
+		wr_session_unref(s);
+		send_error(s, "media_failed", tt_strerror(rc), "offer");
+		return;
+	}
+	s->st = WR_ATTACHING;
+	for (unsigned i = 0; i < o->n_cands; i++)   /* a peer that does not trickle */
+		core->audio_ice_candidate(s->p, o->cands[i]);
+}
+
+static void do_candidate(struct wr_session *s, const struct wr_msg *m)
+{
+	if (s->st != WR_ATTACHING && s->st != WR_MEDIA) {
+		send_error(s, "wrong_state", "send the offer first", "candidate");
+		return;
+	}
+	int rc = s->gw->core->audio_ice_candidate(s->p, m->candidate);
+	if (rc)
+		send_error(s, "bad_candidate", tt_strerror(rc), "candidate");
+}
+
+/* ---- the rest ---- */
+
+static void leave(struct wr_session *s, int reason)
+{
+	if (s->p) {
+		s->p = s->gw->core->participant_leave(s->p, reason);
+		g_free(s->room);
+		s->room = NULL;
+	}
+	if (s->st != WR_CLOSED)
+		s->st = WR_NEW;
+}
+
+static void do_chat(struct wr_session *s, const struct wr_msg *m)
+{
+	if (!s->p) {
+		send_error(s, "wrong_state", "join first", "chat");
+		return;
+	}
+	int rc = s->gw->core->text_post(s->p, m->text, m->text_len,
+					m->action ? TT_TEXT_ACTION : 0);
+	if (rc == -EMSGSIZE)
+		send_error(s, "too_big", "message too long", "chat");
+	else if (rc == -EILSEQ || rc == -EINVAL)
+		send_error(s, "bad_text", "empty, or control characters", "chat");
+	else if (rc)
+		send_error(s, "internal", tt_strerror(rc), "chat");
+}
+
+static void dispatch(struct wr_session *s, const struct wr_msg *m)
+{
+	switch (m->type) {
+	case WR_MSG_JOIN:
+		do_join(s, m);
+		break;
+	case WR_MSG_OFFER:
+		do_offer(s, m);
+		break;
+	case WR_MSG_CANDIDATE:
+		do_candidate(s, m);
+		break;
+	case WR_MSG_MUTE:
+		if (!s->p)
+			send_error(s, "wrong_state", "join first", "mute");
+		else
+			s->gw->core->participant_set_state(s->p, TT_PS_MUTED, m->muted);
+		break;
+	case WR_MSG_CHAT:
+		do_chat(s, m);
+		break;
+	case WR_MSG_LEAVE:
+		leave(s, 0);
+		wr_session_send(s, json_pack("{s:s}", "type", "left"));
+		s->gw->core->ws_close(s->ws, 1000, "left");
+		break;
+	case WR_MSG_PING:
+		wr_session_send(s, json_pack("{s:s}", "type", "pong"));
+		break;
+	}
+}
+
+void wr_session_message(void *conn, struct tt_ws *ws, const char *text, size_t len, int err)
+{
+	struct wr_session *s = conn;
+	if (err == -EMSGSIZE) {
+		send_error(s, "too_big", "message larger than the limit", NULL);
+		return;
+	}
+	if (err == -EBUSY) {
+		send_error(s, "rate_limited", "too many messages", NULL);
+		return;
+	}
+	if (err) {
+		send_error(s, "bad_json", "binary messages are not accepted", NULL);
+		return;
+	}
+	struct wr_msg m;
+	const char *code = NULL, *detail = NULL;
+	if (wr_msg_parse(&m, text, len, &code, &detail)) {
+		send_error(s, code, detail, NULL);
+		return;
+	}
+	ref(s);
+	dispatch(s, &m);
+	wr_session_unref(s);
+	wr_msg_clear(&m);
+}
+
+int wr_session_open(void *arg, struct tt_ws *ws, void **connp)
+{
+	struct wr_gw *gw = arg;
+	const char *peer = gw->core->ws_peer(ws);
+	unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(gw->per_peer, peer));
+	if (gw->stopping || n >= gw->max_per_peer) {
+		tt_info("refused a WebSocket from %s (%u open)", peer, n);
+		return -EUSERS;
+	}
+	g_hash_table_insert(gw->per_peer, g_strdup(peer), GUINT_TO_POINTER(n + 1));
+	struct wr_session *s = g_new0(struct wr_session, 1);
+	s->ref = 1;
+	s->gw = gw;
+	s->ws = ws;
+	s->peer = g_strdup(peer);
+	gw->sessions = g_list_prepend(gw->sessions, s);
+	*connp = s;
+	wr_session_send(s, json_pack("{s:s, s:i}", "type", "hello", "version", 1));
+	return 0;
+}
+
+void wr_session_close(void *conn, struct tt_ws *ws)
+{
+	struct wr_session *s = conn;
+	struct wr_gw *gw = s->gw;
+	s->ws = NULL;
+	leave(s, 0);
+	s->st = WR_CLOSED;
+	unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(gw->per_peer, s->peer));
+	if (n > 1)
+		g_hash_table_insert(gw->per_peer, g_strdup(s->peer), GUINT_TO_POINTER(n - 1));
+	else
+		g_hash_table_remove(gw->per_peer, s->peer);
+	gw->sessions = g_list_remove(gw->sessions, s);
+	wr_session_unref(s);
+}
+
+void wr_session_hang_up(struct wr_session *s, const char *why)
+{
+	wr_session_send(s, json_pack("{s:s, s:s}", "type", "bye", "reason", why ? why : ""));
+	leave(s, 0);
+	if (s->ws)
+		s->gw->core->ws_close(s->ws, 1000, "hung up");
+}

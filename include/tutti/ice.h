@@ -1,0 +1,119 @@
+/* ice.h: the ICE + DTLS-SRTP media transport (WebRTC, XMPP/Jingle): a libnice full ICE
+ * agent with trickle candidates and RFC 7675 consent freshness, DTLS (OpenSSL) whose peer
+ * certificate is checked against the signalled fingerprint, and SRTP keys exported from the
+ * handshake (AEAD_AES_128_GCM preferred, AES_CM_128_HMAC_SHA1_80 as fallback). RTP and RTCP
+ * share the one component (rtcp-mux is required). Everything after the handshake is the
+ * generic transport of transport.h: send, flush, stats and close work as for plain UDP.
+ *
+ * Objects:
+ * - struct tt_dtls_cert: our certificate and key (ECDSA P-256, generated or loaded), with
+ *   its SHA-256 fingerprint. Refcounted, immutable after creation: any thread.
+ * - struct tt_ice_policy: the settings every ICE transport of a gateway shares (addresses,
+ *   loopback, STUN/TURN, port range, certificate). Refcounted, immutable: any thread.
+ * - struct tt_ice: the ICE side of one transport, returned by tt_transport_ice_alloc next to
+ *   the generic transport, owned by it (freed by tt_transport_free). Worker thread only. */
+#ifndef TUTTI_ICE_H
+#define TUTTI_ICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tutti/transport.h"
+
+struct tt_dtls_cert;
+struct tt_ice_policy;
+struct tt_ice;
+
+/* "sha-256 AB:CD:..." : 8 + 32 * 3 - 1 characters. */
+#define TT_DTLS_FP_MAX 104
+#define TT_ICE_UFRAG_MAX 64     /* RFC 8839 allows 256; we refuse longer than this */
+#define TT_ICE_PWD_MAX 256
+
+/* ---- certificate (any thread) ---- */
+
+/* A fresh ECDSA P-256 self-signed certificate valid for 30 days. -ENOMEM, -EIO. */
+int tt_dtls_cert_generate(struct tt_dtls_cert **cp);
+/* Load PEM certificate and key files. -ENOENT, -EINVAL (unusable), -ENOMEM. */
+int tt_dtls_cert_load(struct tt_dtls_cert **cp, const char *cert_file, const char *key_file);
+struct tt_dtls_cert *tt_dtls_cert_ref(struct tt_dtls_cert *c);
+struct tt_dtls_cert *tt_dtls_cert_unref(struct tt_dtls_cert *c);   /* returns NULL */
+/* "sha-256 AB:CD:...", borrowed for the certificate's life. */
+const char *tt_dtls_cert_fingerprint(const struct tt_dtls_cert *c);
+
+/* Check an a=fingerprint value ("sha-256 AB:..", hash name case-insensitive): 0 or -EINVAL.
+ * Only sha-256 is accepted (-ENOTSUP for other hashes). */
+int tt_dtls_fingerprint_check(const char *fp);
+
+/* ---- policy (any thread) ---- */
+
+struct tt_ice_settings {
+	const char *addresses;          /* comma-separated local IPs to gather on; NULL or "":
+					   every non-loopback interface */
+	bool allow_loopback;            /* also gather on 127.0.0.1 (tests, local use) */
+	const char *stun_server;        /* "host" numeric IP or NULL */
+	unsigned stun_port;             /* 0: 3478 */
+	const char *turn_server;        /* numeric IP or NULL */
+	unsigned turn_port;             /* 0: 3478 */
+	const char *turn_user, *turn_password;
+	unsigned port_min, port_max;    /* 0: any port */
+	bool consent_freshness;         /* RFC 7675 (default on in configs) */
+	struct tt_dtls_cert *cert;      /* a reference is taken */
+};
+
+/* Copies everything. -EINVAL (no cert, bad port range), -ENOMEM. */
+int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings *s);
+struct tt_ice_policy *tt_ice_policy_ref(struct tt_ice_policy *p);
+struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p);  /* returns NULL */
+const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p);
+
+/* ---- one transport (worker thread) ---- */
+
+/* A local candidate, trickled: `cand` is an SDP attribute value without "a=", e.g.
+ * "candidate:1 1 UDP 2013266431 127.0.0.1 40000 typ host"; NULL when gathering is done.
+ * Borrowed for the call. Runs on the worker thread, from the agent's sources. */
+typedef void (*tt_ice_cand_h)(void *arg, const char *cand);
+
+enum tt_dtls_setup {
+	TT_DTLS_ACTIVE,     /* we are the DTLS client */
+	TT_DTLS_PASSIVE,    /* we are the DTLS server */
+};
+
+struct tt_ice_cfg {
+	struct tt_ice_policy *policy;   /* a reference is taken */
+	bool controlling;               /* ICE role: the offerer controls */
+	tt_ice_cand_h cand_h;
+	void *cand_arg;
+};
+
+/* Make an ICE+DTLS transport on cfg->ctx and start gathering (candidates arrive through
+ * icfg->cand_h). *tp is the generic transport (owner: the caller); *icep is its ICE side,
+ * valid until tt_transport_free(*tp). The SRTP of cfg is set by the handshake, never by
+ * the caller. -ENOMEM, -EINVAL, -EIO (libnice refused). */
+int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
+			   const struct tt_transport_cfg *cfg, const struct tt_ice_cfg *icfg);
+
+/* Our credentials (borrowed for the transport's life). */
+const char *tt_ice_ufrag(const struct tt_ice *ice);
+const char *tt_ice_pwd(const struct tt_ice *ice);
+
+/* The peer's credentials, DTLS fingerprint ("sha-256 AB:..") and our DTLS role. Once.
+ * -EINVAL (bad values), -EALREADY, -EIO. */
+int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, const char *fp,
+		      enum tt_dtls_setup setup);
+/* One remote candidate ("candidate:..." with or without "a="), or NULL / "" for the end
+ * of candidates. Candidates that cannot be used (mDNS ".local" names, TCP, other
+ * components) are ignored with 0; garbage gives -EINVAL. */
+int tt_ice_add_candidate(struct tt_ice *ice, const char *cand);
+
+/* Progress, for statistics and tests. */
+struct tt_ice_info {
+	bool connected;                 /* ICE has a working pair */
+	bool dtls_done;                 /* handshake done, fingerprint verified, SRTP on */
+	bool dtls_failed;
+	const char *srtp_suite;         /* "AEAD_AES_128_GCM", ... or NULL */
+	char remote[64];                /* selected remote address, "" before */
+};
+void tt_ice_info(const struct tt_ice *ice, struct tt_ice_info *info);
+
+#endif

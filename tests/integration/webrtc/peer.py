@@ -1,0 +1,149 @@
+"""WebRTC peers without a browser (python3-aiortc, run with Debian's /usr/bin/python3):
+each joins a room over /ws, offers Opus with a sine tone, applies the bridge's trickled
+candidates, and counts the audio frames it receives. Used by the ICE/DTLS integration
+tests and by the WebRTC benchmark.
+
+  peer.py --port P --room R [--count N] [--talkers K] [--tone HZ] [--seconds S]
+          [--bad-fingerprint]
+
+Prints JSON lines on stdout: {"ev":"connected","i":k} when a peer's media is up,
+{"ev":"bye","i":k,"reason":...} when the bridge hangs up, and at the end
+{"ev":"done","peers":[{"connected":..,"frames_rx":..,"bye":..}, ...]}."""
+import argparse
+import asyncio
+import fractions
+import json
+import math
+import os
+import sys
+
+import aioice.ice
+import av
+import numpy
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wsclient import AsyncWs, Closed  # noqa: E402
+
+# Tests run on loopback only: gather there (aioice skips loopback by default).
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+class Tone(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, freq):
+        super().__init__()
+        self.freq = freq
+        self.pts = 0
+        self.start = None
+
+    async def recv(self):
+        loop = asyncio.get_event_loop()
+        if self.start is None:
+            self.start = loop.time()
+        due = self.start + self.pts / 48000
+        await asyncio.sleep(max(0, due - loop.time()))
+        t = (numpy.arange(960) + self.pts) / 48000
+        amp = 0.3 * 32767 if self.freq else 0   # freq 0: silence (a listener)
+        pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = 48000
+        frame.pts = self.pts
+        frame.time_base = fractions.Fraction(1, 48000)
+        self.pts += 960
+        return frame
+
+
+async def peer(i, args, stats):
+    st = stats[i]
+    ws = await AsyncWs().connect(args.port)
+    await ws.recv()   # hello
+    ws.send({"type": "join", "room": args.room, "name": "peer%d" % i})
+    joined = await ws.recv()
+    if joined["type"] != "joined":
+        st["error"] = joined
+        return
+    pc = RTCPeerConnection()
+    talker = args.talkers < 0 or i < args.talkers
+    pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
+
+    @pc.on("track")
+    def on_track(track):
+        async def pull():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:  # noqa: BLE001 - the track ended
+                    return
+                st["frames_rx"] += 1
+        asyncio.ensure_future(pull())
+
+    @pc.on("connectionstatechange")
+    def on_state():
+        if pc.connectionState == "connected" and not st["connected"]:
+            st["connected"] = True
+            emit({"ev": "connected", "i": i})
+
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    if args.bad_fingerprint:   # claim a certificate we do not have
+        lines = [ln for ln in sdp.split("\r\n") if not ln.startswith("a=fingerprint:")]
+        at = lines.index(next(ln for ln in lines if ln.startswith("a=setup:")))
+        lines.insert(at, "a=fingerprint:sha-256 " + ":".join(["5A"] * 32))
+        sdp = "\r\n".join(lines)
+    ws.send({"type": "offer", "sdp": sdp})
+    try:
+        while True:
+            m = await ws.recv()
+            if m["type"] == "answer":
+                await pc.setRemoteDescription(RTCSessionDescription(m["sdp"], "answer"))
+            elif m["type"] == "candidate":
+                if m.get("candidate"):
+                    c = candidate_from_sdp(m["candidate"].split(":", 1)[1])
+                    c.sdpMid, c.sdpMLineIndex = m.get("sdpMid"), m.get("sdpMLineIndex")
+                    await pc.addIceCandidate(c)
+            elif m["type"] == "bye":
+                st["bye"] = m.get("reason")
+                emit({"ev": "bye", "i": i, "reason": st["bye"]})
+                break
+            elif m["type"] == "error":
+                st["error"] = m
+    except Closed:
+        pass
+    finally:
+        st["pc"] = pc
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--room", default="bench")
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--tone", type=float, default=600)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--talkers", type=int, default=-1, help="peers sending a tone (-1: all)")
+    ap.add_argument("--bad-fingerprint", action="store_true")
+    args = ap.parse_args()
+    stats = [{"connected": False, "frames_rx": 0, "bye": None} for _ in range(args.count)]
+    tasks = []
+    for i in range(args.count):
+        tasks.append(asyncio.ensure_future(peer(i, args, stats)))
+        await asyncio.sleep(0.05)   # do not open 50 DTLS handshakes in one instant
+    await asyncio.wait(tasks, timeout=args.seconds)
+    for s in stats:
+        pc = s.pop("pc", None)
+        if pc:
+            await pc.close()
+    emit({"ev": "done", "peers": [{k: v for k, v in s.items()} for s in stats]})
+    os._exit(0)   # do not wait for aiortc's lingering tasks
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,241 @@
+"""The WebRTC gateway's signalling protocol (docs/webrtc-protocol.md) without a browser:
+every kind of bad input gets an error with a code and changes nothing, and the bridge keeps
+serving; PIN rooms; limits on size, rate and connections per address; roster and chat
+between two WebSocket clients and the test gateway."""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from ttlib import Bridge, check, run  # noqa: E402
+from wsclient import Closed, WsClient  # noqa: E402
+
+SDP_GOOD = "\r\n".join([
+    "v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0", "c=IN IP4 0.0.0.0",
+    "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=mid:0",
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level", "a=sendrecv", "a=rtcp-mux",
+    "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
+    "a=rtpmap:0 PCMU/8000", ""])
+
+CONF = {"webrtc": {"allow_loopback": True, "max_messages_per_s": 20,
+                   "max_message_bytes": 4096, "max_per_address": 6},
+        "room.secret": {"pin": "4242"}}
+
+
+def client(br):
+    c = WsClient(br.http_port)
+    hello = c.recv()
+    check(hello == {"type": "hello", "version": 1}, "hello: %s" % hello)
+    return c
+
+
+def expect_error(c, code, about=None):
+    m = c.recv()
+    check(m["type"] == "error" and m["code"] == code, "expected error %s, got %s" % (code, m))
+    if about:
+        check(m.get("about") == about, "error about %s: %s" % (about, m))
+    return m
+
+
+def alive(c):
+    c.send({"type": "ping"})
+    m = c.recv()
+    check(m == {"type": "pong"}, "no pong: %s" % m)
+
+
+def test_malformed_and_wrong_state():
+    with Bridge(CONF) as br:
+        c = client(br)
+        for bad in ("{", "[]", "null", "\"str\"", "{\"type\":1}", "{}", "{\"type\":\"x\"}",
+                    "{\"type\":\"join\",\"type\":\"join\"}"):
+            c.send_raw(bad)
+            m = c.recv()
+            check(m["type"] == "error" and m["code"] in ("bad_json", "bad_request",
+                                                         "unknown_type"), "%r -> %s" % (bad, m))
+        c.send_raw(b"\x00\x01binary", opcode=2)
+        expect_error(c, "bad_json")
+        c.send({"type": "join"})
+        expect_error(c, "bad_request")
+        c.send({"type": "join", "room": ""})
+        expect_error(c, "bad_request")
+        c.send({"type": "join", "room": 5})
+        expect_error(c, "bad_request")
+        c.send({"type": "offer", "sdp": SDP_GOOD})
+        expect_error(c, "wrong_state", "offer")
+        c.send({"type": "candidate", "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"})
+        expect_error(c, "wrong_state", "candidate")
+        c.send({"type": "chat", "text": "hi"})
+        expect_error(c, "wrong_state", "chat")
+        c.send({"type": "mute", "muted": "yes"})
+        expect_error(c, "bad_request")
+        alive(c)
+        c.send({"type": "join", "room": "lobby", "name": "Zed"})
+        j = c.recv()
+        check(j["type"] == "joined" and j["name"] == "Zed" and j["room"] == "lobby", "%s" % j)
+        check([e["name"] for e in j["roster"]] == ["Zed"], "roster: %s" % j["roster"])
+        check(j["roster"][0]["network"] == "web", "network: %s" % j["roster"])
+        c.send({"type": "join", "room": "lobby", "name": "Zed"})
+        expect_error(c, "wrong_state", "join")
+        for sdp, why in (("garbage", "parse"), ("v=0\r\n", "no audio"),
+                         (SDP_GOOD.replace("a=rtcp-mux\r\n", ""), "rtcp-mux"),
+                         (SDP_GOOD.replace("sha-256", "sha-1"), "fingerprint"),
+                         (SDP_GOOD.replace("opus/48000/2", "speex/8000"), "opus"),
+                         (SDP_GOOD.replace("a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", ""),
+                          "ice-pwd"),
+                         ("\x01" * 50, "binary")):
+            c.send({"type": "offer", "sdp": sdp})
+            m = expect_error(c, "bad_sdp", "offer")
+            check(why.split()[0] in m["message"] or why == "binary" or why == "parse",
+                  "%s: %s" % (why, m))
+        c.send({"type": "chat", "text": "\x07bell"})
+        expect_error(c, "bad_text", "chat")
+        alive(c)
+        # a well-formed offer is answered, then a second one is the wrong state
+        c.send({"type": "offer", "sdp": SDP_GOOD})
+        a = c.wait(lambda m: m["type"] in ("answer", "error"), what="answer")
+        check(a["type"] == "answer", "answer: %s" % a)
+        sdp = a["sdp"]
+        for line in ("a=setup:active", "a=rtcp-mux", "a=mid:0", "a=rtpmap:111 opus/48000/2",
+                     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+                     "a=fingerprint:sha-256 ", "m=audio 9 UDP/TLS/RTP/SAVPF 111"):
+            check(line in sdp, "answer lacks %r:\n%s" % (line, sdp))
+        c.send({"type": "offer", "sdp": SDP_GOOD})
+        expect_error(c, "wrong_state", "offer")
+        c.send({"type": "candidate", "candidate": "not a candidate"})
+        expect_error(c, "bad_candidate", "candidate")
+        c.send({"type": "candidate", "candidate": None})   # end of candidates: fine
+        alive(c)
+        c.send({"type": "leave"})
+        c.wait(lambda m: m["type"] == "left", what="left")
+        st, body = br.http("GET", "/api/rooms")
+        check(st == 200 and body["rooms"] == [], "rooms after leave: %s" % body)
+
+
+def test_pin_room_and_denied_alike():
+    with Bridge(dict(CONF, rooms={"on_demand": False})) as br:
+        c = client(br)
+        c.send({"type": "join", "room": "secret", "name": "x"})
+        no_pin = expect_error(c, "denied", "join")
+        c.send({"type": "join", "room": "secret", "name": "x", "pin": "1"})
+        bad_pin = expect_error(c, "denied", "join")
+        c.send({"type": "join", "room": "nosuchroom", "name": "x"})
+        no_room = expect_error(c, "denied", "join")
+        check(no_pin["message"] == bad_pin["message"] == no_room["message"],
+              "denials differ: %s %s %s" % (no_pin, bad_pin, no_room))
+        c.send({"type": "join", "room": "secret", "name": "x", "pin": "4242"})
+        check(c.recv()["type"] == "joined", "PIN refused")
+
+
+def test_limits():
+    with Bridge(CONF) as br:
+        c = client(br)
+        c.send({"type": "chat", "text": "x" * 5000})      # over max_message_bytes (4096)
+        expect_error(c, "too_big")
+        alive(c)
+        for _ in range(80):                               # 20/s, bursts of 40
+            c.send({"type": "ping"})
+        got = [c.recv() for _ in range(80)]
+        codes = [m.get("code") for m in got if m["type"] == "error"]
+        check(codes and set(codes) == {"rate_limited"}, "flood answered %s" % got[-3:])
+        check(sum(m["type"] == "pong" for m in got) >= 30, "too few served")
+        # connections per address (6): the 7th is refused
+        extra = [client(br) for _ in range(5)]
+        try:
+            WsClient(br.http_port).recv(2)
+            check(False, "7th connection was served")
+        except (Closed, TimeoutError, ConnectionError):
+            pass
+        for e in extra:
+            e.close()
+        time.sleep(1.0)   # the bucket refills: the flooder is served again
+        alive(c)
+
+
+def test_roster_and_chat_between_clients():
+    with Bridge(CONF) as br:
+        gw = br.testgw()
+        bot = gw.join("r1", "bot", caps=["text"])
+        a, b = client(br), client(br)
+        a.send({"type": "join", "room": "r1", "name": "Ann"})
+        ja = a.recv()
+        b.send({"type": "join", "room": "r1", "name": "Ann"})
+        jb = b.recv()
+        check(jb["name"] == "Ann (2)", "unique names: %s" % jb["name"])
+        ev = a.wait(lambda m: m["type"] == "roster" and m["event"] == "joined",
+                    what="roster joined")
+        check(ev["who"]["id"] == jb["id"] and ev["who"]["network"] == "web", "%s" % ev)
+        b.send({"type": "mute", "muted": True})
+        ev = a.wait(lambda m: m["type"] == "roster" and m["event"] == "state",
+                    what="mute event")
+        check(ev["who"]["muted"] and ev["who"]["id"] == jb["id"], "%s" % ev)
+        a.send({"type": "chat", "text": "héllo"})
+        m = b.wait(lambda m: m["type"] == "chat", what="chat")
+        check(m["text"] == "héllo" and m["from"]["name"] == "Ann", "%s" % m)
+        t = gw.wait_event(lambda e: e["ev"] == "text", what="text at the test gateway")
+        check(t["text"] == "héllo" and t["from"]["network"] == "web", "%s" % t)
+        gw.say(bot, "from the bot", action=True)
+        for c in (a, b):
+            m = c.wait(lambda m: m["type"] == "chat" and m["from"]["name"] == "bot",
+                       what="bot line")
+            check(m["text"] == "from the bot" and m["action"], "%s" % m)
+        # kicked from elsewhere: the browser is told, and its participant is gone
+        gw.cmd(cmd="kick", room="r1", who=jb["id"])
+        m = b.wait(lambda m: m["type"] == "bye", what="bye")
+        ev = a.wait(lambda m: m["type"] == "roster" and m["event"] == "left", what="left")
+        check(ev["who"]["id"] == jb["id"], "%s" % ev)
+        b.close()   # closing without leave ends the participant too
+        a.close()
+        gw.wait_event(lambda e: e["ev"] == "roster" and e["type"] == "left" and
+                      e["who"]["id"] == ja["id"], what="Ann left after close")
+
+
+class TlsBridge(Bridge):
+    """The bridge with [http] tls_cert: health checks over HTTPS."""
+
+    def http(self, method, path, body=None, headers=None, timeout=5):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                           context=ssl._create_unverified_context())
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers=headers or {})
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        if "json" in resp.getheader("Content-Type", ""):
+            return resp.status, json.loads(raw.decode() or "null")
+        return resp.status, raw
+
+
+def test_wss_when_a_certificate_is_configured():
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=localhost"], check=True,
+                       capture_output=True)
+        conf = dict(CONF, http={"tls_cert": cert, "tls_key": key})
+        with TlsBridge(conf) as br:
+            st, page = br.http("GET", "/someroom")
+            check(st == 200 and b"app.js" in page, "client page over HTTPS: %s" % st)
+            c = WsClient(br.http_port, tls=ssl._create_unverified_context())
+            check(c.recv()["type"] == "hello", "no hello over wss")
+            c.send({"type": "join", "room": "tls", "name": "t"})
+            check(c.recv()["type"] == "joined", "join over wss")
+            c.close()
+            try:   # plain ws:// to the TLS port gets nothing
+                WsClient(br.http_port).recv(2)
+                check(False, "plain WebSocket served on the TLS port")
+            except (Closed, TimeoutError, ConnectionError, OSError):
+                pass
+
+
+if __name__ == "__main__":
+    run([test_malformed_and_wrong_state, test_pin_room_and_denied_alike, test_limits,
+         test_roster_and_chat_between_clients, test_wss_when_a_certificate_is_configured])

@@ -1,0 +1,448 @@
+/* ice.c: the ICE + DTLS-SRTP transport: a libnice agent (one stream, one component: rtcp-mux)
+ * on the worker's GMainContext, trickle candidates both ways, RFC 7675 consent freshness,
+ * and RFC 7983 demultiplexing of what arrives: DTLS to dtls.c, RTP/RTCP to the generic
+ * transport (which unprotects with the keys the handshake exported). STUN never reaches us:
+ * libnice consumes it. */
+#define TT_LOG_DOMAIN "ice"
+#include <errno.h>
+#include <nice/agent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls.h"
+#include "tutti/ice.h"
+#include "tutti/log.h"
+#include "tutti/srtp.h"
+#include "tutti/transport_impl.h"
+
+#define DTLS_TIMER_MS 50
+#define MAX_DGRAM 1600
+
+struct tt_ice_policy {
+	gint ref;
+	char **addresses;
+	bool allow_loopback;
+	char *stun_server, *turn_server, *turn_user, *turn_password;
+	unsigned stun_port, turn_port, port_min, port_max;
+	bool consent;
+	struct tt_dtls_cert *cert;
+};
+
+struct tt_ice {
+	struct tt_transport *t;
+	struct tt_ice_policy *policy;
+	GMainContext *ctx;
+	NiceAgent *agent;
+	guint stream;
+	tt_ice_cand_h cand_h;
+	void *cand_arg;
+	struct tt_dtls *dtls;
+	GSource *dtls_timer;
+	char *ufrag, *pwd;
+	bool have_remote, connected, failed, dtls_done;
+	char remote[64];
+	uint8_t buf[MAX_DGRAM];
+};
+
+/* ---- policy ---- */
+
+int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings *s)
+{
+	if (!pp || !s || !s->cert || s->port_min > s->port_max)
+		return -EINVAL;
+	struct tt_ice_policy *p = g_new0(struct tt_ice_policy, 1);
+	p->ref = 1;
+	p->addresses = g_strsplit(s->addresses ? s->addresses : "", ",", -1);
+	for (char **a = p->addresses; *a; a++)
+		g_strstrip(*a);
+	p->allow_loopback = s->allow_loopback;
+	p->stun_server = s->stun_server && *s->stun_server ? g_strdup(s->stun_server) : NULL;
+	p->turn_server = s->turn_server && *s->turn_server ? g_strdup(s->turn_server) : NULL;
+	p->turn_user = g_strdup(s->turn_user ? s->turn_user : "");
+	p->turn_password = g_strdup(s->turn_password ? s->turn_password : "");
+	p->stun_port = s->stun_port ? s->stun_port : 3478;
+	p->turn_port = s->turn_port ? s->turn_port : 3478;
+	p->port_min = s->port_min;
+	p->port_max = s->port_max;
+	p->consent = s->consent_freshness;
+	p->cert = tt_dtls_cert_ref(s->cert);
+	*pp = p;
+	return 0;
+}
+
+struct tt_ice_policy *tt_ice_policy_ref(struct tt_ice_policy *p)
+{
+	if (p)
+		g_atomic_int_inc(&p->ref);
+	return p;
+}
+
+struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p)
+{
+	if (p && g_atomic_int_dec_and_test(&p->ref)) {
+		g_strfreev(p->addresses);
+		g_free(p->stun_server);
+		g_free(p->turn_server);
+		g_free(p->turn_user);
+		g_free(p->turn_password);
+		tt_dtls_cert_unref(p->cert);
+		g_free(p);
+	}
+	return NULL;
+}
+
+const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p)
+{
+	return p ? p->cert : NULL;
+}
+
+/* ---- transport ops ---- */
+
+static int ice_send_batch(void *impl, const struct tt_transport_out *out, unsigned n)
+{
+	struct tt_ice *ice = impl;
+	/* Nothing leaves before SRTP is on: plain RTP must never reach the wire. */
+	if (!ice->dtls_done || ice->failed)
+		return 0;
+	unsigned sent = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (nice_agent_send(ice->agent, ice->stream, 1, (guint)out[i].len,
+				    (const gchar *)out[i].data) == (gint)out[i].len)
+			sent++;
+	}
+	return (int)sent;
+}
+
+static int ice_local(void *impl, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct tt_ice *ice = impl;
+	NiceCandidate *l = NULL, *r = NULL;
+	if (!nice_agent_get_selected_pair(ice->agent, ice->stream, 1, &l, &r) || !l)
+		return -ENOTCONN;
+	memset(ss, 0, sizeof *ss);
+	nice_address_copy_to_sockaddr(&l->addr, (struct sockaddr *)ss);
+	*len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	return 0;
+}
+
+static void ice_destroy(void *impl)
+{
+	struct tt_ice *ice = impl;
+	if (ice->dtls_timer) {
+		g_source_destroy(ice->dtls_timer);
+		g_source_unref(ice->dtls_timer);
+	}
+	if (ice->agent) {
+		g_signal_handlers_disconnect_matched(ice->agent, G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+						     NULL, ice);
+		nice_agent_attach_recv(ice->agent, ice->stream, 1, ice->ctx, NULL, NULL);
+		nice_agent_remove_stream(ice->agent, ice->stream);
+		/* libnice may still have idle callbacks queued that reference the agent; they hold
+		 * their own references, so dropping ours here is safe. */
+		g_object_unref(ice->agent);
+	}
+	tt__dtls_free(ice->dtls);
+	tt_ice_policy_unref(ice->policy);
+	g_free(ice->ufrag);
+	g_free(ice->pwd);
+	g_main_context_unref(ice->ctx);
+	g_free(ice);
+}
+
+static const struct tt_transport_ops ice_ops = {
+	.kind = "ice",
+	.send_batch = ice_send_batch,
+	.local = ice_local,
+	.destroy = ice_destroy,
+};
+
+/* ---- agent callbacks (worker thread) ---- */
+
+static void fail(struct tt_ice *ice, int reason)
+{
+	if (ice->failed)
+		return;
+	ice->failed = true;
+	tt__transport_fail(ice->t, reason);
+}
+
+static void dtls_out(void *arg, const uint8_t *buf, size_t len)
+{
+	struct tt_ice *ice = arg;
+	nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)buf);
+}
+
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *data,
+		    gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	if (ice->failed || len == 0 || len > sizeof ice->buf)
+		return;
+	uint8_t b0 = (uint8_t)data[0];
+	if (b0 >= 20 && b0 <= 63) {            /* DTLS (RFC 7983) */
+		struct tt_srtp *srtp = NULL;
+		if (!ice->dtls)
+			return;
+		int rc = tt__dtls_input(ice->dtls, (const uint8_t *)data, len, &srtp);
+		if (rc == 1) {
+			tt_transport_set_srtp(ice->t, srtp);
+			ice->dtls_done = true;
+		} else if (rc < 0) {
+			fail(ice, rc);
+		}
+		return;
+	}
+	if (b0 >= 128 && b0 <= 191 && ice->dtls_done) {   /* RTP / RTCP */
+		memcpy(ice->buf, data, len);
+		tt__transport_input(ice->t, ice->buf, len);
+		return;
+	}
+	tt__transport_count_bleed(ice->t);   /* media before keys, or unknown */
+}
+
+static gboolean on_dtls_timer(gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	if (ice->dtls && !ice->failed) {
+		int rc = tt__dtls_tick(ice->dtls);
+		if (rc < 0)
+			fail(ice, rc);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void start_dtls(struct tt_ice *ice)
+{
+	if (!ice->dtls || ice->failed)
+		return;
+	int rc = tt__dtls_start(ice->dtls);
+	if (rc < 0)
+		fail(ice, rc);
+}
+
+static void on_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	if (stream != ice->stream)
+		return;
+	switch (state) {
+	case NICE_COMPONENT_STATE_CONNECTED:
+	case NICE_COMPONENT_STATE_READY:
+		if (!ice->connected) {
+			ice->connected = true;
+			tt__transport_set_latched(ice->t, true);
+			start_dtls(ice);
+		}
+		break;
+	case NICE_COMPONENT_STATE_FAILED:
+		/* Connectivity checks failed, or (RFC 7675) consent expired: the peer is gone. */
+		tt_debug("ICE failed%s", ice->connected ? " (consent lost)" : "");
+		fail(ice, -ETIMEDOUT);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l,
+		    NiceCandidate *r, gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	char ip[NICE_ADDRESS_STRING_LEN];
+	nice_address_to_string(&r->addr, ip);
+	g_snprintf(ice->remote, sizeof ice->remote, "%s:%u", ip, nice_address_get_port(&r->addr));
+}
+
+static void on_candidate(NiceAgent *agent, NiceCandidate *c, gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	if (c->stream_id != ice->stream || c->component_id != 1 || !ice->cand_h)
+		return;
+	gchar *sdp = nice_agent_generate_local_candidate_sdp(agent, c);
+	if (sdp)
+		ice->cand_h(ice->cand_arg, g_str_has_prefix(sdp, "a=") ? sdp + 2 : sdp);
+	g_free(sdp);
+}
+
+static void on_gathered(NiceAgent *agent, guint stream, gpointer arg)
+{
+	struct tt_ice *ice = arg;
+	if (stream == ice->stream && ice->cand_h)
+		ice->cand_h(ice->cand_arg, NULL);
+}
+
+/* ---- construction ---- */
+
+static int add_address(NiceAgent *agent, const char *ip)
+{
+	NiceAddress a;
+	nice_address_init(&a);
+	if (!nice_address_set_from_string(&a, ip))
+		return -EINVAL;
+	return nice_agent_add_local_address(agent, &a) ? 0 : -EINVAL;
+}
+
+static int setup_agent(struct tt_ice *ice, const struct tt_ice_cfg *icfg)
+{
+	struct tt_ice_policy *p = ice->policy;
+	NiceAgentOption opts = NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_REGULAR_NOMINATION;
+	if (p->consent)
+		opts |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
+	ice->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245, opts);
+	if (!ice->agent)
+		return -ENOMEM;
+	g_object_set(ice->agent, "controlling-mode", icfg->controlling, "ice-tcp", FALSE,
+		     "upnp", FALSE, NULL);
+	if (p->stun_server)
+		g_object_set(ice->agent, "stun-server", p->stun_server, "stun-server-port",
+			     p->stun_port, NULL);
+	for (char **a = p->addresses; *a; a++) {
+		if (**a && add_address(ice->agent, *a)) {
+			tt_warn("ICE: cannot use address %s", *a);
+			return -EINVAL;
+		}
+	}
+	if (p->allow_loopback && add_address(ice->agent, "127.0.0.1"))
+		return -EIO;
+	ice->stream = nice_agent_add_stream(ice->agent, 1);
+	if (!ice->stream)
+		return -EIO;
+	nice_agent_set_stream_name(ice->agent, ice->stream, "audio");
+	if (p->port_min && p->port_max)
+		nice_agent_set_port_range(ice->agent, ice->stream, 1, p->port_min, p->port_max);
+	if (p->turn_server)
+		nice_agent_set_relay_info(ice->agent, ice->stream, 1, p->turn_server, p->turn_port,
+					  p->turn_user, p->turn_password, NICE_RELAY_TYPE_TURN_UDP);
+	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), ice);
+	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_pair), ice);
+	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_candidate), ice);
+	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathered), ice);
+	if (!nice_agent_attach_recv(ice->agent, ice->stream, 1, ice->ctx, on_recv, ice))
+		return -EIO;
+	gchar *u = NULL, *pw = NULL;
+	if (!nice_agent_get_local_credentials(ice->agent, ice->stream, &u, &pw))
+		return -EIO;
+	ice->ufrag = u;
+	ice->pwd = pw;
+	return 0;
+}
+
+int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
+			   const struct tt_transport_cfg *cfg, const struct tt_ice_cfg *icfg)
+{
+	if (!tp || !icep || !cfg || !cfg->ctx || !icfg || !icfg->policy)
+		return -EINVAL;
+	struct tt_ice *ice = g_new0(struct tt_ice, 1);
+	ice->ctx = g_main_context_ref(cfg->ctx);
+	ice->policy = tt_ice_policy_ref(icfg->policy);
+	ice->cand_h = icfg->cand_h;
+	ice->cand_arg = icfg->cand_arg;
+	int err = setup_agent(ice, icfg);
+	if (!err)
+		err = tt__transport_alloc(&ice->t, cfg, &ice_ops, ice);
+	if (err) {
+		ice_destroy(ice);
+		return err;
+	}
+	ice->dtls_timer = g_timeout_source_new(DTLS_TIMER_MS);
+	g_source_set_callback(ice->dtls_timer, on_dtls_timer, ice, NULL);
+	g_source_attach(ice->dtls_timer, ice->ctx);
+	/* Gathering reports candidates from the agent's sources, never from inside this call,
+	 * so the caller has *icep before the first candidate. */
+	if (!nice_agent_gather_candidates(ice->agent, ice->stream)) {
+		tt_transport_free(ice->t);
+		return -EIO;
+	}
+	*tp = ice->t;
+	*icep = ice;
+	return 0;
+}
+
+const char *tt_ice_ufrag(const struct tt_ice *ice)
+{
+	return ice->ufrag;
+}
+
+const char *tt_ice_pwd(const struct tt_ice *ice)
+{
+	return ice->pwd;
+}
+
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)  /* RFC 8839 ice-char: ALPHA / DIGIT / "+" / "/" */
+		if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
+			return false;
+	return true;
+}
+
+int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, const char *fp,
+		      enum tt_dtls_setup setup)
+{
+	if (ice->have_remote)
+		return -EALREADY;
+	if (!ice_chars_ok(ufrag, 4, TT_ICE_UFRAG_MAX) || !ice_chars_ok(pwd, 22, TT_ICE_PWD_MAX) ||
+	    tt_dtls_fingerprint_check(fp))
+		return -EINVAL;
+	int err = tt__dtls_alloc(&ice->dtls, ice->policy->cert, setup == TT_DTLS_ACTIVE, fp,
+				 dtls_out, ice);
+	if (err)
+		return err;
+	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd))
+		return -EIO;
+	ice->have_remote = true;
+	if (ice->connected)   /* checks can succeed before the answer arrives (peer-reflexive) */
+		start_dtls(ice);
+	return 0;
+}
+
+int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
+{
+	if (!cand || !*cand) {
+		nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
+		return 0;
+	}
+	if (g_str_has_prefix(cand, "a="))
+		cand += 2;
+	if (!g_str_has_prefix(cand, "candidate:") || strlen(cand) > 512)
+		return -EINVAL;
+	/* Fields: foundation component transport priority address port "typ" type ... */
+	gchar **f = g_strsplit(cand + 10, " ", 0);
+	int err = 0;
+	guint n = g_strv_length(f);
+	if (n < 8 || strcmp(f[6], "typ")) {
+		err = -EINVAL;
+	} else if (strcmp(f[1], "1") || g_ascii_strcasecmp(f[2], "udp") ||
+		   g_str_has_suffix(f[4], ".local")) {
+		err = 0;   /* RTCP component (we require rtcp-mux), TCP, mDNS: not usable */
+	} else {
+		gchar *line = g_strconcat("a=", cand, NULL);
+		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream,
+									 line);
+		g_free(line);
+		if (!c) {
+			err = -EINVAL;
+		} else {
+			GSList *l = g_slist_append(NULL, c);
+			if (nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, l) < 0)
+				err = -EINVAL;
+			g_slist_free(l);
+			nice_candidate_free(c);
+		}
+	}
+	g_strfreev(f);
+	return err;
+}
+
+void tt_ice_info(const struct tt_ice *ice, struct tt_ice_info *info)
+{
+	memset(info, 0, sizeof *info);
+	info->connected = ice->connected;
+	info->dtls_done = ice->dtls_done;
+	info->dtls_failed = ice->failed && ice->dtls && !ice->dtls_done;
+	info->srtp_suite = ice->dtls_done ? tt__dtls_suite(ice->dtls) : NULL;
+	g_strlcpy(info->remote, ice->remote, sizeof info->remote);
+}
