@@ -249,7 +249,7 @@ int lg_janus_join(struct lg_janus *j, const char *display, const char *ip, uint1
 		rep = NULL;
 		if ((err = request(j, "GET", path, NULL, &rep)) == 0)
 			err = lg_janus_find_joined(rep, txn, rip, sizeof rip, &rport, rpt);
-		if (err == -EPROTO || err == -EINVAL)
+		if (rep && (err == -EPROTO || err == -EINVAL))
 			fprintf(stderr, "janus join %s: %.300s\n", display, rep);
 		free(rep);
 	}

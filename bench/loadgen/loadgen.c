@@ -598,6 +598,8 @@ int main(int argc, char **argv)
 	json_object_set_new(js, "late_ticks", json_integer((json_int_t)late_sends));
 	json_object_set_new(js, "received", json_integer((json_int_t)rx));
 	json_object_set_new(js, "streams", json_integer(streams));
+	/* loss_pct is over the streams that delivered something; these delivered nothing */
+	json_object_set_new(js, "streams_missing", json_integer(o.n - streams));
 	json_object_set_new(js, "loss_pct", json_real(loss_pct));
 	json_object_set_new(js, "late_pct", json_real(late_pct));
 	json_object_set_new(js, "jitter_ms_mean", json_real(streams ? jit_sum / streams : 0));

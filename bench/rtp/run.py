@@ -224,12 +224,16 @@ def table(rows):
                    "| %s / %s | %s / %s |" % (
             n, fmt(t.get("cpu_pct") if t else None), fmt(tp, "%.4f"),
             fmt(100.0 / tp if tp else None, "%.0f"),
-            fmt(t.get("loss_pct") if t else None, "%.2f"), late,
+            fmt(t.get("loss_pct") if t else None, "%.2f")
+            + (" (%d streams missing)" % t["streams_missing"] if t and t.get("streams_missing")
+               else ""), late,
             "%s / %s" % (fmt(t.get("latency_ms_median")), fmt(t.get("latency_ms_p99")))
             if t else "—",
             ("ok" if t.get("check_ok") else "FAIL") if t else "—",
             fmt(j.get("cpu_pct") if j else None), fmt(jp, "%.4f"),
-            fmt(j.get("loss_pct") if j else None, "%.2f"),
+            fmt(j.get("loss_pct") if j else None, "%.2f")
+            + (" (%d streams missing)" % j["streams_missing"] if j and j.get("streams_missing")
+               else ""),
             "%s / %s" % (fmt(j.get("latency_ms_median")), fmt(j.get("latency_ms_p99")))
             if j else "not run",
             ("ok" if j.get("check_ok") else "FAIL") if j else "—",
