@@ -327,6 +327,7 @@ int tt__transport_alloc(struct tt_transport **tp, const struct tt_transport_cfg 
 	t->next_rtcp_us = t->alive_since_us + (int64_t)t->rtcp_interval_ms * 500;
 	t->ctx = g_main_context_ref(cfg->ctx);
 	t->timer = g_timeout_source_new(HOUSEKEEP_MS);
+	g_source_set_can_recurse(t->timer, TRUE);  /* see udp.c: no poll-list churn */
 	g_source_set_callback(t->timer, on_timer, t, NULL);
 	g_source_attach(t->timer, t->ctx);
 	*tp = t;
