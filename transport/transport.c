@@ -141,8 +141,12 @@ static void handle_rtcp(struct tt_transport *t, const struct tt_rtcp_info *info,
 
 int tt__transport_input(struct tt_transport *t, uint8_t *buf, size_t len)
 {
+	return tt__transport_input_at(t, buf, len, g_get_monotonic_time());
+}
+
+int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int64_t now)
+{
 	struct tt_transport_pkt p;
-	int64_t now = g_get_monotonic_time();
 
 	if (t->closed)
 		return -ESHUTDOWN;

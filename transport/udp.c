@@ -38,6 +38,10 @@ struct udp {
 
 	struct mmsghdr rmsg[RX_BATCH];
 	struct iovec riov[RX_BATCH];
+	union {                              /* SO_TIMESTAMPNS control data, aligned */
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+	} rctl[RX_BATCH];
 	struct sockaddr_storage rfrom[RX_BATCH];
 	uint8_t rbuf[RX_BATCH][RX_BUF];
 	struct mmsghdr smsg[TX_BATCH];
@@ -69,14 +73,14 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
  * only if the generic layer accepts the packet (valid RTP/RTCP, SRTP authenticates, SSRC as
  * signalled). The first accepted packet latches, and the window closes for good. */
 static void on_datagram(struct udp *u, uint8_t *buf, size_t len,
-			const struct sockaddr_storage *from, socklen_t from_len)
+			const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
 {
 	if (u->latched) {
 		if (!same_addr(from, &u->remote)) {
 			tt__transport_count_bleed(u->t);
 			return;
 		}
-		tt__transport_input(u->t, buf, len);
+		tt__transport_input_at(u->t, buf, len, at);
 		return;
 	}
 	bool signalled = u->have_remote && same_addr(from, &u->remote);
@@ -85,7 +89,7 @@ static void on_datagram(struct udp *u, uint8_t *buf, size_t len,
 		tt__transport_count_bleed(u->t);
 		return;
 	}
-	if (tt__transport_input(u->t, buf, len) != 0)
+	if (tt__transport_input_at(u->t, buf, len, at) != 0)
 		return;
 	memcpy(&u->remote, from, from_len);
 	u->remote_len = from_len;
@@ -107,15 +111,30 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 			u->rmsg[i].msg_hdr.msg_iovlen = 1;
 			u->rmsg[i].msg_hdr.msg_name = &u->rfrom[i];
 			u->rmsg[i].msg_hdr.msg_namelen = sizeof u->rfrom[i];
+			u->rmsg[i].msg_hdr.msg_control = u->rctl[i].buf;
+			u->rmsg[i].msg_hdr.msg_controllen = sizeof u->rctl[i].buf;
 		}
 		int n = recvmmsg(fd, u->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		/* kernel timestamps are wall-clock: map them onto the monotonic clock once */
+		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
 		for (int i = 0; i < n; i++) {
 			if (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
+			int64_t at = mono;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&u->rmsg[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&u->rmsg[i].msg_hdr, c)) {
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+					memcpy(&ts, CMSG_DATA(c), sizeof ts);
+					int64_t k = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+					if (k <= real && real - k < 10 * G_USEC_PER_SEC)
+						at = mono - (real - k);
+				}
+			}
 			on_datagram(u, u->rbuf[i], u->rmsg[i].msg_len, &u->rfrom[i],
-				    u->rmsg[i].msg_hdr.msg_namelen);
+				    u->rmsg[i].msg_hdr.msg_namelen, at);
 		}
 		if (n < RX_BATCH)
 			break;
@@ -275,6 +294,8 @@ int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_c
 	}
 	int rcvbuf = 256 * 1024;
 	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	int on = 1;  /* when each datagram arrived, for jitter (see the receive loop) */
+	setsockopt(u->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
 	err = tt__transport_alloc(&t, cfg, &udp_ops, u);
 	if (err)
 		goto out;
