@@ -16,6 +16,7 @@
 #include "tutti/errno.h"
 #include "tutti/log.h"
 #include "tutti/transport_impl.h"
+#include "tutti/reactor.h"
 
 #define RX_BATCH 16
 #define RX_BUF 2048            /* larger than any MTU-sized datagram; longer ones truncate */
@@ -25,7 +26,9 @@
 struct udp {
 	struct tt_transport *t;
 	int fd;
-	GSource *src;
+	GSource *src;                        /* without a reactor */
+	struct tt_reactor *reactor;
+	struct tt_reactor_entry *watch;      /* with one */
 	struct sockaddr_storage local;
 	socklen_t local_len;
 	struct sockaddr_storage remote;      /* where we send; the latched source once latched */
@@ -96,6 +99,14 @@ static void on_datagram(struct udp *u, uint8_t *buf, size_t len,
 	u->have_remote = true;
 	u->latched = true;
 	tt__transport_set_latched(u->t, true);
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
+
+static void on_ready(void *data)
+{
+	struct udp *u = data;
+	on_readable(u->fd, G_IO_IN, u);
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
@@ -202,6 +213,7 @@ static void udp_destroy(void *impl)
 		g_source_destroy(u->src);
 		g_source_unref(u->src);
 	}
+	tt_reactor_remove(u->reactor, u->watch);
 	if (u->fd >= 0)
 		close(u->fd);
 	free(u);
@@ -300,14 +312,24 @@ int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_c
 	if (err)
 		goto out;
 	u->t = t;
-	u->src = g_unix_fd_source_new(u->fd, G_IO_IN);
-	/* GLib "blocks" a non-recursive source around each dispatch by taking its fd out of the
-	 * context's poll list and putting it back: two walks of an N-long list per packet
-	 * batch, O(N^2) per tick with N participants (30 % of a worker at N = 1,000). The
-	 * handler never iterates the context, so recursion cannot happen. */
-	g_source_set_can_recurse(u->src, TRUE);
-	g_source_set_callback(u->src, G_SOURCE_FUNC(on_readable), u, NULL);
-	g_source_attach(u->src, cfg->ctx);
+	if (cfg->reactor) {
+		u->reactor = cfg->reactor;
+		u->watch = tt_reactor_watch(cfg->reactor, u->fd, on_ready, u);
+		if (!u->watch) {
+			err = -errno;
+			tt_transport_free(t);  /* owns u now: frees it */
+			return err;
+		}
+	} else {
+		u->src = g_unix_fd_source_new(u->fd, G_IO_IN);
+		/* GLib "blocks" a non-recursive source around each dispatch by taking its fd out
+		 * of the context's poll list and putting it back: two walks of an N-long list per
+		 * packet batch, O(N^2) per tick with N participants (30 % of a worker at
+		 * N = 1,000). The handler never iterates the context, so it cannot recurse. */
+		g_source_set_can_recurse(u->src, TRUE);
+		g_source_set_callback(u->src, G_SOURCE_FUNC(on_readable), u, NULL);
+		g_source_attach(u->src, cfg->ctx);
+	}
 	*tp = t;
 	u = NULL;
 out:
