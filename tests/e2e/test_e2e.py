@@ -147,7 +147,7 @@ def test_two_browsers_rtp_chat_roster():
     write_tone(wav_a, FREQ_A, 4)
     write_tone(wav_b, FREQ_B, 3, gate=(1.5, 1.5))
     room = "e2e"
-    sections = {"webrtc": {"allow_loopback": True}}
+    sections = {"webrtc": {"allow_loopback": True}, "room.locked": {"pin": "2468"}}
     with Bridge(sections) as br:
         peer = RtpPeer()
         st, body = br.http("POST", "/api/rooms/%s/participants" % room,
@@ -158,7 +158,8 @@ def test_two_browsers_rtp_chat_roster():
         peer.start((host, int(port)))
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room,
                "control": br.control, "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A,
-               "freqB": FREQ_B, "freqR": FREQ_R, "out": OUT_DIR, "chromium": CHROMIUM}
+               "freqB": FREQ_B, "freqR": FREQ_R, "out": OUT_DIR, "chromium": CHROMIUM,
+               "pinRoom": "locked", "pin": "2468"}
         t_start = time.monotonic()
         proc = subprocess.run(["node", os.path.join(HERE, "run.mjs")], cwd=HERE,
                               env=dict(os.environ, TT_E2E=json.dumps(cfg)),
@@ -195,6 +196,9 @@ def test_two_browsers_rtp_chat_roster():
               "chat at the gateway from %s" % out["chat_gw"])
         check(out["a_self_lines"] == 1, "Alice's own line shown %d times" % out["a_self_lines"])
         check(out["bot_line_seen"] and out["mute_seen"], "chat/mute: %s" % out)
+        check(out["unlabelled"] == [], "inputs without a label: %s" % out["unlabelled"])
+        check(out["pin_prompt_state"] == "failed" and out["pin_joined"],
+              "PIN prompt: %s" % out)
         for png in ("webrtc-room.png", "webrtc-room-phone.png"):
             p = os.path.join(OUT_DIR, png)
             check(os.path.getsize(p) > 10000, "screenshot %s too small" % p)
