@@ -79,6 +79,7 @@ async function startMedia() {
   pc.onconnectionstatechange = () => {
     if (pc !== app.pc) return;
     if (pc.connectionState === 'connected') { app.retries = 0; setState('connected'); }
+    if (pc.connectionState === 'disconnected') setState('reconnecting', 'media interrupted');
     if (pc.connectionState === 'failed') setState('failed', 'no media path to the bridge');
   };
   const mic = await getMic();
