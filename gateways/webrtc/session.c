@@ -105,6 +105,12 @@ static void do_join(struct wr_session *s, const struct wr_msg *m)
 	s->p = p;
 	s->st = WR_JOINED;
 	s->room = g_strdup(core->participant_room(p));
+	GPtrArray *in_room = g_hash_table_lookup(s->gw->by_room, s->room);
+	if (!in_room) {
+		in_room = g_ptr_array_new();
+		g_hash_table_insert(s->gw->by_room, g_strdup(s->room), in_room);
+	}
+	g_ptr_array_add(in_room, s);
 	json_t *roster = json_array();
 	core->room_roster(core->core_of(s->gw->h), s->room, roster_cb, roster);
 	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "joined", "id",
@@ -203,6 +209,12 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 static void leave(struct wr_session *s, int reason)
 {
 	if (s->p) {
+		GPtrArray *in_room = g_hash_table_lookup(s->gw->by_room, s->room);
+		if (in_room) {
+			g_ptr_array_remove_fast(in_room, s);
+			if (in_room->len == 0)
+				g_hash_table_remove(s->gw->by_room, s->room);
+		}
 		s->p = s->gw->core->participant_leave(s->p, reason);
 		g_free(s->room);
 		s->room = NULL;
