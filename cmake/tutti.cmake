@@ -51,6 +51,9 @@ endfunction()
 # Benchmarks are never ctest tests: these machines are shared and noisy.
 function(tt_add_bench)
   cmake_parse_arguments(B "" "NAME" "SOURCES;LIBS;ARGS" ${ARGN})
+  if(NOT TT_BENCH)
+    return()
+  endif()
   add_executable(${B_NAME} ${B_SOURCES})
   target_link_libraries(${B_NAME} PRIVATE ${B_LIBS})
   add_custom_target(run_${B_NAME} COMMAND ${B_NAME} ${B_ARGS} USES_TERMINAL
@@ -92,3 +95,18 @@ macro(tt_add_all_subdirectories)
     endif()
   endforeach()
 endmacro()
+
+# tt_link_bridge(<executable> <libs...>): link a bridge binary. libnice and sofia-sip both
+# export `stun_message_length` with different signatures; whichever is loaded first wins the
+# symbol for both, and with sofia first libnice's ICE checks call sofia's function and ICE
+# never completes. So libnice comes first in the executable's DT_NEEDED order (sofia's STUN
+# code is unused: the SIP gateway does not enable STUN). integration_webrtc_ice fails if this
+# order is lost.
+function(tt_link_bridge exe)
+  if(TARGET PkgConfig::NICE)
+    # a raw linker option: CMake neither moves nor deduplicates it, and link options come
+    # before every library on the command line
+    target_link_options(${exe} PRIVATE "-Wl,--no-as-needed,-lnice")
+  endif()
+  target_link_libraries(${exe} PRIVATE ${ARGN})
+endfunction()

@@ -327,6 +327,7 @@ int tt__transport_alloc(struct tt_transport **tp, const struct tt_transport_cfg 
 	t->next_rtcp_us = t->alive_since_us + (int64_t)t->rtcp_interval_ms * 500;
 	t->ctx = g_main_context_ref(cfg->ctx);
 	t->timer = g_timeout_source_new(HOUSEKEEP_MS);
+	g_source_set_can_recurse(t->timer, TRUE);  /* see udp.c: no poll-list churn */
 	g_source_set_callback(t->timer, on_timer, t, NULL);
 	g_source_attach(t->timer, t->ctx);
 	*tp = t;
@@ -357,6 +358,14 @@ int tt_transport_set_remote(struct tt_transport *t, const struct sockaddr *sa, s
 	if (!err)
 		t->alive_since_us = g_get_monotonic_time();
 	return err;
+}
+
+void tt_transport_set_payload(struct tt_transport *t, uint32_t clock_rate, int dtmf_pt)
+{
+	if (!t)
+		return;
+	t->clock_rate = clock_rate ? clock_rate : 48000;
+	t->dtmf_pt = dtmf_pt >= 0 && dtmf_pt < 128 ? dtmf_pt : -1;
 }
 
 int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len)

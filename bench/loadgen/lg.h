@@ -71,6 +71,39 @@ int lg_http_parse(struct lg_http_resp *r, const char *buf, size_t len, bool comp
 int lg_http_request(const char *url, const char *token, const char *method, const char *path,
 		    const char *body, struct lg_http_resp *r);
 
+/* ---- Janus AudioBridge client (lg_janus.c) ---- */
+
+/* Pure pieces, unit-tested: each returns malloc'd compact JSON text (NULL on bad input or
+ * ENOMEM); the caller frees. */
+/* {"janus":verb,"transaction":t[,"body":body_json]} */
+char *lg_janus_msg(const char *verb, const char *transaction, const char *body_json);
+/* AudioBridge "create": sampling_rate, plain RTP participants allowed, levels on, events off */
+char *lg_janus_room_body(uint64_t room, int rate);
+/* AudioBridge "join" as a plain RTP participant that receives at ip:port with payload type pt
+ * (and the RFC 6464 extension id when ext_id > 0). */
+char *lg_janus_join_body(uint64_t room, const char *display, const char *ip, uint16_t port,
+			 int pt, int ext_id);
+/* {"janus":"success","data":{"id":N}} -> *id; -EPROTO otherwise (and *id untouched). */
+int lg_janus_parse_success(const char *reply, uint64_t *id);
+/* Scans one long-poll answer (an event object or an array of them) for the "joined" event of
+ * transaction: 0 and the RTP address Janus gave; -EAGAIN when absent; -EPROTO when that
+ * transaction's answer is something else (an error); -EINVAL on text that is not JSON. */
+int lg_janus_find_joined(const char *events, const char *transaction, char *ip, size_t ipcap,
+			 uint16_t *port, int *pt);
+
+/* A Janus session with one control handle and the room made. url: "http://127.0.0.1:8088"
+ * or with the base path, "http://127.0.0.1:8088/janus". Blocking; one thread. */
+struct lg_janus;
+int lg_janus_open(struct lg_janus **jp, const char *url, uint64_t room, int rate);
+/* A new handle joined to the room; we receive at ip:port. remote gets "ip:port" of Janus's
+ * socket for us, *rpt the payload type it says it sends. */
+int lg_janus_join(struct lg_janus *j, const char *display, const char *ip, uint16_t port,
+		  int pt, int ext_id, char *remote, size_t cap, int *rpt);
+/* Resets the session timeout (Janus's default is 60 s). */
+int lg_janus_keepalive(struct lg_janus *j);
+/* Destroys the room and the session (which detaches every handle), then frees j. NULL ok. */
+void lg_janus_close(struct lg_janus *j);
+
 /* ---- receive analysis (lg_stream.c) ---- */
 
 struct lg_rx {

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* lg_http.c: a minimal HTTP/1.1 client for the admin API (one request per connection, no
  * TLS): the generator talks only to a bridge on loopback, and a libcurl dependency would buy
  * nothing here. */
@@ -8,9 +9,36 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "lg.h"
+
+/* RFC 9112 7.1 chunked body (Janus's HTTP transport sends these): decoded into out (which
+ * has room for len bytes); the decoded length, -EAGAIN when the last chunk has not arrived,
+ * -EINVAL on a malformed size line. Chunk extensions and trailers are skipped. */
+static ssize_t dechunk(const char *p, size_t len, char *out)
+{
+	size_t i = 0, n = 0;
+	for (;;) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		if (!nl)
+			return -EAGAIN;
+		char *end;
+		unsigned long sz = strtoul(p + i, &end, 16);
+		if (end == p + i)
+			return -EINVAL;
+		i = (size_t)(nl - p) + 1;
+		if (sz == 0)
+			return (ssize_t)n;    /* trailers, if any, are not needed */
+		if (sz > len - i || len - i - sz < 2)
+			return -EAGAIN;
+		if (out)
+			memcpy(out + n, p + i, sz);
+		n += sz;
+		i += sz + 2;           /* data, CRLF */
+	}
+}
 
 int lg_http_parse(struct lg_http_resp *r, const char *buf, size_t len, bool complete)
 {
@@ -29,6 +57,7 @@ int lg_http_parse(struct lg_http_resp *r, const char *buf, size_t len, bool comp
 		return -EINVAL;
 	size_t hdr = (size_t)(end - buf) + 4, body = len - hdr;
 	long clen = -1;
+	bool chunked = false;
 	for (const char *p = buf; p && p < end; ) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -36,6 +65,25 @@ int lg_http_parse(struct lg_http_resp *r, const char *buf, size_t len, bool comp
 		p = nl + 1;
 		if ((size_t)(end - p) > 15 && !strncasecmp(p, "Content-Length:", 15))
 			clen = strtol(p + 15, NULL, 10);
+		if ((size_t)(end - p) > 18 && !strncasecmp(p, "Transfer-Encoding:", 18)) {
+			const char *le = memchr(p, '\n', (size_t)(end - p));
+			chunked = memmem(p, (size_t)((le ? le : end) - p), "chunked", 7) != NULL;
+		}
+	}
+	if (chunked) {
+		ssize_t dn = dechunk(buf + hdr, body, NULL);
+		if (dn == -EAGAIN)
+			return complete ? -EINVAL : -EAGAIN;
+		if (dn < 0)
+			return -EINVAL;
+		r->body = malloc((size_t)dn + 1);
+		if (!r->body)
+			return -ENOMEM;
+		dechunk(buf + hdr, body, r->body);
+		r->body[dn] = 0;
+		r->body_len = (size_t)dn;
+		r->status = status;
+		return 0;
 	}
 	if (clen >= 0) {
 		if ((size_t)clen > body)

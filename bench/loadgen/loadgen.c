@@ -1,7 +1,8 @@
 /* loadgen.c: tt_loadgen: creates N plain RTP participants through the admin API (or a
  * loopback stand-in with --selftest), sends paced Opus/G.711 with RFC 6464 levels (K talkers
  * with distinct tones, the rest silent), receives every return stream and reports loss, late
- * packets, jitter, N-1 correctness, added latency and the bridge's CPU. */
+ * packets, jitter, N-1 correctness, added latency and the bridge's CPU. --janus URL runs the
+ * same load against Janus AudioBridge (lg_janus.c) for comparison. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +27,7 @@
 #define WARMUP 25           /* frames before analysis starts */
 
 struct opts {
-	const char *url, *room, *token;
+	const char *url, *room, *token, *janus;
 	int n, talkers, seconds, pid, sample, ext_id;
 	enum lg_codec codec;
 	bool json, check, selftest, keep_room, fault;
@@ -63,7 +64,9 @@ static void usage(void)
 		"usage: tt_loadgen [--url http://127.0.0.1:8080] [--room NAME] [-n N]\n"
 		"  [--talkers K] [--codec opus|pcmu|pcma] [--seconds S] [--pid PID]\n"
 		"  [--token TOKEN] [--json] [--check] [--selftest] [--sample M]\n"
-		"  [--late-ms MS] [--ext-id ID] [--keep-room] [--selftest-fault]\n");
+		"  [--late-ms MS] [--ext-id ID] [--keep-room] [--selftest-fault]\n"
+		"  [--janus http://127.0.0.1:8088/janus]  (Janus AudioBridge instead of tutti;\n"
+		"   --room is then a number)\n");
 }
 
 static int parse_opts(struct opts *o, int argc, char **argv)
@@ -74,7 +77,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{"token", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"check", 0, 0, 'C'},
 		{"selftest", 0, 0, 'S'}, {"sample", 1, 0, 'm'}, {"late-ms", 1, 0, 'l'},
 		{"ext-id", 1, 0, 'e'}, {"selftest-fault", 0, 0, 'F'}, {"keep-room", 0, 0, 'K'},
-		{"help", 0, 0, 'h'},
+		{"janus", 1, 0, 'J'}, {"help", 0, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.url = "http://127.0.0.1:8080", .room = "loadgen", .n = 10,
@@ -102,11 +105,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'e': o->ext_id = atoi(optarg); break;
 		case 'K': o->keep_room = true; break;
 		case 'F': o->fault = o->selftest = true; break;
+		case 'J': o->janus = optarg; break;
 		default: return -EINVAL;
 		}
 	}
 	if (o->n < 1 || o->n > 20000 || o->talkers < 0 || o->talkers > LG_MAX_TONES ||
-	    o->talkers > o->n || o->seconds < 1 || o->ext_id < 0 || o->ext_id > 14)
+	    o->talkers > o->n || o->seconds < 1 || o->ext_id < 0 || o->ext_id > 14 ||
+	    o->sample < 0 || (o->janus && o->selftest))
 		return -EINVAL;
 	return 0;
 }
@@ -300,6 +305,62 @@ static int setup_api(const struct opts *o, struct part *parts)
 	return 0;
 }
 
+/* Janus room ids are numbers: --room when it is one, else a fixed id. */
+static uint64_t janus_room(const struct opts *o)
+{
+	char *end = NULL;
+	unsigned long long r = strtoull(o->room, &end, 10);
+	return end && !*end && r > 0 ? (uint64_t)r : 4242;
+}
+
+static int setup_janus(const struct opts *o, struct part *parts, struct lg_janus **jp)
+{
+	int err = lg_janus_open(jp, o->janus, janus_room(o), 48000);
+	for (int i = 0; !err && i < o->n; i++) {
+		struct sockaddr_in local;
+		char remote[96], name[32];
+		int rpt = -1;
+		parts[i].fd = open_socket(&local);
+		if (parts[i].fd < 0)
+			return parts[i].fd;
+		snprintf(name, sizeof name, "lg%d", i);
+		err = lg_janus_join(*jp, name, "127.0.0.1", ntohs(local.sin_port),
+				    lg_codec_pt(o->codec), o->ext_id, remote, sizeof remote, &rpt);
+		if (!err)
+			err = connect_to(parts[i].fd, remote);
+		if (err)
+			fprintf(stderr, "janus participant %d: %s\n", i, strerror(-err));
+	}
+	return err;
+}
+
+/* The media workers' tick counters from GET /api/health, summed (max for max_late_us). */
+struct health {
+	long long ticks, late, skipped, max_late_us;
+	bool ok;
+};
+
+static void health_sample(const struct opts *o, struct health *h)
+{
+	json_t *rep = NULL, *w;
+	size_t i;
+	*h = (struct health){0};
+	if (api_call(o, "GET", "/api/health", NULL, &rep, 200) || !rep)
+		return;
+	json_array_foreach(json_object_get(rep, "workers"), i, w) {
+		json_int_t t = 0, l = 0, s = 0, m = 0;
+		if (json_unpack(w, "{s:I,s:I,s:I,s:I}", "ticks", &t, "late", &l, "skipped", &s,
+				"max_late_us", &m))
+			continue;
+		h->ticks += t;
+		h->late += l;
+		h->skipped += s;
+		h->max_late_us = m > h->max_late_us ? m : h->max_late_us;
+		h->ok = true;
+	}
+	json_decref(rep);
+}
+
 static void teardown_api(const struct opts *o, struct part *parts)
 {
 	char path[512];
@@ -359,7 +420,10 @@ static bool is_sampled(const struct opts *o, int i)
 			return true;
 		got++;
 	}
-	return false;
+	/* --sample > 4: more silent listeners spread evenly over the room, for latency
+	 * percentiles with more than a handful of onsets behind them. */
+	int more = o->sample - got, stride = more > 0 ? o->n / more : 0;
+	return stride > 0 && i > 1 && i < o->n - 2 && i % stride == stride / 2;
 }
 
 int main(int argc, char **argv)
@@ -373,6 +437,9 @@ int main(int argc, char **argv)
 	struct frame *silence = calloc(CYCLE, sizeof *silence);
 	struct part *parts = calloc((size_t)o.n, sizeof *parts);
 	struct lg_fake_bridge *bridge = NULL;
+	struct lg_janus *janus = NULL;
+	struct health h0 = {0}, h1 = {0};
+	bool api = !o.selftest && !o.janus;
 	int64_t *onsets = calloc((size_t)o.seconds + 2, sizeof *onsets);
 	int n_onsets = 0, rc = 1, err, ep = -1;
 	if (!tone || !silence || !parts || !onsets || pre_encode(&o, tone, silence))
@@ -388,7 +455,8 @@ int main(int argc, char **argv)
 		if (parts[i].sampled && lg_codec_open(&parts[i].dec, o.codec, false, true))
 			goto out;
 	}
-	err = o.selftest ? setup_selftest(&o, parts, &bridge) : setup_api(&o, parts);
+	err = o.selftest ? setup_selftest(&o, parts, &bridge)
+	      : o.janus ? setup_janus(&o, parts, &janus) : setup_api(&o, parts);
 	if (err)
 		goto out;
 	if (o.selftest && !o.pid)
@@ -399,12 +467,22 @@ int main(int argc, char **argv)
 		epoll_ctl(ep, EPOLL_CTL_ADD, parts[i].fd, &ev);
 	}
 
+	/* The bridge may have sent to the first participants for seconds while the last ones
+	 * were being created: drop that backlog, or every later packet would wait behind it in
+	 * our socket buffers and show up as added latency and "late" arrivals. */
+	for (int i = 0; i < o.n; i++) {
+		uint8_t junk[2048];
+		while (recv(parts[i].fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+			;
+	}
+
 	long long cpu0 = 0, cpu1 = 0;
 	int64_t cpu_t0 = 0, cpu_t1 = 0;
 	uint64_t sent = 0, send_err = 0, late_sends = 0;
 	int frames = o.seconds * 1000 / LG_FRAME_MS;
 	int64_t start = now_us() + 50000, end = start + (int64_t)frames * LG_FRAME_MS * 1000;
-	struct epoll_event evs[64];
+	int64_t keepalive_at = start + 10000000;
+	struct epoll_event evs[512];
 	for (int f = 0; f <= frames; ) {
 		int64_t deadline = start + (int64_t)f * LG_FRAME_MS * 1000, t = now_us();
 		if (t >= deadline) {
@@ -415,6 +493,13 @@ int main(int argc, char **argv)
 				late_sends++;
 			if (f == WARMUP && o.pid && cpu_ticks(o.pid, &cpu0) == 0)
 				cpu_t0 = t;
+			if (f == WARMUP && api)
+				health_sample(&o, &h0);
+			/* Janus ends a session after 60 s without a request (its default). */
+			if (janus && t >= keepalive_at) {
+				lg_janus_keepalive(janus);
+				keepalive_at = t + 10000000;
+			}
 			if (f % CYCLE == 0 && o.talkers > 0 && n_onsets < o.seconds + 2)
 				onsets[n_onsets++] = t;
 			for (int i = 0; i < o.n; i++) {
@@ -429,7 +514,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		int ms = (int)((deadline - t + 999) / 1000);
-		int n = epoll_wait(ep, evs, 64, ms > 1 ? ms - 1 : 0);
+		int n = epoll_wait(ep, evs, 512, ms > 1 ? ms - 1 : 0);
 		for (int i = 0; i < n; i++)
 			receive(&o, &parts[evs[i].data.u32], f >= WARMUP);
 		if (n <= 0 && ms <= 1) {
@@ -439,9 +524,11 @@ int main(int argc, char **argv)
 	}
 	if (o.pid && cpu_t0 && cpu_ticks(o.pid, &cpu1) == 0)
 		cpu_t1 = now_us();
+	if (api && h0.ok)
+		health_sample(&o, &h1);
 	/* Drain what is still in flight for 200 ms. */
 	while (now_us() < end + 200000) {
-		int n = epoll_wait(ep, evs, 64, 20);
+		int n = epoll_wait(ep, evs, 512, 20);
 		for (int i = 0; i < n; i++)
 			receive(&o, &parts[evs[i].data.u32], true);
 	}
@@ -495,9 +582,13 @@ int main(int argc, char **argv)
 	double late_pct = rx ? 100.0 * (double)late / (double)rx : 0;
 	double lat_med = n_lat ? lat[n_lat / 2] / 1000.0 : -1;
 	double lat_max = n_lat ? lat[n_lat - 1] / 1000.0 : -1;
+	/* nearest rank: with fewer than 100 samples this is the maximum */
+	int r99 = n_lat ? (int)ceil(0.99 * n_lat) - 1 : 0;
+	double lat_p99 = n_lat ? lat[r99] / 1000.0 : -1;
 	double cpu = cpu_t1 > cpu_t0 ? 100.0 * (double)(cpu1 - cpu0) / sysconf(_SC_CLK_TCK) /
 					((double)(cpu_t1 - cpu_t0) / 1e6) : -1;
-	json_object_set_new(js, "mode", json_string(o.selftest ? "selftest" : "api"));
+	json_object_set_new(js, "mode", json_string(o.selftest ? "selftest" : o.janus ? "janus"
+										       : "api"));
 	json_object_set_new(js, "codec", json_string(lg_codec_name(o.codec)));
 	json_object_set_new(js, "participants", json_integer(o.n));
 	json_object_set_new(js, "talkers", json_integer(o.talkers));
@@ -507,14 +598,25 @@ int main(int argc, char **argv)
 	json_object_set_new(js, "late_ticks", json_integer((json_int_t)late_sends));
 	json_object_set_new(js, "received", json_integer((json_int_t)rx));
 	json_object_set_new(js, "streams", json_integer(streams));
+	/* loss_pct is over the streams that delivered something; these delivered nothing */
+	json_object_set_new(js, "streams_missing", json_integer(o.n - streams));
 	json_object_set_new(js, "loss_pct", json_real(loss_pct));
 	json_object_set_new(js, "late_pct", json_real(late_pct));
 	json_object_set_new(js, "jitter_ms_mean", json_real(streams ? jit_sum / streams : 0));
 	json_object_set_new(js, "jitter_ms_max", json_real(jit_max));
 	json_object_set_new(js, "latency_ms_median", json_real(lat_med));
+	json_object_set_new(js, "latency_ms_p99", json_real(lat_p99));
 	json_object_set_new(js, "latency_ms_max", json_real(lat_max));
 	json_object_set_new(js, "latency_samples", json_integer(n_lat));
 	json_object_set_new(js, "cpu_pct", json_real(cpu));
+	if (h1.ok) {
+		/* the bridge's own tick counters over the measured window */
+		json_object_set_new(js, "bridge_ticks", json_integer(h1.ticks - h0.ticks));
+		json_object_set_new(js, "bridge_late_ticks", json_integer(h1.late - h0.late));
+		json_object_set_new(js, "bridge_skipped_ticks",
+				    json_integer(h1.skipped - h0.skipped));
+		json_object_set_new(js, "bridge_max_late_us", json_integer(h1.max_late_us));
+	}
 	json_object_set_new(js, "listeners", jl);
 	json_object_set_new(js, "check_ok", json_boolean(wrong == 0 && streams == o.n));
 	if (o.json) {
@@ -522,15 +624,20 @@ int main(int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		printf("%s %s: %d participants, %d talkers, %d s\n", o.selftest ? "selftest" : "api",
+		printf("%s %s: %d participants, %d talkers, %d s\n",
+		       o.selftest ? "selftest" : o.janus ? "janus" : "api",
 		       lg_codec_name(o.codec), o.n, o.talkers, o.seconds);
 		printf("sent %llu (errors %llu, late ticks %llu), received %llu on %d/%d streams\n",
 		       (unsigned long long)sent, (unsigned long long)send_err,
 		       (unsigned long long)late_sends, (unsigned long long)rx, streams, o.n);
 		printf("loss %.2f%%, late %.2f%% (> %d ms), jitter mean %.2f ms max %.2f ms\n",
 		       loss_pct, late_pct, o.late_ms, streams ? jit_sum / streams : 0, jit_max);
-		printf("latency median %.1f ms max %.1f ms (%d onsets), bridge CPU %.1f%%\n",
-		       lat_med, lat_max, n_lat, cpu);
+		printf("latency median %.1f ms p99 %.1f ms max %.1f ms (%d onsets), bridge CPU "
+		       "%.1f%%\n", lat_med, lat_p99, lat_max, n_lat, cpu);
+		if (h1.ok)
+			printf("bridge ticks %lld, late %lld, skipped %lld (max late %lld us)\n",
+			       h1.ticks - h0.ticks, h1.late - h0.late, h1.skipped - h0.skipped,
+			       h1.max_late_us);
 	}
 	json_decref(js);
 	rc = 0;
@@ -540,8 +647,9 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 out:
-	if (!o.selftest && parts)
+	if (api && parts)
 		teardown_api(&o, parts);
+	lg_janus_close(janus);
 	lg_fake_bridge_stop(bridge);
 	for (int i = 0; parts && i < o.n; i++) {
 		if (parts[i].fd >= 0)

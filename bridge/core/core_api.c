@@ -159,6 +159,15 @@ static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg 
 	return tt__room_media_attach(p, leg, cb, arg);
 }
 
+static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_update(p, leg, cb, arg);
+}
+
 /* ---- ICE legs and WebSocket endpoints ---- */
 
 static int api_audio_ice_candidate(struct tt_participant *p, const char *cand)
@@ -222,6 +231,8 @@ const struct tt_core_api tt__core_api = {
 	.audio_attach = api_audio_attach,
 	.core_of = api_core_of,
 	.conf = api_conf,
+	/* SIP gateway additions */
+	.audio_update = api_audio_update,
 	.audio_ice_candidate = api_audio_ice_candidate,
 	.ws_register = api_ws_register,
 	.ws_send = api_ws_send,

@@ -34,6 +34,9 @@ struct leg {
 	bool sent_any;
 	bool srtp;
 	bool closed;
+	int suite;                    /* SRTP suite, and our key (to re-key on an update) */
+	uint8_t our_key[TT_SRTP_MAX_KEY_LEN];
+	size_t our_key_len;
 	char local[64], remote[64];
 };
 
@@ -343,6 +346,9 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		memcpy(msg->res.srtp_local_key, ours.key, ours.key_len);
 		msg->res.srtp_key_len = ours.key_len;
 		l->srtp = true;
+		l->suite = al->srtp_suite;
+		memcpy(l->our_key, ours.key, ours.key_len);
+		l->our_key_len = ours.key_len;
 	}
 	msg->res.local_len = sizeof msg->res.local;
 	if (tt_transport_local(l->t, &msg->res.local, &msg->res.local_len) == 0)
@@ -399,5 +405,102 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 	msg->cb = cb;
 	msg->arg = arg;
 	tt_worker_post(room->worker, attach_on_worker, msg);
+	return 0;
+}
+
+/* ---- update: core -> worker -> core (re-INVITE, UPDATE, answer to our offer) ---- */
+
+/* Re-key, switch codec or move the peer without closing the transport, so the local port
+ * the peer knows stays the same. The mixer part is remade only when the codec side changed
+ * (its jitter buffer and encoder belong to the old payload). */
+static int leg_update(struct media_part *mp, struct attach_msg *msg)
+{
+	struct leg *l = mp->leg;
+	const struct tt_audio_leg *al = &msg->leg;
+	int codec = tt_codec_find(al->codec);
+	if (codec < 0)
+		return -EINVAL;
+	unsigned ptime = al->ptime ? al->ptime : 20;
+	if (strcmp(l->codec, al->codec) || l->mcfg.pt != al->pt || l->mcfg.ptime != ptime ||
+	    l->mcfg.fec != al->fec || l->mcfg.dtx != al->dtx) {
+		tt__leg_mixer_detach(mp);
+		g_strlcpy(l->codec, al->codec, sizeof l->codec);
+		l->mcfg.codec = l->codec;
+		l->mcfg.pt = al->pt;
+		l->mcfg.ptime = ptime;
+		l->mcfg.fec = al->fec;
+		l->mcfg.dtx = al->dtx;
+		if (al->bitrate)
+			l->mcfg.bitrate = al->bitrate;
+		int rc = tt__leg_mixer_attach(mp);
+		if (rc)
+			return rc;
+	}
+	tt_transport_set_payload(l->t, tt_codec_rtp_rate(codec), al->dtmf_pt);
+	if (al->remote_len) {
+		int rc = tt_transport_set_remote(l->t, (const struct sockaddr *)&al->remote,
+						 al->remote_len);
+		if (rc)
+			return rc;
+		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
+	}
+	if (al->srtp_suite < 0) {
+		if (l->srtp)
+			tt_transport_set_srtp(l->t, NULL);
+		l->srtp = false;
+	} else {
+		if (!l->srtp || l->suite != al->srtp_suite) {
+			struct tt_sdes_crypto ours;
+			int rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
+			if (rc)
+				return rc;
+			memcpy(l->our_key, ours.key, ours.key_len);
+			l->our_key_len = ours.key_len;
+			l->suite = al->srtp_suite;
+		}
+		struct tt_srtp *s = NULL;
+		int rc = tt_srtp_alloc(&s, (enum tt_srtp_suite)al->srtp_suite, l->our_key,
+				       al->srtp_remote_key);
+		if (rc)
+			return rc;
+		tt_transport_set_srtp(l->t, s);
+		l->srtp = true;
+		memcpy(msg->res.srtp_local_key, l->our_key, l->our_key_len);
+		msg->res.srtp_key_len = l->our_key_len;
+	}
+	msg->res.local_len = sizeof msg->res.local;
+	tt_transport_local(l->t, &msg->res.local, &msg->res.local_len);
+	return 0;
+}
+
+static void update_on_worker(void *w, void *arg)
+{
+	struct attach_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (!mp || !mp->leg || mp->leg->closed)
+		msg->res.err = -ENOENT;
+	else
+		msg->res.err = leg_update(mp, msg);
+	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
+}
+
+int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			  tt_audio_attached_h cb, void *arg)
+{
+	struct tt_room *room = p->room;
+	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
+		return -ENOENT;
+	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb ||
+	    leg->remote_len > sizeof leg->remote)
+		return -EINVAL;
+	struct attach_msg *msg = g_new0(struct attach_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->leg = *leg;
+	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
+	msg->leg.codec = msg->codec_buf;
+	msg->cb = cb;
+	msg->arg = arg;
+	tt_worker_post(room->worker, update_on_worker, msg);
 	return 0;
 }

@@ -54,6 +54,9 @@ void tt__room_media_end(struct tt_room *room);
 /* See core.h audio_attach. */
 int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
 			  tt_audio_attached_h cb, void *arg);
+/* Change p's leg (core.h audio_update): same message path as attach. Core thread. */
+int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *leg,
+			  tt_audio_attached_h cb, void *arg);
 /* See core.h audio_ice_candidate. */
 int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand);
 

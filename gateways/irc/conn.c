@@ -1,72 +1,17 @@
-/* conn.c: one IRC client connection's state machine, on GIO and GLib timers. */
+/* conn.c: one IRC connection's sockets: connect, TLS, reading, paced writing, PING/lag and
+ * regain timers, reconnect with backoff. The protocol itself is session.c. */
 #define TT_LOG_DOMAIN "irc"
 #include "conn.h"
 
-#include <gio/gio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
-#include "flood.h"
+#include "conn_priv.h"
 #include "nick.h"
 
-/* Tags allowed, 512 body: a read buffer of this size always holds one whole line. */
-#define RBUF_SIZE (TT_IRC_TAGS_MAX + TT_IRC_LINE_MAX + 1)
-#define QUIT_GRACE_MS 2000
-
-enum conn_state {
-	ST_IDLE,         /* not started, or waiting for the reconnect timer */
-	ST_CONNECTING,   /* TCP connect and TLS handshake */
-	ST_REGISTERING,  /* CAP / SASL / NICK / USER until 001 */
-	ST_REGISTERED,
-	ST_QUITTING,     /* QUIT sent, waiting for the server to close */
-	ST_ENDED,
-};
-
-/* One attempt's I/O. Async callbacks hold a reference to their link, not to the conn:
- * when the conn drops the link (link->conn = NULL) late callbacks find it orphaned and
- * only release it, so a conn may be freed with operations still in flight. */
-struct link {
-	gint ref;
-	struct tt__irc_conn *conn;
-	GCancellable *cancel;
-	GSocketConnection *sock;
-	GIOStream *io;            /* sock, or the GTlsClientConnection wrapping it */
-	char rbuf[RBUF_SIZE];
-	size_t rlen;
-	GString *wpending;        /* lines waiting for the in-flight write to finish */
-	GString *winflight;       /* buffer of the write in flight, NULL when none */
-};
-
-struct tt__irc_conn {
-	struct tt__irc_conn_cfg cfg;   /* strings owned (copied) */
-	const struct tt__irc_conn_ops *ops;
-	void *arg;
-	enum conn_state state;
-	struct link *link;
-	unsigned attempt;              /* failures since the last registration */
-	unsigned nick_attempt;         /* 433s during this registration */
-	char *nick;                    /* current (after 001) or being tried */
-	char *userhost;                /* "user@host" as the server shows us, or NULL */
-	GHashTable *caps_offered;      /* name -> value ("" when none) */
-	GHashTable *caps_on;           /* name -> name */
-	GHashTable *isupport;          /* token -> value */
-	bool sasl_done;
-	GQueue queue;                  /* char *lines behind the flood bucket */
-	struct tt__irc_flood flood;
-	guint flood_timer;
-	guint reconnect_timer;
-	guint ping_timer;
-	guint deadline_timer;          /* registration or quit deadline */
-	int64_t last_rx_us;
-	int64_t ping_sent_us;          /* 0: no lag probe outstanding */
-	int64_t lag_ms;
-	bool warned_noverify;
-};
-
 static void link_close(struct tt__irc_conn *c);
-static void conn_drop(struct tt__irc_conn *c, int err);
 static void start_read(struct link *l);
 static void flush_queue(struct tt__irc_conn *c);
 
@@ -120,6 +65,18 @@ static void clear_source(guint *id)
 
 /* ---- writing ---- */
 
+static void on_written(GObject *src, GAsyncResult *res, gpointer data);
+
+/* Hands everything pending to one write; at most one write is in flight per link. */
+static void start_write(struct link *l)
+{
+	l->winflight = l->wpending;
+	l->wpending = g_string_new(NULL);
+	GOutputStream *out = g_io_stream_get_output_stream(l->io);
+	g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
+					G_PRIORITY_DEFAULT, l->cancel, on_written, link_ref(l));
+}
+
 static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct link *l = data;
@@ -128,25 +85,19 @@ static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 	struct tt__irc_conn *c = l->conn;
 	if (c && err) {
 		tt_warn("%s: write: %s", c->cfg.server, err->message);
-		conn_drop(c, gerror_to_errno(err));
+		tt__irc_conn_drop(c, gerror_to_errno(err));
 	} else if (c) {
 		g_string_free(l->winflight, TRUE);
 		l->winflight = NULL;
-		if (l->wpending->len) {
-			l->winflight = l->wpending;
-			l->wpending = g_string_new(NULL);
-			GOutputStream *out = g_io_stream_get_output_stream(l->io);
-			g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
-							G_PRIORITY_DEFAULT, l->cancel, on_written,
-							link_ref(l));
-		}
+		if (l->wpending->len)
+			start_write(l);
 	}
 	g_clear_error(&err);
 	link_unref(l);
 }
 
 /* Straight to the socket, bypassing the flood bucket (PONG, QUIT, flushed queue lines). */
-static void write_line(struct tt__irc_conn *c, const char *line)
+void tt__irc_conn_write_now(struct tt__irc_conn *c, const char *line)
 {
 	struct link *l = c->link;
 	if (!l || !l->io)
@@ -155,13 +106,8 @@ static void write_line(struct tt__irc_conn *c, const char *line)
 		 g_str_has_prefix(line, "AUTHENTICATE ") ? "AUTHENTICATE ***" : line);
 	g_string_append(l->wpending, line);
 	g_string_append(l->wpending, "\r\n");
-	if (l->winflight)
-		return;
-	l->winflight = l->wpending;
-	l->wpending = g_string_new(NULL);
-	GOutputStream *out = g_io_stream_get_output_stream(l->io);
-	g_output_stream_write_all_async(out, l->winflight->str, l->winflight->len,
-					G_PRIORITY_DEFAULT, l->cancel, on_written, link_ref(l));
+	if (!l->winflight)
+		start_write(l);
 }
 
 static gboolean on_flood_timer(gpointer data)
@@ -181,12 +127,12 @@ static void flush_queue(struct tt__irc_conn *c)
 			break;
 		}
 		char *line = g_queue_pop_head(&c->queue);
-		write_line(c, line);
+		tt__irc_conn_write_now(c, line);
 		g_free(line);
 	}
 }
 
-static int check_line(const char *line)
+int tt__irc_conn_check_line(const char *line)
 {
 	size_t n = strlen(line);
 	if (strchr(line, '\r') || strchr(line, '\n'))
@@ -202,7 +148,7 @@ int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	int err = check_line(line);
+	int err = tt__irc_conn_check_line(line);
 	if (err) {
 		tt_warn("%s: not sending a bad line (%s)", c->cfg.server, tt_strerror(err));
 		g_free(line);
@@ -218,272 +164,22 @@ int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 	return 0;
 }
 
-/* ---- registration: CAP, SASL, NICK ---- */
-
-/* The capabilities we use when offered; sasl only when configured. */
-static const char *const wanted_caps[] = {
-	"multi-prefix", "server-time", "message-tags", "echo-message", "away-notify", NULL,
-};
-
-static void cap_end(struct tt__irc_conn *c)
-{
-	tt__irc_conn_send(c, "CAP END");
-}
-
-static void caps_store(GHashTable *t, const char *list, bool with_values)
-{
-	char **v = g_strsplit(list, " ", -1);
-	for (char **p = v; *p; p++) {
-		if (!**p)
-			continue;
-		const char *name = *p[0] == '-' ? *p + 1 : *p;
-		char *eq = strchr(name, '=');
-		char *key = eq ? g_strndup(name, (gsize)(eq - name)) : g_strdup(name);
-		if ((*p)[0] == '-') {
-			g_hash_table_remove(t, key);
-			g_free(key);
-		} else {
-			g_hash_table_replace(t, key, g_strdup(with_values && eq ? eq + 1 : ""));
-		}
-	}
-	g_strfreev(v);
-}
-
-static void caps_request(struct tt__irc_conn *c)
-{
-	GString *req = g_string_new(NULL);
-	for (size_t i = 0; wanted_caps[i]; i++) {
-		if (g_hash_table_contains(c->caps_offered, wanted_caps[i]))
-			g_string_append_printf(req, "%s%s", req->len ? " " : "", wanted_caps[i]);
-	}
-	if (c->cfg.sasl != TT_IRC_SASL_NONE) {
-		if (g_hash_table_contains(c->caps_offered, "sasl"))
-			g_string_append_printf(req, "%ssasl", req->len ? " " : "");
-		else
-			tt_warn("%s: SASL configured but not offered; continuing without",
-				c->cfg.server);
-	}
-	if (req->len)
-		tt__irc_conn_send(c, "CAP REQ :%s", req->str);
-	else
-		cap_end(c);
-	g_string_free(req, TRUE);
-}
-
-static void sasl_send_plain(struct tt__irc_conn *c)
-{
-	const char *user = c->cfg.sasl_user ? c->cfg.sasl_user : c->cfg.nick;
-	const char *pass = c->cfg.sasl_password ? c->cfg.sasl_password : "";
-	size_t ul = strlen(user), pl = strlen(pass);
-	size_t n = ul * 2 + pl + 2;
-	char *raw = g_malloc(n);
-	memcpy(raw, user, ul);
-	raw[ul] = '\0';
-	memcpy(raw + ul + 1, user, ul);
-	raw[2 * ul + 1] = '\0';
-	memcpy(raw + 2 * ul + 2, pass, pl);
-	char *b64 = g_base64_encode((const guchar *)raw, n);
-	memset(raw, 0, n);
-	g_free(raw);
-	/* AUTHENTICATE carries at most 400 bytes; a payload of exactly k*400 ends with "+". */
-	size_t bl = strlen(b64), off = 0;
-	do {
-		size_t chunk = MIN(bl - off, (size_t)400);
-		tt__irc_conn_send(c, "AUTHENTICATE %.*s", (int)chunk, b64 + off);
-		off += chunk;
-		if (chunk == 400 && off == bl)
-			tt__irc_conn_send(c, "AUTHENTICATE +");
-	} while (off < bl);
-	memset(b64, 0, bl);
-	g_free(b64);
-}
-
-static void on_cap(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	const char *sub = tt__irc_msg_param(m, 1);
-	if (!sub)
-		return;
-	bool more = m->nparams >= 4 && strcmp(m->params[2], "*") == 0;
-	const char *list = m->params[m->nparams - 1];
-	if (strcmp(sub, "LS") == 0) {
-		caps_store(c->caps_offered, list, true);
-		if (!more && c->state == ST_REGISTERING)
-			caps_request(c);
-	} else if (strcmp(sub, "ACK") == 0) {
-		caps_store(c->caps_on, list, false);
-		tt_info("%s: capabilities on: %s", c->cfg.server, list);
-		if (c->state != ST_REGISTERING)
-			return;
-		if (g_hash_table_contains(c->caps_on, "sasl") && !c->sasl_done)
-			tt__irc_conn_send(c, "AUTHENTICATE %s", c->cfg.sasl == TT_IRC_SASL_EXTERNAL
-					  ? "EXTERNAL" : "PLAIN");
-		else
-			cap_end(c);
-	} else if (strcmp(sub, "NAK") == 0) {
-		tt_warn("%s: capabilities refused: %s", c->cfg.server, list);
-		if (c->state == ST_REGISTERING)
-			cap_end(c);
-	} else if (strcmp(sub, "NEW") == 0) {
-		caps_store(c->caps_offered, list, true);
-	} else if (strcmp(sub, "DEL") == 0) {
-		char **v = g_strsplit(list, " ", -1);
-		for (char **p = v; *p; p++) {
-			g_hash_table_remove(c->caps_offered, *p);
-			g_hash_table_remove(c->caps_on, *p);
-		}
-		g_strfreev(v);
-	}
-}
-
-static void on_authenticate(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	const char *p = tt__irc_msg_param(m, 0);
-	if (!p || strcmp(p, "+") != 0)
-		return;
-	if (c->cfg.sasl == TT_IRC_SASL_EXTERNAL)
-		tt__irc_conn_send(c, "AUTHENTICATE +");
-	else
-		sasl_send_plain(c);
-}
-
-static void try_next_nick(struct tt__irc_conn *c, bool erroneous)
-{
-	c->nick_attempt++;
-	size_t maxlen = 9;  /* RFC 2812; 005 is not sent before 001 */
-	const char *base = erroneous ? "tutti" : c->cfg.nick;
-	char *n = tt__irc_nick_unique(base, MAX(maxlen, strlen(base)), c->nick_attempt,
-				      NULL, NULL);
-	if (!n) {
-		conn_drop(c, -EADDRINUSE);
-		return;
-	}
-	tt_info("%s: nick %s taken, trying %s", c->cfg.server, c->nick, n);
-	g_free(c->nick);
-	c->nick = n;
-	tt__irc_conn_send(c, "NICK %s", c->nick);
-}
-
-static void on_isupport(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	/* params: me tok tok ... :are supported by this server */
-	for (size_t i = 1; i + 1 < m->nparams; i++) {
-		const char *t = m->params[i];
-		const char *eq = strchr(t, '=');
-		if (t[0] == '-')
-			g_hash_table_remove(c->isupport, t + 1);
-		else
-			g_hash_table_replace(c->isupport,
-					     eq ? g_strndup(t, (gsize)(eq - t)) : g_strdup(t),
-					     g_strdup(eq ? eq + 1 : ""));
-	}
-}
-
-static void registered(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	const char *me = tt__irc_msg_param(m, 0);
-	if (me && tt__irc_nick_valid(me, 64)) {
-		g_free(c->nick);
-		c->nick = g_strdup(me);
-	}
-	c->state = ST_REGISTERED;
-	c->attempt = 0;
-	clear_source(&c->deadline_timer);
-	tt_info("%s: registered as %s", c->cfg.server, c->nick);
-	if (c->ops->registered)
-		c->ops->registered(c, c->arg);
-}
-
-static void note_own_host(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	if (m->user && m->host && tt__irc_nick_eq(m->nick, c->nick)) {
-		g_free(c->userhost);
-		c->userhost = g_strdup_printf("%s@%s", m->user, m->host);
-	}
-}
-
-/* Returns true when the message was consumed here. */
-static bool handle(struct tt__irc_conn *c, const struct tt__irc_msg *m)
-{
-	const char *cmd = m->command;
-	int64_t now = g_get_monotonic_time();
-	c->last_rx_us = now;
-	if (strcmp(cmd, "PING") == 0) {
-		/* Not behind the bucket: a queued PONG could get us timed out. */
-		char *line = g_strdup_printf("PONG :%s", m->nparams ? m->params[0] : "");
-		if (check_line(line) == 0)
-			write_line(c, line);
-		g_free(line);
-		return true;
-	}
-	if (strcmp(cmd, "PONG") == 0) {
-		if (c->ping_sent_us) {
-			c->lag_ms = (now - c->ping_sent_us) / 1000;
-			c->ping_sent_us = 0;
-			tt_debug("%s: lag %lld ms", c->cfg.server, (long long)c->lag_ms);
-		}
-		return true;
-	}
-	if (strcmp(cmd, "CAP") == 0) {
-		on_cap(c, m);
-		return true;
-	}
-	if (strcmp(cmd, "AUTHENTICATE") == 0) {
-		on_authenticate(c, m);
-		return true;
-	}
-	if (strcmp(cmd, "903") == 0 || strcmp(cmd, "907") == 0) {
-		c->sasl_done = true;
-		tt_info("%s: SASL authentication succeeded", c->cfg.server);
-		if (c->state == ST_REGISTERING)
-			cap_end(c);
-		return true;
-	}
-	if (strcmp(cmd, "902") == 0 || strcmp(cmd, "904") == 0 || strcmp(cmd, "905") == 0 ||
-	    strcmp(cmd, "906") == 0 || strcmp(cmd, "908") == 0) {
-		/* Going on unauthenticated could expose a nick we do not own: drop and retry
-		 * with backoff (the operator sees the error in the log). */
-		tt_error("%s: SASL failed: %s", c->cfg.server,
-			 m->nparams ? m->params[m->nparams - 1] : cmd);
-		conn_drop(c, -EACCES);
-		return true;
-	}
-	if (strcmp(cmd, "900") == 0 || strcmp(cmd, "901") == 0)
-		return true;
-	if (c->state == ST_REGISTERING) {
-		if (strcmp(cmd, "433") == 0 || strcmp(cmd, "436") == 0) {
-			try_next_nick(c, false);
-			return true;
-		}
-		if (strcmp(cmd, "432") == 0) {
-			try_next_nick(c, true);
-			return true;
-		}
-		if (strcmp(cmd, "421") == 0 && m->nparams > 1 && strcmp(m->params[1], "CAP") == 0)
-			return true;  /* a server without CAP: registration simply goes on */
-		if (strcmp(cmd, "001") == 0) {
-			registered(c, m);
-			return false;
-		}
-	}
-	if (strcmp(cmd, "005") == 0)
-		on_isupport(c, m);
-	else if (strcmp(cmd, "396") == 0 && m->nparams > 1 && c->userhost) {
-		char *at = strchr(c->userhost, '@');
-		char *nu = g_strdup_printf("%.*s@%s", (int)(at - c->userhost), c->userhost,
-					   m->params[1]);
-		g_free(c->userhost);
-		c->userhost = nu;
-	} else if (strcmp(cmd, "JOIN") == 0 && m->nick)
-		note_own_host(c, m);
-	else if (strcmp(cmd, "NICK") == 0 && m->nick && m->nparams &&
-		 tt__irc_nick_eq(m->nick, c->nick)) {
-		g_free(c->nick);
-		c->nick = g_strdup(m->params[0]);
-	}
-	return false;
-}
-
 /* ---- reading ---- */
+
+void tt__irc_conn_feed(struct tt__irc_conn *c, const char *line, size_t len)
+{
+	struct tt__irc_msg *m = NULL;
+	int err = tt__irc_msg_parse(&m, line, len);
+	if (err) {
+		if (len > 2)  /* blank lines are harmless; say nothing */
+			tt_warn("%s: ignoring a malformed line (%s)", c->cfg.server, tt_strerror(err));
+		return;
+	}
+	tt_debug("%s <- %.*s", c->cfg.server, (int)(len > 2 ? len - 2 : len), line);
+	if (!tt__irc_session_handle(c, m) && c->ops->message)
+		c->ops->message(c, m, c->arg);
+	tt__irc_msg_free(m);
+}
 
 static void process_lines(struct link *l)
 {
@@ -491,21 +187,8 @@ static void process_lines(struct link *l)
 	for (size_t i = 0; i < l->rlen && l->conn; i++) {
 		if (l->rbuf[i] != '\n')
 			continue;
-		struct tt__irc_conn *c = l->conn;
-		struct tt__irc_msg *m = NULL;
-		size_t n = i + 1 - start;
-		int err = tt__irc_msg_parse(&m, l->rbuf + start, n);
+		tt__irc_conn_feed(l->conn, l->rbuf + start, i + 1 - start);
 		start = i + 1;
-		if (err) {
-			if (n > 2)  /* blank lines are harmless; say nothing */
-				tt_warn("%s: ignoring a malformed line (%s)", c->cfg.server,
-					tt_strerror(err));
-			continue;
-		}
-		tt_debug("%s <- %.*s", c->cfg.server, (int)(n > 2 ? n - 2 : n), l->rbuf + start - n);
-		if (!handle(c, m) && l->conn && c->ops->message)
-			c->ops->message(c, m, c->arg);
-		tt__irc_msg_free(m);
 	}
 	memmove(l->rbuf, l->rbuf + start, l->rlen - start);
 	l->rlen -= start;
@@ -525,7 +208,7 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
 		else
 			tt_warn("%s: connection lost: %s", c->cfg.server,
 				err ? err->message : "closed by the server");
-		conn_drop(c, err ? gerror_to_errno(err) : -ECONNRESET);
+		tt__irc_conn_drop(c, err ? gerror_to_errno(err) : -ECONNRESET);
 		goto out;
 	}
 	l->rlen += (size_t)n;
@@ -534,7 +217,7 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
 		goto out;
 	if (l->rlen == sizeof l->rbuf) {
 		tt_warn("%s: line longer than any IRC line; dropping the link", c->cfg.server);
-		conn_drop(c, -EMSGSIZE);
+		tt__irc_conn_drop(c, -EMSGSIZE);
 		goto out;
 	}
 	start_read(l);
@@ -561,12 +244,17 @@ static gboolean on_ping_timer(gpointer data)
 		tt_warn("%s: no data for %lld ms; reconnecting", c->cfg.server,
 			(long long)idle_ms);
 		c->ping_timer = 0;
-		conn_drop(c, -ETIMEDOUT);
+		tt__irc_conn_drop(c, -ETIMEDOUT);
 		return G_SOURCE_REMOVE;
 	}
 	if (idle_ms >= c->cfg.ping_interval_ms && !c->ping_sent_us) {
 		c->ping_sent_us = now;
-		write_line(c, "PING :tutti-lag");
+		tt__irc_conn_write_now(c, "PING :tutti-lag");
+	}
+	if (c->state == ST_REGISTERED && !tt__irc_nick_eq(c->nick, c->cfg.nick) &&
+	    (now - c->regain_us) / 1000 >= c->cfg.regain_ms) {
+		c->regain_us = now;
+		tt__irc_conn_send(c, "NICK %s", c->cfg.nick);  /* a 433 now is simply ignored */
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -582,7 +270,7 @@ static gboolean on_deadline(gpointer data)
 			c->ops->closed(c, 0, c->arg);
 	} else {
 		tt_warn("%s: registration timed out", c->cfg.server);
-		conn_drop(c, -ETIMEDOUT);
+		tt__irc_conn_drop(c, -ETIMEDOUT);
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -594,21 +282,13 @@ static void connected(struct tt__irc_conn *c)
 	c->state = ST_REGISTERING;
 	c->last_rx_us = g_get_monotonic_time();
 	c->ping_sent_us = 0;
-	c->nick_attempt = 0;
-	c->sasl_done = false;
-	g_hash_table_remove_all(c->caps_offered);
-	g_hash_table_remove_all(c->caps_on);
-	g_hash_table_remove_all(c->isupport);
-	g_free(c->nick);
-	c->nick = g_strdup(c->cfg.nick);
 	tt__irc_flood_init(&c->flood, c->cfg.flood_burst, c->cfg.flood_interval_ms,
 			   g_get_monotonic_time());
-	int tick = MAX(200, MIN(c->cfg.ping_interval_ms, c->cfg.ping_timeout_ms) / 4);
+	int tick = MAX(100, MIN(MIN(c->cfg.ping_interval_ms, c->cfg.ping_timeout_ms) / 4,
+				c->cfg.regain_ms));
 	c->ping_timer = g_timeout_add((guint)tick, on_ping_timer, c);
 	start_read(c->link);
-	tt__irc_conn_send(c, "CAP LS 302");
-	tt__irc_conn_send(c, "NICK %s", c->nick);
-	tt__irc_conn_send(c, "USER %s 0 * :%s", c->cfg.username, c->cfg.realname);
+	tt__irc_session_begin(c);
 }
 
 static gboolean on_accept_certificate(GTlsConnection *conn, GTlsCertificate *cert,
@@ -636,7 +316,7 @@ static void on_handshake(GObject *src, GAsyncResult *res, gpointer data)
 	struct tt__irc_conn *c = l->conn;
 	if (c && !ok) {
 		tt_error("%s: TLS handshake: %s", c->cfg.server, err ? err->message : "?");
-		conn_drop(c, gerror_to_errno(err));
+		tt__irc_conn_drop(c, gerror_to_errno(err));
 	} else if (c) {
 		connected(c);
 	}
@@ -699,14 +379,14 @@ static void on_connect(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	if (!sock) {
 		tt_warn("%s:%d: connect: %s", c->cfg.server, c->cfg.port, err->message);
-		conn_drop(c, gerror_to_errno(err));
+		tt__irc_conn_drop(c, gerror_to_errno(err));
 		goto out;
 	}
 	l->sock = sock;
 	if (c->cfg.tls) {
 		int e = tls_setup(c, l);
 		if (e)
-			conn_drop(c, e);
+			tt__irc_conn_drop(c, e);
 		goto out;
 	}
 	l->io = G_IO_STREAM(g_object_ref(sock));
@@ -763,7 +443,7 @@ static void link_close(struct tt__irc_conn *c)
 	link_unref(l);
 }
 
-static void conn_drop(struct tt__irc_conn *c, int err)
+void tt__irc_conn_drop(struct tt__irc_conn *c, int err)
 {
 	bool quitting = c->state == ST_QUITTING;
 	link_close(c);
@@ -811,6 +491,8 @@ int tt__irc_conn_alloc(struct tt__irc_conn **cp, const struct tt__irc_conn_cfg *
 		c->cfg.ping_interval_ms = 60000;
 	if (c->cfg.ping_timeout_ms <= 0)
 		c->cfg.ping_timeout_ms = 180000;
+	if (c->cfg.regain_ms <= 0)
+		c->cfg.regain_ms = 60000;
 	c->ops = ops;
 	c->arg = arg;
 	c->nick = g_strdup(cfg->nick);
@@ -871,10 +553,10 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg)
 	g_queue_clear_full(&c->queue, g_free);
 	clear_source(&c->flood_timer);
 	char *line = g_strdup_printf("QUIT :%s", msg ? msg : "");
-	if (check_line(line) == 0)
-		write_line(c, line);
+	if (tt__irc_conn_check_line(line) == 0)
+		tt__irc_conn_write_now(c, line);
 	else
-		write_line(c, "QUIT");
+		tt__irc_conn_write_now(c, "QUIT");
 	g_free(line);
 	c->state = ST_QUITTING;
 	clear_source(&c->deadline_timer);

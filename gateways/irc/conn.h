@@ -40,6 +40,8 @@ struct tt__irc_conn_cfg {
 	int ping_interval_ms;     /* idle time before we PING the server */
 	int ping_timeout_ms;      /* silence after which the link is dropped */
 	int register_timeout_ms;  /* connect + TLS + CAP + SASL + 001 */
+	int regain_ms;            /* registered under another nick: retry the wanted one this
+				   * often (its holder may be our own ghost about to time out) */
 	int queue_max;            /* queued lines beyond this are dropped (oldest first) */
 };
 
@@ -71,6 +73,10 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg);
  * -EINVAL when it holds NUL, CR or LF, -EMSGSIZE over 510 bytes. */
 int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* One received line (CR LF optional), handled as if read from the socket. The reader uses
+ * it; tests and the fuzz target feed a conn directly with it. */
+void tt__irc_conn_feed(struct tt__irc_conn *c, const char *line, size_t len);
 
 bool tt__irc_conn_registered(const struct tt__irc_conn *c);
 bool tt__irc_conn_ended(const struct tt__irc_conn *c);  /* quit and closed */

@@ -38,19 +38,21 @@ static const struct tt_conf_key irc_conf_keys[] = {
 	 "Channels mapped to rooms: #chan=room or #chan=room:key, comma-separated."},
 	{S, "mode", TT_CONF_ENUM, "relay", 0, 0, "relay|puppet", 0,
 	 "Relay: one bot speaks for everyone; puppet: one IRC nick per participant."},
-	{S, "puppet_limit", TT_CONF_INT, "10", 0, 1000, NULL, 0,
+	{S, "puppet_limit", TT_CONF_INT, "10", 0, 1000, NULL, TT_CONF_RELOADABLE,
 	 "Puppet connections per network; participants beyond it are relayed."},
 	{S, "puppet_suffix", TT_CONF_STRING, "", 0, 16, NULL, 0,
 	 "Appended to puppet nicks, e.g. [m] (nick characters only)."},
-	{S, "relay_format", TT_CONF_STRING, "<{name}@{network}> {text}", 0, 200, NULL, 0,
+	{S, "relay_format", TT_CONF_STRING, "<{name}@{network}> {text}", 0, 200, NULL,
+	 TT_CONF_RELOADABLE,
 	 "Relayed line: {name} {network} {room} {text}."},
-	{S, "action_format", TT_CONF_STRING, "{name}@{network} {text}", 0, 200, NULL, 0,
+	{S, "action_format", TT_CONF_STRING, "{name}@{network} {text}", 0, 200, NULL,
+	 TT_CONF_RELOADABLE,
 	 "Relayed /me (sent as CTCP ACTION): {name} {network} {room} {text}."},
-	{S, "events", TT_CONF_ENUM, "all", 0, 0, "all|joins|none", 0,
+	{S, "events", TT_CONF_ENUM, "all", 0, 0, "all|joins|none", TT_CONF_RELOADABLE,
 	 "Room joins and leaves shown in the channel."},
-	{S, "talking", TT_CONF_BOOL, "false", 0, 0, NULL, 0,
+	{S, "talking", TT_CONF_BOOL, "false", 0, 0, NULL, TT_CONF_RELOADABLE,
 	 "A notice when someone starts talking (rate-limited)."},
-	{S, "talking_interval", TT_CONF_INT, "30", 1, 3600, NULL, 0,
+	{S, "talking_interval", TT_CONF_INT, "30", 1, 3600, NULL, TT_CONF_RELOADABLE,
 	 "Seconds between two talking notices for the same person."},
 	{S, "flood_burst", TT_CONF_INT, "5", 1, 100, NULL, 0,
 	 "Lines sent at once before pacing starts."},
@@ -145,6 +147,24 @@ int tt__irc_chan_spec_parse(const char *spec, char **chan, char **room, char **k
 	return 0;
 }
 
+static char *conf_dup(const struct tt_conf *conf, const char *sec, const char *key);
+
+/* The TT_CONF_RELOADABLE keys: how the bridge presents things, never the connections. */
+static void net_read_presentation(struct tt__irc_net *net, const struct tt_conf *conf,
+				  const char *sec)
+{
+	net->puppet_limit = (int)tt_conf_int(conf, sec, "puppet_limit");
+	g_free(net->relay_format);
+	net->relay_format = g_strdup(tt_conf_str(conf, sec, "relay_format"));
+	g_free(net->action_format);
+	net->action_format = g_strdup(tt_conf_str(conf, sec, "action_format"));
+	const char *ev = tt_conf_str(conf, sec, "events");
+	net->events = g_strcmp0(ev, "none") == 0 ? TT_IRC_EVENTS_NONE
+		    : g_strcmp0(ev, "joins") == 0 ? TT_IRC_EVENTS_JOINS : TT_IRC_EVENTS_ALL;
+	net->talking = tt_conf_bool(conf, sec, "talking");
+	net->talking_interval_ms = (int)tt_conf_int(conf, sec, "talking_interval") * 1000;
+}
+
 static char *conf_dup(const struct tt_conf *conf, const char *sec, const char *key)
 {
 	const char *v = tt_conf_str(conf, sec, key);
@@ -194,15 +214,8 @@ static int net_read(struct tt__irc_net *net, const struct tt_conf *conf, const c
 	c->register_timeout_ms = MIN(60000, c->ping_timeout_ms);
 	net->mode = g_strcmp0(tt_conf_str(conf, sec, "mode"), "puppet") == 0 ? TT_IRC_PUPPET
 									     : TT_IRC_RELAY;
-	net->puppet_limit = (int)tt_conf_int(conf, sec, "puppet_limit");
 	net->puppet_suffix = conf_dup(conf, sec, "puppet_suffix");
-	net->relay_format = g_strdup(tt_conf_str(conf, sec, "relay_format"));
-	net->action_format = g_strdup(tt_conf_str(conf, sec, "action_format"));
-	const char *ev = tt_conf_str(conf, sec, "events");
-	net->events = g_strcmp0(ev, "none") == 0 ? TT_IRC_EVENTS_NONE
-		    : g_strcmp0(ev, "joins") == 0 ? TT_IRC_EVENTS_JOINS : TT_IRC_EVENTS_ALL;
-	net->talking = tt_conf_bool(conf, sec, "talking");
-	net->talking_interval_ms = (int)tt_conf_int(conf, sec, "talking_interval") * 1000;
+	net_read_presentation(net, conf, sec);
 
 	for (const char *const *l = tt_conf_list(conf, sec, "channels"); l && *l; l++) {
 		struct tt__irc_chan *ch = g_new0(struct tt__irc_chan, 1);
@@ -365,6 +378,29 @@ static void irc_on_roster(void *state, const struct tt_roster_event *ev)
 		tt__irc_on_roster(g->nets->pdata[i], ev);
 }
 
+/* SIGHUP: the presentation keys apply at once to every network still configured. Adding or
+ * removing a network, or any connection key, needs a restart (the core reports those). */
+static int irc_reload(void *state, const struct tt_conf *conf)
+{
+	struct tt__irc_gw *g = state;
+	int ret = 0;
+	for (guint i = 0; i < g->nets->len; i++) {
+		struct tt__irc_net *net = g->nets->pdata[i];
+		bool present = false;
+		for (const char *const *n = tt_conf_instances(conf, "irc"); n && *n; n++)
+			present = present || strcmp(*n, net->name) == 0;
+		if (!present) {
+			tt_warn("[irc.%s] was removed: it stays connected until a restart", net->name);
+			ret = -EPERM;
+			continue;
+		}
+		char *sec = g_strdup_printf("irc.%s", net->name);
+		net_read_presentation(net, conf, sec);
+		g_free(sec);
+	}
+	return ret;
+}
+
 const struct tt_gateway tt_gateway_irc = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = TT_IRC_GW_NAME,
@@ -378,4 +414,5 @@ const struct tt_gateway tt_gateway_irc = {
 	.stopped = irc_stopped,
 	.on_text = irc_on_text,
 	.on_roster = irc_on_roster,
+	.reload = irc_reload,
 };

@@ -7,15 +7,28 @@
 
 #include "nick.h"
 
+/* A channel counts as joined as soon as JOIN is queued: the server handles one
+ * connection's lines in order, so a PRIVMSG sent after it lands in the channel, and the
+ * person's first words do not detour through the bot while the JOIN echo is on its way.
+ * A refusal (47x) or a KICK/PART takes it back out. */
 static void join_chans(struct tt__irc_puppet *pp)
 {
 	struct tt__irc_net *net = pp->net;
 	for (guint i = 0; i < net->chans->len; i++) {
 		struct tt__irc_chan *ch = net->chans->pdata[i];
-		if (strcmp(ch->room, pp->room) == 0)
-			tt__irc_conn_send(pp->conn, "JOIN %s%s%s", ch->name, ch->key ? " " : "",
-					  ch->key ? ch->key : "");
+		if (strcmp(ch->room, pp->room) != 0)
+			continue;
+		if (tt__irc_conn_send(pp->conn, "JOIN %s%s%s", ch->name, ch->key ? " " : "",
+				      ch->key ? ch->key : "") == 0)
+			g_hash_table_add(pp->joined, tt__irc_nick_fold(ch->name));
 	}
+}
+
+static void forget_chan(struct tt__irc_puppet *pp, const char *chan)
+{
+	char *k = tt__irc_nick_fold(chan);
+	g_hash_table_remove(pp->joined, k);
+	g_free(k);
 }
 
 static void puppet_registered(struct tt__irc_conn *c, void *arg)
@@ -26,23 +39,26 @@ static void puppet_registered(struct tt__irc_conn *c, void *arg)
 static void puppet_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, void *arg)
 {
 	struct tt__irc_puppet *pp = arg;
+	const char *cmd = m->command;
 	const char *chan = tt__irc_msg_param(m, 0);
 	if (!chan || !m->nick)
 		return;
 	/* Channel traffic is the bot's job; a puppet only tracks where it may speak. */
 	bool self = tt__irc_nick_eq(m->nick, tt__irc_conn_nick(c));
-	if (strcmp(m->command, "JOIN") == 0 && self)
+	if (strcmp(cmd, "JOIN") == 0 && self) {
 		g_hash_table_add(pp->joined, tt__irc_nick_fold(chan));
-	else if (strcmp(m->command, "PART") == 0 && self) {
-		char *k = tt__irc_nick_fold(chan);
-		g_hash_table_remove(pp->joined, k);
-		g_free(k);
-	} else if (strcmp(m->command, "KICK") == 0 && m->nparams >= 2 &&
+	} else if (strcmp(cmd, "PART") == 0 && self) {
+		forget_chan(pp, chan);
+	} else if (strcmp(cmd, "KICK") == 0 && m->nparams >= 2 &&
 		   tt__irc_nick_eq(m->params[1], tt__irc_conn_nick(c))) {
-		/* Kicked on IRC: the person's lines fall back to the relay format. */
-		char *k = tt__irc_nick_fold(chan);
-		g_hash_table_remove(pp->joined, k);
-		g_free(k);
+		forget_chan(pp, chan);  /* kicked on IRC: the person is relayed by the bot */
+	} else if ((strcmp(cmd, "403") == 0 || strcmp(cmd, "405") == 0 ||
+		    strcmp(cmd, "471") == 0 || strcmp(cmd, "473") == 0 ||
+		    strcmp(cmd, "474") == 0 || strcmp(cmd, "475") == 0 ||
+		    strcmp(cmd, "477") == 0) && m->nparams >= 2) {
+		tt_warn("%s: puppet %s cannot join %s: %s", pp->net->name,
+			tt__irc_conn_nick(c), m->params[1], m->params[m->nparams - 1]);
+		forget_chan(pp, m->params[1]);
 	}
 }
 

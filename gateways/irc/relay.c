@@ -104,24 +104,27 @@ void tt__irc_chan_clear(struct tt__irc_chan *ch, int reason)
 	ch->joined = false;
 }
 
-/* PREFIX=(ov)@+: the status symbols, most powerful first. */
-static const char *prefix_symbols(struct tt__irc_net *net)
-{
-	const char *p = tt__irc_conn_isupport(net->bot, "PREFIX");
-	const char *close = p ? strchr(p, ')') : NULL;
-	return close ? close + 1 : "@+";
-}
-
-static const char *prefix_modes(struct tt__irc_net *net, size_t *n)
+/* PREFIX=(ov)@+: returns the status symbols, most powerful first, and sets their modes
+ * (RFC 1459's "(ov)@+" when the server did not say). */
+static const char *prefix_parse(struct tt__irc_net *net, const char **modes, size_t *nmodes)
 {
 	const char *p = tt__irc_conn_isupport(net->bot, "PREFIX");
 	const char *close = p ? strchr(p, ')') : NULL;
 	if (!p || p[0] != '(' || !close) {
-		*n = 2;
-		return "ov";
+		*modes = "ov";
+		*nmodes = 2;
+		return "@+";
 	}
-	*n = (size_t)(close - p - 1);
-	return p + 1;
+	*modes = p + 1;
+	*nmodes = (size_t)(close - p - 1);
+	return close + 1;
+}
+
+static const char *prefix_symbols(struct tt__irc_net *net)
+{
+	const char *modes;
+	size_t n;
+	return prefix_parse(net, &modes, &n);
 }
 
 bool tt__irc_member_is_op(struct tt__irc_net *net, const struct tt__irc_member *m)
@@ -168,8 +171,8 @@ static void on_mode(struct tt__irc_net *net, const struct tt__irc_msg *m)
 	if (!ch)
 		return;
 	size_t nmodes;
-	const char *modes = prefix_modes(net, &nmodes);
-	const char *sym = prefix_symbols(net);
+	const char *modes;
+	const char *sym = prefix_parse(net, &modes, &nmodes);
 	const char *cm = tt__irc_conn_isupport(net->bot, "CHANMODES");
 	char **groups = g_strsplit(cm ? cm : "b,k,l,imnpst", ",", 4);
 	size_t ng = g_strv_length(groups);
@@ -181,6 +184,8 @@ static void on_mode(struct tt__irc_net *net, const struct tt__irc_msg *m)
 			continue;
 		}
 		const char *pm = memchr(modes, *c, nmodes);
+		if (pm && (size_t)(pm - modes) >= strlen(sym))
+			pm = NULL;  /* a malformed PREFIX with fewer symbols than modes */
 		if (pm) {
 			const char *target = tt__irc_msg_param(m, arg++);
 			struct tt__irc_member *mem = target ? member_get(ch, target) : NULL;

@@ -231,6 +231,16 @@ struct tt_core_api {
 	struct tt_core *(*core_of)(struct tt_gw_handle *gw);
 	const struct tt_conf *(*conf)(struct tt_core *core);
 
+	/* ---- SIP gateway additions (re-INVITE, lobby, prompts) ---- */
+	/* Change p's attached leg as signalling renegotiated it (re-INVITE, UPDATE, the answer
+	 * to our own offer): codec, pt, ptime, dtmf_pt, the remote address (remote_len 0:
+	 * keep it) and SRTP (srtp_suite -1: plain RTP from now; else the peer's new key, ours
+	 * stays unless SRTP was off before). The local address never changes. `cb` runs on the
+	 * core thread as for audio_attach (r->local and our key as they are now). Returns 0 (cb
+	 * will run) or -EINVAL, -ENOENT (no leg, or p left). */
+	int (*audio_update)(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg);
+
 	/* ---- ICE legs and WebSocket endpoints (added for the WebRTC gateway) ---- */
 
 	/* A remote ICE candidate for p's ICE leg ("candidate:..." with or without "a="), or

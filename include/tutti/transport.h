@@ -100,6 +100,9 @@ void tt_transport_set_srtp(struct tt_transport *t, struct tt_srtp *s);
 
 /* Signalling moved the peer (re-INVITE, API update): send there, and allow one new latch. */
 int tt_transport_set_remote(struct tt_transport *t, const struct sockaddr *sa, socklen_t len);
+/* Signalling changed the incoming payload (re-INVITE, the answer to our offer): the RTP
+ * clock for jitter and the telephone-event payload type (-1: none). Worker thread. */
+void tt_transport_set_payload(struct tt_transport *t, uint32_t clock_rate, int dtmf_pt);
 /* Our local address (what the peer must send to). */
 int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len);
 

@@ -48,6 +48,33 @@ def render_config(sections):
     return "\n".join(out)
 
 
+_SECTIONS = {}
+
+
+def default_sections(binary):
+    """Section names of a binary's default configuration (which gateways it was built with)."""
+    if binary not in _SECTIONS:
+        out = subprocess.run([binary, "--print-default-config"], capture_output=True, text=True)
+        _SECTIONS[binary] = {l.strip()[1:-1] for l in out.stdout.splitlines()
+                             if l.startswith("[") and l.strip().endswith("]")}
+    return _SECTIONS[binary]
+
+
+def free_port_udp_tcp():
+    """A port free for both UDP and TCP on 127.0.0.1 a moment ago (SIP listens on both)."""
+    for _ in range(50):
+        port = free_port()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+    raise OSError("no free UDP+TCP port")
+
+
 class BridgeError(Exception):
     pass
 
@@ -69,6 +96,14 @@ class Bridge:
             conf["testgw"] = {"control": self.control}
         for name, keys in (sections or {}).items():
             conf.setdefault(name, {}).update(keys)
+        # gateways that listen on a well-known port get a free one, so tests never
+        # collide on 5060 (several suites run at once on one machine)
+        self.sip_port = None
+        if "sip" in default_sections(os.path.join(BUILD_DIR, binary)):
+            sip = conf.setdefault("sip", {})
+            if sip.get("enabled", True) not in (False, "false"):
+                sip.setdefault("port", free_port_udp_tcp())
+                self.sip_port = int(sip["port"])
         self.conf = conf
         self.config_path = os.path.join(self.dir, "tutti.conf")
         with open(self.config_path, "w") as f:

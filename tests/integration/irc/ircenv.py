@@ -11,10 +11,15 @@ import threading
 import time
 
 NGIRCD = shutil.which("ngircd") or "/usr/sbin/ngircd"
+INSPIRCD = shutil.which("inspircd") or "/usr/sbin/inspircd"
 
 
 def have_ngircd():
     return os.access(NGIRCD, os.X_OK)
+
+
+def have_inspircd():
+    return os.access(INSPIRCD, os.X_OK)
 
 
 def free_port():
@@ -96,6 +101,55 @@ class NgIrcd:
         return False
 
 
+class InspIrcd(NgIrcd):
+    """InspIRCd 3 with the IRCv3 modules, so the paths *with* echo-message, server-time,
+    message-tags and away-notify run too (ngircd offers only multi-prefix). No TLS here:
+    ngircd covers it."""
+
+    def __init__(self, tls=False):
+        if tls:
+            raise ValueError("InspIrcd: TLS is tested with ngircd")
+        self.dir = tempfile.mkdtemp(prefix="tt-inspircd-")
+        self.port = free_port()
+        self.tls_port = None
+        self.proc = None
+        motd = os.path.join(self.dir, "motd")
+        with open(motd, "w") as f:
+            f.write("hi\n")
+        modules = ["cap", "ircv3", "ircv3_capnotify", "ircv3_echomessage", "ircv3_servertime",
+                   "ircv3_ctctags", "namesx"]
+        conf = [
+            '<config format="xml">',
+            '<server name="irc.test" description="tutti test" network="TestNet">',
+            '<admin name="test" nick="test" email="test@example.invalid">',
+            '<bind address="127.0.0.1" port="%d" type="clients">' % self.port,
+            # no fake lag and no per-address limit: puppets all come from 127.0.0.1
+            '<connect name="main" allow="*" maxchans="20" timeout="20" pingfreq="120" '
+            'hardsendq="1048576" softsendq="262144" recvq="16384" threshold="1000" '
+            'commandrate="100000" fakelag="no" localmax="1000" globalmax="1000" '
+            'resolvehostnames="no" useident="no" limit="5000">',
+            '<files motd="%s">' % motd,
+            '<pid file="%s">' % os.path.join(self.dir, "inspircd.pid"),
+            '<dns timeout="1">',
+            '<limits maxnick="30" maxchan="64" maxmodes="20" maxident="11" maxhost="64" '
+            'maxquit="255" maxtopic="307" maxkick="255" maxreal="128" maxaway="200">',
+        ] + ['<module name="%s">' % m for m in modules]
+        self.conf = os.path.join(self.dir, "inspircd.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+
+    def start(self):
+        self.proc = subprocess.Popen([INSPIRCD, "--nofork", "--runasroot",
+                                      "--config=%s" % self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not port_open(self.port):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("inspircd did not listen on %d" % self.port)
+            time.sleep(0.02)
+        return self
+
+
 class RawIrc:
     """A raw IRC client: every received line is kept; wait() finds lines after a mark."""
 
@@ -147,12 +201,20 @@ class RawIrc:
                             timeout=timeout, what=repr(subs))
 
     def wait_fn(self, pred, since=0, timeout=15, what="line"):
+        return self.next_fn(pred, since, timeout, what)[0]
+
+    def next(self, *subs, since=0, timeout=15):
+        """(line, index after it) of the first line at or after `since` with every substring."""
+        return self.next_fn(lambda line: all(s in line for s in subs), since, timeout,
+                            repr(subs))
+
+    def next_fn(self, pred, since=0, timeout=15, what="line"):
         deadline = time.time() + timeout
         with self.cv:
             while True:
-                for line in self.lines[since:]:
-                    if pred(line):
-                        return line
+                for i in range(since, len(self.lines)):
+                    if pred(self.lines[i]):
+                        return self.lines[i], i + 1
                 left = deadline - time.time()
                 if left <= 0:
                     raise AssertionError("%s: no line with %s within %d s; last lines:\n%s" % (

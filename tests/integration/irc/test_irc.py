@@ -1,14 +1,19 @@
 """Integration tests of the IRC gateway: the real tutti-test against a real ngircd, with
 raw IRC clients in the channel and the test gateway as the room's other participants."""
+import contextlib
 import os
-import subprocess
+import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from ttlib import BUILD_DIR, Bridge, BridgeError, check, run  # noqa: E402
-from ircenv import NgIrcd, RawIrc, have_ngircd  # noqa: E402
+from ircenv import InspIrcd, NgIrcd, RawIrc, have_inspircd, have_ngircd  # noqa: E402
+
+# TT_IRC_SERVER=inspircd runs the same tests against InspIRCd (IRCv3 caps offered).
+SERVER = os.environ.get("TT_IRC_SERVER", "ngircd")
+Server = InspIrcd if SERVER == "inspircd" else NgIrcd
 
 
 def irc_section(port, **extra):
@@ -59,136 +64,164 @@ def irc_member(gw, room, nick, timeout=10):
     raise AssertionError("%s never appeared in room %s" % (nick, room))
 
 
-def test_relay_both_ways_once():
-    with NgIrcd() as srv:
+@contextlib.contextmanager
+def bridged(**extra):
+    """A server, alice (operator of #chan) in it, and the bridge mapping #chan to room1 with
+    the bot in the channel and alice in the room: yields (srv, alice, bridge, testgw)."""
+    with Server() as srv:
         alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            bob = g.join("room1", "bob")
-            alice.wait("NOTICE #chan :bob joined the room (test)")
-            irc_member(g, "room1", "alice")
-            g.drain()
-            alice.send("PRIVMSG #chan :\x01ACTION waves\x01")
-            ev = g.wait_event(lambda e: e["ev"] == "text" and e["text"] == "waves",
-                              what="the action")
-            check(ev["action"] and ev["from"]["network"] == "irc", "action: %s" % ev)
-            mark = alice.mark()
-            g.say(bob, "hi there")
-            alice.wait("PRIVMSG #chan :<bob@test> hi there", since=mark)
-            g.say(bob, "dances", action=True)
-            alice.wait("PRIVMSG #chan :\x01ACTION bob@test dances\x01", since=mark)
-            time.sleep(1.0)
-            check(alice.count("<bob@test> hi there", since=mark) == 1,
-                  "room text shown %d times" % alice.count("<bob@test> hi there", since=mark))
-            # nothing the bridge said on IRC came back into the room as IRC text
-            back = [e for e in g.drain(0.5) if e["ev"] == "text"
-                    and e["from"]["network"] == "irc"]
-            check(not back, "bridge lines came back: %s" % back)
-            g.leave(bob)
-            alice.wait("NOTICE #chan :bob left the room (test)", since=mark)
-        alice.close()
+        try:
+            with Bridge(irc_section(srv.port, **extra)) as br:
+                g = br.testgw()
+                bot_joined(alice)
+                irc_member(g, "room1", "alice")
+                yield srv, alice, br, g
+        finally:
+            alice.close()
+
+
+def test_relay_both_ways_once():
+    with bridged() as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        alice.wait("NOTICE #chan :bob joined the room (test)")
+        g.drain()
+        alice.send("PRIVMSG #chan :\x01ACTION waves\x01")
+        ev = g.wait_event(lambda e: e["ev"] == "text" and e["text"] == "waves",
+                          what="the action")
+        check(ev["action"] and ev["from"]["network"] == "irc", "action: %s" % ev)
+        mark = alice.mark()
+        g.say(bob, "hi there")
+        alice.wait("PRIVMSG #chan :<bob@test> hi there", since=mark)
+        g.say(bob, "dances", action=True)
+        alice.wait("PRIVMSG #chan :\x01ACTION bob@test dances\x01", since=mark)
+        time.sleep(1.0)
+        check(alice.count("<bob@test> hi there", since=mark) == 1,
+              "room text shown %d times" % alice.count("<bob@test> hi there", since=mark))
+        # nothing the bridge said on IRC came back into the room as IRC text
+        back = [e for e in g.drain(0.5) if e["ev"] == "text"
+                and e["from"]["network"] == "irc"]
+        check(not back, "bridge lines came back: %s" % back)
+        g.leave(bob)
+        alice.wait("NOTICE #chan :bob left the room (test)", since=mark)
+        if SERVER == "inspircd":  # the echoes really came back, and were ignored
+            caps = [l for l in br.read_log().splitlines() if "capabilities on" in l]
+            check(caps and "echo-message" in caps[0] and "server-time" in caps[0],
+                  "caps: %s" % caps)
 
 
 def test_irc_line_reaches_room_once():
-    with NgIrcd() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            g.join("room1", "bob")
-            g.drain()
-            alice.send("PRIVMSG #chan :exactly once \x02please\x02")
-            ev = g.wait_event(lambda e: e["ev"] == "text", what="the IRC line")
-            check(ev["text"] == "exactly once please" and ev["from"]["name"] == "alice",
-                  "text: %s" % ev)
-            more = texts(g.drain(1.0))
-            check(not more, "delivered again: %s" % more)
-        alice.close()
+    with bridged() as (srv, alice, br, g):
+        g.join("room1", "bob")
+        g.drain()
+        alice.send("PRIVMSG #chan :exactly once \x02please\x02")
+        ev = g.wait_event(lambda e: e["ev"] == "text", what="the IRC line")
+        check(ev["text"] == "exactly once please" and ev["from"]["name"] == "alice",
+              "text: %s" % ev)
+        more = texts(g.drain(1.0))
+        check(not more, "delivered again: %s" % more)
 
 
 def test_utf8_long_line_split():
-    with NgIrcd() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            bob = g.join("room1", "bob")
-            text = ""
-            while len(text.encode()) < 2000:
-                text += "é€😀ü"
-            mark = alice.mark()
-            r = g.say(bob, text)
-            check(r.get("ok"), "say: %s" % r)
-            got, pieces, since = "", 0, mark
-            while len(got) < len(text):
-                alice.wait("PRIVMSG #chan :<bob@test> ", since=since)
-                with alice.cv:
-                    for i in range(since, len(alice.lines)):
-                        if "PRIVMSG #chan :<bob@test> " in alice.lines[i]:
-                            line = alice.lines[i]
-                            since = i + 1
-                            break
-                check("\ufffd" not in line, "a piece has a broken character: %r" % line)
-                check(len(line.encode()) + 2 <= 512, "line over 512 bytes")
-                got += line.split("<bob@test> ", 1)[1]
-                pieces += 1
-            check(got == text, "text arrived changed (%d pieces)" % pieces)
-            check(pieces >= 4, "only %d pieces" % pieces)
-        alice.close()
+    with bridged() as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        text = ""
+        while len(text.encode()) < 2000:
+            text += "é€😀ü"
+        mark = alice.mark()
+        r = g.say(bob, text)
+        check(r.get("ok"), "say: %s" % r)
+        got, pieces, since = "", 0, mark
+        while len(got) < len(text):
+            line, since = alice.next("PRIVMSG #chan :<bob@test> ", since=since)
+            check("\ufffd" not in line, "a piece has a broken character: %r" % line)
+            check(len(line.encode()) + 2 <= 512, "line over 512 bytes")
+            got += line.split("<bob@test> ", 1)[1]
+            pieces += 1
+        check(got == text, "text arrived changed (%d pieces)" % pieces)
+        check(pieces >= 4, "only %d pieces" % pieces)
 
 
 def test_newlines_become_lines():
-    with NgIrcd() as srv:
+    with bridged(relay_format="[{name}] {text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "one\ntwo")
+        alice.wait("PRIVMSG #chan :[bob] one", since=mark)
+        alice.wait("PRIVMSG #chan :[bob] two", since=mark)
+
+
+def test_paced_burst_arrives_complete_in_order():
+    with bridged(flood_burst=3, flood_interval=100,
+                 relay_format="{text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "\n".join("line %02d" % i for i in range(30)))
+        since = mark
+        for i in range(30):
+            line, since = alice.next("PRIVMSG #chan :line ", since=since)
+            check(line.endswith(":line %02d" % i), "line %d out of order: %s" % (i, line))
+        check(alice.count(":tutti!", "QUIT", since=mark) == 0, "the bot was disconnected")
+
+
+def test_channel_key():
+    with Server() as srv:
         alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port, relay_format="[{name}] {text}")) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            bob = g.join("room1", "bob")
-            mark = alice.mark()
-            g.say(bob, "one\ntwo")
-            alice.wait("PRIVMSG #chan :[bob] one", since=mark)
-            alice.wait("PRIVMSG #chan :[bob] two", since=mark)
-        alice.close()
+        try:
+            alice.send("MODE #chan +k sekrit")
+            alice.wait("MODE #chan +k")
+            with Bridge(irc_section(srv.port, channels="#chan=room1:sekrit")) as br:
+                g = br.testgw()
+                bot_joined(alice)
+                irc_member(g, "room1", "alice")
+        finally:
+            alice.close()
+
+
+def test_sighup_changes_the_relay_format():
+    with bridged(relay_format="<{name}> {text}") as (srv, alice, br, g):
+        bob = g.join("room1", "bob")
+        mark = alice.mark()
+        g.say(bob, "before")
+        alice.wait("PRIVMSG #chan :<bob> before", since=mark)
+        conf = open(br.config_path).read().replace("relay_format = <{name}> {text}",
+                                                   "relay_format = [{name}] {text}")
+        open(br.config_path, "w").write(conf)
+        br.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "configuration reloaded" not in br.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        g.say(bob, "after")
+        alice.wait("PRIVMSG #chan :[bob] after", since=mark)
 
 
 def test_puppets_in_names():
-    with NgIrcd() as srv:
-        alice = join_raw(srv.port, "alice")
-        with Bridge(irc_section(srv.port, mode="puppet", puppet_limit=2)) as br:
-            g = br.testgw()
-            bot_joined(alice)
-            irc_member(g, "room1", "alice")
-            mark = alice.mark()
-            ann = g.join("room1", "Ann Lee")
-            bo = g.join("room1", "Bo")
-            alice.wait(":Ann_Lee!", "JOIN", since=mark)
-            alice.wait(":Bo!", "JOIN", since=mark)
-            m2 = alice.mark()
-            alice.send("NAMES #chan")
-            names = alice.wait(" 353 ", since=m2)
-            check("Ann_Lee" in names and "Bo" in names.split(":")[-1].split(),
-                  "NAMES: %s" % names)
-            g.say(ann, "hello as myself")
-            alice.wait(":Ann_Lee!", "PRIVMSG #chan :hello as myself", since=m2)
-            g.leave(bo)
-            alice.wait(":Bo!", "QUIT", since=m2)
-            m3 = alice.mark()
-            alice.send("NAMES #chan")
-            names = alice.wait(" 353 ", since=m3)
-            check("Bo" not in names.split(":")[-1].split(), "Bo still in NAMES: %s" % names)
-            # puppets are not IRC members of the room
-            r = g.cmd(cmd="roster", room="room1")
-            irc = sorted(p["name"] for p in r["roster"] if p["network"] == "irc")
-            check(irc == ["alice"], "IRC members: %s" % irc)
-        alice.close()
+    with bridged(mode="puppet", puppet_limit=2) as (srv, alice, br, g):
+        mark = alice.mark()
+        ann = g.join("room1", "Ann Lee")
+        bo = g.join("room1", "Bo")
+        alice.wait(":Ann_Lee!", "JOIN", since=mark)
+        alice.wait(":Bo!", "JOIN", since=mark)
+        m2 = alice.mark()
+        alice.send("NAMES #chan")
+        names = alice.wait(" 353 ", since=m2)
+        check("Ann_Lee" in names and "Bo" in names.split(":")[-1].split(),
+              "NAMES: %s" % names)
+        g.say(ann, "hello as myself")
+        alice.wait(":Ann_Lee!", "PRIVMSG #chan :hello as myself", since=m2)
+        g.leave(bo)
+        alice.wait(":Bo!", "QUIT", since=m2)
+        m3 = alice.mark()
+        alice.send("NAMES #chan")
+        names = alice.wait(" 353 ", since=m3)
+        check("Bo" not in names.split(":")[-1].split(), "Bo still in NAMES: %s" % names)
+        # puppets are not IRC members of the room
+        r = g.cmd(cmd="roster", room="room1")
+        irc = sorted(p["name"] for p in r["roster"] if p["network"] == "irc")
+        check(irc == ["alice"], "IRC members: %s" % irc)
 
 
 def test_reconnect_and_rejoin():
-    srv = NgIrcd().start()
+    srv = Server().start()
     try:
         alice = join_raw(srv.port, "alice")
         with Bridge(irc_section(srv.port)) as br:
@@ -234,7 +267,7 @@ def test_tls_with_ca():
 
 
 def test_who_mute_by_op_refused_for_others():
-    with NgIrcd() as srv:
+    with Server() as srv:
         alice = join_raw(srv.port, "alice")   # first in the channel: operator
         carol = join_raw(srv.port, "carol")
         with Bridge(irc_section(srv.port, events="none")) as br:
@@ -278,10 +311,14 @@ def test_bad_channel_config_refused_at_start():
 
 
 if __name__ == "__main__":
-    if not have_ngircd():
-        print("SKIP: ngircd not installed (Debian package ngircd)")
+    if not (have_inspircd() if SERVER == "inspircd" else have_ngircd()):
+        print("SKIP: %s not installed (Debian package %s)" % (SERVER, SERVER))
         sys.exit(0)
-    run([test_relay_both_ways_once, test_irc_line_reaches_room_once, test_utf8_long_line_split,
-         test_newlines_become_lines, test_puppets_in_names, test_reconnect_and_rejoin,
-         test_tls_with_ca, test_who_mute_by_op_refused_for_others,
-         test_bad_channel_config_refused_at_start])
+    tests = [test_relay_both_ways_once, test_irc_line_reaches_room_once,
+             test_utf8_long_line_split, test_newlines_become_lines,
+             test_paced_burst_arrives_complete_in_order, test_channel_key, test_puppets_in_names,
+             test_reconnect_and_rejoin, test_who_mute_by_op_refused_for_others]
+    if SERVER == "ngircd":
+        tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start,
+                  test_sighup_changes_the_relay_format]
+    run(tests)

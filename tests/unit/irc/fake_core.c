@@ -369,3 +369,25 @@ void fake_set_state(struct fake_p *p, unsigned bits, bool on)
 {
 	p_set_state((struct tt_participant *)p, bits, on);
 }
+
+static void p_free(gpointer data)
+{
+	struct fake_p *p = data;
+	g_free(p->id);
+	g_free(p->name);
+	g_free(p->room);
+	g_free(p->network);
+	g_free(p->gateway);
+	g_free(p);
+}
+
+void fake_reset(void)
+{
+	if (fake.parts)
+		g_ptr_array_set_free_func(fake.parts, p_free);
+	g_clear_pointer(&fake.parts, g_ptr_array_unref);
+	g_clear_pointer(&fake.posted, g_ptr_array_unref);
+	g_clear_pointer(&fake.watched, g_ptr_array_unref);
+	g_clear_pointer(&the_conf.lists, g_hash_table_destroy);
+	g_clear_pointer(&the_conf.kf, g_key_file_free);
+}

@@ -27,6 +27,8 @@ struct fake_core {
 extern struct fake_core fake;
 extern const struct tt_core_api fake_api;
 
+/* Frees every participant, record and the configuration (between fuzz inputs). */
+void fake_reset(void);
 /* Loads an INI text as the configuration the tt_conf_* accessors read. */
 void fake_conf_load(const char *ini);
 const struct tt_conf *fake_conf(void);

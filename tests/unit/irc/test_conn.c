@@ -247,6 +247,24 @@ TT_TEST(irc_conn_sasl_failure_hangs_up)
 	fake_free(&f);
 }
 
+TT_TEST(irc_conn_regains_its_nick)
+{
+	struct fake f = {0};
+	fake_start(&f, "regain_nick.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;   /* no lag probe in this transcript */
+	cfg.regain_ms = 100;
+	struct seen s = {0};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_STR_EQ(tt__irc_conn_nick(c), "tutti");
+	TT_ASSERT_INT_EQ(s.closed, 0);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
 TT_TEST(irc_conn_refuses_bad_lines)
 {
 	struct tt__irc_conn_cfg cfg = test_cfg(1);

@@ -76,16 +76,31 @@ static void alice_setup(struct rawc *alice, int port)
 	rawc_wait(alice, &from, 10, "JOIN", "#test", NULL);
 }
 
+/* ngircd, alice (operator of #test), the gateway bridging #test to room1, and the bot
+ * seen in the channel and alice seen in the room. Returns the index after the bot's JOIN. */
+static guint bridged(struct ngircd *srv, struct rawc *alice, const char *extra)
+{
+	ngircd_start(srv, 0, false);
+	alice_setup(alice, srv->port);
+	gw_start(extra, srv->port, "#test=room1");
+	guint from = 0;
+	rawc_wait(alice, &from, 15, ":tutti!", "JOIN", NULL);
+	TT_ASSERT(pump_until(irc_member, "alice", 10));  /* the bot has seen its JOIN too */
+	return from;
+}
+
+static void unbridge(struct ngircd *srv, struct rawc *alice)
+{
+	gw_stop();
+	rawc_free(alice);
+	ngircd_free(srv);
+}
+
 TT_TEST(irc_gw_relay_both_ways)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start(NULL, srv.port, "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	guint from = bridged(&srv, &alice, NULL);
 
 	/* IRC -> room, once; formatting stripped; /me as an action */
 	rawc_send(&alice, "PRIVMSG #test :hello from irc");
@@ -119,21 +134,14 @@ TT_TEST(irc_gw_relay_both_ways)
 	/* alice leaves the channel: her participant leaves the room */
 	rawc_send(&alice, "PART #test");
 	TT_ASSERT(pump_until(no_irc_member, "alice", 10));
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_utf8_long_line_split)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start(NULL, srv.port, "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));  /* the bot has seen its JOIN too */
+	guint from = bridged(&srv, &alice, NULL);
 	struct fake_p *bob = fake_voice_join("room1", "bob");
 	GString *s = g_string_new(NULL);
 	while (s->len < 2000)
@@ -154,9 +162,7 @@ TT_TEST(irc_gw_utf8_long_line_split)
 	TT_ASSERT(pieces >= 4);
 	g_string_free(got, TRUE);
 	g_string_free(s, TRUE);
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_who_mute_kick)
@@ -203,13 +209,8 @@ TT_TEST(irc_gw_who_mute_kick)
 TT_TEST(irc_gw_puppets)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start("mode = puppet\npuppet_limit = 2\n", srv.port, "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	guint from = bridged(&srv, &alice, "mode = puppet\npuppet_limit = 2\n");
 	struct fake_p *ann = fake_voice_join("room1", "Ann Lee");
 	struct fake_p *bo = fake_voice_join("room1", "Bo");
 	guint f1 = from, f2 = from;
@@ -237,36 +238,41 @@ TT_TEST(irc_gw_puppets)
 	names = rawc_wait(&alice, &from, 10, " 353 ", NULL);
 	TT_ASSERT_MSG(strstr(names, "Ann_Lee") && !strstr(names, " Bo"), "NAMES: %s", names);
 	(void)cy;
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_reconnects_and_rejoins)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start(NULL, srv.port, "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	guint from = bridged(&srv, &alice, NULL);
 
 	ngircd_stop(&srv);
 	rawc_close(&alice);
 	TT_ASSERT(pump_until(no_irc_member, "alice", 10));  /* members leave with the link */
 	ngircd_start(&srv, srv.port, false);
 	alice_setup(&alice, srv.port);
-	from = alice.lines->len;
-	/* backoff 1..2 s, jittered: generous bound */
-	rawc_wait(&alice, &from, 30, ":tutti!", "JOIN", NULL);
+	/* backoff 1..2 s, jittered: generous bound. The bot may be back before or after
+	 * alice, so ask NAMES rather than wait for its JOIN. */
+	bool back = false;
+	for (int i = 0; i < 30 && !back; i++) {
+		from = alice.lines->len;
+		rawc_send(&alice, "NAMES #test");
+		rawc_wait(&alice, &from, 10, " 366 ", NULL);
+		for (guint j = alice.lines->len; j-- > 0 && !back;) {
+			const char *l = alice.lines->pdata[j];
+			back = strstr(l, " 353 ") && strstr(l, "tutti");
+			if (strstr(l, " 366 ") && j + 1 < alice.lines->len)
+				break;
+		}
+		if (!back)
+			pump_for_ms(1000);
+	}
+	TT_ASSERT_MSG(back, "the bridge did not rejoin #test within 30 s");
 	TT_ASSERT(pump_until(irc_member, "alice", 10));
 	rawc_send(&alice, "PRIVMSG #test :back again");
 	wait_posted("alice|0|back again");
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_tls_verified_with_ca)
@@ -286,22 +292,15 @@ TT_TEST(irc_gw_tls_verified_with_ca)
 	rawc_wait(&alice, &from, 10, "tutti", "secure", NULL);
 	rawc_send(&alice, "PRIVMSG #test :over tls");
 	wait_posted("alice|0|over tls");
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_talking_notices_rate_limited)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start("talking = true\ntalking_interval = 3600\nevents = none\n", srv.port,
-		 "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	guint from = bridged(&srv, &alice,
+			     "talking = true\ntalking_interval = 3600\nevents = none\n");
 	struct fake_p *bob = fake_voice_join("room1", "bob");
 	fake_set_state(bob, TT_PS_TALKING, true);
 	rawc_wait(&alice, &from, 10, "NOTICE #test :bob is talking", NULL);
@@ -311,21 +310,14 @@ TT_TEST(irc_gw_talking_notices_rate_limited)
 	fake_say(bob, "marker", 0);
 	rawc_wait(&alice, &from, 10, "<bob@phone> marker", NULL);
 	TT_ASSERT_INT_EQ(rawc_count(&alice, "is talking"), 1);
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_hang_up_irc_member)
 {
 	struct ngircd srv = {0};
-	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0};
-	alice_setup(&alice, srv.port);
-	gw_start(NULL, srv.port, "#test=room1");
-	guint from = 0;
-	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
-	TT_ASSERT(pump_until(irc_member, "alice", 10));
+	guint from = bridged(&srv, &alice, NULL);
 	struct fake_p *a = fake_find_irc("room1", "alice");
 	fake_api.participant_kick((struct tt_participant *)a, "moderator said so");
 	TT_ASSERT(!a->alive);
@@ -334,9 +326,7 @@ TT_TEST(irc_gw_hang_up_irc_member)
 	rawc_send(&alice, "PRIVMSG #test :!who");
 	rawc_wait(&alice, &from, 10, "NOTICE #test :0 in room room1", NULL);
 	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|still here?"), 0);
-	gw_stop();
-	rawc_free(&alice);
-	ngircd_free(&srv);
+	unbridge(&srv, &alice);
 }
 
 TT_TEST(irc_gw_two_networks_bridge_each_other)

@@ -1,0 +1,83 @@
+/* conn_priv.h: the inside of one IRC connection, shared by conn.c (sockets, TLS, timers,
+ * the send queue, reconnects) and session.c (the protocol: CAP, SASL, registration, nicks,
+ * PING/PONG, ISUPPORT). Not for use outside those two files.
+ *
+ * Thread: core thread only. Ownership: a conn owns its current link; see struct link. */
+#ifndef TT_IRC_CONN_PRIV_H
+#define TT_IRC_CONN_PRIV_H
+
+#include <gio/gio.h>
+
+#include "conn.h"
+#include "flood.h"
+
+/* Tags allowed, 512 body: a read buffer of this size always holds one whole line. */
+#define RBUF_SIZE (TT_IRC_TAGS_MAX + TT_IRC_LINE_MAX + 1)
+#define QUIT_GRACE_MS 2000
+
+enum conn_state {
+	ST_IDLE,         /* not started, or waiting for the reconnect timer */
+	ST_CONNECTING,   /* TCP connect and TLS handshake */
+	ST_REGISTERING,  /* CAP / SASL / NICK / USER until 001 */
+	ST_REGISTERED,
+	ST_QUITTING,     /* QUIT sent, waiting for the server to close */
+	ST_ENDED,
+};
+
+/* One attempt's I/O. Async callbacks hold a reference to their link, not to the conn:
+ * when the conn drops the link (link->conn = NULL) late callbacks find it orphaned and
+ * only release it, so a conn may be freed with operations still in flight. */
+struct link {
+	gint ref;
+	struct tt__irc_conn *conn;
+	GCancellable *cancel;
+	GSocketConnection *sock;
+	GIOStream *io;            /* sock, or the GTlsClientConnection wrapping it */
+	char rbuf[RBUF_SIZE];
+	size_t rlen;
+	GString *wpending;        /* lines waiting for the in-flight write to finish */
+	GString *winflight;       /* buffer of the write in flight, NULL when none */
+};
+
+struct tt__irc_conn {
+	struct tt__irc_conn_cfg cfg;   /* strings owned (copied) */
+	const struct tt__irc_conn_ops *ops;
+	void *arg;
+	enum conn_state state;
+	struct link *link;
+	unsigned attempt;              /* failures since the last registration */
+	unsigned nick_attempt;         /* 433s during this registration */
+	char *nick;                    /* current (after 001) or being tried */
+	char *userhost;                /* "user@host" as the server shows us, or NULL */
+	GHashTable *caps_offered;      /* name -> value ("" when none) */
+	GHashTable *caps_on;           /* name -> name */
+	GHashTable *isupport;          /* token -> value */
+	bool sasl_done;
+	GQueue queue;                  /* char *lines behind the flood bucket */
+	struct tt__irc_flood flood;
+	guint flood_timer;
+	guint reconnect_timer;
+	guint ping_timer;
+	guint deadline_timer;          /* registration or quit deadline */
+	int64_t last_rx_us;
+	int64_t ping_sent_us;          /* 0: no lag probe outstanding */
+	int64_t lag_ms;
+	int64_t regain_us;             /* last attempt to get cfg.nick back */
+	bool warned_noverify;
+};
+
+/* conn.c */
+/* Straight to the socket, bypassing the flood bucket (PONG, QUIT, flushed queue lines). */
+void tt__irc_conn_write_now(struct tt__irc_conn *c, const char *line);
+/* The link failed or ended: close it, then reconnect after the backoff (or end, after QUIT). */
+void tt__irc_conn_drop(struct tt__irc_conn *c, int err);
+/* 0, -EINVAL (CR or LF inside) or -EMSGSIZE (over 510 bytes). */
+int tt__irc_conn_check_line(const char *line);
+
+/* session.c */
+/* Resets the per-link protocol state and sends CAP LS, NICK and USER. */
+void tt__irc_session_begin(struct tt__irc_conn *c);
+/* True when the message was consumed by the session (not for the owner). */
+bool tt__irc_session_handle(struct tt__irc_conn *c, const struct tt__irc_msg *m);
+
+#endif

@@ -1,0 +1,395 @@
+/* gw.c: the SIP gateway's descriptor, its config rows, and sofia-sip's NUA on the core's
+ * GLib loop: start/stop, the per-source request limit, the validation layer in front of
+ * every request, and the dispatch of NUA events to calls, MESSAGE and OPTIONS. */
+#define TT_LOG_DOMAIN "sip"
+#include "sip.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
+
+#include <tutti/errno.h>
+#include <tutti/log.h>
+
+#include "validate.h"
+
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE"
+#define R TT_CONF_RELOADABLE
+
+static const struct tt_conf_key keys[] = {
+	{ "sip", "listen", TT_CONF_STRING, "127.0.0.1", 0, 255, NULL, 0,
+	  "Address the SIP listeners bind to (0.0.0.0 or :: for every interface)." },
+	{ "sip", "port", TT_CONF_INT, "5060", 1, 65535, NULL, 0,
+	  "UDP and TCP port for sip: URIs." },
+	{ "sip", "transports", TT_CONF_LIST, "udp,tcp", 0, 0, NULL, 0,
+	  "Plain transports to listen on: udp, tcp or both." },
+	{ "sip", "tls_port", TT_CONF_INT, "5061", 1, 65535, NULL, 0,
+	  "TLS port for sips: URIs, used when tls_cert_dir is set." },
+	{ "sip", "tls_cert_dir", TT_CONF_STRING, "", 0, 4096, NULL, 0,
+	  "Directory with agent.pem (certificate and key) and cafile.pem; empty: no TLS." },
+	{ "sip", "aliases", TT_CONF_LIST, "", 0, 0, NULL, R,
+	  "Numbers (or names) that lead to rooms, as \"number=room\" entries." },
+	{ "sip", "default_room", TT_CONF_STRING, "", 0, 64, NULL, R,
+	  "Room for INVITEs whose Request-URI has no user part; empty: 404." },
+	{ "sip", "codecs", TT_CONF_LIST, "opus,g722,pcmu,pcma", 0, 0, NULL, R,
+	  "Codec preference when answering and offering (opus, g722, pcmu, pcma)." },
+	{ "sip", "ptime", TT_CONF_INT, "20", 10, 60, NULL, R,
+	  "Packet time in ms when the peer asks for none (10, 20, 40 or 60)." },
+	{ "sip", "srtp", TT_CONF_ENUM, "offer", 0, 0, "off|offer|require", R,
+	  "SDES-SRTP: off, offer (used when the peer has a=crypto) or require (488 otherwise)." },
+	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
+	  "Wrong PIN entries before the call is hung up." },
+	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,
+	  "RFC 4028 session interval in seconds; 0 turns session timers off." },
+	{ "sip", "min_se", TT_CONF_INT, "90", 90, 86400, NULL, 0,
+	  "Smallest session interval accepted (Min-SE), seconds." },
+	{ "sip", "rtp_timeout", TT_CONF_INT, "60", 0, 3600, NULL, R,
+	  "Hang up a call whose RTP stopped for this many seconds (0: never)." },
+	{ "sip", "rate_limit", TT_CONF_INT, "200", 1, 100000, NULL, R,
+	  "New requests per second accepted from one source address (503 beyond)." },
+	{ "sip", "rate_burst", TT_CONF_INT, "400", 1, 100000, NULL, R,
+	  "Requests one source address may send at once before rate_limit applies." },
+	{ "sip", "symmetric_response", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
+	  "Answer UDP requests to their source address and port even without rport (NAT)." },
+	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
+};
+
+struct sip_bucket {
+	double tokens;
+	gint64 last_us;
+};
+
+/* Token bucket per source address: a flood from one address gets 503 and costs us one
+ * hash lookup, while everybody else goes on. Buckets of quiet sources are swept lazily. */
+static bool rate_ok(struct sipgw *gw)
+{
+	msg_t *msg = nua_current_request(gw->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	char key[64] = "";
+	if (!ai || !ai->ai_addr)
+		return true;
+	if (ai->ai_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, key, sizeof key);
+	else if (ai->ai_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, key,
+			  sizeof key);
+	if (!key[0])
+		return true;
+	gint64 now = g_get_monotonic_time();
+	struct sip_bucket *b = g_hash_table_lookup(gw->rate, key);
+	if (!b) {
+		if (g_hash_table_size(gw->rate) > 10000)
+			g_hash_table_remove_all(gw->rate);
+		b = g_new0(struct sip_bucket, 1);
+		b->tokens = gw->rate_burst;
+		b->last_us = now;
+		g_hash_table_insert(gw->rate, g_strdup(key), b);
+	}
+	b->tokens += (double)(now - b->last_us) * gw->rate_per_s / 1e6;
+	if (b->tokens > gw->rate_burst)
+		b->tokens = gw->rate_burst;
+	b->last_us = now;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+static bool is_request_event(nua_event_t ev)
+{
+	switch (ev) {
+	case nua_i_invite: case nua_i_bye: case nua_i_options: case nua_i_message:
+	case nua_i_info: case nua_i_update: case nua_i_subscribe: case nua_i_notify:
+	case nua_i_method: case nua_i_register: case nua_i_refer: case nua_i_publish:
+	case nua_i_prack:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void answer_options(struct sipgw *gw, nua_handle_t *nh)
+{
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(SIP_ALLOW),
+		    SIPTAG_ACCEPT_STR("application/sdp, text/plain"),
+		    SIPTAG_SUPPORTED_STR(TT_SIP_SUPPORTED), TAG_END());
+}
+
+static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
+		   struct sipgw *gw, nua_handle_t *nh, struct sip_call *c, sip_t const *sip,
+		   tagi_t tags[])
+{
+	if (ev == nua_r_shutdown) {
+		if (status >= 200)
+			gw->shut_down = true;
+		return;
+	}
+	if (is_request_event(ev)) {
+		struct tt_sip_verdict v;
+		int st = tt_sip_validate(sip, &v);
+		if (st == 0 && !c && !rate_ok(gw))
+			st = v.status = 503, v.phrase = "Service Unavailable";
+		if (st > 0) {
+			tt_debug("%s: %d %s", sip_method_name(sip->sip_request->rq_method,
+							       "request"), st, v.phrase);
+			nua_respond(nh, st, v.phrase, NUTAG_WITH_THIS(nua),
+				    TAG_IF(st == 420, SIPTAG_UNSUPPORTED_STR(v.unsupported)),
+				    TAG_IF(v.accept, SIPTAG_ACCEPT_STR(v.accept)),
+				    TAG_IF(st == 503, SIPTAG_RETRY_AFTER_STR("5")),
+				    TAG_IF(st == 501 || st == 405, SIPTAG_ALLOW_STR(SIP_ALLOW)),
+				    TAG_END());
+			if (!c)
+				nua_handle_destroy(nh);
+			return;
+		}
+	}
+	if (!c && tt__sip_sub_event(gw, ev, status, nh, sip, tags))
+		return;
+	switch (ev) {
+	case nua_i_invite:
+		tt__sip_call_invite(gw, nh, c, sip);
+		return;
+	case nua_i_subscribe:
+		if (c) {
+			nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+			return;
+		}
+		tt__sip_subscribe(gw, nh, sip);
+		return;
+	case nua_i_options:
+		answer_options(gw, nh);
+		if (!c)
+			nua_handle_destroy(nh);
+		return;
+	case nua_i_message:
+		tt__sip_message(gw, nh, c, sip);
+		return;
+	case nua_i_register:
+	case nua_i_publish:
+	case nua_i_refer:
+	case nua_i_method:
+		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
+			    SIPTAG_ALLOW_STR(SIP_ALLOW), TAG_END());
+		if (!c)
+			nua_handle_destroy(nh);
+		return;
+	default:
+		break;
+	}
+	if (c) {
+		tt__sip_call_event(gw, ev, status, phrase, nh, c, sip, tags);
+		return;
+	}
+	/* a stray handle nobody owns (a response to nothing, an event after the call was
+	 * freed): nothing to do, but do not leak it */
+	if (ev == nua_i_terminated || ev == nua_i_notify || ev == nua_i_bye ||
+	    ev == nua_i_info || ev == nua_i_update)
+		nua_handle_destroy(nh);
+}
+
+static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
+{
+	gw->conf = conf;
+	g_hash_table_remove_all(gw->aliases);
+	for (const char *const *a = tt_conf_list(conf, "sip", "aliases"); *a; a++) {
+		const char *eq = strchr(*a, '=');
+		if (eq && eq > *a && eq[1])
+			g_hash_table_insert(gw->aliases, g_strndup(*a, (gsize)(eq - *a)),
+					    g_strdup(eq + 1));
+	}
+	g_free(gw->default_room);
+	gw->default_room = g_strdup(tt_conf_str(conf, "sip", "default_room"));
+	g_strfreev(gw->codecs);
+	GPtrArray *cs = g_ptr_array_new();
+	for (const char *const *c = tt_conf_list(conf, "sip", "codecs"); *c; c++)
+		if (!strcmp(*c, "opus") || !strcmp(*c, "g722") || !strcmp(*c, "pcmu") ||
+		    !strcmp(*c, "pcma"))
+			g_ptr_array_add(cs, g_strdup(*c));
+		else
+			tt_warn("[sip] codecs: unknown codec %s ignored", *c);
+	g_ptr_array_add(cs, NULL);
+	gw->codecs = (char **)g_ptr_array_free(cs, FALSE);
+	gw->pol.codecs = (const char *const *)gw->codecs;
+	gw->pol.ptime = (unsigned)tt_conf_int(conf, "sip", "ptime");
+	const char *srtp = tt_conf_str(conf, "sip", "srtp");
+	gw->pol.srtp = !g_strcmp0(srtp, "off")       ? TT_SIP_SRTP_OFF
+		       : !g_strcmp0(srtp, "require") ? TT_SIP_SRTP_REQUIRE
+						     : TT_SIP_SRTP_OFFER;
+	gw->pin_attempts = (unsigned)tt_conf_int(conf, "sip", "pin_attempts");
+	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");
+	gw->rate_burst = (unsigned)tt_conf_int(conf, "sip", "rate_burst");
+	gw->rtp_timeout = (unsigned)tt_conf_int(conf, "sip", "rtp_timeout");
+}
+
+static void sip_free(void *state);
+
+static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
+		     const struct tt_conf *conf, void **statep)
+{
+	struct sipgw *gw = g_new0(struct sipgw, 1);
+	int rc = 0;
+	gw->h = h;
+	gw->core = core;
+	gw->calls = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gw->subs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gw->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gw->rate = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gw->sess_ids = (uint64_t)g_get_real_time();
+	load_conf(gw, conf);
+	if (gw->pol.codecs[0] == NULL) {
+		tt_error("[sip] codecs: no usable codec");
+		rc = -EINVAL;
+		goto out;
+	}
+	su_init();
+	/* sofia logs to stdout by default; our log is stderr, and its chatter is not ours */
+	su_log_set_level(NULL, 0);
+	gw->root = su_glib_root_create(gw);
+	if (!gw->root) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	g_source_attach(su_glib_root_gsource(gw->root), NULL);
+
+	const char *host = tt_conf_str(conf, "sip", "listen");
+	bool v6 = strchr(host, ':') != NULL;
+	long long port = tt_conf_int(conf, "sip", "port");
+	const char *const *tr = tt_conf_list(conf, "sip", "transports");
+	bool udp = false, tcp = false;
+	for (; *tr; tr++) {
+		if (!strcmp(*tr, "udp"))
+			udp = true;
+		else if (!strcmp(*tr, "tcp"))
+			tcp = true;
+		else {
+			tt_error("[sip] transports: unknown transport %s (udp, tcp)", *tr);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	char *url = g_strdup_printf("sip:%s%s%s:%lld%s", v6 ? "[" : "", host, v6 ? "]" : "",
+				    port, udp && tcp ? "" : udp ? ";transport=udp"
+							   : tcp ? ";transport=tcp" : "");
+	const char *certs = tt_conf_str(conf, "sip", "tls_cert_dir");
+	char *sips = NULL;
+	if (certs && *certs)
+		sips = g_strdup_printf("sips:%s%s%s:%lld", v6 ? "[" : "", host, v6 ? "]" : "",
+				       tt_conf_int(conf, "sip", "tls_port"));
+	unsigned timer = (unsigned)tt_conf_int(conf, "sip", "session_timer");
+	gw->nua = nua_create(gw->root, nua_cb, gw, NUTAG_URL(url),
+			     TAG_IF(sips, NUTAG_SIPS_URL(sips)),
+			     TAG_IF(sips, NUTAG_CERTIFICATE_DIR(certs)),
+			     NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0),
+			     NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("OPTIONS"),
+			     NUTAG_APPL_METHOD("MESSAGE"), NUTAG_APPL_METHOD("INFO"),
+			     NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("SUBSCRIBE"),
+			     NUTAG_ALLOW_EVENTS("conference"),
+			     NUTAG_ALLOW(SIP_ALLOW),
+			     NUTAG_SESSION_TIMER(timer),
+			     NUTAG_MIN_SE((unsigned)tt_conf_int(conf, "sip", "min_se")),
+			     SIPTAG_SUPPORTED_STR(timer ? "timer" : ""),
+			     SIPTAG_USER_AGENT_STR("tutti/" TT_VERSION),
+			     /* keep the raw bytes of each header: the validation layer
+			      * checks the request line sofia's parser forgives */
+			     NTATAG_SIPFLAGS(MSG_DO_EXTRACT_COPY),
+			     NTATAG_SERVER_RPORT(tt_conf_bool(conf, "sip", "symmetric_response") ?
+						 2 : 1),
+			     TAG_NULL());
+	if (!gw->nua) {
+		tt_error("cannot listen on %s%s%s: address in use or not available", url,
+			 sips ? " / " : "", sips ? sips : "");
+		rc = -EADDRINUSE;
+	} else {
+		tt_info("listening on %s%s%s", url, sips ? " and " : "", sips ? sips : "");
+	}
+	g_free(url);
+	g_free(sips);
+out:
+	if (rc) {
+		sip_free(gw);
+		return rc;
+	}
+	*statep = gw;
+	return 0;
+}
+
+static void sip_stop(void *state)
+{
+	struct sipgw *gw = state;
+	if (gw->shutting_down || !gw->nua)
+		return;
+	gw->shutting_down = true;
+	GList *all = g_hash_table_get_keys(gw->calls);
+	for (GList *l = all; l; l = l->next)
+		tt__sip_call_hang_up(gw, l->data, "the bridge is shutting down");
+	g_list_free(all);
+	tt__sip_subs_free(gw);
+	nua_shutdown(gw->nua);
+}
+
+static bool sip_stopped(void *state)
+{
+	struct sipgw *gw = state;
+	return !gw->nua || gw->shut_down;
+}
+
+static void sip_free(void *state)
+{
+	struct sipgw *gw = state;
+	GList *all = g_hash_table_get_keys(gw->calls);
+	for (GList *l = all; l; l = l->next)
+		tt__sip_call_free(l->data);
+	g_list_free(all);
+	tt__sip_subs_free(gw);
+	if (gw->nua)
+		nua_destroy(gw->nua);
+	if (gw->root) {
+		su_root_destroy(gw->root);
+		su_deinit();
+	}
+	g_hash_table_destroy(gw->calls);
+	g_hash_table_destroy(gw->subs);
+	g_hash_table_destroy(gw->aliases);
+	g_hash_table_destroy(gw->rate);
+	g_strfreev(gw->codecs);
+	g_free(gw->default_room);
+	g_free(gw);
+}
+
+static void sip_hang_up(void *state, struct tt_participant *p, const char *why)
+{
+	struct sipgw *gw = state;
+	struct sip_call *c = gw->core->participant_gw_data(p);
+	if (c && g_hash_table_contains(gw->calls, c))
+		tt__sip_call_hang_up(gw, c, why);
+}
+
+static int sip_reload(void *state, const struct tt_conf *conf)
+{
+	load_conf(state, conf);
+	return 0;
+}
+
+const struct tt_gateway tt_gateway_sip = {
+	.api_version = TT_GATEWAY_API_VERSION,
+	.name = "sip",
+	.network = "phone",
+	.conf_keys = keys,
+	.start = sip_start,
+	.stop = sip_stop,
+	.stopped = sip_stopped,
+	.free = sip_free,
+	.hang_up = sip_hang_up,
+	.on_text = tt__sip_on_text,
+	.on_dtmf = tt__sip_on_dtmf,
+	.on_roster = tt__sip_on_roster,
+	.reload = sip_reload,
+};

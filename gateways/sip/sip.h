@@ -1,0 +1,90 @@
+/* sip.h: the SIP gateway's private state, shared by its files. Core thread only: sofia-sip
+ * runs on the core's GLib loop, so every function here runs there. */
+#ifndef TT_SIP_PRIV_H
+#define TT_SIP_PRIV_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SU_ROOT_MAGIC_T struct sipgw
+#define NUA_MAGIC_T struct sipgw
+#define NUA_HMAGIC_T struct sip_call
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/su_glib.h>
+
+#include <tutti/gateway.h>
+
+#include "sdp.h"
+
+struct sipgw {
+	struct tt_gw_handle *h;
+	const struct tt_core_api *core;
+	const struct tt_conf *conf;
+	su_root_t *root;
+	nua_t *nua;
+	bool shutting_down, shut_down;
+	GHashTable *calls;           /* struct sip_call * set (owned) */
+	GHashTable *subs;            /* nua_handle_t * -> struct sip_sub * (owned) */
+	GHashTable *aliases;         /* number -> room */
+	char *default_room;
+	struct tt_sip_sdp_policy pol;
+	char **codecs;
+	unsigned pin_attempts;
+	GHashTable *rate;            /* source address text -> struct sip_bucket */
+	unsigned rate_per_s, rate_burst;
+	unsigned rtp_timeout;
+	uint64_t sess_ids;
+};
+
+enum sip_call_state {
+	CALL_NEW,        /* INVITE received, leg being attached */
+	CALL_ANSWERED,   /* 200 sent */
+	CALL_UP,         /* ACK received */
+	CALL_ENDED,
+};
+
+struct sip_call {
+	struct sipgw *gw;
+	nua_handle_t *nh;
+	struct tt_participant *p;    /* our reference, NULL when left */
+	enum sip_call_state state;
+	struct tt_sip_media media;   /* what was negotiated */
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct tt_sdes_crypto ours;  /* our SDES key (when media.srtp) */
+	bool offered;                /* we sent the offer (INVITE had no SDP) */
+	bool text;                   /* peer's Allow lists MESSAGE */
+	bool star;                   /* '*' pressed: the next key is a command */
+	bool answer_pending;         /* a re-INVITE/UPDATE waits for audio_update's result */
+	uint64_t sess_id, sess_ver;
+	char *room;
+};
+
+/* call.c */
+void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
+			 const sip_t *sip);
+void tt__sip_call_event(struct sipgw *gw, nua_event_t ev, int status, const char *phrase,
+			nua_handle_t *nh, struct sip_call *c, const sip_t *sip, tagi_t tags[]);
+void tt__sip_call_hang_up(struct sipgw *gw, struct sip_call *c, const char *why);
+void tt__sip_call_free(struct sip_call *c);
+const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
+
+/* dtmf.c */
+void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
+void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
+
+/* roster.c */
+void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
+bool tt__sip_sub_event(struct sipgw *gw, nua_event_t ev, int status, nua_handle_t *nh,
+		       const sip_t *sip, tagi_t tags[]);
+void tt__sip_on_roster(void *state, const struct tt_roster_event *ev);
+void tt__sip_subs_free(struct sipgw *gw);
+
+/* text.c */
+void tt__sip_message(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
+		     const sip_t *sip);
+void tt__sip_on_text(void *state, const struct tt_text *msg);
+
+#endif

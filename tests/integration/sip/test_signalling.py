@@ -1,0 +1,265 @@
+"""SIP signalling against the real bridge with a stdlib UA: dial-in and rejections, 488 with
+Warning, an INVITE without SDP (our offer, the answer in ACK), CANCEL, BYE both ways,
+re-INVITE hold, in-dialog OPTIONS, INFO DTMF keys, MESSAGE both ways with the test gateway,
+aliases and the default room, and the per-source request limit."""
+import os
+import re
+import xml.etree.ElementTree as ET
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from ttlib import Bridge, check, run  # noqa: E402
+from siplib import UA  # noqa: E402
+
+
+def roster(gw, room):
+    r = gw.cmd(cmd="roster", room=room)
+    return r.get("roster", []) if r.get("ok") else []
+
+
+def wait_for(pred, timeout=5, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_dial_in_rejections_and_bye():
+    with Bridge({"rooms": {"on_demand": False},
+                 "room.standup": {},
+                 "room.board": {"pin": "4321"},
+                 "sip": {"aliases": "100=standup", "default_room": "standup"}}) as br:
+        ua = UA(br.sip_port, user="alice")
+        gw = br.testgw()
+        # unknown room and a PIN room look the same from outside (no enumeration)
+        r = ua.invite("nosuchroom", ua.sdp_offer())
+        check(r.response and r.response.status == 404, "unknown room: %s" % (r.response and r.response.start))
+        r2 = ua.invite("board", ua.sdp_offer())
+        check(r2.response and r2.response.status == 404 and
+              r2.response.start == r.response.start, "PIN room answered differently: %s"
+              % (r2.response and r2.response.start))
+        # nothing we can decode: 488 with a Warning saying why
+        r = ua.invite("standup", ua.sdp_offer(["GSM/8000"]))
+        check(r.response and r.response.status == 488 and "305" in r.response.h("warning", ""),
+              "488 with Warning: %s %s" % (r.response and r.response.start,
+                                           r.response and r.response.h("warning")))
+        # an alias reaches the room; the answer is PCMU with telephone-event
+        c = ua.invite("100", ua.sdp_offer(["PCMU/8000"]))
+        check(c.response and c.response.status == 200, "alias call: %s" % (c.response and c.response.start))
+        check(c.response.h("content-type", "").startswith("application/sdp"), "no SDP answer")
+        host, port, pt = c.remote_media()
+        check(host == "127.0.0.1" and pt == 0, "answer media: %s" % ((host, port, pt),))
+        check("telephone-event/8000" in c.response.body, "no DTMF in answer:\n" + c.response.body)
+        c.ack()
+        ents = wait_for(lambda: [e for e in roster(gw, "standup") if e["network"] == "phone"],
+                        what="caller in roster")
+        check(ents[0]["name"] == "alice" and ents[0]["gateway"] == "sip", "entry: %s" % ents)
+        # in-dialog OPTIONS
+        r = c.in_dialog("OPTIONS")
+        check(r and r.status == 200 and "MESSAGE" in r.h("allow", ""), "in-dialog OPTIONS: %s" % (r and r.start))
+        # hold by re-INVITE (sendonly) and resume
+        r = c.reinvite(ua.sdp_offer(["PCMU/8000"], mode="sendonly"))
+        check(r and r.status == 200 and "a=recvonly" in r.body, "hold re-INVITE: %s\n%s" % (r and r.start, r and r.body))
+        wait_for(lambda: [e for e in roster(gw, "standup") if e["network"] == "phone" and e["hold"]],
+                 what="hold flag")
+        r = c.reinvite(ua.sdp_offer(["PCMU/8000"]))
+        check(r and r.status == 200 and "a=sendrecv" in r.body, "resume: %s" % (r and r.start))
+        wait_for(lambda: [e for e in roster(gw, "standup") if e["network"] == "phone" and not e["hold"]],
+                 what="hold cleared")
+        # a codec and address change mid-call (re-INVITE): the leg follows, same local port
+        r = c.reinvite(ua.sdp_offer(["PCMA/8000"], port=40100))
+        check(r and r.status == 200 and re.search(r"m=audio %d RTP/AVP 8 " % port, r.body),
+              "codec change: %s\n%s" % (r and r.start, r and r.body))
+        media = lambda: [p.get("media", {}) for p in br.http("GET", "/api/rooms/standup")[1]
+                         ["participants"] if p["network"] == "phone"]
+        wait_for(lambda: media() and media()[0].get("codec") == "pcma"
+                 and media()[0].get("remote") == "127.0.0.1:40100", what="leg updated")
+        # an UPDATE back to PCMU
+        r = c.in_dialog("UPDATE", body=ua.sdp_offer(["PCMU/8000"], port=40200))
+        check(r and r.status == 200 and " RTP/AVP 0 " in r.body, "UPDATE: %s" % (r and r.start))
+        wait_for(lambda: media() and media()[0].get("codec") == "pcmu", what="UPDATE applied")
+        # INFO DTMF "*6" mutes the caller
+        for d in "*6":
+            r = c.in_dialog("INFO", body="Signal=%s\r\nDuration=160\r\n" % d,
+                            ctype="application/dtmf-relay")
+            check(r and r.status == 200, "INFO: %s" % (r and r.start))
+        wait_for(lambda: [e for e in roster(gw, "standup") if e["network"] == "phone" and e["muted"]],
+                 what="muted by *6")
+        # BYE from the caller ends the participant
+        r = c.bye()
+        check(r and r.status == 200, "BYE: %s" % (r and r.start))
+        wait_for(lambda: not [e for e in roster(gw, "standup") if e["network"] == "phone"],
+                 what="caller gone after BYE")
+        # BYE from the bridge: a kick hangs up
+        c = ua.invite("", ua.sdp_offer(["PCMU/8000"]))   # default room
+        check(c.response and c.response.status == 200, "default room: %s" % (c.response and c.response.start))
+        c.ack()
+        wait_for(lambda: [e for e in roster(gw, "standup") if e["network"] == "phone"], what="rejoined")
+        check(gw.cmd(cmd="kick", room="standup", who="alice")["ok"], "kick")
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 5)
+        check(bye is not None, "no BYE from the bridge after a kick")
+        ua.close()
+
+
+def test_offerless_invite_cancel_and_message():
+    with Bridge({"rooms": {"on_demand": True}}) as br:
+        gw = br.testgw()
+        tid = gw.join("chat", "tina")
+        ua = UA(br.sip_port, user="bob")
+        # INVITE without SDP: the 200 carries our offer, the ACK the answer
+        c = ua.invite("chat", "")
+        check(c.response and c.response.status == 200, "offerless: %s" % (c.response and c.response.start))
+        body = c.response.body
+        check(re.search(r"m=audio \d+ RTP/AVP 111 9 0 8 101 100", body), "our offer:\n" + body)
+        c.ack(ua.sdp_offer(["PCMU/8000"], port=40300))
+        wait_for(lambda: [e for e in roster(gw, "chat") if e["name"] == "bob"], what="bob joined")
+        media = lambda: [p.get("media", {}) for p in br.http("GET", "/api/rooms/chat")[1]
+                         ["participants"] if p["name"] == "bob"]
+        wait_for(lambda: media() and media()[0].get("codec") == "pcmu"
+                 and media()[0].get("remote") == "127.0.0.1:40300" and not media()[0]["srtp"],
+                 what="answer in ACK applied (PCMU, plain RTP)")
+        # MESSAGE in the dialog reaches the test gateway's participant
+        gw.drain(0.2)
+        r = c.in_dialog("MESSAGE", body="hello from the phone", ctype="text/plain")
+        check(r and r.status == 200, "MESSAGE: %s" % (r and r.start))
+        ev = gw.wait_event(lambda e: e["ev"] == "text", what="text from SIP")
+        check(ev["text"] == "hello from the phone" and ev["from"]["name"] == "bob"
+              and ev["from"]["network"] == "phone", "text event: %s" % ev)
+        # room text reaches the caller (its Allow lists MESSAGE), not its own lines
+        gw.say(tid, "hi bob")
+        m = ua.wait(lambda m: m.method == "MESSAGE", 5)
+        check(m is not None and m.body == "tina: hi bob", "MESSAGE to phone: %s" % (m and m.body))
+        check(not ua.wait(lambda m: m.method == "MESSAGE" and "hello from the phone" in m.body, 0.5),
+              "the caller got its own line back")
+        # out-of-dialog MESSAGE to the room URI
+        ua2 = UA(br.sip_port, user="walter", name="Walter")
+        r = ua2.message("chat", "drive-by hello")
+        check(r and r.status == 200, "room MESSAGE: %s" % (r and r.start))
+        ev = gw.wait_event(lambda e: e["ev"] == "text" and e["text"] == "drive-by hello",
+                           what="room MESSAGE text")
+        check(ev["from"]["name"] == "Walter", "sender: %s" % ev["from"])
+        r = ua2.message("chat", "bad \x01 control")
+        check(r and r.status == 400, "control character: %s" % (r and r.start))
+        c.bye()
+        # CANCEL before the answer ends the call with 487, nobody stays in the room
+        ua3 = UA(br.sip_port, user="carl")
+        cc = __import__("siplib").Call(ua3, "chat")
+        cc.send_invite(ua3.sdp_offer())
+        ua3.wait(lambda m: m.status in (100, 180), 2)
+        r = cc.cancel()
+        check(r and r.status == 200, "CANCEL: %s" % (r and r.start))
+        fin = ua3.final(cc.call_id, "INVITE", 3)
+        # the 200 may have won the race; then a BYE ends it
+        if fin and fin.status == 200:
+            cc.to_tag = fin.to_tag()
+            cc.ack()
+            cc.bye()
+        else:
+            check(fin and fin.status == 487, "INVITE after CANCEL: %s" % (fin and fin.start))
+        wait_for(lambda: not [e for e in roster(gw, "chat") if e["name"] == "carl"],
+                 what="carl gone")
+        for u in (ua, ua2, ua3):
+            u.close()
+
+
+NS = {"ci": "urn:ietf:params:xml:ns:conference-info",
+      "tt": "urn:tutti:params:xml:ns:conference-info"}
+
+
+def notify_users(ua, call_id, pred, timeout=5):
+    """Users of the first NOTIFY in the subscription's dialog whose users satisfy pred."""
+    seen = []
+
+    def ok(m):
+        if m.method != "NOTIFY" or m.h("call-id") != call_id:
+            return False
+        check(m.h("event", "").startswith("conference"), "Event: %s" % m.h("event"))
+        check(m.h("content-type", "").startswith("application/conference-info+xml"),
+              "Content-Type: %s" % m.h("content-type"))
+        root = ET.fromstring(m.body)   # must be well-formed XML
+        check(root.tag == "{%s}conference-info" % NS["ci"] and root.get("state") == "full",
+              "root: %s %s" % (root.tag, root.attrib))
+        users = []
+        for u in root.findall("ci:users/ci:user", NS):
+            ep = u.find("ci:endpoint", NS)
+            users.append({"name": u.findtext("ci:display-text", None, NS),
+                          "network": ep.findtext("tt:network", None, NS),
+                          "status": ep.findtext("ci:status", None, NS),
+                          "media": ep.findtext("ci:media/ci:status", None, NS),
+                          "talking": ep.findtext("tt:talking", None, NS),
+                          "version": int(root.get("version"))})
+        seen.append(users)
+        return pred(users)
+    m = ua.wait(ok, timeout)
+    check(m is not None, "no matching NOTIFY; saw %s" % seen)
+    return seen[-1]
+
+
+def test_subscribe_conference_roster():
+    with Bridge({"rooms": {"on_demand": True}}) as br:
+        gw = br.testgw()
+        gw.join("weekly", "tina")
+        ua = UA(br.sip_port, user="watcher")
+        cid = "sub-1@test"
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), cid, 1, "s1",
+                   extra=["Event: conference", "Accept: application/conference-info+xml",
+                          "Expires: 600"])
+        r = ua.final(cid, "SUBSCRIBE")
+        check(r and r.status in (200, 202), "SUBSCRIBE: %s" % (r and r.start))
+        users = notify_users(ua, cid, lambda us: len(us) == 1)
+        check(users[0]["name"] == "tina" and users[0]["network"] == "test"
+              and users[0]["media"] == "sendrecv", "first NOTIFY: %s" % users)
+        # a phone caller joins and mutes: every network, media state
+        caller = UA(br.sip_port, user="pat")
+        c = caller.invite("weekly", caller.sdp_offer())
+        check(c.response and c.response.status == 200, "call: %s" % (c.response and c.response.start))
+        c.ack()
+        users = notify_users(ua, cid, lambda us: any(u["network"] == "phone" for u in us))
+        check(sorted(u["name"] for u in users) == ["pat", "tina"], "users: %s" % users)
+        for d in "*6":
+            c.in_dialog("INFO", body="Signal=%s\r\n" % d, ctype="application/dtmf-relay")
+        users = notify_users(ua, cid, lambda us: any(u["name"] == "pat" and u["media"] == "recvonly"
+                                                    for u in us))
+        c.bye()
+        notify_users(ua, cid, lambda us: [u["name"] for u in us] == ["tina"])
+        # other event packages are refused
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), "sub-2@test", 1, "s2",
+                   extra=["Event: presence", "Expires: 600"])
+        r = ua.final("sub-2@test", "SUBSCRIBE")
+        check(r and r.status == 489, "presence SUBSCRIBE: %s" % (r and r.start))
+        # unsubscribe
+        ua.request("SUBSCRIBE", ua.room_uri("weekly"), cid, 2, "s1",
+                   extra=["Event: conference", "Expires: 0"])
+        r = ua.final(cid, "SUBSCRIBE")
+        check(r and r.status < 300, "unsubscribe: %s" % (r and r.start))
+        ua.close()
+        caller.close()
+
+
+def test_rate_limit_per_source():
+    with Bridge({"sip": {"rate_limit": 5, "rate_burst": 5}}) as br:
+        ua = UA(br.sip_port)
+        codes = []
+        for _ in range(12):
+            r = ua.options(1.0)
+            codes.append(r.status if r else None)
+        check(codes[:5] == [200] * 5 and 503 in codes, "rate limit: %s" % codes)
+        other = UA(br.sip_port)
+        r = other.options(1.0)
+        # same source address (127.0.0.1): still limited; the limit is per address
+        check(r and r.status in (200, 503), "second socket: %s" % (r and r.status))
+        time.sleep(1.2)
+        r = ua.options(1.0)
+        check(r and r.status == 200, "after a second: %s" % (r and r.status))
+        ua.close()
+        other.close()
+
+
+if __name__ == "__main__":
+    run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
+         test_subscribe_conference_roster, test_rate_limit_per_source])
