@@ -11,6 +11,8 @@
 #include "sdp.h"
 #include "webrtc_priv.h"
 
+#define WR_MAX_REMOTE_CANDS 64
+
 static struct wr_session *ref(struct wr_session *s)
 {
 	s->ref++;
@@ -189,6 +191,7 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	s->st = WR_ATTACHING;
+	s->n_cands = o->n_cands;
 	for (unsigned i = 0; i < o->n_cands; i++)   /* a peer that does not trickle */
 		core->audio_ice_candidate(s->p, o->cands[i]);
 }
@@ -197,6 +200,12 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 {
 	if (s->st != WR_ATTACHING && s->st != WR_MEDIA) {
 		send_error(s, "wrong_state", "send the offer first", "candidate");
+		return;
+	}
+	/* A real browser has a handful; the cap keeps a client from growing the agent's
+	 * check list without bound. */
+	if (m->candidate && *m->candidate && ++s->n_cands > WR_MAX_REMOTE_CANDS) {
+		send_error(s, "bad_candidate", "too many candidates", "candidate");
 		return;
 	}
 	int rc = s->gw->core->audio_ice_candidate(s->p, m->candidate);

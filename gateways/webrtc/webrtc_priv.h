@@ -39,6 +39,7 @@ struct wr_session {
 	char *room;
 	char *peer;
 	struct wr_offer *offer;     /* kept until the answer is built */
+	unsigned n_cands;           /* remote candidates taken (capped) */
 };
 
 /* session.c */
