@@ -13,7 +13,7 @@
 #define R TT_CONF_RELOADABLE
 static const struct tt_conf_key keys[] = {
 	{ "webrtc", "ws_path", TT_CONF_STRING, "/ws", 0, 200, NULL, 0,
-	  "Path of the signalling WebSocket on the HTTP server." },
+	  "Path of the signalling WebSocket on the HTTP server (web/app.js connects to /ws)." },
 	{ "webrtc", "ice_addresses", TT_CONF_STRING, "", 0, 1024, NULL, 0,
 	  "Comma-separated local IP addresses to gather ICE candidates on; empty: every "
 	  "non-loopback interface." },
