@@ -306,6 +306,7 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	};
 	struct tt_transport_cfg tc = {
 		.ctx = tt_worker_context(mp->m->worker),
+		.reactor = tt_worker_reactor(mp->m->worker),
 		.recv_h = on_recv,
 		.close_h = on_closed,
 		.arg = mp,
