@@ -37,7 +37,10 @@ static int api_room_roster(struct tt_core *core, const char *name, tt_roster_ent
 		return -ENOENT;
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct tt_roster_entry e;
-		tt__participant_entry(g_ptr_array_index(r->parts, i), &e);
+		const struct tt_participant *p = g_ptr_array_index(r->parts, i);
+		if (p->lobby)
+			continue;
+		tt__participant_entry(p, &e);
 		fn(&e, arg);
 	}
 	return 0;
@@ -47,7 +50,12 @@ static int api_room_count(struct tt_core *core, const char *name)
 {
 	CORE_THREAD_ONLY(-EPERM);
 	struct tt_room *r = tt__room_find(core, name);
-	return r ? (int)r->parts->len : -ENOENT;
+	if (!r)
+		return -ENOENT;
+	int n = 0;
+	for (guint i = 0; i < r->parts->len; i++)
+		n += !((const struct tt_participant *)g_ptr_array_index(r->parts, i))->lobby;
+	return n;
 }
 
 static int api_room_watch(struct tt_gw_handle *gw, const char *room, bool on)
@@ -113,13 +121,13 @@ static struct tt_participant *api_find(struct tt_core *core, const char *room,
 		return NULL;
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct tt_participant *p = g_ptr_array_index(r->parts, i);
-		if (!strcmp(p->id, id_or_name))
+		if (!p->lobby && !strcmp(p->id, id_or_name))
 			return tt__participant_ref(p);
 	}
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct tt_participant *p = g_ptr_array_index(r->parts, i);
 		char *a = g_utf8_casefold(p->name, -1), *b = g_utf8_casefold(id_or_name, -1);
-		bool eq = !strcmp(a, b);
+		bool eq = !p->lobby && !strcmp(a, b);
 		g_free(a);
 		g_free(b);
 		if (eq)
@@ -204,6 +212,21 @@ static const char *api_ws_peer(const struct tt_ws *ws)
 	return tt__ws_peer(ws);
 }
 
+static int api_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
+			  struct tt_participant **pp)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!gw || !pp || !req)
+		return -EINVAL;
+	return tt__room_lobby_join(gw, req, pp);
+}
+
+static int api_lobby_admit(struct tt_participant *p, const char *pin)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__room_lobby_admit(p, pin);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -238,4 +261,7 @@ const struct tt_core_api tt__core_api = {
 	.ws_send = api_ws_send,
 	.ws_close = api_ws_close,
 	.ws_peer = api_ws_peer,
+	/* SIP gateway additions, continued */
+	.lobby_join = api_lobby_join,
+	.lobby_admit = api_lobby_admit,
 };

@@ -62,8 +62,11 @@ json_t *tt__api_participant_json(const struct tt_participant *p)
 static json_t *room_json(const struct tt_room *room)
 {
 	json_t *parts = json_array();
-	for (guint i = 0; i < room->parts->len; i++)
-		json_array_append_new(parts, tt__api_participant_json(g_ptr_array_index(room->parts, i)));
+	for (guint i = 0; i < room->parts->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(room->parts, i);
+		if (!p->lobby)   /* PIN entry in progress: not in the room yet */
+			json_array_append_new(parts, tt__api_participant_json(p));
+	}
 	return json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:o}", "name", room->name,
 			 "rate", (int)room->rate, "speakers", (int)room->speakers,
 			 "max_participants", (int)room->max_participants, "locked", room->locked,

@@ -25,6 +25,8 @@ struct tt_participant {
 	void *gw_data;               /* (const) */
 	struct tt_room *room;        /* core thread; NULL once left */
 	struct tt_media_snapshot *media;  /* core thread: last media statistics, or NULL */
+	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden
+				      * from rosters, events and counts until admitted */
 };
 
 struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,

@@ -337,8 +337,58 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 	return name;
 }
 
+static int join(struct tt_gw_handle *gw, const struct tt_join *req,
+		struct tt_participant **pp, bool lobby);
+
 int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
 		  struct tt_participant **pp)
+{
+	return join(gw, req, pp, false);
+}
+
+/* A lobby participant is in the room's media (its DTMF arrives) but on hold and hidden:
+ * no roster entry, no events, not counted, until tt__room_lobby_admit(). The PIN is not
+ * checked here; everything else is (room exists, not locked, not full). */
+int tt__room_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
+			struct tt_participant **pp)
+{
+	if (!req)
+		return -EINVAL;
+	int rc = tt__room_check(gw->core, req->room, NULL, NULL);
+	if (rc && rc != -EACCES)
+		return rc;
+	struct tt_join j = *req;
+	j.pin_checked = true;
+	return join(gw, &j, pp, true);
+}
+
+int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
+{
+	if (!p || !p->lobby)
+		return -EINVAL;
+	if (!p->room)
+		return -ENOENT;
+	bool moderator = false;
+	int rc = tt__room_check(p->room->core, p->room->name, pin, &moderator);
+	if (rc == -EUSERS)
+		rc = 0;   /* it already holds its place */
+	if (rc)
+		return rc;
+	p->lobby = false;
+	unsigned now = ((unsigned)g_atomic_int_get(&p->state) & ~TT_PS_HOLD) |
+		       (moderator ? TT_PS_MODERATOR : 0);
+	g_atomic_int_set(&p->state, (gint)now);
+	if (p->caps & TT_CAP_AUDIO)
+		tt__room_media_set_state(p->room, p, now);
+	tt_info("%s admitted to %s from the lobby", p->id, p->room->name);
+	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = p->room->name };
+	tt__participant_entry(p, &ev.who);
+	tt__room_emit(p->room, &ev);
+	return 0;
+}
+
+static int join(struct tt_gw_handle *gw, const struct tt_join *req,
+		struct tt_participant **pp, bool lobby)
 {
 	struct tt_core *core = gw->core;
 	if (!req || !req->room || !(req->caps & (TT_CAP_AUDIO | TT_CAP_TEXT)))
@@ -365,10 +415,19 @@ int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
 	g_free(name);
 	if (moderator)
 		p->state |= TT_PS_MODERATOR;
+	if (lobby) {
+		p->lobby = true;
+		p->state |= TT_PS_HOLD;   /* neither heard nor hearing the room */
+	}
 	g_ptr_array_add(room->parts, tt__participant_ref(p));  /* the room's reference */
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_add(room, p);
-	tt_info("%s joined %s as %s from %s", p->id, room->name, p->name, p->network);
+	tt_info("%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
+		room->name, p->name, p->network);
+	if (lobby) {
+		*pp = p;
+		return 0;
+	}
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = room->name };
 	tt__participant_entry(p, &ev.who);
 	tt__room_emit(room, &ev);
@@ -390,6 +449,11 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 		g_ptr_array_remove(room->parts, p);
 		tt_info("%s left %s (%s)", p->id, room->name,
 			reason ? tt_strerror(reason) : "normal");
+		if (p->lobby) {   /* nobody saw it come */
+			tt__participant_unref(p);
+			tt__room_gc(room);
+			return tt__participant_unref(p);
+		}
 		struct tt_roster_event ev = { .type = TT_ROSTER_LEFT, .room = room->name,
 					      .reason = reason };
 		tt__participant_entry(p, &ev.who);
@@ -418,11 +482,15 @@ int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 		return -ENOENT;
 	unsigned old = (unsigned)g_atomic_int_get(&p->state);
 	unsigned now = on ? (old | bits) : (old & ~bits);
+	if (p->lobby)
+		now |= TT_PS_HOLD;   /* the lobby never hears the room */
 	if (now == old)
 		return 0;
 	g_atomic_int_set(&p->state, (gint)now);
 	if ((p->caps & TT_CAP_AUDIO) && ((old ^ now) & (TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD)))
 		tt__room_media_set_state(p->room, p, now);
+	if (p->lobby)
+		return 0;
 	struct tt_roster_event ev = { .type = TT_ROSTER_STATE, .room = p->room->name,
 				      .changed = old ^ now };
 	tt__participant_entry(p, &ev.who);

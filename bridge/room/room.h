@@ -52,6 +52,10 @@ void tt__rooms_free(struct tt_core *core);
 
 int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
 		  struct tt_participant **pp);
+/* core.h lobby_join / lobby_admit (SIP PIN entry). Core thread. */
+int tt__room_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
+			struct tt_participant **pp);
+int tt__room_lobby_admit(struct tt_participant *p, const char *pin);
 struct tt_participant *tt__room_leave(struct tt_participant *p, int reason);
 int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on);
 

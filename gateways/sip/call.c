@@ -50,6 +50,8 @@ static void call_leave(struct sip_call *c, int reason)
 
 void tt__sip_call_free(struct sip_call *c)
 {
+	if (c->pin_timer)
+		g_source_remove(c->pin_timer);
 	call_leave(c, 0);
 	g_hash_table_remove(c->gw->calls, c);
 	if (c->nh) {
@@ -116,7 +118,7 @@ static void respond_sdp(struct sip_call *c, int status, const char *phrase, bool
 
 static void apply_hold(struct sip_call *c)
 {
-	if (!c->p)
+	if (!c->p || c->lobby)
 		return;
 	bool held = !!(c->gw->core->participant_state(c->p) & TT_PS_HOLD);
 	if (held != c->media.hold) {
@@ -318,7 +320,8 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	}
 	const char *room = tt__sip_room_of(gw, sip->sip_request->rq_url);
 	int rc = room ? core->room_check(core->core_of(gw->h), room, NULL) : -ENOENT;
-	if (rc) {
+	bool lobby = rc == -EACCES;   /* the room has a PIN: ask for it by DTMF */
+	if (rc && !lobby) {
 		st = status_of_join(rc, &phrase);
 		nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		nua_handle_destroy(nh);
@@ -352,7 +355,8 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	c->text = allows_message(sip);
 	c->room = g_strdup(room);
 	j.gw_data = c;
-	rc = core->participant_join(gw->h, &j, &c->p);
+	c->lobby = lobby;
+	rc = lobby ? core->lobby_join(gw->h, &j, &c->p) : core->participant_join(gw->h, &j, &c->p);
 	g_free(name);
 	if (rc) {
 		st = status_of_join(rc, &phrase);
@@ -361,8 +365,11 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		tt__sip_call_free(c);
 		return;
 	}
-	tt_info("%s joins %s by phone (%s/%u%s)", core->participant_id(c->p), room, m.codec,
-		m.ptime, m.srtp ? ", SRTP" : "");
+	tt_info("%s %s %s by phone (%s/%u%s)", core->participant_id(c->p),
+		lobby ? "enters the PIN lobby of" : "joins", room, m.codec, m.ptime,
+		m.srtp ? ", SRTP" : "");
+	if (lobby)
+		tt__sip_pin_start(gw, c);
 	struct tt_audio_leg leg;
 	fill_leg(&leg, &m);
 	if (offered && gw->pol.srtp != TT_SIP_SRTP_OFF) {

@@ -47,12 +47,12 @@ static const struct tt_conf_key keys[] = {
 	  "SDES-SRTP: off, offer (used when the peer has a=crypto) or require (488 otherwise)." },
 	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
 	  "Wrong PIN entries before the call is hung up." },
+	{ "sip", "pin_timeout", TT_CONF_INT, "60", 5, 600, NULL, R,
+	  "Seconds a caller has to enter a room PIN before the call is hung up." },
 	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,
 	  "RFC 4028 session interval in seconds; 0 turns session timers off." },
 	{ "sip", "min_se", TT_CONF_INT, "90", 90, 86400, NULL, 0,
 	  "Smallest session interval accepted (Min-SE), seconds." },
-	{ "sip", "rtp_timeout", TT_CONF_INT, "60", 0, 3600, NULL, R,
-	  "Hang up a call whose RTP stopped for this many seconds (0: never)." },
 	{ "sip", "rate_limit", TT_CONF_INT, "200", 1, 100000, NULL, R,
 	  "New requests per second accepted from one source address (503 beyond)." },
 	{ "sip", "rate_burst", TT_CONF_INT, "400", 1, 100000, NULL, R,
@@ -224,9 +224,9 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 		       : !g_strcmp0(srtp, "require") ? TT_SIP_SRTP_REQUIRE
 						     : TT_SIP_SRTP_OFFER;
 	gw->pin_attempts = (unsigned)tt_conf_int(conf, "sip", "pin_attempts");
+	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");
 	gw->rate_burst = (unsigned)tt_conf_int(conf, "sip", "rate_burst");
-	gw->rtp_timeout = (unsigned)tt_conf_int(conf, "sip", "rtp_timeout");
 }
 
 static void sip_free(void *state);
@@ -258,6 +258,10 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		goto out;
 	}
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
+	/* without this nua_create() runs the SIP stack in a thread of its own and only the
+	 * events come to our loop; the design wants all signalling on the core loop, and a
+	 * single thread means no locking between the stack and the gateway */
+	su_root_threading(gw->root, 0);
 
 	const char *host = tt_conf_str(conf, "sip", "listen");
 	bool v6 = strchr(host, ':') != NULL;

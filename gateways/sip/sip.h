@@ -32,9 +32,9 @@ struct sipgw {
 	struct tt_sip_sdp_policy pol;
 	char **codecs;
 	unsigned pin_attempts;
+	unsigned pin_timeout;        /* seconds to enter the PIN */
 	GHashTable *rate;            /* source address text -> struct sip_bucket */
 	unsigned rate_per_s, rate_burst;
-	unsigned rtp_timeout;
 	uint64_t sess_ids;
 };
 
@@ -58,6 +58,10 @@ struct sip_call {
 	bool text;                   /* peer's Allow lists MESSAGE */
 	bool star;                   /* '*' pressed: the next key is a command */
 	bool answer_pending;         /* a re-INVITE/UPDATE waits for audio_update's result */
+	bool lobby;                  /* PIN entry: in the room's lobby until admitted */
+	unsigned pin_tries;
+	char pin[17];                /* digits so far */
+	guint pin_timer;
 	uint64_t sess_id, sess_ver;
 	char *room;
 };
@@ -74,6 +78,7 @@ const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 /* dtmf.c */
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
+void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c);
 
 /* roster.c */
 void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);

@@ -260,6 +260,18 @@ struct tt_core_api {
 	void (*ws_close)(struct tt_ws *ws, unsigned code, const char *reason);
 	/* The peer's numeric address, borrowed for the connection's life. */
 	const char *(*ws_peer)(const struct tt_ws *ws);
+
+	/* ---- SIP gateway additions, continued (PIN lobby) ---- */
+	/* The lobby, for PIN entry by DTMF: join like participant_join but without the PIN
+	 * check, into the room's media only (DTMF arrives; on hold: not heard, hears nothing)
+	 * and hidden (no roster entry, events or count). Errors as participant_join, never
+	 * -EACCES. The reference and participant_leave work as usual. */
+	int (*lobby_join)(struct tt_gw_handle *gw, const struct tt_join *req,
+			  struct tt_participant **pp);
+	/* Admit p from the lobby with the PIN it gave: 0 (now a normal participant, roster
+	 * "joined", moderator when it was the moderator PIN), -EACCES (wrong PIN; still in the
+	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). */
+	int (*lobby_admit)(struct tt_participant *p, const char *pin);
 };
 
 #endif

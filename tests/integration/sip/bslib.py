@@ -19,6 +19,25 @@ import wave
 from ttlib import free_port
 
 
+def free_pair():
+    """A port p with p (UDP, TCP) and p+1 (TCP: baresip's SIP/TLS) free a moment ago."""
+    for _ in range(100):
+        p = free_port()
+        socks = []
+        try:
+            for kind, port in ((socket.SOCK_DGRAM, p), (socket.SOCK_STREAM, p + 1)):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return p
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    return free_port()
+
+
 def write_tone(path, freq, seconds=40, rate=48000, amp=8000):
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
@@ -72,7 +91,7 @@ class Baresip:
         write_tone(wav, tone)
         # ports are picked free but can be taken by others before baresip binds them:
         # start again with new ports when it exits at once
-        for attempt in range(3):
+        for attempt in range(6):
             if self._start(wav):
                 break
         else:
@@ -83,7 +102,7 @@ class Baresip:
 
     def _start(self, wav):
         self.ctrl_port = free_port()
-        sip_port = free_port()
+        sip_port = free_pair()
         # below tutti's media ports (20000-29999) and the ephemeral range, so neither the
         # bridge nor the kernel hands these out meanwhile
         rtp = 10000 + 2 * random.randrange(0, 4900)

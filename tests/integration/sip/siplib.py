@@ -254,3 +254,23 @@ class Call:
 def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
     return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF,
                        ts & 0xFFFFFFFF, ssrc) + payload
+
+
+def send_dtmf(sock, dest, pt, digits, ssrc=0x5EED, seq=1000, ts=0):
+    """RFC 4733 telephone-events for each digit (100 ms, three end packets), 8 kHz clock.
+    Returns the next (seq, ts)."""
+    codes = {d: i for i, d in enumerate("0123456789*#")}
+    for d in digits:
+        ev = codes[d]
+        for k in range(1, 6):
+            sock.sendto(rtp_packet(pt, seq, ts, ssrc, struct.pack("!BBH", ev, 10, 160 * k),
+                                   marker=(k == 1)), dest)
+            seq += 1
+            time.sleep(0.02)
+        for _ in range(3):
+            sock.sendto(rtp_packet(pt, seq, ts, ssrc, struct.pack("!BBH", ev, 0x80 | 10, 800)),
+                        dest)
+            seq += 1
+        ts += 1600
+        time.sleep(0.04)
+    return seq, ts

@@ -36,7 +36,8 @@ def levels(bs, t0, t1, freqs):
     check(path, "%s wrote no recording" % bs.name)
     start = bs.t_established
     lv, got = window_levels(path, t0 - start, t1 - start, freqs)
-    check(got > 0.8 * (t1 - t0), "%s recording too short for the window (%.1f s)" % (bs.name, got))
+    # the dump holds only what was decoded (no gaps while on hold), so allow some slack
+    check(got > 0.5 * (t1 - t0), "%s recording too short for the window (%.1f s)" % (bs.name, got))
     return lv
 
 
