@@ -28,8 +28,13 @@ function(tt_add_py_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "TT_BUILD_DIR=${CMAKE_BINARY_DIR};TT_SOURCE_DIR=${CMAKE_SOURCE_DIR};TT_SHARED_DIR=${TT_SHARED_DIR};PYTHONDONTWRITEBYTECODE=1;${T_ENV}")
+  set(env "TT_BUILD_DIR=${CMAKE_BINARY_DIR}" "TT_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+      "TT_SHARED_DIR=${TT_SHARED_DIR}" "PYTHONDONTWRITEBYTECODE=1" ${T_ENV})
+  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  if(TT_SANITIZE AND DEFINED TT_PY_TEST_SANITIZER_ENV_${folder})
+    list(APPEND env ${TT_PY_TEST_SANITIZER_ENV_${folder}})
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
 endfunction()
 
 # tt_isa_sources(<target> <flags> <files...>): ISA flags on these files only, never the

@@ -68,6 +68,7 @@ test-asan)
 	install_deps
 	build build-asan -DTT_SANITIZE=address,undefined -DTT_BENCH=OFF
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/tests/lsan.supp:print_suppressions=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		ctest --test-dir build-asan --output-on-failure "$@"
 	;;

@@ -10,6 +10,7 @@
 #include "tutti/rtcp.h"
 #include "tutti/srtp.h"
 #include "tutti/transport_impl.h"
+#include "tutti/reactor.h"
 
 /* One slot holds the largest packet we send (a UDP payload within a 1500-byte MTU) plus
  * the SRTP trailer, so protection is always in place and never allocates. */
@@ -21,7 +22,9 @@ struct tt_transport {
 	const struct tt_transport_ops *ops;
 	void *impl;
 	GMainContext *ctx;
-	GSource *timer;
+	GSource *timer;                 /* housekeeping without a reactor */
+	struct tt_reactor *reactor;
+	struct tt_reactor_entry *every; /* housekeeping with one */
 	tt_transport_recv_h recv_h;
 	tt_transport_close_h close_h;
 	void *arg;
@@ -141,8 +144,12 @@ static void handle_rtcp(struct tt_transport *t, const struct tt_rtcp_info *info,
 
 int tt__transport_input(struct tt_transport *t, uint8_t *buf, size_t len)
 {
+	return tt__transport_input_at(t, buf, len, g_get_monotonic_time());
+}
+
+int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int64_t now)
+{
 	struct tt_transport_pkt p;
-	int64_t now = g_get_monotonic_time();
 
 	if (t->closed)
 		return -ESHUTDOWN;
@@ -257,6 +264,18 @@ static void send_report(struct tt_transport *t, bool bye)
 }
 
 /* Housekeeping off the media tick: pending closure, inactivity, periodic RTCP. */
+static gboolean on_timer(gpointer data);
+
+static void on_housekeep(void *data)
+{
+	on_timer(data);
+}
+
+struct tt_reactor *tt__transport_reactor(const struct tt_transport *t)
+{
+	return t->reactor;
+}
+
 static gboolean on_timer(gpointer data)
 {
 	struct tt_transport *t = data;
@@ -326,9 +345,15 @@ int tt__transport_alloc(struct tt_transport **tp, const struct tt_transport_cfg 
 	t->alive_since_us = g_get_monotonic_time();
 	t->next_rtcp_us = t->alive_since_us + (int64_t)t->rtcp_interval_ms * 500;
 	t->ctx = g_main_context_ref(cfg->ctx);
-	t->timer = g_timeout_source_new(HOUSEKEEP_MS);
-	g_source_set_callback(t->timer, on_timer, t, NULL);
-	g_source_attach(t->timer, t->ctx);
+	t->reactor = cfg->reactor;
+	if (t->reactor) {
+		t->every = tt_reactor_every(t->reactor, on_housekeep, t);
+	} else {
+		t->timer = g_timeout_source_new(HOUSEKEEP_MS);
+		g_source_set_can_recurse(t->timer, TRUE);  /* see udp.c: no poll-list churn */
+		g_source_set_callback(t->timer, on_timer, t, NULL);
+		g_source_attach(t->timer, t->ctx);
+	}
 	*tp = t;
 	t = NULL;
 	err = 0;
@@ -399,8 +424,11 @@ struct tt_transport *tt_transport_free(struct tt_transport *t)
 		send_report(t, true);
 	tt_transport_flush(t);
 	t->ops->destroy(t->impl);
-	g_source_destroy(t->timer);
-	g_source_unref(t->timer);
+	if (t->timer) {
+		g_source_destroy(t->timer);
+		g_source_unref(t->timer);
+	}
+	tt_reactor_remove(t->reactor, t->every);
 	g_main_context_unref(t->ctx);
 	tt_srtp_free(t->srtp);
 	free(t->slots);

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const room = decodeURIComponent(location.pathname.replace(/^\/+/, '').split('/')[0] || '') || 'lobby';
 const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
 const MAX_RETRIES = 5;
+const NET_LABEL = { irc: 'IRC', xmpp: 'XMPP', phone: 'phone', sip: 'phone' };
 
 const app = {
   state: 'idle', reason: '', ws: null, pc: null, mic: null, me: null, muted: false,
@@ -79,6 +80,7 @@ async function startMedia() {
   pc.onconnectionstatechange = () => {
     if (pc !== app.pc) return;
     if (pc.connectionState === 'connected') { app.retries = 0; setState('connected'); }
+    if (pc.connectionState === 'disconnected') setState('reconnecting', 'media interrupted');
     if (pc.connectionState === 'failed') setState('failed', 'no media path to the bridge');
   };
   const mic = await getMic();
@@ -194,6 +196,13 @@ function addChat(from, text, action, notice) {
   who.className = 'from';
   who.textContent = from ? (action ? '* ' + from.name : from.name + ':') : '';
   li.append(who, document.createTextNode(text));
+  const net = from && NET_LABEL[from.network];
+  if (net) {   // lines from other networks say where they come from
+    const tag = document.createElement('span');
+    tag.className = 'net-tag';
+    tag.textContent = net;
+    li.append(tag);
+  }
   const log = $('chat-log');
   log.append(li);
   log.scrollTop = log.scrollHeight;

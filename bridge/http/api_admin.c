@@ -151,14 +151,16 @@ static unsigned join_status(int rc)
 void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r)
 {
-	static const char *const keys[] = { "rate", "speakers", "locked", NULL };
+	static const char *const keys[] = { "rate", "speakers", "locked", "max_participants",
+					    NULL };
 	json_t *o = body_object(req, r, true);
 	if (!o)
 		return;
-	long long rate = -1, speakers = -1;
+	long long rate = -1, speakers = -1, max = -1;
 	json_t *locked = json_object_get(o, "locked");
 	if (!only_keys(o, keys, r) || !get_int(o, "rate", 8000, 48000, &rate, r) ||
-	    !get_int(o, "speakers", 1, 16, &speakers, r))
+	    !get_int(o, "speakers", 1, 16, &speakers, r) ||
+	    !get_int(o, "max_participants", 1, 100000, &max, r))
 		goto out;
 	if (rate >= 0 && rate != 8000 && rate != 16000 && rate != 24000 && rate != 48000) {
 		tt__http_error(r, 400, "rate", "rate must be 8000, 16000, 24000 or 48000");
@@ -181,6 +183,15 @@ void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 	}
 	if (locked)
 		room->locked = json_is_true(locked);
+	if (max > 0 && (unsigned)max != room->max_participants) {
+		if ((unsigned)max < room->parts->len) {
+			tt__http_error(r, 409, "max_participants", "the room has %u participants",
+				       room->parts->len);
+			goto out;
+		}
+		room->max_participants = room->api_max = (unsigned)max;
+		tt__room_media_reconfigure(room);  /* the mixer is sized for the limit */
+	}
 	r->status = existed ? 200 : 201;
 	/* the view is what GET shows */
 	struct tt_http_req get = *req;

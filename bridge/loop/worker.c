@@ -11,6 +11,7 @@
 #include <time.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
+#include <tutti/reactor.h>
 #include <unistd.h>
 
 #define LATE_US 5000         /* a tick this late is counted as late */
@@ -32,6 +33,7 @@ struct tt_worker {
 	struct tt_mq *mq;
 	int tfd;
 	GSource *tick_src;
+	struct tt_reactor *reactor;
 	int64_t start_ns;        /* CLOCK_MONOTONIC of tick 0's deadline */
 	uint64_t period_ns;
 	GPtrArray *clients;      /* struct tt_tick_client * */
@@ -153,6 +155,9 @@ static int worker_init(struct tt_worker *wk, struct tt_workers *set, unsigned i,
 	int rc = tt_mq_alloc(&wk->mq, wk->ctx, wk);
 	if (rc)
 		return rc;
+	rc = tt_reactor_alloc(&wk->reactor, wk->ctx, 200);
+	if (rc)
+		return rc;
 	wk->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (wk->tfd < 0)
 		return -errno;
@@ -188,6 +193,7 @@ static void worker_fini(struct tt_worker *wk)
 	if (wk->tfd > 0)
 		close(wk->tfd);
 	wk->mq = tt_mq_free(wk->mq);  /* late messages run here so their arguments are freed */
+	wk->reactor = tt_reactor_free(wk->reactor);  /* after the messages that free transports */
 	if (wk->clients) {
 		for (guint i = 0; i < wk->clients->len; i++)
 			g_free(g_ptr_array_index(wk->clients, i));
@@ -277,6 +283,11 @@ void tt_worker_post(struct tt_worker *wk, tt_mq_h fn, void *arg)
 GMainContext *tt_worker_context(struct tt_worker *wk)
 {
 	return wk->ctx;
+}
+
+struct tt_reactor *tt_worker_reactor(struct tt_worker *wk)
+{
+	return wk->reactor;
 }
 
 struct tt_tick_client *tt_worker_tick_add(struct tt_worker *wk, tt_tick_h fn, void *arg)

@@ -47,6 +47,8 @@ void tt_worker_post(struct tt_worker *wk, tt_mq_h fn, void *arg);
 
 /* Worker thread only. */
 GMainContext *tt_worker_context(struct tt_worker *wk);
+/* The worker's epoll set for transports' sockets and housekeeping (tutti/reactor.h). */
+struct tt_reactor *tt_worker_reactor(struct tt_worker *wk);
 struct tt_tick_client *tt_worker_tick_add(struct tt_worker *wk, tt_tick_h fn, void *arg);
 void tt_worker_tick_remove(struct tt_worker *wk, struct tt_tick_client *c);
 

@@ -15,6 +15,11 @@
 
 #define MAX_PKT 1500
 
+/* core.h spells the ICE sizes out (it does not include ice.h); keep them in step. */
+_Static_assert(sizeof(((struct tt_audio_leg *)0)->ice_ufrag) == TT_ICE_UFRAG_MAX + 1, "ufrag");
+_Static_assert(sizeof(((struct tt_audio_leg *)0)->ice_pwd) == TT_ICE_PWD_MAX + 1, "pwd");
+_Static_assert(sizeof(((struct tt_audio_leg *)0)->dtls_fingerprint) == TT_DTLS_FP_MAX, "fp");
+
 struct leg {
 	struct tt_transport *t;
 	struct tt_ice *ice;           /* ICE legs: the transport's ICE side (owned by t) */
@@ -301,6 +306,7 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	};
 	struct tt_transport_cfg tc = {
 		.ctx = tt_worker_context(mp->m->worker),
+		.reactor = tt_worker_reactor(mp->m->worker),
 		.recv_h = on_recv,
 		.close_h = on_closed,
 		.arg = mp,

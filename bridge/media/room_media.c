@@ -62,7 +62,7 @@ static void media_new_on_worker(void *w, void *arg)
 
 struct reconf_msg {
 	struct tt_room_media *m;
-	unsigned rate, speakers;
+	unsigned rate, speakers, max_parts;
 };
 
 /* Rate and K are fixed in a mixer, so a change makes a new one and moves everyone over;
@@ -76,6 +76,7 @@ static void reconf_on_worker(void *w, void *arg)
 	m->mixer = tt_mixer_room_free(m->mixer);
 	m->rate = msg->rate;
 	m->speakers = msg->speakers;
+	m->max_parts = msg->max_parts;
 	int rc = mixer_make(m);
 	if (rc)
 		tt_error("room %s: mixer: %s", m->name, tt_strerror(rc));
@@ -205,6 +206,7 @@ void tt__room_media_reconfigure(struct tt_room *room)
 	msg->m = room->media;
 	msg->rate = room->rate;
 	msg->speakers = room->speakers;
+	msg->max_parts = room->max_participants;
 	tt_worker_post(room->worker, reconf_on_worker, msg);
 }
 

@@ -61,6 +61,8 @@ static void apply_settings(struct tt_room *r)
 		r->rate = r->api_rate;
 	if (r->api_speakers)
 		r->speakers = r->api_speakers;
+	if (r->api_max)
+		r->max_participants = r->api_max;
 	g_free(sec);
 }
 
@@ -143,9 +145,10 @@ void tt__rooms_apply_conf(struct tt_core *core)
 	g_hash_table_iter_init(&it, core->rooms);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct tt_room *r = v;
-		unsigned old_rate = r->rate, old_speakers = r->speakers;
+		unsigned old_rate = r->rate, old_speakers = r->speakers, old_max = r->max_participants;
 		apply_settings(r);
-		if (r->rate != old_rate || r->speakers != old_speakers)
+		if (r->rate != old_rate || r->speakers != old_speakers ||
+		    r->max_participants != old_max)
 			tt__room_media_reconfigure(r);
 		g_ptr_array_add(gc, v);
 	}
@@ -272,7 +275,7 @@ void tt__room_hang_up_all(struct tt_room *room, const char *why)
 void tt__room_end(struct tt_room *room, const char *why)
 {
 	room->api_made = false;
-	room->api_rate = room->api_speakers = 0;
+	room->api_rate = room->api_speakers = room->api_max = 0;
 	apply_settings(room);
 	tt_info("room %s: ending (%s)", room->name, why);
 	if (room->parts->len == 0)

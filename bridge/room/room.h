@@ -18,7 +18,7 @@ struct tt_room {
 	bool locked;
 	bool configured;              /* [room.NAME] or made by the API: outlives its participants */
 	bool api_made;                /* PUT /api/rooms: kept until DELETE */
-	unsigned api_rate, api_speakers;  /* set by the API (0: not), win over the config */
+	unsigned api_rate, api_speakers, api_max;  /* set by the API (0: not), win over the config */
 	GPtrArray *parts;             /* struct tt_participant *, one reference each */
 	GHashTable *watch;            /* struct tt_gw_handle * -> count */
 	struct tt_worker *worker;

@@ -142,7 +142,7 @@ int tt__irc_conn_check_line(const char *line)
 
 int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 {
-	if (c->state != ST_REGISTERING && c->state != ST_REGISTERED)
+	if (c->state != TT_IRC_ST_REGISTERING && c->state != TT_IRC_ST_REGISTERED)
 		return -ENOTCONN;
 	va_list ap;
 	va_start(ap, fmt);
@@ -203,7 +203,7 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
 	if (!c)
 		goto out;
 	if (n <= 0) {
-		if (c->state == ST_QUITTING)
+		if (c->state == TT_IRC_ST_QUITTING)
 			tt_info("%s: closed after QUIT", c->cfg.server);
 		else
 			tt_warn("%s: connection lost: %s", c->cfg.server,
@@ -251,7 +251,7 @@ static gboolean on_ping_timer(gpointer data)
 		c->ping_sent_us = now;
 		tt__irc_conn_write_now(c, "PING :tutti-lag");
 	}
-	if (c->state == ST_REGISTERED && !tt__irc_nick_eq(c->nick, c->cfg.nick) &&
+	if (c->state == TT_IRC_ST_REGISTERED && !tt__irc_nick_eq(c->nick, c->cfg.nick) &&
 	    (now - c->regain_us) / 1000 >= c->cfg.regain_ms) {
 		c->regain_us = now;
 		tt__irc_conn_send(c, "NICK %s", c->cfg.nick);  /* a 433 now is simply ignored */
@@ -263,9 +263,9 @@ static gboolean on_deadline(gpointer data)
 {
 	struct tt__irc_conn *c = data;
 	c->deadline_timer = 0;
-	if (c->state == ST_QUITTING) {
+	if (c->state == TT_IRC_ST_QUITTING) {
 		link_close(c);
-		c->state = ST_ENDED;
+		c->state = TT_IRC_ST_ENDED;
 		if (c->ops->closed)
 			c->ops->closed(c, 0, c->arg);
 	} else {
@@ -279,7 +279,7 @@ static gboolean on_deadline(gpointer data)
 
 static void connected(struct tt__irc_conn *c)
 {
-	c->state = ST_REGISTERING;
+	c->state = TT_IRC_ST_REGISTERING;
 	c->last_rx_us = g_get_monotonic_time();
 	c->ping_sent_us = 0;
 	tt__irc_flood_init(&c->flood, c->cfg.flood_burst, c->cfg.flood_interval_ms,
@@ -404,7 +404,7 @@ static void connect_now(struct tt__irc_conn *c)
 	l->cancel = g_cancellable_new();
 	l->wpending = g_string_new(NULL);
 	c->link = l;
-	c->state = ST_CONNECTING;
+	c->state = TT_IRC_ST_CONNECTING;
 	int timeout_ms = c->cfg.register_timeout_ms;
 	c->deadline_timer = g_timeout_add((guint)timeout_ms, on_deadline, c);
 	GSocketClient *client = g_socket_client_new();
@@ -445,10 +445,10 @@ static void link_close(struct tt__irc_conn *c)
 
 void tt__irc_conn_drop(struct tt__irc_conn *c, int err)
 {
-	bool quitting = c->state == ST_QUITTING;
+	bool quitting = c->state == TT_IRC_ST_QUITTING;
 	link_close(c);
 	if (quitting) {
-		c->state = ST_ENDED;
+		c->state = TT_IRC_ST_ENDED;
 		if (c->ops->closed)
 			c->ops->closed(c, 0, c->arg);
 		return;
@@ -456,7 +456,7 @@ void tt__irc_conn_drop(struct tt__irc_conn *c, int err)
 	int64_t delay = tt__irc_backoff_ms(c->cfg.reconnect_min_ms, c->cfg.reconnect_max_ms,
 					   c->attempt, g_random_double());
 	c->attempt++;
-	c->state = ST_IDLE;
+	c->state = TT_IRC_ST_IDLE;
 	tt_info("%s: reconnecting in %lld ms (%s)", c->cfg.server, (long long)delay,
 		tt_strerror(err));
 	c->reconnect_timer = g_timeout_add((guint)delay, on_reconnect, c);
@@ -532,7 +532,7 @@ void tt__irc_conn_free(struct tt__irc_conn *c)
 
 void tt__irc_conn_start(struct tt__irc_conn *c)
 {
-	if (c->state == ST_IDLE && !c->link) {
+	if (c->state == TT_IRC_ST_IDLE && !c->link) {
 		clear_source(&c->reconnect_timer);
 		connect_now(c);
 	}
@@ -540,12 +540,12 @@ void tt__irc_conn_start(struct tt__irc_conn *c)
 
 void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg)
 {
-	if (c->state == ST_ENDED || c->state == ST_QUITTING)
+	if (c->state == TT_IRC_ST_ENDED || c->state == TT_IRC_ST_QUITTING)
 		return;
 	clear_source(&c->reconnect_timer);
-	if (c->state != ST_REGISTERING && c->state != ST_REGISTERED) {
+	if (c->state != TT_IRC_ST_REGISTERING && c->state != TT_IRC_ST_REGISTERED) {
 		link_close(c);
-		c->state = ST_ENDED;
+		c->state = TT_IRC_ST_ENDED;
 		if (c->ops->closed)
 			c->ops->closed(c, 0, c->arg);
 		return;
@@ -558,19 +558,19 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg)
 	else
 		tt__irc_conn_write_now(c, "QUIT");
 	g_free(line);
-	c->state = ST_QUITTING;
+	c->state = TT_IRC_ST_QUITTING;
 	clear_source(&c->deadline_timer);
 	c->deadline_timer = g_timeout_add(QUIT_GRACE_MS, on_deadline, c);
 }
 
 bool tt__irc_conn_registered(const struct tt__irc_conn *c)
 {
-	return c->state == ST_REGISTERED;
+	return c->state == TT_IRC_ST_REGISTERED;
 }
 
 bool tt__irc_conn_ended(const struct tt__irc_conn *c)
 {
-	return c->state == ST_ENDED;
+	return c->state == TT_IRC_ST_ENDED;
 }
 
 const char *tt__irc_conn_nick(const struct tt__irc_conn *c)

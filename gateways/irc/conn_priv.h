@@ -15,13 +15,13 @@
 #define RBUF_SIZE (TT_IRC_TAGS_MAX + TT_IRC_LINE_MAX + 1)
 #define QUIT_GRACE_MS 2000
 
-enum conn_state {
-	ST_IDLE,         /* not started, or waiting for the reconnect timer */
-	ST_CONNECTING,   /* TCP connect and TLS handshake */
-	ST_REGISTERING,  /* CAP / SASL / NICK / USER until 001 */
-	ST_REGISTERED,
-	ST_QUITTING,     /* QUIT sent, waiting for the server to close */
-	ST_ENDED,
+enum tt__irc_conn_state {
+	TT_IRC_ST_IDLE,         /* not started, or waiting for the reconnect timer */
+	TT_IRC_ST_CONNECTING,   /* TCP connect and TLS handshake */
+	TT_IRC_ST_REGISTERING,  /* CAP / SASL / NICK / USER until 001 */
+	TT_IRC_ST_REGISTERED,
+	TT_IRC_ST_QUITTING,     /* QUIT sent, waiting for the server to close */
+	TT_IRC_ST_ENDED,
 };
 
 /* One attempt's I/O. Async callbacks hold a reference to their link, not to the conn:
@@ -43,7 +43,7 @@ struct tt__irc_conn {
 	struct tt__irc_conn_cfg cfg;   /* strings owned (copied) */
 	const struct tt__irc_conn_ops *ops;
 	void *arg;
-	enum conn_state state;
+	enum tt__irc_conn_state state;
 	struct link *link;
 	unsigned attempt;              /* failures since the last registration */
 	unsigned nick_attempt;         /* 433s during this registration */

@@ -70,12 +70,14 @@ static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *ni
 		.room = ch->room, .name = nick, .network = NULL, .caps = TT_CAP_TEXT,
 		.gw_data = m,
 	};
-	int err = gw->api->participant_join(gw->gw, &req, &m->p);
-	if (err) {
+	/* A room that refused the watch at start (no such room) refuses members too: one
+	 * warning then, not one per nick now. */
+	int err = ch->watching ? gw->api->participant_join(gw->gw, &req, &m->p) : -ENOENT;
+	if (err && ch->watching)
 		tt_warn("%s: %s in %s could not join room %s: %s", ch->net->name, nick, ch->name,
 			ch->room, tt_strerror(err));
+	if (err)
 		m->p = NULL;
-	}
 	g_hash_table_replace(ch->members, tt__irc_nick_fold(nick), m);
 	return m;
 }

@@ -95,12 +95,12 @@ static void on_cap(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	const char *list = m->params[m->nparams - 1];
 	if (strcmp(sub, "LS") == 0) {
 		caps_store(c->caps_offered, list, true);
-		if (!more && c->state == ST_REGISTERING)
+		if (!more && c->state == TT_IRC_ST_REGISTERING)
 			caps_request(c);
 	} else if (strcmp(sub, "ACK") == 0) {
 		caps_store(c->caps_on, list, false);
 		tt_info("%s: capabilities on: %s", c->cfg.server, list);
-		if (c->state != ST_REGISTERING)
+		if (c->state != TT_IRC_ST_REGISTERING)
 			return;
 		if (g_hash_table_contains(c->caps_on, "sasl") && !c->sasl_done)
 			tt__irc_conn_send(c, "AUTHENTICATE %s", c->cfg.sasl == TT_IRC_SASL_EXTERNAL
@@ -109,7 +109,7 @@ static void on_cap(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 			cap_end(c);
 	} else if (strcmp(sub, "NAK") == 0) {
 		tt_warn("%s: capabilities refused: %s", c->cfg.server, list);
-		if (c->state == ST_REGISTERING)
+		if (c->state == TT_IRC_ST_REGISTERING)
 			cap_end(c);
 	} else if (strcmp(sub, "NEW") == 0) {
 		caps_store(c->caps_offered, list, true);
@@ -173,7 +173,7 @@ static void registered(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 		g_free(c->nick);
 		c->nick = g_strdup(me);
 	}
-	c->state = ST_REGISTERED;
+	c->state = TT_IRC_ST_REGISTERED;
 	c->attempt = 0;
 	c->regain_us = g_get_monotonic_time();
 	g_clear_handle_id(&c->deadline_timer, g_source_remove);  /* registered in time */
@@ -222,7 +222,7 @@ bool tt__irc_session_handle(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	if (strcmp(cmd, "903") == 0 || strcmp(cmd, "907") == 0) {
 		c->sasl_done = true;
 		tt_info("%s: SASL authentication succeeded", c->cfg.server);
-		if (c->state == ST_REGISTERING)
+		if (c->state == TT_IRC_ST_REGISTERING)
 			cap_end(c);
 		return true;
 	}
@@ -237,7 +237,7 @@ bool tt__irc_session_handle(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	}
 	if (strcmp(cmd, "900") == 0 || strcmp(cmd, "901") == 0)
 		return true;
-	if (c->state == ST_REGISTERING) {
+	if (c->state == TT_IRC_ST_REGISTERING) {
 		if (strcmp(cmd, "433") == 0 || strcmp(cmd, "436") == 0) {
 			try_next_nick(c, false);
 			return true;

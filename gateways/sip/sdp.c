@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <sofia-sip/sdp.h>
+#include <tutti/sdp_guard.h>
 #include <sofia-sip/su_alloc.h>
 
 static const struct {
@@ -197,6 +198,11 @@ int tt_sip_sdp_negotiate(struct tt_sip_media *out, const char *sdp, size_t len,
 	if (!out || !sdp || !pol || !pol->codecs || !warning || len > INT32_MAX)
 		return -EINVAL;
 	*warning = w_media;
+	/* sofia-sip's parser asks for 2 GiB on some malformed m-lines (tutti/sdp_guard.h) */
+	if (!tt_sdp_lines_ok(sdp, len)) {
+		*warning = "399 tutti \"Malformed SDP\"";
+		return -EBADMSG;
+	}
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	sdp_parser_t *p = sdp_parse(home, sdp, (issize_t)len, sdp_f_config);
 	sdp_session_t *s = sdp_session(p);

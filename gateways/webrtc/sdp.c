@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <sofia-sip/sdp.h>
+#include <tutti/sdp_guard.h>
 #include <sofia-sip/su_alloc.h>
 
 #include <tutti/ice.h>
@@ -169,8 +170,12 @@ int wr_sdp_parse_offer(struct wr_offer *out, const char *sdp, size_t len, const 
 	static const char *unused;
 	if (!why)
 		why = &unused;
-	if (!out || !sdp || len == 0 || len > MAX_SDP || memchr(sdp, '\0', len)) {
-		*why = "empty, too long or binary SDP";
+	if (!out || !sdp || len == 0 || len > MAX_SDP) {
+		*why = "empty or too long SDP";
+		return -EINVAL;
+	}
+	if (!tt_sdp_lines_ok(sdp, len)) {
+		*why = "SDP lines are not well-formed (ASCII, \"x=value\", RFC 8866 m-lines)";
 		return -EINVAL;
 	}
 	struct wr_offer *o = g_new0(struct wr_offer, 1);

@@ -11,6 +11,8 @@
 #include "sdp.h"
 #include "webrtc_priv.h"
 
+#define WR_MAX_REMOTE_CANDS 64
+
 static struct wr_session *ref(struct wr_session *s)
 {
 	s->ref++;
@@ -105,6 +107,12 @@ static void do_join(struct wr_session *s, const struct wr_msg *m)
 	s->p = p;
 	s->st = WR_JOINED;
 	s->room = g_strdup(core->participant_room(p));
+	GPtrArray *in_room = g_hash_table_lookup(s->gw->by_room, s->room);
+	if (!in_room) {
+		in_room = g_ptr_array_new();
+		g_hash_table_insert(s->gw->by_room, g_strdup(s->room), in_room);
+	}
+	g_ptr_array_add(in_room, s);
 	json_t *roster = json_array();
 	core->room_roster(core->core_of(s->gw->h), s->room, roster_cb, roster);
 	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "joined", "id",
@@ -183,6 +191,7 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	s->st = WR_ATTACHING;
+	s->n_cands = o->n_cands;
 	for (unsigned i = 0; i < o->n_cands; i++)   /* a peer that does not trickle */
 		core->audio_ice_candidate(s->p, o->cands[i]);
 }
@@ -191,6 +200,12 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 {
 	if (s->st != WR_ATTACHING && s->st != WR_MEDIA) {
 		send_error(s, "wrong_state", "send the offer first", "candidate");
+		return;
+	}
+	/* A real browser has a handful; the cap keeps a client from growing the agent's
+	 * check list without bound. */
+	if (m->candidate && *m->candidate && ++s->n_cands > WR_MAX_REMOTE_CANDS) {
+		send_error(s, "bad_candidate", "too many candidates", "candidate");
 		return;
 	}
 	int rc = s->gw->core->audio_ice_candidate(s->p, m->candidate);
@@ -203,6 +218,12 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 static void leave(struct wr_session *s, int reason)
 {
 	if (s->p) {
+		GPtrArray *in_room = g_hash_table_lookup(s->gw->by_room, s->room);
+		if (in_room) {
+			g_ptr_array_remove_fast(in_room, s);
+			if (in_room->len == 0)
+				g_hash_table_remove(s->gw->by_room, s->room);
+		}
 		s->p = s->gw->core->participant_leave(s->p, reason);
 		g_free(s->room);
 		s->room = NULL;

@@ -13,7 +13,7 @@
 #define R TT_CONF_RELOADABLE
 static const struct tt_conf_key keys[] = {
 	{ "webrtc", "ws_path", TT_CONF_STRING, "/ws", 0, 200, NULL, 0,
-	  "Path of the signalling WebSocket on the HTTP server." },
+	  "Path of the signalling WebSocket on the HTTP server (web/app.js connects to /ws)." },
 	{ "webrtc", "ice_addresses", TT_CONF_STRING, "", 0, 1024, NULL, 0,
 	  "Comma-separated local IP addresses to gather ICE candidates on; empty: every "
 	  "non-loopback interface." },
@@ -93,6 +93,8 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->h = h;
 	gw->core = core;
 	gw->per_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gw->by_room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)g_ptr_array_unref);
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
 	gw->ws_path = g_strdup(tt_conf_str(conf, "webrtc", "ws_path"));
 	gw->ws_ops = (struct tt_ws_ops){
@@ -148,6 +150,7 @@ static void wr_free(void *state)
 	}
 	tt_ice_policy_unref(gw->policy);
 	g_hash_table_destroy(gw->per_peer);
+	g_hash_table_destroy(gw->by_room);
 	g_free(gw->ws_path);
 	g_free(gw);
 }
@@ -168,10 +171,9 @@ static void wr_on_roster(void *state, const struct tt_roster_event *ev)
 	struct wr_gw *gw = state;
 	if (ev->type == TT_ROSTER_ROOM_ENDED)
 		return;
-	for (GList *l = gw->sessions; l; l = l->next) {
-		struct wr_session *s = l->data;
-		if (!s->p || g_strcmp0(s->room, ev->room))
-			continue;
+	GPtrArray *in_room = g_hash_table_lookup(gw->by_room, ev->room);
+	for (guint i = 0; in_room && i < in_room->len; i++) {
+		struct wr_session *s = g_ptr_array_index(in_room, i);
 		json_t *m = json_pack("{s:s, s:s, s:o}", "type", "roster", "event", types[ev->type],
 				      "who", wr_entry_json(&ev->who));
 		if (ev->type == TT_ROSTER_STATE)
@@ -184,10 +186,9 @@ static void wr_on_roster(void *state, const struct tt_roster_event *ev)
 static void wr_on_text(void *state, const struct tt_text *msg)
 {
 	struct wr_gw *gw = state;
-	for (GList *l = gw->sessions; l; l = l->next) {
-		struct wr_session *s = l->data;
-		if (!s->p || g_strcmp0(s->room, msg->room))
-			continue;
+	GPtrArray *in_room = g_hash_table_lookup(gw->by_room, msg->room);
+	for (guint i = 0; in_room && i < in_room->len; i++) {
+		struct wr_session *s = g_ptr_array_index(in_room, i);
 		if (msg->from.id && !strcmp(msg->from.id, gw->core->participant_id(s->p)))
 			continue;   /* the sender's client shows its own line already */
 		wr_session_send(s, json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", "chat", "from",

@@ -16,6 +16,7 @@ struct wr_gw {
 	struct tt_ws_ops ws_ops;
 	char *ws_path;
 	GList *sessions;            /* struct wr_session *, every open connection */
+	GHashTable *by_room;        /* room name -> GPtrArray of joined sessions (borrowed) */
 	GHashTable *per_peer;       /* peer address -> count of open connections */
 	unsigned max_per_peer;
 	bool stopping;
@@ -38,6 +39,7 @@ struct wr_session {
 	char *room;
 	char *peer;
 	struct wr_offer *offer;     /* kept until the answer is built */
+	unsigned n_cands;           /* remote candidates taken (capped) */
 };
 
 /* session.c */

@@ -52,6 +52,9 @@ typedef void (*tt_transport_close_h)(void *arg, int reason);
 /* Common settings of every implementation. Strings are copied. */
 struct tt_transport_cfg {
 	GMainContext *ctx;               /* the media worker's context (a reference is taken) */
+	struct tt_reactor *reactor;      /* the worker's epoll set (tutti/reactor.h): sockets and
+					    timers go there instead of one GSource each; NULL:
+					    own GSources on ctx */
 	tt_transport_recv_h recv_h;
 	tt_transport_close_h close_h;
 	void *arg;

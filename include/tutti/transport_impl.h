@@ -35,6 +35,12 @@ int tt__transport_alloc(struct tt_transport **tp, const struct tt_transport_cfg 
  * updates stats and calls recv_h. Returns 0 when the packet was accepted, or a negative
  * error when it was dropped (and counted): an implementation latches only on 0. */
 int tt__transport_input(struct tt_transport *t, uint8_t *buf, size_t len);
+/* The reactor the transport was made with, or NULL. */
+struct tt_reactor *tt__transport_reactor(const struct tt_transport *t);
+/* The same with the time the datagram reached the host (monotonic us), when the
+ * implementation knows it (kernel timestamps): jitter then measures the network, not how
+ * long the worker took to get to the socket. */
+int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int64_t arrival_us);
 /* The implementation dropped a packet from a foreign address. */
 void tt__transport_count_bleed(struct tt_transport *t);
 /* The implementation latched (or unlatched) to a source; shown in stats. */

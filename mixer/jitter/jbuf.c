@@ -206,7 +206,12 @@ uint32_t tt__jbuf_depth(const struct tt__jbuf *jb)
 
 uint32_t tt__jbuf_target(const struct tt__jbuf *jb)
 {
-	uint32_t t = jb->ptime_dur + us_to_rtp(jb, 3.0 * jb->jitter_us + jb->extra_us);
+	/* One packet for this tick, plus a jitter margin. Packets arrive on average half a
+	 * packet ahead of the tick that takes them, so that much of the margin is already
+	 * there: without this credit a jitter of 1 ms (loopback, one LAN hop) rounded the
+	 * target up to two whole packets, 20 ms of delay that protected against nothing. */
+	double margin = 3.0 * jb->jitter_us - 500.0 * jb->cfg.ptime;
+	uint32_t t = jb->ptime_dur + us_to_rtp(jb, (margin > 0 ? margin : 0) + jb->extra_us);
 	uint32_t min = jb->cfg.rtp_rate / 50;                 /* one tick */
 	uint32_t max = us_to_rtp(jb, jb->cfg.max_ms * 1000.0) / 2;
 	if (t < min)

@@ -164,6 +164,22 @@ try {
   await a.screenshot({ path: path.join(cfg.out, 'webrtc-room.png') });
   await b.screenshot({ path: path.join(cfg.out, 'webrtc-room-phone.png') });
   out.errors = await a.evaluate(() => window.tutti.errors);
+
+  // 6. a room with a PIN: the client asks for it, then joins; every input has a label
+  const pctx = await browsers[0].newContext({ viewport: { width: 800, height: 600 } });
+  const pin = await pctx.newPage();
+  await pin.goto(`${cfg.base}/${cfg.pinRoom}?processing=off`);
+  out.unlabelled = await pin.evaluate(() => [...document.querySelectorAll('input')]
+    .filter((i) => !i.labels || i.labels.length === 0).map((i) => i.id));
+  await pin.fill('#name', 'Carol');
+  await pin.click('#join');
+  await pin.waitForSelector('#pin-row:not([hidden])', { timeout: 5000 });
+  out.pin_prompt_state = await pin.evaluate(() => window.tutti.state);
+  await pin.fill('#pin', cfg.pin);
+  await pin.click('#join');
+  await pin.waitForFunction(() => window.tutti.state === 'connected', null, { timeout: 20000 });
+  out.pin_joined = true;
+  await pctx.close();
   out.ok = true;
 } catch (e) {
   out.error = String(e && e.stack || e);

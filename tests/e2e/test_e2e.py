@@ -120,8 +120,14 @@ class RtpPeer:
                 self.rx.append((time.monotonic(), [ulaw_decode(b) for b in data[12:]]))
 
     def heard(self, since):
+        """Per frequency, the loudest 1 s window after `since` (B's tone is gated, and B
+        mutes for a moment), and the number of samples received."""
         samples = [s for t, chunk in self.rx if t >= since for s in chunk]
-        return {f: goertzel_db(samples, f) for f in (FREQ_A, FREQ_B, FREQ_R)}, len(samples)
+        best = {f: -200.0 for f in (FREQ_A, FREQ_B, FREQ_R)}
+        for i in range(0, max(0, len(samples) - 8000) + 1, 4000):
+            for f in best:
+                best[f] = max(best[f], goertzel_db(samples[i:i + 8000], f))
+        return best, len(samples)
 
     def close(self):
         self.stop.set()
@@ -147,7 +153,7 @@ def test_two_browsers_rtp_chat_roster():
     write_tone(wav_a, FREQ_A, 4)
     write_tone(wav_b, FREQ_B, 3, gate=(1.5, 1.5))
     room = "e2e"
-    sections = {"webrtc": {"allow_loopback": True}}
+    sections = {"webrtc": {"allow_loopback": True}, "room.locked": {"pin": "2468"}}
     with Bridge(sections) as br:
         peer = RtpPeer()
         st, body = br.http("POST", "/api/rooms/%s/participants" % room,
@@ -158,7 +164,8 @@ def test_two_browsers_rtp_chat_roster():
         peer.start((host, int(port)))
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room,
                "control": br.control, "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A,
-               "freqB": FREQ_B, "freqR": FREQ_R, "out": OUT_DIR, "chromium": CHROMIUM}
+               "freqB": FREQ_B, "freqR": FREQ_R, "out": OUT_DIR, "chromium": CHROMIUM,
+               "pinRoom": "locked", "pin": "2468"}
         t_start = time.monotonic()
         proc = subprocess.run(["node", os.path.join(HERE, "run.mjs")], cwd=HERE,
                               env=dict(os.environ, TT_E2E=json.dumps(cfg)),
@@ -179,7 +186,9 @@ def test_two_browsers_rtp_chat_roster():
                                     ("B", b, FREQ_B, (FREQ_A, FREQ_R))):
             for f in others:
                 check(h[f] > -60, "%s does not hear %d Hz: %s" % (who, f, h))
-                check(h[f] > h[own] + 20, "%s: %d Hz not 20 dB over its own %d Hz: %s"
+                # heard tones peak near -24 dB; one's own is codec noise (-47..-60 dB
+                # measured); a leak of one's own voice would be within a few dB of the others
+                check(h[f] > h[own] + 15, "%s: %d Hz not 15 dB over its own %d Hz: %s"
                       % (who, f, own, h))
         check(n > 8000 * 3, "RTP participant received only %d samples" % n)
         for f in (FREQ_A, FREQ_B):
@@ -195,6 +204,9 @@ def test_two_browsers_rtp_chat_roster():
               "chat at the gateway from %s" % out["chat_gw"])
         check(out["a_self_lines"] == 1, "Alice's own line shown %d times" % out["a_self_lines"])
         check(out["bot_line_seen"] and out["mute_seen"], "chat/mute: %s" % out)
+        check(out["unlabelled"] == [], "inputs without a label: %s" % out["unlabelled"])
+        check(out["pin_prompt_state"] == "failed" and out["pin_joined"],
+              "PIN prompt: %s" % out)
         for png in ("webrtc-room.png", "webrtc-room-phone.png"):
             p = os.path.join(OUT_DIR, png)
             check(os.path.getsize(p) > 10000, "screenshot %s too small" % p)

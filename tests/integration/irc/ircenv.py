@@ -2,8 +2,10 @@
 
 Stdlib only. Each NgIrcd runs in its own temp dir on free 127.0.0.1 ports and is killed at
 the end; a RawIrc is a person on IRC typing raw protocol lines."""
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -12,6 +14,20 @@ import time
 
 NGIRCD = shutil.which("ngircd") or "/usr/sbin/ngircd"
 INSPIRCD = shutil.which("inspircd") or "/usr/sbin/inspircd"
+
+
+def _die_with_parent():
+    """In the server's child process: SIGTERM when the test process dies, even by SIGKILL
+    (a ctest timeout), so no IRC server outlives its test."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+# ngircd started as root drops to "nobody", and a uid change clears the parent-death signal:
+# a small shell that keeps it (and kills ngircd when it gets SIGTERM) sits in between.
+GUARD = 'trap \'kill $c 2>/dev/null; wait $c; exit 0\' TERM INT; "$0" "$@" & c=$!; wait $c'
 
 
 def have_ngircd():
@@ -60,7 +76,8 @@ class NgIrcd:
         conf = ("[Global]\nName = irc.test\nInfo = tutti test\nListen = 127.0.0.1\n"
                 "Ports = %d\nMotdPhrase = hi\n"
                 "[Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\n"
-                "[Options]\nPAM = no\nIdent = no\nDNS = no\n" % self.port)
+                "[Options]\nPAM = no\nIdent = no\nDNS = no\n"
+                % self.port)
         if tls:
             conf += "[SSL]\nCertFile = %s\nKeyFile = %s\nPorts = %d\n" % (
                 self.ca, self.key, self.tls_port)
@@ -69,8 +86,9 @@ class NgIrcd:
             f.write(conf)
 
     def start(self):
-        self.proc = subprocess.Popen([NGIRCD, "-n", "-f", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(["/bin/sh", "-c", GUARD, NGIRCD, "-n", "-f", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
         deadline = time.time() + 10
         for p in [self.port] + ([self.tls_port] if self.tls_port else []):
             while not port_open(p):
@@ -141,7 +159,8 @@ class InspIrcd(NgIrcd):
     def start(self):
         self.proc = subprocess.Popen([INSPIRCD, "--nofork", "--runasroot",
                                       "--config=%s" % self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
         deadline = time.time() + 10
         while not port_open(self.port):
             if time.time() > deadline or self.proc.poll() is not None:

@@ -194,6 +194,30 @@ def test_sighup_changes_the_relay_format():
         alice.wait("PRIVMSG #chan :[bob] after", since=mark)
 
 
+def test_configured_rooms_only():
+    """rooms.on_demand = false: a channel mapped to a configured room works; one mapped to a
+    room that does not exist is reported once and bridges nothing."""
+    with Server() as srv:
+        alice = join_raw(srv.port, "alice")
+        bob = join_raw(srv.port, "bob", chan="#other")
+        try:
+            sections = irc_section(srv.port, channels="#chan=room1, #other=nosuch")
+            sections.update({"rooms": {"on_demand": False}, "room.room1": {"speakers": 3}})
+            with Bridge(sections) as br:
+                g = br.testgw()
+                bot_joined(alice)
+                bot_joined(bob)
+                irc_member(g, "room1", "alice")
+                r = g.cmd(cmd="roster", room="nosuch")
+                check(not r.get("roster"), "a room appeared: %s" % r)
+                warns = [l for l in br.read_log().splitlines()
+                         if " warn " in l and "nosuch" in l]
+                check(len(warns) == 1, "warnings: %s" % warns)
+        finally:
+            alice.close()
+            bob.close()
+
+
 def test_puppets_in_names():
     with bridged(mode="puppet", puppet_limit=2) as (srv, alice, br, g):
         mark = alice.mark()
@@ -313,10 +337,11 @@ def test_bad_channel_config_refused_at_start():
 if __name__ == "__main__":
     if not (have_inspircd() if SERVER == "inspircd" else have_ngircd()):
         print("SKIP: %s not installed (Debian package %s)" % (SERVER, SERVER))
-        sys.exit(0)
+        sys.exit(77)  # ctest SKIP_RETURN_CODE
     tests = [test_relay_both_ways_once, test_irc_line_reaches_room_once,
              test_utf8_long_line_split, test_newlines_become_lines,
-             test_paced_burst_arrives_complete_in_order, test_channel_key, test_puppets_in_names,
+             test_paced_burst_arrives_complete_in_order, test_channel_key,
+             test_configured_rooms_only, test_puppets_in_names,
              test_reconnect_and_rejoin, test_who_mute_by_op_refused_for_others]
     if SERVER == "ngircd":
         tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start,

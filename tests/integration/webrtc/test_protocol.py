@@ -113,6 +113,22 @@ def test_malformed_and_wrong_state():
         expect_error(c, "bad_candidate", "candidate")
         c.send({"type": "candidate", "candidate": None})   # end of candidates: fine
         alive(c)
+        time.sleep(2)         # a full token bucket (20/s, bursts of 40)
+        for i in range(70):   # a client cannot grow the check list without bound
+            c.send({"type": "candidate",
+                    "candidate": "candidate:%d 1 udp 1 127.0.0.1 %d typ host" % (i, 9000 + i)})
+            if i >= 30 and i % 10 == 9:
+                time.sleep(0.6)    # stay under the message rate
+        c.send({"type": "ping"})
+        errs = []
+        while True:
+            m = c.recv()
+            if m["type"] == "pong":
+                break
+            errs.append(m)
+        # 64 are taken ("not a candidate" above counted too): the rest are refused
+        check(len(errs) == 7 and all(e["message"] == "too many candidates" for e in errs),
+              "candidate cap: %s" % errs)
         c.send({"type": "leave"})
         c.wait(lambda m: m["type"] == "left", what="left")
         st, body = br.http("GET", "/api/rooms")

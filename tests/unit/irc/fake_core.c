@@ -4,14 +4,14 @@
 #include <string.h>
 #include <tutti/conf.h>
 
+#include "conf/conf_priv.h"
+
 struct tt_core { int unused; };
 struct tt_gw_handle { int unused; };
-struct tt_conf { GKeyFile *kf; GHashTable *lists; };
 
 struct fake_core fake;
 static struct tt_core the_core;
 static struct tt_gw_handle the_gw;
-static struct tt_conf the_conf;
 static int next_id;
 
 struct tt_gw_handle *fake_gw(void)
@@ -20,98 +20,26 @@ struct tt_gw_handle *fake_gw(void)
 }
 
 /* ---- config ---- */
+/* The real loader and table (with the gateway's own rows), so the gateway reads exactly what
+ * the bridge would give it, defaults and validation included. */
+static struct tt_conf_schema *schema;
+static struct tt_conf *conf;
 
 void fake_conf_load(const char *ini)
 {
-	the_conf.kf = g_key_file_new();
-	g_key_file_load_from_data(the_conf.kf, ini, (gsize)-1, G_KEY_FILE_NONE, NULL);
-	the_conf.lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       (GDestroyNotify)g_strfreev);
+	char *errors = NULL;
+	conf = tt__conf_free(conf);
+	schema = tt__conf_schema_free(schema);
+	if (tt__conf_schema_alloc(&schema) || tt__conf_schema_add(schema, fake.gw_desc->conf_keys,
+								  "irc"))
+		g_error("the IRC gateway's config rows do not load");
+	if (tt__conf_load_data(&conf, schema, "test.conf", ini, strlen(ini), &errors))
+		g_error("test config does not load:\n%s", errors);
 }
 
 const struct tt_conf *fake_conf(void)
 {
-	return &the_conf;
-}
-
-static const struct tt_conf_key *row(const char *section, const char *key)
-{
-	for (const struct tt_conf_key *k = fake.gw_desc->conf_keys; k->key; k++)
-		if (strcmp(k->key, key) == 0 && g_str_has_prefix(section, "irc."))
-			return k;
-	g_error("config key %s.%s not in the table", section, key);
-	return NULL;
-}
-
-const char *tt_conf_str(const struct tt_conf *c, const char *section, const char *key)
-{
-	const struct tt_conf_key *r = row(section, key);
-	char *v = g_key_file_get_value(c->kf, section, key, NULL);
-	if (!v)
-		return r->def;
-	char *k = g_strdup_printf("%s/%s", section, key);
-	char **keep = g_new0(char *, 2);
-	keep[0] = v;
-	g_hash_table_replace(c->lists, k, keep);  /* keeps v alive as long as the conf */
-	return v;
-}
-
-long long tt_conf_int(const struct tt_conf *c, const char *section, const char *key)
-{
-	const char *v = tt_conf_str(c, section, key);
-	return v ? g_ascii_strtoll(v, NULL, 10) : 0;
-}
-
-bool tt_conf_bool(const struct tt_conf *c, const char *section, const char *key)
-{
-	const char *v = tt_conf_str(c, section, key);
-	return v && (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
-}
-
-const char *const *tt_conf_list(const struct tt_conf *c, const char *section, const char *key)
-{
-	const char *v = tt_conf_str(c, section, key);
-	char **l = g_strsplit(v ? v : "", ",", -1);
-	GPtrArray *a = g_ptr_array_new();
-	for (char **p = l; *p; p++)
-		if (*g_strstrip(*p))
-			g_ptr_array_add(a, g_strdup(*p));
-	g_ptr_array_add(a, NULL);
-	g_strfreev(l);
-	char **out = (char **)g_ptr_array_free(a, FALSE);
-	g_hash_table_replace(c->lists, g_strdup_printf("%s/%s/list", section, key), out);
-	return (const char *const *)out;
-}
-
-bool tt_conf_is_set(const struct tt_conf *c, const char *section, const char *key)
-{
-	return g_key_file_has_key(c->kf, section, key, NULL);
-}
-
-const char *const *tt_conf_instances(const struct tt_conf *c, const char *prefix)
-{
-	char **groups = g_key_file_get_groups(c->kf, NULL);
-	GPtrArray *a = g_ptr_array_new();
-	char *pfx = g_strdup_printf("%s.", prefix);
-	for (char **g = groups; *g; g++)
-		if (g_str_has_prefix(*g, pfx))
-			g_ptr_array_add(a, g_strdup(*g + strlen(pfx)));
-	g_ptr_array_add(a, NULL);
-	g_free(pfx);
-	g_strfreev(groups);
-	char **out = (char **)g_ptr_array_free(a, FALSE);
-	g_hash_table_replace(c->lists, g_strdup_printf("instances/%s", prefix), out);
-	return (const char *const *)out;
-}
-
-int tt_conf_line(const struct tt_conf *c, const char *section, const char *key)
-{
-	return 0;
-}
-
-const char *tt_conf_path(const struct tt_conf *c)
-{
-	return "test.conf";
+	return conf;
 }
 
 /* ---- core ---- */
@@ -299,7 +227,7 @@ static struct tt_core *core_of(struct tt_gw_handle *gw)
 
 static const struct tt_conf *conf_of(struct tt_core *core)
 {
-	return &the_conf;
+	return conf;
 }
 
 const struct tt_core_api fake_api = {
@@ -388,6 +316,6 @@ void fake_reset(void)
 	g_clear_pointer(&fake.parts, g_ptr_array_unref);
 	g_clear_pointer(&fake.posted, g_ptr_array_unref);
 	g_clear_pointer(&fake.watched, g_ptr_array_unref);
-	g_clear_pointer(&the_conf.lists, g_hash_table_destroy);
-	g_clear_pointer(&the_conf.kf, g_key_file_free);
+	conf = tt__conf_free(conf);
+	schema = tt__conf_schema_free(schema);
 }

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -53,6 +54,18 @@ static void make_cert(const char *dir)
 		tt_test_skip("openssl could not make a certificate");
 }
 
+/* In the spawned child: the server dies with the test process, even when the test fails
+ * mid-way or the runner's timeout kills it (no cleanup code runs then). ngircd started as
+ * root drops to "nobody", which clears the parent-death signal, so a shell that keeps it
+ * sits in between and kills ngircd when it gets SIGTERM. */
+static void die_with_parent(gpointer unused)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static const char guard[] =
+	"trap 'kill $c 2>/dev/null; wait $c; exit 0' TERM INT; \"$0\" \"$@\" & c=$!; wait $c";
+
 void ngircd_start(struct ngircd *s, int port, bool tls)
 {
 	if (!g_file_test("/usr/sbin/ngircd", G_FILE_TEST_IS_EXECUTABLE))
@@ -79,11 +92,11 @@ void ngircd_start(struct ngircd *s, int port, bool tls)
 	char *path = g_build_filename(s->dir, "ngircd.conf", NULL);
 	g_file_set_contents(path, conf->str, -1, NULL);
 	g_string_free(conf, TRUE);
-	char *argv[] = {"/usr/sbin/ngircd", "-n", "-f", path, NULL};
+	char *argv[] = {"/bin/sh", "-c", (char *)guard, "/usr/sbin/ngircd", "-n", "-f", path, NULL};
 	GError *err = NULL;
 	TT_ASSERT_MSG(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
 				    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-				    NULL, NULL, &s->pid, &err), "spawn ngircd: %s",
+				    die_with_parent, NULL, &s->pid, &err), "spawn ngircd: %s",
 		      err ? err->message : "?");
 	g_free(path);
 	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;

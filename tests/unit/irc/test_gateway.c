@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <tutti/gateway.h>
 
+#include "gw.h"
+
 extern const struct tt_gateway tt_gateway_irc;
 
 static void gw_start(const char *extra, int port, const char *channels)
@@ -369,4 +371,89 @@ TT_TEST(irc_gw_two_networks_bridge_each_other)
 	rawc_free(&alice);
 	rawc_free(&bob);
 	ngircd_free(&srv);
+}
+
+/* No server: lines fed straight into the bot's connection (tt__irc_conn_feed). */
+static struct tt__irc_net *fed_gateway(const char *extra)
+{
+	gw_start(extra, 1, "#test=room1");   /* port 1: the real connect fails, unused */
+	struct tt__irc_gw *g = fake.gw_state;
+	return g->nets->pdata[0];
+}
+
+static void feed(struct tt__irc_net *net, const char *line)
+{
+	tt__irc_conn_feed(net->bot, line, strlen(line));
+}
+
+TT_TEST(irc_gw_tagged_lines_posted_once)
+{
+	/* server-time is informational: an old stamp (clock skew looks the same as a replay)
+	 * does not drop a line, and tags never leak into the text */
+	struct tt__irc_net *net = fed_gateway(NULL);
+	feed(net, ":tutti!u@h JOIN #test");
+	feed(net, ":srv 353 tutti = #test :@alice bob");
+	TT_ASSERT(fake_find_irc("room1", "alice") && fake_find_irc("room1", "bob"));
+	feed(net, "@time=2001-02-03T04:05:06.000Z;+draft/reply=x\\sy :alice!a@h PRIVMSG #test :hi");
+	feed(net, "@time=not-a-time :bob!b@h PRIVMSG #test :\001ACTION waves\001");
+	feed(net, ":tutti!u@h PRIVMSG #test :an echo of our own line");
+	feed(net, ":carol!c@h PRIVMSG #test :not a member (-n channel)");
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|hi"), 1);
+	TT_ASSERT_INT_EQ(fake_posted_count("bob|1|waves"), 1);
+	TT_ASSERT_INT_EQ(fake.posted->len, 2);
+	gw_stop();
+}
+
+TT_TEST(irc_gw_membership_from_server_lines)
+{
+	struct tt__irc_net *net = fed_gateway(NULL);
+	feed(net, ":srv 005 tutti PREFIX=(qov)~@+ CHANMODES=b,k,l,imnst :are supported");
+	feed(net, ":tutti!u@h JOIN #test");
+	feed(net, ":srv 353 tutti = #test :~@owner +voiced plain");
+	feed(net, ":owner!o@h MODE #test +o-v+b+l plain voiced *!*@spam 5");
+	struct fake_p *plain = fake_find_irc("room1", "plain");
+	TT_ASSERT(plain != NULL);
+	struct tt__irc_chan *ch = net->chans->pdata[0];
+	struct tt__irc_member *m = plain->gw_data;
+	TT_ASSERT_STR_EQ(m->prefixes, "@");
+	TT_ASSERT(tt__irc_member_is_op(net, m));
+	TT_ASSERT(tt__irc_member_is_op(net, fake_find_irc("room1", "owner")->gw_data));
+	TT_ASSERT(!tt__irc_member_is_op(net, fake_find_irc("room1", "voiced")->gw_data));
+	feed(net, ":plain!p@h NICK renamed");
+	TT_ASSERT(!plain->alive);
+	TT_ASSERT(fake_find_irc("room1", "renamed") != NULL);
+	feed(net, ":owner!o@h KICK #test renamed :bye");
+	feed(net, ":voiced!v@h QUIT :gone");
+	TT_ASSERT(fake_find_irc("room1", "renamed") == NULL);
+	TT_ASSERT(fake_find_irc("room1", "voiced") == NULL);
+	TT_ASSERT_INT_EQ(g_hash_table_size(ch->members), 1);
+	feed(net, ":owner!o@h KICK #test tutti :out");   /* the bot itself: everyone leaves */
+	TT_ASSERT(fake_find_irc("room1", "owner") == NULL);
+	TT_ASSERT(!ch->joined);
+	gw_stop();
+}
+
+TT_TEST(irc_gw_channel_specs)
+{
+	char *c = NULL, *r = NULL, *k = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_chan_spec_parse("#a=room", &c, &r, &k), 0);
+	TT_ASSERT_STR_EQ(c, "#a");
+	TT_ASSERT_STR_EQ(r, "room");
+	TT_ASSERT(k == NULL);
+	g_free(c);
+	g_free(r);
+	TT_ASSERT_INT_EQ(tt__irc_chan_spec_parse(" &b = standup:s3cret ", &c, &r, &k), 0);
+	TT_ASSERT_STR_EQ(c, "&b");
+	TT_ASSERT_STR_EQ(r, "standup");
+	TT_ASSERT_STR_EQ(k, "s3cret");
+	g_free(c);
+	g_free(r);
+	g_free(k);
+	const char *bad[] = {"#a", "=room", "#a=", "a=room", "#a b=room", "#a,b=room",
+			     "#a=room:bad key", ":x=room"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		c = r = k = (char *)"untouched";
+		TT_ASSERT_MSG(tt__irc_chan_spec_parse(bad[i], &c, &r, &k) == -EINVAL, "%s", bad[i]);
+		TT_ASSERT_STR_EQ(c, "untouched");
+	}
 }

@@ -2,7 +2,12 @@
  * GMainContext: candidates trickled between them, ICE completes, DTLS completes with the
  * fingerprints checked, SRTP-protected RTP flows both ways; a wrong fingerprint is refused;
  * a peer that vanishes is dropped by consent freshness. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <glib-unix.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -322,4 +327,115 @@ TT_TEST(dtls_cert_load_from_pem)
 	rmdir(dir);
 	g_free(cf);
 	g_free(kf);
+}
+
+/* ---- a STUN server stand-in: answers every Binding request with a fixed mapped address,
+ * so a server-reflexive candidate appears even on loopback. ---- */
+
+struct stun_srv {
+	int fd;
+	int requests;
+};
+
+static gboolean on_stun(gint fd, GIOCondition cond, gpointer arg)
+{
+	struct stun_srv *s = arg;
+	uint8_t b[1500];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof from;
+	ssize_t n = recvfrom(fd, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
+	if (n < 20 || b[0] != 0x00 || b[1] != 0x01)
+		return G_SOURCE_CONTINUE;
+	s->requests++;
+	/* RFC 5389 requests carry the magic cookie and get XOR-MAPPED-ADDRESS; libnice's
+	 * gathering sends RFC 3489 ones (a random cookie field), which get MAPPED-ADDRESS. */
+	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
+	bool x = !memcmp(b + 4, cookie, 4);
+	uint8_t r[32] = { 0x01, 0x01, 0x00, 12 };
+	memcpy(r + 4, b + 4, 16);                 /* cookie + transaction id */
+	r[20] = 0x00, r[21] = x ? 0x20 : 0x01, r[22] = 0, r[23] = 8;
+	r[24] = 0, r[25] = 1;                     /* IPv4 */
+	uint16_t port = x ? 5555 ^ 0x2112 : 5555;
+	r[26] = (uint8_t)(port >> 8), r[27] = (uint8_t)port;
+	const uint8_t ip[4] = { 203, 0, 113, 7 };
+	for (int i = 0; i < 4; i++)
+		r[28 + i] = x ? ip[i] ^ cookie[i] : ip[i];
+	sendto(fd, r, sizeof r, 0, (struct sockaddr *)&from, fl);
+	return G_SOURCE_CONTINUE;
+}
+
+struct cands {
+	GPtrArray *lines;
+	bool done;
+};
+
+static void collect(void *arg, const char *cand)
+{
+	struct cands *c = arg;
+	if (cand)
+		g_ptr_array_add(c->lines, g_strdup(cand));
+	else
+		c->done = true;
+}
+
+static bool gathered(void *arg)
+{
+	return ((struct cands *)arg)->done;
+}
+
+TT_TEST(ice_stun_server_gives_srflx_candidate)
+{
+	/* libnice asks STUN servers only from non-loopback host candidates, and Linux does not
+	 * route from such an address to 127.0.0.1: both ends use the first other address */
+	char ip[INET_ADDRSTRLEN] = "";
+	struct ifaddrs *ifs = NULL;
+	getifaddrs(&ifs);
+	for (struct ifaddrs *i = ifs; i && !ip[0]; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !(i->ifa_flags & IFF_LOOPBACK))
+			inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ip,
+				  sizeof ip);
+	freeifaddrs(ifs);
+	if (!ip[0])
+		tt_test_skip("no non-loopback IPv4 interface");
+	GMainContext *ctx = g_main_context_new();
+	struct stun_srv srv = { .fd = socket(AF_INET, SOCK_DGRAM, 0) };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	socklen_t sl = sizeof sa;
+	TT_ASSERT(bind(srv.fd, (struct sockaddr *)&sa, sl) == 0);
+	getsockname(srv.fd, (struct sockaddr *)&sa, &sl);
+	GSource *src = g_unix_fd_source_new(srv.fd, G_IO_IN);
+	g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_stun, &srv, NULL);
+	g_source_attach(src, ctx);
+
+	struct tt_dtls_cert *cert = NULL;
+	TT_ASSERT_INT_EQ(tt_dtls_cert_generate(&cert), 0);
+	struct tt_ice_settings s = { .addresses = ip, .stun_server = ip,
+				     .stun_port = ntohs(sa.sin_port), .cert = cert };
+	struct tt_ice_policy *pol = NULL;
+	TT_ASSERT_INT_EQ(tt_ice_policy_alloc(&pol, &s), 0);
+	tt_dtls_cert_unref(cert);
+	struct cands c = { .lines = g_ptr_array_new_with_free_func(g_free) };
+	struct tt_transport_cfg cfg = { .ctx = ctx, .dtmf_pt = -1, .clock_rate = 48000 };
+	struct tt_ice_cfg icfg = { .policy = pol, .cand_h = collect, .cand_arg = &c };
+	struct tt_transport *t = NULL;
+	struct tt_ice *ice = NULL;
+	TT_ASSERT_INT_EQ(tt_transport_ice_alloc(&t, &ice, &cfg, &icfg), 0);
+	pump_until(ctx, gathered, &c, 5000);
+	TT_ASSERT_MSG(c.done, "gathering did not finish");
+	bool host = false, srflx = false;
+	for (guint i = 0; i < c.lines->len; i++) {
+		const char *l = g_ptr_array_index(c.lines, i);
+		host |= strstr(l, ip) && strstr(l, "typ host");
+		srflx |= strstr(l, " 203.0.113.7 5555 typ srflx") != NULL;
+	}
+	TT_ASSERT_MSG(host && srflx, "host %d srflx %d (%u candidates, %d STUN requests)", host,
+		      srflx, c.lines->len, srv.requests);
+	tt_transport_free(t);
+	tt_ice_policy_unref(pol);
+	g_ptr_array_free(c.lines, TRUE);
+	g_source_destroy(src);
+	g_source_unref(src);
+	close(srv.fd);
+	g_main_context_unref(ctx);
 }
