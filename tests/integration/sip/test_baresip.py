@@ -36,8 +36,12 @@ def levels(bs, t0, t1, freqs):
     check(path, "%s wrote no recording" % bs.name)
     start = bs.t_established
     lv, got = window_levels(path, t0 - start, t1 - start, freqs)
-    # the dump holds only what was decoded (no gaps while on hold), so allow some slack
-    check(got > 0.5 * (t1 - t0), "%s recording too short for the window (%.1f s)" % (bs.name, got))
+    # The dump holds only what was decoded (no gaps while on hold, and a loaded machine makes
+    # baresip's playout fall behind wall-clock time), so what matters is enough audio for the
+    # tone levels: at least 1 s, or half the window when that is shorter.
+    need = min(1.0, 0.5 * (t1 - t0))
+    check(got >= need, "%s recording too short for the window (%.1f s of %.1f s needed)"
+          % (bs.name, got, need))
     return lv
 
 
