@@ -371,6 +371,25 @@ out:
 	return rc;
 }
 
+/* The message of an attach or an update: it owns a participant reference, a copy of the
+ * leg (codec string and ICE policy reference included), and goes back to the core with the
+ * result (attach_done_on_core releases all of it). */
+static void post_leg_msg(struct tt_room *room, struct tt_participant *p,
+			 const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
+			 tt_mq_h on_worker)
+{
+	struct attach_msg *msg = g_new0(struct attach_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->leg = *leg;
+	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
+	msg->leg.codec = msg->codec_buf;
+	msg->leg.ice = tt_ice_policy_ref(leg->ice);
+	msg->cb = cb;
+	msg->arg = arg;
+	tt_worker_post(room->worker, on_worker, msg);
+}
+
 static void attach_on_worker(void *w, void *arg)
 {
 	struct attach_msg *msg = arg;
@@ -396,16 +415,7 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 		return -EINVAL;
 	if (!room->media)
 		return -ENODEV;
-	struct attach_msg *msg = g_new0(struct attach_msg, 1);
-	msg->m = room->media;
-	msg->p = tt__participant_ref(p);
-	msg->leg = *leg;
-	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
-	msg->leg.codec = msg->codec_buf;
-	msg->leg.ice = tt_ice_policy_ref(leg->ice);
-	msg->cb = cb;
-	msg->arg = arg;
-	tt_worker_post(room->worker, attach_on_worker, msg);
+	post_leg_msg(room, p, leg, cb, arg, attach_on_worker);
 	return 0;
 }
 
@@ -494,15 +504,7 @@ int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *l
 	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb ||
 	    leg->remote_len > sizeof leg->remote)
 		return -EINVAL;
-	struct attach_msg *msg = g_new0(struct attach_msg, 1);
-	msg->m = room->media;
-	msg->p = tt__participant_ref(p);
-	msg->leg = *leg;
-	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
-	msg->leg.codec = msg->codec_buf;
-	msg->cb = cb;
-	msg->arg = arg;
-	tt_worker_post(room->worker, update_on_worker, msg);
+	post_leg_msg(room, p, leg, cb, arg, update_on_worker);
 	return 0;
 }
 
