@@ -403,6 +403,13 @@ static void attach_on_worker(void *w, void *arg)
 	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
 }
 
+/* What attach and update both require of a leg description from a gateway. */
+static bool leg_valid(const struct tt_audio_leg *leg, tt_audio_attached_h cb)
+{
+	return leg && leg->codec && tt_codec_find(leg->codec) >= 0 && cb &&
+	       leg->remote_len <= sizeof leg->remote;
+}
+
 int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
 			  tt_audio_attached_h cb, void *arg)
 {
@@ -411,7 +418,7 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 		return -ENOENT;
 	if (!(p->caps & TT_CAP_AUDIO))
 		return -EPERM;
-	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb)
+	if (!leg_valid(leg, cb))
 		return -EINVAL;
 	if (!room->media)
 		return -ENODEV;
@@ -501,8 +508,7 @@ int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *l
 	struct tt_room *room = p->room;
 	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
 		return -ENOENT;
-	if (!leg || !leg->codec || tt_codec_find(leg->codec) < 0 || !cb ||
-	    leg->remote_len > sizeof leg->remote)
+	if (!leg_valid(leg, cb))
 		return -EINVAL;
 	post_leg_msg(room, p, leg, cb, arg, update_on_worker);
 	return 0;
