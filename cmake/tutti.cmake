@@ -31,6 +31,11 @@ function(tt_add_py_test)
   set(env "TT_BUILD_DIR=${CMAKE_BINARY_DIR}" "TT_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
       "TT_SHARED_DIR=${TT_SHARED_DIR}" "PYTHONDONTWRITEBYTECODE=1" ${T_ENV})
   get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  if(TT_SANITIZE)
+    # Tests that measure a rate (not a speed: that is the benchmarks' job) scale their load
+    # down under sanitizers, where every malloc costs tens of times more.
+    list(APPEND env "TT_SANITIZED=${TT_SANITIZE}")
+  endif()
   if(TT_SANITIZE AND DEFINED TT_PY_TEST_SANITIZER_ENV_${folder})
     list(APPEND env ${TT_PY_TEST_SANITIZER_ENV_${folder}})
   endif()
