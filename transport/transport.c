@@ -392,6 +392,16 @@ void tt_transport_set_payload(struct tt_transport *t, uint32_t clock_rate, int d
 	t->dtmf_pt = dtmf_pt >= 0 && dtmf_pt < 128 ? dtmf_pt : -1;
 }
 
+void tt_transport_set_inactivity(struct tt_transport *t, unsigned ms)
+{
+	if (!t)
+		return;
+	t->inactivity_ms = ms;
+	/* The new limit counts from the change: a call resumed after a long silent hold gets
+	 * the whole limit to start sending again. */
+	t->alive_since_us = g_get_monotonic_time();
+}
+
 int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len)
 {
 	if (!t || !ss || !len || !t->ops->local)

@@ -45,6 +45,9 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "Highest UDP port for media." },
 	{ "media", "inactivity_s", TT_CONF_INT, "30", 0, 3600, NULL, R,
 	  "End a participant whose media stopped for this long; 0: never." },
+	{ "media", "hold_inactivity_s", TT_CONF_INT, "3600", 0, 86400, NULL, R,
+	  "The same for a participant on hold, which may rightly send no RTP (SIP session "
+	  "timers still end dead calls); 0: never." },
 	{ "media", "rtcp_interval_ms", TT_CONF_INT, "5000", 0, 60000, NULL, R,
 	  "How often we send RTCP reports; 0: never." },
 	{ "media", "opus_bitrate", TT_CONF_INT, "32000", 6000, 510000, NULL, R,

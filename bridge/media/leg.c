@@ -33,6 +33,7 @@ struct leg {
 	uint32_t ts_offset;           /* random per stream (RFC 3550 5.1) */
 	bool sent_any;
 	bool srtp;
+	bool quiet_hold;              /* the transport has the on-hold inactivity limit */
 	bool closed;
 	int suite;                    /* SRTP suite, and our key (to re-key on an update) */
 	uint8_t our_key[TT_SRTP_MAX_KEY_LEN];
@@ -73,6 +74,20 @@ static void on_closed(void *arg, int reason)
 		mp->leg->closed = true;
 		tt__media_post_closed(mp, reason);
 	}
+}
+
+static unsigned inactivity_for(const struct media_part *mp, bool hold)
+{
+	return hold ? mp->m->cfg.hold_inactivity_ms : mp->m->cfg.inactivity_ms;
+}
+
+void tt__leg_apply_hold(struct media_part *mp)
+{
+	bool hold = mp->state & TT_PS_HOLD;
+	if (!mp->leg || !mp->leg->t || mp->leg->quiet_hold == hold)
+		return;
+	mp->leg->quiet_hold = hold;
+	tt_transport_set_inactivity(mp->leg->t, inactivity_for(mp, hold));
 }
 
 int tt__leg_mixer_attach(struct media_part *mp)
@@ -299,6 +314,7 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	l->ssrc = g_random_int();
 	l->seq = (uint16_t)g_random_int();
 	l->ts_offset = g_random_int();
+	l->quiet_hold = mp->state & TT_PS_HOLD;
 	l->mcfg = (struct tt_mixer_part_cfg){
 		.codec = l->codec, .pt = al->pt, .ptime = al->ptime ? al->ptime : 20,
 		.bitrate = al->bitrate ? al->bitrate : mc->opus_bitrate,
@@ -313,7 +329,7 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		.clock_rate = tt_codec_rtp_rate(codec),
 		.dtmf_pt = al->dtmf_pt,
 		.audio_level_ext_id = al->audio_level_ext_id,
-		.inactivity_ms = mc->inactivity_ms,
+		.inactivity_ms = inactivity_for(mp, mp->state & TT_PS_HOLD),
 		.rtcp_interval_ms = mc->rtcp_interval_ms,
 		.cname = "tutti",
 	};

@@ -18,6 +18,7 @@ struct tt_media_cfg {
 	char address[64];
 	unsigned port_min, port_max;
 	unsigned inactivity_ms;
+	unsigned hold_inactivity_ms; /* instead of inactivity_ms while on hold */
 	unsigned rtcp_interval_ms;
 	unsigned opus_bitrate;
 	unsigned opus_complexity;

@@ -38,6 +38,9 @@ void tt__media_apply_state(struct media_part *mp);
 void tt__leg_send(struct media_part *mp);     /* in the tick: queue this tick's output */
 void tt__leg_flush(struct media_part *mp);    /* in the tick: one batch out */
 void tt__leg_close(struct media_part *mp);
+/* On hold (TT_PS_HOLD) a peer may rightly send no RTP: the transport gets [media]
+ * hold_inactivity_s instead of inactivity_s, counted from the change. */
+void tt__leg_apply_hold(struct media_part *mp);
 void tt__leg_mixer_detach(struct media_part *mp);
 int tt__leg_mixer_attach(struct media_part *mp);
 void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s);

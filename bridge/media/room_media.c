@@ -16,6 +16,7 @@
 
 static void apply_state(struct media_part *mp)
 {
+	tt__leg_apply_hold(mp);
 	if (!mp->mixer)
 		return;
 	tt_mixer_part_set_mute(mp->mixer, mp->state & TT_PS_MUTED);
@@ -172,6 +173,7 @@ void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *c)
 	mc->port_min = (unsigned)tt_conf_int(c, "media", "port_min");
 	mc->port_max = (unsigned)tt_conf_int(c, "media", "port_max");
 	mc->inactivity_ms = (unsigned)tt_conf_int(c, "media", "inactivity_s") * 1000;
+	mc->hold_inactivity_ms = (unsigned)tt_conf_int(c, "media", "hold_inactivity_s") * 1000;
 	mc->rtcp_interval_ms = (unsigned)tt_conf_int(c, "media", "rtcp_interval_ms");
 	mc->opus_bitrate = (unsigned)tt_conf_int(c, "media", "opus_bitrate");
 	mc->opus_complexity = (unsigned)tt_conf_int(c, "media", "opus_complexity");

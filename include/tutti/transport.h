@@ -106,6 +106,9 @@ int tt_transport_set_remote(struct tt_transport *t, const struct sockaddr *sa, s
 /* Signalling changed the incoming payload (re-INVITE, the answer to our offer): the RTP
  * clock for jitter and the telephone-event payload type (-1: none). Worker thread. */
 void tt_transport_set_payload(struct tt_transport *t, uint32_t clock_rate, int dtmf_pt);
+/* Signalling changed how long the peer may stay silent (a call on hold may rightly send no
+ * RTP): end after ms without valid input, counted from now; 0: never. Worker thread. */
+void tt_transport_set_inactivity(struct tt_transport *t, unsigned ms);
 /* Our local address (what the peer must send to). */
 int tt_transport_local(struct tt_transport *t, struct sockaddr_storage *ss, socklen_t *len);
 

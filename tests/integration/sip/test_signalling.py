@@ -375,6 +375,38 @@ def test_session_timer_and_rtp_inactivity():
         ua.close()
 
 
+def test_hold_outlives_rtp_inactivity():
+    """A caller on hold may send no RTP (a=inactive): [media] inactivity_s must not end it;
+    once resumed, the normal limit applies again, counted from the resume."""
+    with Bridge({"media": {"inactivity_s": 2, "hold_inactivity_s": 0}}) as br:
+        gw = br.testgw()
+        gw.join("holdroom", "watcher")
+        ua = UA(br.sip_port, user="holder")
+        c = ua.invite("holdroom", ua.sdp_offer())
+        check(c.response and c.response.status == 200, "call: %s" % (c.response and c.response.start))
+        c.ack()
+        r = c.reinvite(ua.sdp_offer(mode="inactive"))
+        check(r and r.status == 200 and "a=inactive" in r.body, "hold re-INVITE: %s" % (r and r.start))
+        wait_for(lambda: [e for e in roster(gw, "holdroom") if e["network"] == "phone" and e["hold"]],
+                 what="hold flag")
+        # three times the limit on hold, without a single packet: no BYE, still in the room
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 6.5)
+        check(bye is None, "the bridge hung up a caller on hold after %s s of silence"
+              % br.conf["media"]["inactivity_s"])
+        check([e for e in roster(gw, "holdroom") if e["network"] == "phone"],
+              "the caller on hold left the room")
+        r = c.reinvite(ua.sdp_offer())
+        check(r and r.status == 200 and "a=sendrecv" in r.body, "resume: %s" % (r and r.start))
+        t0 = time.time()
+        bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 8)
+        took = time.time() - t0
+        check(bye is not None, "no BYE after resuming without RTP")
+        check(1.5 < took < 6, "BYE %.1f s after the resume (limit 2 s, from the resume)" % took)
+        print("  on hold 6.5 s without RTP: kept; resumed without RTP: BYE after %.1f s" % took,
+              flush=True)
+        ua.close()
+
+
 def digest(challenge, user, password, method, uri):
     realm = re.search(r'realm="([^"]+)"', challenge).group(1)
     nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
@@ -446,5 +478,6 @@ if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
          test_srtp_policies_and_offerless_srtp,
          test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
-         test_session_timer_and_rtp_inactivity, test_digest_authentication,
+         test_session_timer_and_rtp_inactivity, test_hold_outlives_rtp_inactivity,
+         test_digest_authentication,
          test_rate_limit_per_source])

@@ -303,6 +303,31 @@ TT_TEST(udp_dtmf_not_audio_and_inactivity)
 	teardown(&f);
 }
 
+/* A peer on hold may send nothing: signalling lifts the limit, and a limit set again counts
+ * from that moment, not from the last packet long ago. */
+TT_TEST(udp_inactivity_changed_by_signalling)
+{
+	struct fixture f;
+	setup(&f, true, false, NULL);
+	tt_transport_free(f.t);
+	struct tt_transport_cfg cfg = {.ctx = f.ctx, .recv_h = on_recv, .close_h = on_close,
+				       .arg = &f.rec, .inactivity_ms = 300};
+	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 41000,
+				  .port_max = 41999, .latch = true};
+	TT_ASSERT_INT_EQ(tt_transport_udp_alloc(&f.t, &cfg, &ucfg), 0);
+	tt_transport_set_inactivity(f.t, 0);
+	pump(f.ctx, &f.rec.closed, 1, 900);
+	TT_ASSERT_INT_EQ(f.rec.closed, 0);
+	int64_t t0 = g_get_monotonic_time();
+	tt_transport_set_inactivity(f.t, 400);
+	pump(f.ctx, &f.rec.closed, 1, 3000);
+	int64_t took_ms = (g_get_monotonic_time() - t0) / 1000;
+	TT_ASSERT_INT_EQ(f.rec.closed, 1);
+	TT_ASSERT_INT_EQ(f.rec.close_reason, -ETIMEDOUT);
+	TT_ASSERT(took_ms >= 380);  /* counted from the change, not from the start */
+	teardown(&f);
+}
+
 TT_TEST(udp_port_range_exhausted)
 {
 	GMainContext *ctx = g_main_context_new();
