@@ -18,7 +18,7 @@ void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct 
 			"rooms", (int)s->clients));
 	}
 	r->json = json_pack("{s:s, s:s, s:i, s:o}", "status", "ok", "version", TT_VERSION,
-			    "rooms", (int)g_hash_table_size(core->rooms), "workers", workers);
+			    "rooms", (int)tt__rooms_visible(core), "workers", workers);
 }
 
 json_t *tt__api_participant_json(const struct tt_participant *p)
@@ -88,7 +88,8 @@ void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
 	gpointer v;
 	g_hash_table_iter_init(&it, core->rooms);
 	while (g_hash_table_iter_next(&it, NULL, &v))
-		g_ptr_array_add(all, v);
+		if (!((struct tt_room *)v)->hidden)
+			g_ptr_array_add(all, v);
 	g_ptr_array_sort(all, by_name);
 	json_t *rooms = json_array();
 	for (guint i = 0; i < all->len; i++)

@@ -23,9 +23,20 @@ bool tt__room_name_valid(const char *name)
 	return true;
 }
 
+/* The decoy lobby's name starts with '.', which no valid room name does: nobody can join,
+ * make or look it up by name. */
+#define DECOY_ROOM ".lobby"
+
 struct tt_room *tt__room_find(struct tt_core *core, const char *name)
 {
-	return name ? g_hash_table_lookup(core->rooms, name) : NULL;
+	struct tt_room *r = name ? g_hash_table_lookup(core->rooms, name) : NULL;
+	return r && !r->hidden ? r : NULL;
+}
+
+unsigned tt__rooms_visible(struct tt_core *core)
+{
+	struct tt_room *decoy = g_hash_table_lookup(core->rooms, DECOY_ROOM);
+	return g_hash_table_size(core->rooms) - (decoy ? 1 : 0);
 }
 
 static void apply_settings(struct tt_room *r)
@@ -339,6 +350,24 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 
 static int join(struct tt_gw_handle *gw, const struct tt_join *req,
 		struct tt_participant **pp, bool lobby);
+static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct tt_room *room,
+		     bool moderator, bool lobby, struct tt_participant **pp);
+
+/* The decoy lobby (tt_join.decoy): a hidden room with media, so the caller hears the same
+ * prompts and its DTMF arrives, where tt__room_lobby_admit() refuses every PIN. */
+static int decoy_join(struct tt_gw_handle *gw, const struct tt_join *req,
+		      struct tt_participant **pp)
+{
+	struct tt_core *core = gw->core;
+	if (core->stopping)
+		return -ESHUTDOWN;
+	struct tt_room *room = g_hash_table_lookup(core->rooms, DECOY_ROOM);
+	if (!room) {
+		room = room_new(core, DECOY_ROOM);
+		room->hidden = true;
+	}
+	return join_room(gw, req, room, false, true, pp);
+}
 
 int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
 		  struct tt_participant **pp)
@@ -355,6 +384,8 @@ int tt__room_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
 	if (!req)
 		return -EINVAL;
 	int rc = tt__room_check(gw->core, req->room, NULL, NULL);
+	if (rc == -ENOENT && req->decoy)
+		return decoy_join(gw, req, pp);
 	if (rc && rc != -EACCES)
 		return rc;
 	struct tt_join j = *req;
@@ -368,6 +399,8 @@ int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
 		return -EINVAL;
 	if (!p->room)
 		return -ENOENT;
+	if (p->room->hidden)
+		return -EACCES;   /* the decoy lobby: every PIN is wrong, as in a real room */
 	bool moderator = false;
 	int rc = tt__room_check(p->room->core, p->room->name, pin, &moderator);
 	if (rc == -EUSERS)
@@ -406,6 +439,13 @@ static int join(struct tt_gw_handle *gw, const struct tt_join *req,
 	rc = tt__room_open(core, req->room, true, &room);
 	if (rc)
 		return rc;
+	return join_room(gw, req, room, moderator, lobby, pp);
+}
+
+static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct tt_room *room,
+		     bool moderator, bool lobby, struct tt_participant **pp)
+{
+	struct tt_core *core = gw->core;
 	if (room->parts->len >= room->max_participants) {
 		tt__room_gc(room);
 		return -EUSERS;

@@ -18,6 +18,7 @@ struct tt_room {
 	bool locked;
 	bool configured;              /* [room.NAME] or made by the API: outlives its participants */
 	bool api_made;                /* PUT /api/rooms: kept until DELETE */
+	bool hidden;                  /* the decoy lobby: not found, listed or counted */
 	unsigned api_rate, api_speakers, api_max;  /* set by the API (0: not), win over the config */
 	GPtrArray *parts;             /* struct tt_participant *, one reference each */
 	GHashTable *watch;            /* struct tt_gw_handle * -> count */
@@ -25,6 +26,9 @@ struct tt_room {
 	struct tt_room_media *media;  /* owned by the worker; an address to name it in messages */
 	int64_t created_us;
 };
+
+/* Rooms anyone can see: the registry without the hidden decoy lobby. Core thread. */
+unsigned tt__rooms_visible(struct tt_core *core);
 
 /* Valid room names: 1..64 of [A-Za-z0-9._-], not starting with '.'. */
 bool tt__room_name_valid(const char *name);

@@ -45,6 +45,10 @@ static const struct tt_conf_key keys[] = {
 	  "Packet time in ms when the peer asks for none (10, 20, 40 or 60)." },
 	{ "sip", "srtp", TT_CONF_ENUM, "offer", 0, 0, "off|offer|require", R,
 	  "SDES-SRTP: off, offer (used when the peer has a=crypto) or require (488 otherwise)." },
+	{ "sip", "unknown_room", TT_CONF_ENUM, "auto", 0, 0, "auto|404|pin", R,
+	  "A call to a room that does not exist: 404, or pin (answered and asked for a PIN "
+	  "that is never right, like a PIN room, so that rooms cannot be enumerated); auto: pin "
+	  "when a [room.NAME] has a PIN." },
 	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
 	  "Wrong PIN entries before the call is hung up." },
 	{ "sip", "prompts_dir", TT_CONF_STRING, "", 0, 4096, NULL, 0,
@@ -232,6 +236,14 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 	gw->pol.srtp = !g_strcmp0(srtp, "off")       ? TT_SIP_SRTP_OFF
 		       : !g_strcmp0(srtp, "require") ? TT_SIP_SRTP_REQUIRE
 						     : TT_SIP_SRTP_OFFER;
+	const char *unknown = tt_conf_str(conf, "sip", "unknown_room");
+	gw->decoy = !g_strcmp0(unknown, "pin");
+	for (const char *const *r = tt_conf_instances(conf, "room");
+	     !g_strcmp0(unknown, "auto") && !gw->decoy && *r; r++) {
+		char *sec = g_strconcat("room.", *r, NULL);
+		gw->decoy = tt_conf_is_set(conf, sec, "pin");
+		g_free(sec);
+	}
 	gw->pin_attempts = (unsigned)tt_conf_int(conf, "sip", "pin_attempts");
 	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");

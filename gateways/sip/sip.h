@@ -45,6 +45,7 @@ struct sipgw {
 	char *default_room;
 	struct tt_sip_sdp_policy pol;
 	char **codecs;
+	bool decoy;                  /* unknown rooms get the PIN lobby that admits nobody */
 	unsigned pin_attempts;
 	unsigned pin_timeout;        /* seconds to enter the PIN */
 	GHashTable *rate;            /* source address text -> struct sip_bucket */

@@ -94,6 +94,9 @@ struct tt_join {
 	const char *pin;           /* NULL or the PIN the user gave; checked if the room has one */
 	bool pin_checked;          /* the gateway already checked the PIN (e.g. DTMF IVR) */
 	void *gw_data;             /* the gateway's own pointer, returned by participant_gw_data */
+	/* lobby_join only: if the room does not exist, wait in a hidden lobby where no PIN is
+	 * right, so that an outsider cannot tell unknown rooms from PIN rooms. */
+	bool decoy;
 };
 
 typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);

@@ -36,7 +36,8 @@ def test_dial_in_rejections_and_bye():
     with Bridge({"rooms": {"on_demand": False},
                  "room.standup": {},
                  "room.board": {"pin": "4321"},
-                 "sip": {"aliases": "100=standup", "default_room": "standup"}}) as br:
+                 "sip": {"aliases": "100=standup", "default_room": "standup",
+                         "unknown_room": "404"}}) as br:
         ua = UA(br.sip_port, user="alice")
         gw = br.testgw()
         r = ua.invite("nosuchroom", ua.sdp_offer())
@@ -308,8 +309,8 @@ def prompt_audio(sock, seconds):
     return out
 
 
-def pin_call(br, ua, rtp):
-    c = ua.invite("board", ua.sdp_offer(["PCMU/8000"], port=rtp.getsockname()[1]))
+def pin_call(br, ua, rtp, room="board"):
+    c = ua.invite(room, ua.sdp_offer(["PCMU/8000"], port=rtp.getsockname()[1]))
     check(c.response and c.response.status == 200, "PIN room call: %s"
           % (c.response and c.response.start))
     c.ack()
@@ -352,6 +353,53 @@ def test_pin_entry_by_rfc4733():
         check(ev["who"]["network"] == "phone" and not ev["who"]["hold"], "admitted: %s" % ev)
         c.bye()
         rtp.close()
+        ua.close()
+
+
+def test_unknown_room_answers_like_a_pin_room():
+    """[sip] unknown_room = auto with a PIN room configured: a call to a room that does not
+    exist is answered, prompted and refused exactly like a wrong PIN in a real room (even
+    the real room's PIN fails), and the hidden lobby shows nowhere; with 404, it is 404."""
+    conf = {"rooms": {"on_demand": False}, "room.board": {"pin": "4321"},
+            "sip": {"pin_attempts": 2}}
+    with Bridge(conf) as br:
+        ua = UA(br.sip_port, user="prober")
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        seq, ts, seen = 1, 0, {}
+        for room in ("board", "nosuch"):
+            c, media = pin_call(br, ua, rtp, room)
+            got = prompt_audio(rtp, 1.0)
+            check(len(got) >= 40 and max(abs(x) for x in got) > 1000,
+                  "%s: no prompt audio: %d packets" % (room, len(got) // 160))
+            status, body = br.http("GET", "/api/rooms")
+            check([r["name"] for r in body["rooms"]] == ["board"],
+                  "rooms listed while %s's caller waits: %s" % (room, body))
+            status, health = br.http("GET", "/api/health")
+            check(health["rooms"] == 1, "health counts the hidden lobby: %s" % health)
+            seq, ts = send_dtmf(rtp, media, 101, "1111#", seq=seq, ts=ts)
+            check(not ua.wait(lambda m: m.method == "BYE", 0.5), "%s: BYE after one try" % room)
+            wrong = "9999#" if room == "board" else "4321#"
+            seq, ts = send_dtmf(rtp, media, 101, wrong, seq=seq, ts=ts)
+            t0 = time.time()
+            bye = ua.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 10)
+            check(bye is not None, "%s: no BYE after two wrong PINs" % room)
+            seen[room] = time.time() - t0
+            seq, ts = seq + 10, ts + 8000
+        print("  last wrong PIN to BYE: %s" % {k: round(v, 2) for k, v in seen.items()},
+              flush=True)
+        check(abs(seen["board"] - seen["nosuch"]) < 1.0, "the goodbye takes a different time: %s"
+              % seen)
+        status, body = br.http("GET", "/api/rooms/.lobby")
+        check(status == 404 or status == 400, "the hidden lobby answers the API: %d" % status)
+        rtp.close()
+        ua.close()
+    conf["sip"]["unknown_room"] = "404"
+    with Bridge(conf) as br:
+        ua = UA(br.sip_port, user="prober")
+        c = ua.invite("nosuch", ua.sdp_offer())
+        check(c.response and c.response.status == 404, "unknown_room = 404: %s"
+              % (c.response and c.response.start))
         ua.close()
 
 
@@ -478,6 +526,7 @@ if __name__ == "__main__":
     run([test_dial_in_rejections_and_bye, test_offerless_invite_cancel_and_message,
          test_srtp_policies_and_offerless_srtp,
          test_subscribe_conference_roster, test_pin_entry_by_rfc4733,
+         test_unknown_room_answers_like_a_pin_room,
          test_session_timer_and_rtp_inactivity, test_hold_outlives_rtp_inactivity,
          test_digest_authentication,
          test_rate_limit_per_source])
