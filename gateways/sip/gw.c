@@ -21,7 +21,6 @@
 
 #include "validate.h"
 
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE"
 #define R TT_CONF_RELOADABLE
 
 static const struct tt_conf_key keys[] = {
@@ -79,17 +78,15 @@ struct sip_bucket {
 
 /* Token bucket per source address: a flood from one address gets 503 and costs us one
  * hash lookup, while everybody else goes on. Buckets of quiet sources are swept lazily. */
-static bool rate_ok(struct sipgw *gw)
+bool tt__sip_rate_ok(struct sipgw *gw, const struct sockaddr *sa)
 {
-	msg_t *msg = nua_current_request(gw->nua);
-	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
 	char key[64] = "";
-	if (!ai || !ai->ai_addr)
+	if (!sa)
 		return true;
-	if (ai->ai_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, key, sizeof key);
-	else if (ai->ai_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, key,
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, key, sizeof key);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, key,
 			  sizeof key);
 	if (!key[0])
 		return true;
@@ -113,6 +110,13 @@ static bool rate_ok(struct sipgw *gw)
 	return true;
 }
 
+static bool rate_ok(struct sipgw *gw)
+{
+	msg_t *msg = nua_current_request(gw->nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	return tt__sip_rate_ok(gw, ai ? ai->ai_addr : NULL);
+}
+
 static bool is_request_event(nua_event_t ev)
 {
 	switch (ev) {
@@ -128,7 +132,7 @@ static bool is_request_event(nua_event_t ev)
 
 static void answer_options(struct sipgw *gw, nua_handle_t *nh)
 {
-	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(SIP_ALLOW),
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(TT_SIP_ALLOW),
 		    SIPTAG_ACCEPT_STR("application/sdp, text/plain"),
 		    SIPTAG_SUPPORTED_STR(TT_SIP_SUPPORTED), TAG_END());
 }
@@ -154,7 +158,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 				    TAG_IF(st == 420, SIPTAG_UNSUPPORTED_STR(v.unsupported)),
 				    TAG_IF(v.accept, SIPTAG_ACCEPT_STR(v.accept)),
 				    TAG_IF(st == 503, SIPTAG_RETRY_AFTER_STR("5")),
-				    TAG_IF(st == 501 || st == 405, SIPTAG_ALLOW_STR(SIP_ALLOW)),
+				    TAG_IF(st == 501 || st == 405, SIPTAG_ALLOW_STR(TT_SIP_ALLOW)),
 				    TAG_END());
 			if (!c)
 				nua_handle_destroy(nh);
@@ -190,7 +194,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	case nua_i_refer:
 	case nua_i_method:
 		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
-			    SIPTAG_ALLOW_STR(SIP_ALLOW), TAG_END());
+			    SIPTAG_ALLOW_STR(TT_SIP_ALLOW), TAG_END());
 		if (!c)
 			nua_handle_destroy(nh);
 		return;
@@ -318,7 +322,7 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 			     NUTAG_APPL_METHOD("MESSAGE"), NUTAG_APPL_METHOD("INFO"),
 			     NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("SUBSCRIBE"),
 			     NUTAG_ALLOW_EVENTS("conference"),
-			     NUTAG_ALLOW(SIP_ALLOW),
+			     NUTAG_ALLOW(TT_SIP_ALLOW),
 			     NUTAG_SESSION_TIMER(timer),
 			     NUTAG_MIN_SE((unsigned)tt_conf_int(conf, "sip", "min_se")),
 			     SIPTAG_SUPPORTED_STR(timer ? "timer" : ""),
@@ -338,6 +342,11 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		rc = -EADDRINUSE;
 	} else {
 		tt_info("listening on %s%s%s", url, sips ? " and " : "", sips ? sips : "");
+		gw->symmetric_response = tt_conf_bool(conf, "sip", "symmetric_response");
+		if (udp && tt__sip_guard_start(gw, (unsigned)port) == 0)
+			tt_warn("guard: sofia-sip's UDP socket on port %lld not found: requests "
+				"it drops (other SIP versions, some unknown methods) get no answer",
+				port);
 	}
 	g_free(url);
 	g_free(sips);
@@ -361,6 +370,7 @@ static void sip_stop(void *state)
 		tt__sip_call_hang_up(gw, l->data, "the bridge is shutting down");
 	g_list_free(all);
 	tt__sip_subs_free(gw);
+	tt__sip_guard_stop(gw);
 	nua_shutdown(gw->nua);
 }
 
@@ -380,6 +390,7 @@ static void sip_free(void *state)
 	tt__sip_subs_free(gw);
 	tt__sip_auth_close(gw);
 	tt__sip_prompts_free(gw);
+	tt__sip_guard_stop(gw);
 	if (gw->nua)
 		nua_destroy(gw->nua);
 	if (gw->root) {

@@ -18,6 +18,9 @@
 
 #include "sdp.h"
 
+/* The methods we answer; Allow in 200 to OPTIONS, 405 and 501. */
+#define TT_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE"
+
 enum sip_prompt_id {
 	SIP_PROMPT_ENTER_PIN,
 	SIP_PROMPT_WRONG_PIN,
@@ -53,6 +56,9 @@ struct sipgw {
 	uint64_t sess_ids;
 	struct auth_mod_t *auth;     /* digest authentication, NULL: off */
 	struct sip_prompt prompts[SIP_PROMPT_COUNT];
+	bool symmetric_response;     /* [sip] symmetric_response */
+	GPtrArray *guards;           /* struct sip_guard * on sofia's UDP sockets (guard_udp.c) */
+	uint64_t guard_answered;     /* requests the guard answered for sofia */
 };
 
 enum sip_call_state {
@@ -90,6 +96,14 @@ void tt__sip_call_event(struct sipgw *gw, nua_event_t ev, int status, const char
 			nua_handle_t *nh, struct sip_call *c, const sip_t *sip, tagi_t tags[]);
 void tt__sip_call_hang_up(struct sipgw *gw, struct sip_call *c, const char *why);
 void tt__sip_call_free(struct sip_call *c);
+
+/* guard_udp.c: watch sofia's UDP sockets on this port and answer what sofia would drop
+ * (guard.h). Returns how many sockets are watched. stop: before sofia closes them. */
+int tt__sip_guard_start(struct sipgw *gw, unsigned port);
+/* gw.c: the per-source token bucket ([sip] rate_limit, rate_burst); false: over the limit. */
+struct sockaddr;
+bool tt__sip_rate_ok(struct sipgw *gw, const struct sockaddr *sa);
+void tt__sip_guard_stop(struct sipgw *gw);
 const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 
 /* dtmf.c */

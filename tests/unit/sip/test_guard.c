@@ -1,0 +1,149 @@
+/* Unit tests of the SIP guard (gateways/sip/guard.h): which datagrams it answers instead of
+ * sofia-sip, the exact response it builds, and the many it must leave alone. */
+#include <glib.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "guard.h"
+#include "tt_test.h"
+
+#define ALLOW "INVITE, ACK, BYE"
+
+static int guard(const char *dgram, size_t len, char *out, size_t cap,
+		 struct tt_sip_guard_answer *a)
+{
+	memset(out, 0, cap);
+	int st = tt_sip_guard((const uint8_t *)dgram, len, "T1", ALLOW, (uint8_t *)out,
+			      cap - 1, a);
+	if (st)
+		TT_ASSERT_INT_EQ(strlen(out), a->len);   /* (no NUL in these examples) */
+	return st;
+}
+
+#define HDRS "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1\r\n" \
+	     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n" \
+	     "Call-ID: c1\r\nMax-Forwards: 70\r\n"
+
+TT_TEST(sip_guard_other_version_gets_505)
+{
+	char out[2048];
+	struct tt_sip_guard_answer a;
+	const char *req = "OPTIONS sip:room@example.com SIP/7.0\r\n"
+			  "Via:     SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw\r\n"
+			  "Max-Forwards: 70\r\nFrom:    A <sip:a@example.com>;tag=q\r\n"
+			  "To:      T <sip:t@example.org>\r\nCall-ID: badvers\r\n"
+			  "CSeq:    1 OPTIONS\r\nl: 0\r\n\r\n";
+	TT_ASSERT_INT_EQ(guard(req, strlen(req), out, sizeof out, &a), 505);
+	TT_ASSERT_STR_EQ(out, "SIP/2.0 505 Version Not Supported\r\n"
+			      "Via: SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw\r\n"
+			      "From: A <sip:a@example.com>;tag=q\r\n"
+			      "To: T <sip:t@example.org>;tag=T1\r\n"
+			      "Call-ID: badvers\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	TT_ASSERT_INT_EQ(a.via_port, 0);
+	TT_ASSERT_INT_EQ(a.via_rport, 0);
+}
+
+TT_TEST(sip_guard_unknown_method_gets_501_with_allow)
+{
+	char out[2048];
+	struct tt_sip_guard_answer a;
+	/* folded and compact headers, two Vias, a To that already has a tag, rport */
+	const char *req = "NEWMETHOD sip:room@example.com SIP/2.0\r\n"
+			  "v: SIP/2.0/UDP [2001:db8::1]:5070;rport;branch=z9hG4bK1,\r\n"
+			  " SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK2\r\n"
+			  "f: <sip:a@example.com>;tag=1\r\nt: \"x>y\" <sip:room@example.com>;TAG=9\r\n"
+			  "i: c1\r\nCSeq: 7 NEWMETHOD\r\nContent-Length: 0\r\n\r\n";
+	TT_ASSERT_INT_EQ(guard(req, strlen(req), out, sizeof out, &a), 501);
+	TT_ASSERT_STR_EQ(out, "SIP/2.0 501 Not Implemented\r\n"
+			      "Via: SIP/2.0/UDP [2001:db8::1]:5070;rport;branch=z9hG4bK1, "
+			      "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK2\r\n"
+			      "From: <sip:a@example.com>;tag=1\r\n"
+			      "To: \"x>y\" <sip:room@example.com>;TAG=9\r\n"
+			      "Call-ID: c1\r\nCSeq: 7 NEWMETHOD\r\nAllow: " ALLOW "\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	TT_ASSERT_INT_EQ(a.via_port, 5070);
+	TT_ASSERT_INT_EQ(a.via_rport, 1);
+}
+
+/* RFC 4475 3.1.1.2 (intmeth): any token character in the method, raw control octets (NUL
+ * included) in a quoted display name: copied as they are. */
+TT_TEST(sip_guard_keeps_raw_octets)
+{
+	static const char req[] = "!odd-Method_*+`.%'~ sip:x@example.com SIP/2.0\r\n"
+				  "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66\r\n"
+				  "To: \"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\" <sip:x@example.com>\r\n"
+				  "From: <sip:m@example.com>;tag=_t\r\nCall-ID: w@w\r\n"
+				  "CSeq: 139122385 !odd-Method_*+`.%'~\r\n"
+				  "ext-!.%*+_`'~: \xef\xbb\xbf\r\nContent-Length: 0\r\n\r\n";
+	uint8_t out[2048];
+	struct tt_sip_guard_answer a;
+	TT_ASSERT_INT_EQ(tt_sip_guard((const uint8_t *)req, sizeof req - 1, "T1", ALLOW, out,
+				      sizeof out, &a), 501);
+	static const char to[] = "To: \"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\" <sip:x@example.com>"
+				 ";tag=T1\r\n";
+	bool found = false;
+	for (size_t i = 0; i + sizeof to - 1 <= a.len; i++)
+		found |= memcmp(out + i, to, sizeof to - 1) == 0;
+	TT_ASSERT(found);
+	TT_ASSERT_INT_EQ(a.via_port, 0);
+}
+
+/* Everything else is sofia's (and the validation layer's). */
+TT_TEST(sip_guard_leaves_the_rest_alone)
+{
+	char out[2048];
+	struct tt_sip_guard_answer a;
+	static const char *const theirs[] = {
+		/* known methods in SIP/2.0, whatever else is wrong with them */
+		"OPTIONS sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"REGISTER sip:example.com SIP/2.0\r\n" HDRS "CSeq: 1 REGISTER\r\n\r\n",
+		"INVITE sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		/* responses, never answered */
+		"SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"SIP/7.0 200 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		/* request lines the validation layer refuses with 400 */
+		"OPTIONS  sip:room@example.com SIP/7.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS sip:room@example.com SIP/7.0 \r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS <sip:room@example.com> SIP/X.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS sip:room@example.com SIP/7\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS sip:room@example.com HTTP/1.1\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n",
+		" NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: 1 NEWMETHOD\r\n\r\n",
+		/* an unknown method whose CSeq says another: 400 comes first */
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n\r\n",
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: INVITE\r\n\r\n",
+		/* mandatory headers missing, duplicated, or no end of headers */
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
+		"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCSeq: 1 NEWMETHOD\r\n\r\n",
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "Call-ID: c2\r\n"
+		"CSeq: 1 NEWMETHOD\r\n\r\n",
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "CSeq: 1 NEWMETHOD\r\n",
+		"NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS "CSeq 1 NEWMETHOD\r\n\r\n",
+		" continuation first\r\nNEWMETHOD sip:r@e SIP/2.0\r\n\r\n",
+		"NEWMETHOD sip:room@example.com SIP/2.0",
+		"",
+	};
+	for (size_t i = 0; i < sizeof theirs / sizeof theirs[0]; i++) {
+		int st = guard(theirs[i], strlen(theirs[i]), out, sizeof out, &a);
+		if (st)
+			fprintf(stderr, "example %zu answered %d\n", i, st);
+		TT_ASSERT_INT_EQ(st, 0);
+		TT_ASSERT_INT_EQ(a.len, 0);
+	}
+}
+
+TT_TEST(sip_guard_response_too_large_is_not_ours)
+{
+	char out[64];
+	struct tt_sip_guard_answer a;
+	const char *req = "NEWMETHOD sip:room@example.com SIP/2.0\r\n" HDRS
+			  "CSeq: 1 NEWMETHOD\r\n\r\n";
+	TT_ASSERT_INT_EQ(guard(req, strlen(req), out, sizeof out, &a), 0);
+	/* and a datagram cut anywhere never reads past its end (ASan watches) */
+	for (size_t n = 0; n < strlen(req); n++) {
+		char *copy = g_memdup2(req, n ? n : 1);
+		char big[2048];
+		(void)guard(copy, n, big, sizeof big, &a);
+		g_free(copy);
+	}
+}
