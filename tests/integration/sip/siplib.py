@@ -65,6 +65,9 @@ class Msg:
 
 
 class UA:
+    transport = "UDP"
+    scheme = "sip"
+
     def __init__(self, port, host="127.0.0.1", user="tester", name=None, allow_message=True):
         self.bridge = (host, port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -138,15 +141,19 @@ class UA:
     def request(self, method, uri, call_id, cseq, from_tag, to_tag=None, body="",
                 ctype=None, extra=(), branch=None):
         lines = ["%s %s SIP/2.0" % (method, uri),
-                 "Via: SIP/2.0/UDP %s:%d;branch=%s;rport" % (self.local[0], self.local[1],
-                                                             branch or self.branch()),
+                 "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (self.transport, self.local[0],
+                                                            self.local[1],
+                                                            branch or self.branch()),
                  "Max-Forwards: 70",
                  "From: \"%s\" <sip:%s@%s:%d>;tag=%s" % (self.name, self.user, self.local[0],
                                                          self.local[1], from_tag),
                  "To: <%s>%s" % (uri, ";tag=" + to_tag if to_tag else ""),
                  "Call-ID: %s" % call_id,
                  "CSeq: %d %s" % (cseq, method),
-                 "Contact: <sip:%s@%s:%d>" % (self.user, self.local[0], self.local[1])]
+                 "Contact: <%s:%s@%s:%d%s>" % (self.scheme, self.user, self.local[0],
+                                               self.local[1],
+                                               ";transport=tcp" if self.transport == "TCP"
+                                               else "")]
         allow = "INVITE, ACK, BYE, CANCEL, OPTIONS" + (", MESSAGE" if self.allow_message else "")
         lines.append("Allow: " + allow)
         lines.extend(extra)
@@ -161,7 +168,7 @@ class UA:
         return self.final(cid, "OPTIONS", timeout)
 
     def room_uri(self, room):
-        return "sip:%s@%s:%d" % (room, self.bridge[0], self.bridge[1])
+        return "%s:%s@%s:%d" % (self.scheme, room, self.bridge[0], self.bridge[1])
 
     def message(self, room, text, timeout=3.0):
         cid = "msg-%08x@test" % random.getrandbits(32)
@@ -192,6 +199,54 @@ class UA:
         if call.response and call.response.status < 300:
             call.to_tag = call.response.to_tag()
         return call
+
+
+class StreamUA(UA):
+    """The same UA over one TCP (or, with tls=True, TLS: sips: URIs) connection; messages
+    are framed by Content-Length."""
+
+    def __init__(self, port, tls=False, **kw):
+        super().__init__(port, **kw)
+        self.sock.close()
+        self.transport, self.scheme = ("TLS", "sips") if tls else ("TCP", "sip")
+        s = socket.create_connection(self.bridge, timeout=5)
+        if tls:
+            import ssl
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE   # the test's throw-away certificate
+            s = ctx.wrap_socket(s)
+        self.sock = s
+        self.local = s.getsockname()
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def recv(self, timeout):
+        deadline = time.time() + max(timeout, 0.001)
+        while True:
+            head, sep, rest = self.buf.partition(b"\r\n\r\n")
+            if sep:
+                m = re.search(rb"^(?:content-length|l)\s*:\s*(\d+)", head,
+                              re.IGNORECASE | re.MULTILINE)
+                n = int(m.group(1)) if m else 0
+                if len(rest) >= n:
+                    self.buf = rest[n:]
+                    return Msg(head + sep + rest[:n], self.bridge)
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65535)
+            except (socket.timeout, BlockingIOError, OSError):
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
 
 
 class Call:
