@@ -1,15 +1,18 @@
 """bench_sip: what the SIP gateway sustains, against the real `tutti` binary on 127.0.0.1.
 
-1. Call rate: the stdlib UAC (tests/integration/sip/loadgen.py) at RATE calls/s for SECONDS,
-   each call INVITE/200/ACK, HOLD s of media (the bridge sends its mix to every caller), BYE.
-   Reports failures, set-up latency and the bridge's CPU.
+1. Call rate: SIPp's built-in UAC scenario (Debian's sip-tester; --client sipp, the default
+   when it is installed) or the stdlib UAC (tests/integration/sip/loadgen.py, --client py)
+   at RATE calls/s for SECONDS, each call INVITE/200/ACK, HOLD s of media (the bridge sends
+   its mix to every caller), BYE. Reports failures, set-up latency (the stdlib UAC) and the
+   bridge's CPU.
 2. CPU per concurrent call: N calls held open; every caller sends 50 packets/s (G.711: a
    tone in mu-law; Opus: a constant valid 20 ms frame), the bridge decodes, mixes, encodes
    and sends. CPU of the tutti process from /proc over a window, minus the same window
    idle, divided by N.
 
 Never a ctest (shared, noisy machines). Run:
-    python3 bench/sip/bench_sip.py [--rate 100] [--seconds 60] [--hold 5] [--calls 100]
+    python3 bench/sip/bench_sip.py [--client sipp|py] [--rate 100] [--seconds 60] [--hold 5]
+                                   [--calls 100] [--skip-rate] [--skip-cpu]
 """
 import argparse
 import math
@@ -23,8 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration", "sip"))
+import tempfile  # noqa: E402
 import ttlib  # noqa: E402
 from loadgen import LoadGen  # noqa: E402
+from sipplib import SIPP, run_sipp  # noqa: E402
 from siplib import UA, rtp_packet  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -59,8 +64,21 @@ def call_rate(args):
     with ttlib.Bridge(conf, binary="tutti") as br:
         pid = br.proc.pid
         c0, t0 = cpu_seconds(pid), time.time()
-        res = LoadGen(br.sip_port, hold=args.hold, rooms=args.rooms, rtp_calls=5,
-                      timeout=10).run(args.rate, args.seconds)
+        if args.client == "sipp":
+            calls = int(args.rate * args.seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                # one room: SIPp's built-in scenario calls one Request-URI user (-s)
+                rc, stats, out = run_sipp("127.0.0.1:%d" % br.sip_port,
+                                          ["-sn", "uac", "-s", "sippbench", "-r", str(args.rate),
+                                           "-m", str(calls), "-d", str(int(args.hold * 1000)),
+                                           "-l", str(int(args.rate * (args.hold + 5) * 2)),
+                                           "-mp", str(ttlib.free_port(socket.SOCK_DGRAM))],
+                                          tmp, timeout=args.seconds + args.hold + 60)
+            res = {"client": "sipp", "exit": rc, "calls": calls, **stats,
+                   "elapsed_s": time.time() - t0}
+        else:
+            res = LoadGen(br.sip_port, hold=args.hold, rooms=args.rooms, rtp_calls=5,
+                          timeout=10).run(args.rate, args.seconds)
         res["bridge_cpu_pct"] = 100 * (cpu_seconds(pid) - c0) / (time.time() - t0)
         return res
 
@@ -140,11 +158,13 @@ def main():
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--window", type=float, default=10)
     ap.add_argument("--skip-rate", action="store_true")
+    ap.add_argument("--skip-cpu", action="store_true")
+    ap.add_argument("--client", choices=("sipp", "py"), default="sipp" if SIPP else "py")
     a = ap.parse_args()
     ttlib.BUILD_DIR = os.environ.get("TT_BUILD_DIR", os.path.join(SRC, "build"))
     if not a.skip_rate:
         print("call rate:", call_rate(a), flush=True)
-    for codec in ("pcmu", "opus"):
+    for codec in () if a.skip_cpu else ("pcmu", "opus"):
         print("cpu per call:", cpu_per_call(a, codec), flush=True)
 
 
