@@ -23,6 +23,8 @@
 
 #define PEEK_MAX 65536
 #define SAME_HEAD_RETRY_MS 20
+#define ANSWERS_PER_TURN 16   /* then the rest of the loop gets a turn: a flood of these
+			       * must not starve sofia, HTTP or the mailboxes */
 
 struct sip_guard {
 	struct sipgw *gw;
@@ -95,7 +97,11 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 		step_aside(g, false);
 		return G_SOURCE_CONTINUE;
 	}
-	for (;;) {
+	for (int turn = 0;; turn++) {
+		if (turn == ANSWERS_PER_TURN) {
+			step_aside(g, false);
+			return G_SOURCE_CONTINUE;
+		}
 		struct sockaddr_storage from;
 		struct iovec iov = {.iov_base = peek_buf, .iov_len = sizeof peek_buf};
 		union {
