@@ -83,6 +83,8 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	r->core = core;
 	r->name = g_strdup(name);
 	r->parts = g_ptr_array_new();
+	r->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	r->name_next = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->watch = g_hash_table_new(g_direct_hash, g_direct_equal);
 	r->created_us = g_get_real_time();
 	apply_settings(r);
@@ -97,6 +99,8 @@ static void room_free(struct tt_room *r)
 {
 	tt__room_media_end(r);
 	g_ptr_array_free(r->parts, TRUE);
+	g_hash_table_destroy(r->names);
+	g_hash_table_destroy(r->name_next);
 	g_hash_table_destroy(r->watch);
 	g_free(r->pin);
 	g_free(r->moderator_pin);
@@ -313,6 +317,27 @@ void tt__rooms_free(struct tt_core *core)
 
 /* Display names: printable UTF-8, trimmed, at most 64 bytes on a character boundary, and
  * unique in the room (" (2)", " (3)" ...), so rosters on every network can tell people apart. */
+/* Two names are the same when they differ only in case or Unicode form ("Ana", "ANA",
+ * "A\u0301na" vs "\u00C1na"). Newly allocated. */
+static char *name_key(const char *name)
+{
+	char *norm = g_utf8_normalize(name, -1, G_NORMALIZE_ALL);
+	char *key = g_utf8_casefold(norm ? norm : name, -1);
+	g_free(norm);
+	return key;
+}
+
+static bool name_taken(struct tt_room *room, const char *name)
+{
+	char *key = name_key(name);
+	bool taken = g_hash_table_contains(room->names, key);
+	g_free(key);
+	return taken;
+}
+
+/* A clean display name, unique in the room: "name", else "name (2)", "name (3)"... The
+ * lookups are hashed and the next suffix remembered per base name, so a town hall where
+ * hundreds of phones all say "Anonymous" costs O(1) per join, not O(N) collations. */
 static char *sanitize_name(struct tt_room *room, const char *in)
 {
 	GString *s = g_string_new(NULL);
@@ -331,19 +356,18 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 		g_free(base);
 		base = g_strdup("guest");
 	}
-	char *name = g_strdup(base);
-	for (int n = 2;; n++) {
-		bool taken = false;
-		for (guint i = 0; i < room->parts->len && !taken; i++) {
-			struct tt_participant *p = g_ptr_array_index(room->parts, i);
-			taken = g_utf8_collate(p->name, name) == 0 ||
-				g_ascii_strcasecmp(p->name, name) == 0;
-		}
-		if (!taken)
+	if (!name_taken(room, base))
+		return base;
+	char *base_key = name_key(base);
+	int n = GPOINTER_TO_INT(g_hash_table_lookup(room->name_next, base_key));
+	char *name = NULL;
+	for (n = n < 2 ? 2 : n;; n++) {
+		name = g_strdup_printf("%s (%d)", base, n);
+		if (!name_taken(room, name))
 			break;
 		g_free(name);
-		name = g_strdup_printf("%s (%d)", base, n);
 	}
+	g_hash_table_replace(room->name_next, base_key, GINT_TO_POINTER(n + 1));
 	g_free(base);
 	return name;
 }
@@ -460,6 +484,7 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 		p->state |= TT_PS_HOLD;   /* neither heard nor hearing the room */
 	}
 	g_ptr_array_add(room->parts, tt__participant_ref(p));  /* the room's reference */
+	g_hash_table_add(room->names, name_key(p->name));
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_add(room, p);
 	tt_info("%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
@@ -487,6 +512,9 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 		if (p->caps & TT_CAP_AUDIO)
 			tt__room_media_remove(room, p);
 		g_ptr_array_remove(room->parts, p);
+		char *key = name_key(p->name);
+		g_hash_table_remove(room->names, key);
+		g_free(key);
 		tt_info("%s left %s (%s)", p->id, room->name,
 			reason ? tt_strerror(reason) : "normal");
 		if (p->lobby) {   /* nobody saw it come */

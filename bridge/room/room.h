@@ -21,6 +21,8 @@ struct tt_room {
 	bool hidden;                  /* the decoy lobby: not found, listed or counted */
 	unsigned api_rate, api_speakers, api_max;  /* set by the API (0: not), win over the config */
 	GPtrArray *parts;             /* struct tt_participant *, one reference each */
+	GHashTable *names;            /* name key (NFKC, case-folded) of each participant */
+	GHashTable *name_next;        /* name key of a base name -> next " (n)" to try */
 	GHashTable *watch;            /* struct tt_gw_handle * -> count */
 	struct tt_worker *worker;
 	struct tt_room_media *media;  /* owned by the worker; an address to name it in messages */

@@ -267,6 +267,45 @@ TT_TEST(core_room_settings_limits_and_names)
 	tt__core_free(core);
 }
 
+/* Display names are unique in a room, whatever the case or Unicode form; hundreds of
+ * callers with the same name (phones that all say "Anonymous") get numbered suffixes, and a
+ * name that left is free again. */
+TT_TEST(core_unique_names)
+{
+	struct tt_core *core = make_core("[rooms]\nmax_participants = 1000\n");
+	struct fake *a = fakes[0];
+	enum { N = 600 };
+	struct tt_participant **ps = g_new0(struct tt_participant *, N);
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (int i = 0; i < N; i++) {
+		ps[i] = join(a, "hall", "Anonymous", TT_CAP_TEXT);
+		const char *name = a->api->participant_name(ps[i]);
+		TT_ASSERT(!g_hash_table_contains(seen, name));
+		g_hash_table_add(seen, (gpointer)name);
+	}
+	TT_ASSERT_STR_EQ(a->api->participant_name(ps[0]), "Anonymous");
+	TT_ASSERT_STR_EQ(a->api->participant_name(ps[1]), "Anonymous (2)");
+	TT_ASSERT_STR_EQ(a->api->participant_name(ps[N - 1]), "Anonymous (600)");
+	/* case and Unicode form: "ANONYMOUS" is taken too; NFC and NFD "Ana" are one name */
+	struct tt_participant *up = join(a, "hall", "ANONYMOUS", TT_CAP_TEXT);
+	TT_ASSERT_STR_EQ(a->api->participant_name(up), "ANONYMOUS (601)");
+	struct tt_participant *nfc = join(a, "hall", "\xc3\x81na", TT_CAP_TEXT);
+	struct tt_participant *nfd = join(a, "hall", "A\xcc\x81na", TT_CAP_TEXT);
+	TT_ASSERT_STR_EQ(a->api->participant_name(nfd), "A\xcc\x81na (2)");
+	/* the first one leaves: its name is free again */
+	a->api->participant_leave(ps[0], 0);
+	ps[0] = join(a, "hall", "anonymous", TT_CAP_TEXT);
+	TT_ASSERT_STR_EQ(a->api->participant_name(ps[0]), "anonymous");
+	g_hash_table_destroy(seen);
+	for (int i = 0; i < N; i++)
+		a->api->participant_leave(ps[i], 0);
+	a->api->participant_leave(up, 0);
+	a->api->participant_leave(nfc, 0);
+	a->api->participant_leave(nfd, 0);
+	g_free(ps);
+	tt__core_free(core);
+}
+
 static int bad_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 		     const struct tt_conf *c, void **s)
 {
