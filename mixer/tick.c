@@ -187,8 +187,10 @@ static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
 		float db = -127.0f;
 		pull(p);
 		bool have = rtp_level(p, &db);
-		if (!have && !p->speaker && !is_g711(p) && p->nunits && !has_audio(p)) {
-			/* Nothing but DTX frames or gaps: silent without decoding. */
+		if (!have && !p->speaker && p->nunits && !has_audio(p)) {
+			/* Nothing but DTX frames or gaps (also a G.711 phone's silence suppression,
+			 * or a caller that sends no RTP at all): silent without decoding, and
+			 * without resampling the silence to the room rate. */
 			db = -127.0f;
 			have = true;
 			skip(p);

@@ -139,6 +139,39 @@ TT_TEST(mixer_dtx_not_decoded)
 	tt_mixer_room_free(m);
 }
 
+/* A G.711 phone that stops sending (silence suppression, or no RTP at all) is silent
+ * without decoding: its jitter buffer's gaps are not concealed, resampled and measured. */
+TT_TEST(mixer_g711_gaps_not_decoded)
+{
+	struct tt_mixer_room *m = NULL;
+	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
+	struct sender a, b;
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	TT_ASSERT_INT_EQ(sender_init(&b, m, "pcmu", 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	struct tt_mixer_part_stats st;
+	uint64_t dec_at_100 = 0;
+	for (int t = 0; t < 200; t++) {
+		sender_tick(&a, (uint64_t)t * 20000);
+		if (t < 50)
+			sender_tick(&b, (uint64_t)t * 20000);   /* B talks, then sends nothing */
+		tt_mixer_room_tick(m, (uint64_t)t * 20000);
+		if (t == 100) {
+			tt_mixer_part_stats(b.part, &st);
+			dec_at_100 = st.decoded;
+			TT_ASSERT(!st.speaker);
+		}
+	}
+	tt_mixer_part_stats(b.part, &st);
+	TT_ASSERT_MSG(st.decoded - dec_at_100 == 0, "decoded %llu frames of nothing",
+		      (unsigned long long)(st.decoded - dec_at_100));
+	sender_fini(&a);
+	sender_fini(&b);
+	tt_mixer_room_free(m);
+}
+
 /* Skipped while RFC 6464 says silent, then loud: the reset + warm-up decode gives clean audio
  * from the first full frame on. */
 TT_TEST(mixer_resume_after_skip_is_clean)
