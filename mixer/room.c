@@ -279,8 +279,9 @@ int tt_mixer_part_push(struct tt_mixer_part *p, const struct tt_mixer_pkt *pkt)
 		p->jb.st.oversize++;
 		return -EMSGSIZE;
 	}
-	/* Its length in RTP units, from the payload itself (Opus TOC), for ptime changes. */
-	int n = tt_codec_dec_samples(p->dec, pkt->payload, pkt->len);
+	/* Its length in RTP units, from the payload itself (Opus TOC), for ptime changes; from
+	 * the codec, not the decoder, whose state a silent participant's push never needs. */
+	int n = tt_codec_payload_samples(p->codec, p->pcm_rate, pkt->payload, pkt->len);
 	uint32_t dur = n > 0 ? (uint32_t)((uint64_t)n * p->rtp_rate / p->pcm_rate) : 0;
 	return tt__jbuf_push(&p->jb, pkt, dur);
 }

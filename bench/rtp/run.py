@@ -9,6 +9,12 @@ Janus/tutti ratio. Builds nothing: give it the build directory.
 
   bench/rtp/run.py --build-dir build [--seconds 15] [--ns 100,500,1000,2000]
                    [--out build/bench_rtp.md] [--json build/bench_rtp.json] [--no-janus]
+                   [--opus-complexity 4] [--opus-bitrate 51000]
+
+Both bridges encode with the same Opus settings: tutti's room is configured with Janus
+AudioBridge's defaults for a participant, "quality" (complexity) 4 and no "bitrate" (libopus
+picks 51 kbit/s for 48 kHz mono 20 ms frames; janus_audiobridge.c: DEFAULT_COMPLEXITY,
+OPUS_SET_BITRATE only when a bitrate was given). Both use OPUS_APPLICATION_VOIP.
 
 Each daemon is started fresh for each N (clean counters, nothing left over from the previous
 run's teardown) and stopped after it. Never a ctest: the numbers need a quiet machine.
@@ -72,7 +78,7 @@ def machine():
     return "%s, %d CPUs (os.cpu_count), Linux %s" % (model, os.cpu_count(), platform.release())
 
 
-def tutti_conf(workdir, http_port):
+def tutti_conf(workdir, http_port, args):
     path = os.path.join(workdir, "tutti.conf")
     with open(path, "w") as f:
         f.write("[bridge]\nworkers = 1\nlog_level = warn\n"
@@ -80,7 +86,10 @@ def tutti_conf(workdir, http_port):
                 "[rooms]\nmax_participants = 20000\n"
                 # 10,000 ports below the kernel's ephemeral range (where the load
                 # generator's own sockets live)
-                "[media]\nport_min = 20000\nport_max = 29999\n" % http_port)
+                "[media]\nport_min = 20000\nport_max = 29999\n"
+                # the encoder settings Janus uses (see the docstring)
+                "opus_complexity = %d\nopus_bitrate = %d\n"
+                % (http_port, args.opus_complexity, args.opus_bitrate))
     return path
 
 
@@ -170,7 +179,7 @@ def loadgen(build, args, n, extra):
 
 def run_tutti(build, args, workdir, n, log):
     port = free_port()
-    conf = tutti_conf(workdir, port)
+    conf = tutti_conf(workdir, port, args)
     proc = subprocess.Popen([os.path.join(build, "tutti"), "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -253,6 +262,10 @@ def main():
     ap.add_argument("--sample", type=int, default=24,
                     help="listeners decoded for N-1 checks and latency onsets")
     ap.add_argument("--no-janus", action="store_true")
+    ap.add_argument("--opus-complexity", type=int, default=4,
+                    help="tutti's [media] opus_complexity (Janus's default quality: 4)")
+    ap.add_argument("--opus-bitrate", type=int, default=51000,
+                    help="tutti's [media] opus_bitrate (what libopus picks for Janus: 51000)")
     ap.add_argument("--out", help="write the markdown table here too")
     ap.add_argument("--json", help="write every raw tt_loadgen result here")
     args = ap.parse_args()
@@ -272,7 +285,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="tt-bench-rtp-")
     log = open(os.path.join(workdir, "daemons.log"), "w")
     raw = {"machine": machine(), "ncpu": os.cpu_count(), "seconds": args.seconds,
-           "talkers": args.talkers, "tutti": {}, "janus": {}, "commands": {}}
+           "talkers": args.talkers, "opus_complexity": args.opus_complexity,
+           "opus_bitrate": args.opus_bitrate, "tutti": {}, "janus": {}, "commands": {}}
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print("machine: %s; started %s; work dir %s" % (raw["machine"], started, workdir),
           file=sys.stderr)
@@ -302,8 +316,9 @@ def main():
     print(md)
     if args.out:
         with open(args.out, "w") as f:
-            f.write("Machine: %s. Run started %s, %d s per point.\n\n%s\n" % (
-                raw["machine"], started, args.seconds, md))
+            f.write("Machine: %s. Run started %s, %d s per point. tutti: opus_complexity %d, "
+                    "opus_bitrate %d.\n\n%s\n" % (raw["machine"], started, args.seconds,
+                                                   args.opus_complexity, args.opus_bitrate, md))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f, indent=1, default=str)

@@ -62,6 +62,10 @@ int tt_codec_dec_alloc(struct tt_codec_dec **dp, enum tt_codec_id id,
 struct tt_codec_dec *tt_codec_dec_free(struct tt_codec_dec *d);
 /* Samples (at the PCM rate) a payload decodes to, or a negative errno (bad payload). */
 int tt_codec_dec_samples(const struct tt_codec_dec *d, const uint8_t *payload, size_t len);
+/* The same from the codec and its PCM rate (tt_codec_pcm_rate), without a decoder. Any
+ * thread. */
+int tt_codec_payload_samples(enum tt_codec_id id, unsigned pcm_rate, const uint8_t *payload,
+			     size_t len);
 /* Decode a payload into pcm (room for `max` samples). Returns samples or a negative errno;
  * on error pcm is untouched. */
 int tt_codec_dec_decode(struct tt_codec_dec *d, const uint8_t *payload, size_t len,

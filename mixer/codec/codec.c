@@ -158,11 +158,19 @@ struct tt_codec_dec *tt_codec_dec_free(struct tt_codec_dec *d)
 	return NULL;
 }
 
+int tt_codec_payload_samples(enum tt_codec_id id, unsigned pcm_rate, const uint8_t *payload,
+			     size_t len)
+{
+	if ((unsigned)id >= TT_CODEC_COUNT || !payload || !len)
+		return -EINVAL;
+	return codecs[id].ops->samples(pcm_rate, payload, len);
+}
+
 int tt_codec_dec_samples(const struct tt_codec_dec *d, const uint8_t *payload, size_t len)
 {
 	if (!payload || !len)
 		return -EINVAL;
-	return d->ops->samples(d->st, payload, len);
+	return d->ops->samples(d->ops->pcm_rate(d->p.room_rate), payload, len);
 }
 
 int tt_codec_dec_decode(struct tt_codec_dec *d, const uint8_t *payload, size_t len,

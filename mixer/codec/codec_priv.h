@@ -17,7 +17,8 @@ struct tt__codec_ops {
 	void (*enc_reset)(void *st, enum tt_codec_id id, const struct tt_codec_params *p);
 	int (*dec_new)(void **stp, enum tt_codec_id id, const struct tt_codec_params *p);
 	void (*dec_del)(void *st);
-	int (*samples)(const void *st, const uint8_t *data, size_t len);
+	/* from the payload alone (no decoder state): called for every packet received */
+	int (*samples)(unsigned pcm_rate, const uint8_t *data, size_t len);
 	int (*decode)(void *st, const uint8_t *data, size_t len, int16_t *pcm, size_t max);
 	int (*conceal)(void *st, const uint8_t *next, size_t next_len, int16_t *pcm, size_t n);
 	void (*dec_reset)(void *st, enum tt_codec_id id, const struct tt_codec_params *p);

@@ -82,7 +82,7 @@ static int dec_new(void **stp, enum tt_codec_id id, const struct tt_codec_params
 	return new_state(stp, id, true);
 }
 
-static int samples(const void *st, const uint8_t *data, size_t len)
+static int samples(unsigned pcm_rate, const uint8_t *data, size_t len)
 {
 	return (int)len;
 }

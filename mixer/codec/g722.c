@@ -81,7 +81,7 @@ static void dec_del(void *st)
 	free(d);
 }
 
-static int samples(const void *st, const uint8_t *data, size_t len)
+static int samples(unsigned pcm_rate, const uint8_t *data, size_t len)
 {
 	return (int)(2 * len);
 }

@@ -101,9 +101,11 @@ static void dec_del(void *st)
 	opus_decoder_destroy(st);
 }
 
-static int samples(const void *st, const uint8_t *data, size_t len)
+/* The TOC and frame count at the decoder's rate (= pcm_rate): the same answer as
+ * opus_decoder_get_nb_samples without touching a decoder that may be cold in the cache. */
+static int samples(unsigned pcm_rate, const uint8_t *data, size_t len)
 {
-	int n = opus_decoder_get_nb_samples(st, data, (opus_int32)len);
+	int n = opus_packet_get_nb_samples(data, (opus_int32)len, (opus_int32)pcm_rate);
 	return n < 0 ? opus_err(n) : n;
 }
 

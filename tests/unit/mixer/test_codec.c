@@ -29,6 +29,7 @@ static void round_trip(enum tt_codec_id c, unsigned room_rate, unsigned ptime)
 		int len = tt_codec_enc_encode(e, in + off, frame, buf, tt_codec_max_payload(c, &p));
 		TT_ASSERT_MSG(len > 0, "%s@%u encode %d", tt_codec_name(c), room_rate, len);
 		TT_ASSERT_INT_EQ(tt_codec_dec_samples(d, buf, (size_t)len), frame);
+		TT_ASSERT_INT_EQ(tt_codec_payload_samples(c, rate, buf, (size_t)len), frame);
 		int n = tt_codec_dec_decode(d, buf, (size_t)len, out + got, 2880);
 		TT_ASSERT_INT_EQ(n, frame);
 		got += (unsigned)n;
