@@ -59,7 +59,9 @@ OPUS_FRAME = bytes([0xF8, 0xFF, 0xFE])   # CELT FB 20 ms mono, a valid (silent) 
 
 
 def call_rate(args):
-    conf = {"rooms": {"on_demand": True}, "bridge": {"log_level": "warn", "workers": 0},
+    # SIPp calls one room: lift the room size limit (1,000 by default) above the concurrency
+    conf = {"rooms": {"on_demand": True, "max_participants": 100000},
+            "bridge": {"log_level": "warn", "workers": 0},
             "sip": {"rate_limit": 100000, "rate_burst": 100000}}
     with ttlib.Bridge(conf, binary="tutti") as br:
         pid = br.proc.pid
