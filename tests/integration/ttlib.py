@@ -312,6 +312,18 @@ class TestGw:
                 return out
 
 
+def wait_for(pred, timeout=5, what="condition"):
+    """pred()'s first true value within timeout seconds (polled every 50 ms), else an
+    AssertionError naming what was awaited."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)

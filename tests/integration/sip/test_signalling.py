@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from ttlib import Bridge, check, run  # noqa: E402
+from ttlib import Bridge, check, run, wait_for  # noqa: E402
 import socket  # noqa: E402
 from siplib import UA, send_dtmf  # noqa: E402
 
@@ -20,16 +20,6 @@ from siplib import UA, send_dtmf  # noqa: E402
 def roster(gw, room):
     r = gw.cmd(cmd="roster", room=room)
     return r.get("roster", []) if r.get("ok") else []
-
-
-def wait_for(pred, timeout=5, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def test_dial_in_rejections_and_bye():

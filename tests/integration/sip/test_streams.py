@@ -6,11 +6,10 @@ import os
 import re
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from ttlib import Bridge, check, free_port, run  # noqa: E402
+from ttlib import Bridge, check, free_port, run, wait_for  # noqa: E402
 from siplib import StreamUA  # noqa: E402
 from test_rfc4475 import make_cert  # noqa: E402
 
@@ -20,16 +19,6 @@ KEY = "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 def participants(br, room):
     status, body = br.http("GET", "/api/rooms/%s" % room)
     return body.get("participants", []) if status == 200 else []
-
-
-def wait_for(pred, timeout=5, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def test_call_over_tcp_and_bye_from_the_bridge():

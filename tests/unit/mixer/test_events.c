@@ -98,17 +98,25 @@ TT_TEST(mixer_mute_deaf_hold_remove)
 	tt_mixer_room_free(m);
 }
 
+/* A 48 kHz room with two senders and no RFC 6464 levels: A in Opus at 500 Hz, B in
+ * b_codec at 700 Hz. */
+static void two_without_levels(struct tt_mixer_room **m, struct sender *a, struct sender *b,
+			       const char *b_codec)
+{
+	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(a, *m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+	TT_ASSERT_INT_EQ(sender_init(b, *m, b_codec, 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
+				     0), 0);
+}
+
 /* Opus DTX without RFC 6464 levels: silence is known from the packets alone, not decoded. */
 TT_TEST(mixer_dtx_not_decoded)
 {
 	struct tt_mixer_room *m = NULL;
-	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
 	struct sender a, b;
-	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
-	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
-				     0), 0);
-	TT_ASSERT_INT_EQ(sender_init(&b, m, "opus", 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
-				     0), 0);
+	two_without_levels(&m, &a, &b, "opus");
 	struct tt_codec_params p = {.room_rate = 48000, .ptime = 20, .bitrate = 32000, .dtx = true};
 	tt_codec_enc_free(a.enc);
 	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&a.enc, TT_CODEC_OPUS, &p), 0);
@@ -144,13 +152,8 @@ TT_TEST(mixer_dtx_not_decoded)
 TT_TEST(mixer_g711_gaps_not_decoded)
 {
 	struct tt_mixer_room *m = NULL;
-	struct tt_mixer_room_cfg cfg = {.rate = 48000, .max_parts = 2, .cpu = TT_MIXER_CPU_AUTO};
 	struct sender a, b;
-	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
-	TT_ASSERT_INT_EQ(sender_init(&a, m, "opus", 48000, 20, 500, 8000, TT_MIXER_LEVEL_ABSENT,
-				     0), 0);
-	TT_ASSERT_INT_EQ(sender_init(&b, m, "pcmu", 48000, 20, 700, 8000, TT_MIXER_LEVEL_ABSENT,
-				     0), 0);
+	two_without_levels(&m, &a, &b, "pcmu");
 	struct tt_mixer_part_stats st;
 	uint64_t dec_at_100 = 0;
 	for (int t = 0; t < 200; t++) {

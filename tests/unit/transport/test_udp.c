@@ -271,6 +271,18 @@ TT_TEST(udp_srtp_auth_before_latch)
 	teardown(&f);
 }
 
+/* The fixture with a transport that ends after ms without input. */
+static void setup_inactive(struct fixture *f, unsigned ms)
+{
+	setup(f, true, false, NULL);
+	tt_transport_free(f->t);
+	struct tt_transport_cfg cfg = {.ctx = f->ctx, .recv_h = on_recv, .close_h = on_close,
+				       .arg = &f->rec, .inactivity_ms = ms};
+	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 41000,
+				  .port_max = 41999, .latch = true};
+	TT_ASSERT_INT_EQ(tt_transport_udp_alloc(&f->t, &cfg, &ucfg), 0);
+}
+
 TT_TEST(udp_dtmf_not_audio_and_inactivity)
 {
 	struct fixture f;
@@ -289,13 +301,7 @@ TT_TEST(udp_dtmf_not_audio_and_inactivity)
 	teardown(&f);
 
 	/* Inactivity: a short timeout ends the transport once. */
-	setup(&f, true, false, NULL);
-	tt_transport_free(f.t);
-	struct tt_transport_cfg cfg = {.ctx = f.ctx, .recv_h = on_recv, .close_h = on_close,
-				       .arg = &f.rec, .inactivity_ms = 300};
-	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 41000,
-				  .port_max = 41999, .latch = true};
-	TT_ASSERT_INT_EQ(tt_transport_udp_alloc(&f.t, &cfg, &ucfg), 0);
+	setup_inactive(&f, 300);
 	pump(f.ctx, &f.rec.closed, 1, 3000);
 	pump(f.ctx, NULL, 0, 500);
 	TT_ASSERT_INT_EQ(f.rec.closed, 1);
@@ -308,13 +314,7 @@ TT_TEST(udp_dtmf_not_audio_and_inactivity)
 TT_TEST(udp_inactivity_changed_by_signalling)
 {
 	struct fixture f;
-	setup(&f, true, false, NULL);
-	tt_transport_free(f.t);
-	struct tt_transport_cfg cfg = {.ctx = f.ctx, .recv_h = on_recv, .close_h = on_close,
-				       .arg = &f.rec, .inactivity_ms = 300};
-	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 41000,
-				  .port_max = 41999, .latch = true};
-	TT_ASSERT_INT_EQ(tt_transport_udp_alloc(&f.t, &cfg, &ucfg), 0);
+	setup_inactive(&f, 300);
 	tt_transport_set_inactivity(f.t, 0);
 	pump(f.ctx, &f.rec.closed, 1, 900);
 	TT_ASSERT_INT_EQ(f.rec.closed, 0);
