@@ -356,9 +356,11 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 		g_free(base);
 		base = g_strdup("guest");
 	}
-	if (!name_taken(room, base))
-		return base;
 	char *base_key = name_key(base);
+	if (!g_hash_table_contains(room->names, base_key)) {
+		g_free(base_key);
+		return base;
+	}
 	int n = GPOINTER_TO_INT(g_hash_table_lookup(room->name_next, base_key));
 	char *name = NULL;
 	for (n = n < 2 ? 2 : n;; n++) {

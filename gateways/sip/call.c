@@ -322,10 +322,8 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	}
 	const char *room = tt__sip_room_of(gw, sip->sip_request->rq_url);
 	int rc = room ? core->room_check(core->core_of(gw->h), room, NULL) : -ENOENT;
-	bool lobby = rc == -EACCES;   /* the room has a PIN: ask for it by DTMF */
-	bool decoy = room && rc == -ENOENT && gw->decoy;  /* [sip] unknown_room: the same as a PIN room */
-	if (decoy)
-		lobby = true, rc = -EACCES;
+	bool decoy = room && rc == -ENOENT && gw->decoy;  /* [sip] unknown_room: as a PIN room */
+	bool lobby = rc == -EACCES || decoy;   /* ask for the PIN by DTMF */
 	if (rc && !lobby) {
 		st = status_of_join(rc, &phrase);
 		nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());

@@ -36,12 +36,17 @@ struct sip_guard {
 	 * the head means sofia has not read it yet, and we wait a little instead of spinning */
 	struct timespec last_ts;
 	size_t last_len;
+	char to_tag[20];            /* for the next answer; renewed after each one */
+};
+
+/* The watch: a source whose dispatch knows its guard. */
+struct guard_source {
+	GSource src;
+	struct sip_guard *g;
 };
 
 static uint8_t peek_buf[PEEK_MAX];   /* core thread only */
 static uint8_t reply_buf[8192];
-
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
 
 static gboolean on_rearm(gpointer data)
 {
@@ -86,59 +91,72 @@ static void reply_to(const struct sip_guard *g, const struct tt_sip_guard_answer
 		tt_debug("guard: reply not sent: %s", g_strerror(errno));
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+static void new_to_tag(struct sip_guard *g)
 {
-	struct sip_guard *g = data;
+	g_snprintf(g->to_tag, sizeof g->to_tag, "%08x%08x", g_random_int(), g_random_int());
+}
+
+/* The datagram at the head of the socket, left there: its length (or -1 with errno), source
+ * and kernel arrival time. */
+static ssize_t peek(const struct sip_guard *g, struct sockaddr_storage *from,
+		    socklen_t *from_len, struct timespec *ts)
+{
+	struct iovec iov = {.iov_base = peek_buf, .iov_len = sizeof peek_buf};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = {.msg_name = from, .msg_namelen = sizeof *from, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+	ssize_t n = recvmsg(g->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+	*from_len = mh.msg_namelen;
+	*ts = (struct timespec){0, 0};
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n >= 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
+			memcpy(ts, CMSG_DATA(c), sizeof *ts);
+	return n;
+}
+
+static void on_readable(struct sip_guard *g, GIOCondition cond)
+{
 	/* An error on the socket (ICMP port unreachable for a response sofia retransmitted to
 	 * a closed port: sofia reads it from the error queue) is sofia's. Whatever we do not
 	 * take, we must step aside for: our watch outranks sofia's, and GLib dispatches only
 	 * the most urgent ready sources, so staying armed on a ready fd would starve the loop. */
 	if (cond & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
 		step_aside(g, false);
-		return G_SOURCE_CONTINUE;
+		return;
 	}
 	for (int turn = 0;; turn++) {
 		if (turn == ANSWERS_PER_TURN) {
 			step_aside(g, false);
-			return G_SOURCE_CONTINUE;
+			return;
 		}
 		struct sockaddr_storage from;
-		struct iovec iov = {.iov_base = peek_buf, .iov_len = sizeof peek_buf};
-		union {
-			char buf[CMSG_SPACE(sizeof(struct timespec))];
-			struct cmsghdr align;
-		} ctl;
-		struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
-				    .msg_iovlen = 1, .msg_control = ctl.buf,
-				    .msg_controllen = sizeof ctl.buf};
-		ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
-		socklen_t from_len = mh.msg_namelen;
-		struct timespec ts = {0, 0};
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n >= 0 && c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
-				memcpy(&ts, CMSG_DATA(c), sizeof ts);
+		socklen_t from_len;
+		struct timespec ts;
+		ssize_t n = peek(g, &from, &from_len, &ts);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				step_aside(g, false);   /* sofia's error to see */
-			return G_SOURCE_CONTINUE;
+			return;
 		}
-		char tag[20];
-		g_snprintf(tag, sizeof tag, "%08x%08x", g_random_int(), g_random_int());
 		struct tt_sip_guard_answer a;
-		if (!tt_sip_guard(peek_buf, (size_t)n, tag, TT_SIP_ALLOW, reply_buf,
+		if (!tt_sip_guard(peek_buf, (size_t)n, g->to_tag, TT_SIP_ALLOW, reply_buf,
 				  sizeof reply_buf, &a)) {
 			bool same = g->last_len == (size_t)n && ts.tv_sec == g->last_ts.tv_sec &&
 				    ts.tv_nsec == g->last_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec);
 			g->last_len = (size_t)n;
 			g->last_ts = ts;
 			step_aside(g, same);
-			return G_SOURCE_CONTINUE;
+			return;
 		}
 		/* ours: take it off the socket, then answer within the source's request budget
 		 * (a flood of these must cost what any other flood costs: no reflection) */
-		if (recv(fd, peek_buf, 1, MSG_DONTWAIT) < 0)
-			return G_SOURCE_CONTINUE;
+		if (recv(g->fd, peek_buf, 1, MSG_DONTWAIT) < 0)
+			return;
 		g->last_len = 0;
+		new_to_tag(g);
 		if (!tt__sip_rate_ok(g->gw, (struct sockaddr *)&from))
 			continue;
 		if (g->gw->guard_answered++ < 10 || g->gw->guard_answered % 1000 == 0)
@@ -170,10 +188,11 @@ static bool is_our_udp(int fd, unsigned port)
 static gboolean guard_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
 	(void)cb;
-	struct sip_guard *g = data;
-	if (!g->tag)
-		return G_SOURCE_CONTINUE;
-	return on_readable(g->fd, g_source_query_unix_fd(src, g->tag), g);
+	(void)data;
+	struct sip_guard *g = ((struct guard_source *)src)->g;
+	if (g->tag)
+		on_readable(g, g_source_query_unix_fd(src, g->tag));
+	return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs guard_funcs = {.dispatch = guard_dispatch};
@@ -199,9 +218,10 @@ int tt__sip_guard_start(struct sipgw *gw, unsigned port)
 		int on = 1;
 		if (setsockopt(g->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
 			tt_debug("guard: SO_TIMESTAMPNS: %s", g_strerror(errno));
-		g->watch = g_source_new(&guard_funcs, sizeof(GSource));
+		new_to_tag(g);
+		g->watch = g_source_new(&guard_funcs, sizeof(struct guard_source));
+		((struct guard_source *)g->watch)->g = g;
 		g_source_set_priority(g->watch, G_PRIORITY_DEFAULT - 1);  /* before sofia's */
-		g_source_set_callback(g->watch, (GSourceFunc)(void (*)(void))on_rearm, g, NULL);
 		g->tag = g_source_add_unix_fd(g->watch, g->fd, G_IO_IN);
 		g_source_attach(g->watch, NULL);
 		g_ptr_array_add(gw->guards, g);

@@ -212,6 +212,17 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 		nua_handle_destroy(nh);
 }
 
+static bool some_room_has_pin(const struct tt_conf *conf)
+{
+	bool pin = false;
+	for (const char *const *r = tt_conf_instances(conf, "room"); *r && !pin; r++) {
+		char *sec = g_strconcat("room.", *r, NULL);
+		pin = tt_conf_is_set(conf, sec, "pin");
+		g_free(sec);
+	}
+	return pin;
+}
+
 static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 {
 	gw->conf = conf;
@@ -241,13 +252,8 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 		       : !g_strcmp0(srtp, "require") ? TT_SIP_SRTP_REQUIRE
 						     : TT_SIP_SRTP_OFFER;
 	const char *unknown = tt_conf_str(conf, "sip", "unknown_room");
-	gw->decoy = !g_strcmp0(unknown, "pin");
-	for (const char *const *r = tt_conf_instances(conf, "room");
-	     !g_strcmp0(unknown, "auto") && !gw->decoy && *r; r++) {
-		char *sec = g_strconcat("room.", *r, NULL);
-		gw->decoy = tt_conf_is_set(conf, sec, "pin");
-		g_free(sec);
-	}
+	gw->decoy = !g_strcmp0(unknown, "pin") ||
+		    (!g_strcmp0(unknown, "auto") && some_room_has_pin(conf));
 	gw->pin_attempts = (unsigned)tt_conf_int(conf, "sip", "pin_attempts");
 	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");

@@ -100,10 +100,11 @@ void tt__sip_call_free(struct sip_call *c);
 /* guard_udp.c: watch sofia's UDP sockets on this port and answer what sofia would drop
  * (guard.h). Returns how many sockets are watched. stop: before sofia closes them. */
 int tt__sip_guard_start(struct sipgw *gw, unsigned port);
+void tt__sip_guard_stop(struct sipgw *gw);
+
 /* gw.c: the per-source token bucket ([sip] rate_limit, rate_burst); false: over the limit. */
 struct sockaddr;
 bool tt__sip_rate_ok(struct sipgw *gw, const struct sockaddr *sa);
-void tt__sip_guard_stop(struct sipgw *gw);
 const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 
 /* dtmf.c */

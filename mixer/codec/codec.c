@@ -168,9 +168,7 @@ int tt_codec_payload_samples(enum tt_codec_id id, unsigned pcm_rate, const uint8
 
 int tt_codec_dec_samples(const struct tt_codec_dec *d, const uint8_t *payload, size_t len)
 {
-	if (!payload || !len)
-		return -EINVAL;
-	return d->ops->samples(d->ops->pcm_rate(d->p.room_rate), payload, len);
+	return tt_codec_payload_samples(d->id, d->ops->pcm_rate(d->p.room_rate), payload, len);
 }
 
 int tt_codec_dec_decode(struct tt_codec_dec *d, const uint8_t *payload, size_t len,
