@@ -216,6 +216,14 @@ void tt__transport_count_bleed(struct tt_transport *t)
 	t->st.bleed_dropped++;
 }
 
+void tt__transport_count_unsent(struct tt_transport *t, size_t len)
+{
+	if (t->st.pkts_out)
+		t->st.pkts_out--;
+	t->st.bytes_out -= len <= t->st.bytes_out ? len : t->st.bytes_out;
+	t->st.send_errors++;
+}
+
 void tt__transport_fail(struct tt_transport *t, int reason)
 {
 	if (!t->close_reason)

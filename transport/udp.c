@@ -17,18 +17,35 @@
 #include "tutti/log.h"
 #include "tutti/transport_impl.h"
 #include "tutti/reactor.h"
+#include "udp_priv.h"
 
 #define RX_BATCH 16
 #define RX_BUF 2048            /* larger than any MTU-sized datagram; longer ones truncate */
 #define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
 #define TX_BATCH 32
 
+/* Receive state of a socket of its own (a mux member has none: the mux reads for it). */
+struct udp_rx {
+	unsigned dirty;                      /* headers the last recvmmsg wrote into */
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	union {                              /* SO_TIMESTAMPNS control data, aligned */
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl[RX_BATCH];
+	struct sockaddr_storage from[RX_BATCH];
+	uint8_t buf[RX_BATCH][RX_BUF];
+};
+
 struct udp {
 	struct tt_transport *t;
-	int fd;
+	int fd;                              /* -1 for a mux member */
 	GSource *src;                        /* without a reactor */
 	struct tt_reactor *reactor;
 	struct tt_reactor_entry *watch;      /* with one */
+	struct udp_rx *rx;                   /* own socket only */
+	struct tt_udp_mux *mux;              /* shared worker port, or NULL */
+	struct tt__mux_member *mm;
 	struct sockaddr_storage local;
 	socklen_t local_len;
 	struct sockaddr_storage remote;      /* where we send; the latched source once latched */
@@ -39,15 +56,6 @@ struct udp {
 	unsigned latch_window_ms;
 	int64_t latch_until_us;
 
-	unsigned rx_dirty;                   /* headers the last recvmmsg wrote into */
-	struct mmsghdr rmsg[RX_BATCH];
-	struct iovec riov[RX_BATCH];
-	union {                              /* SO_TIMESTAMPNS control data, aligned */
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
-	} rctl[RX_BATCH];
-	struct sockaddr_storage rfrom[RX_BATCH];
-	uint8_t rbuf[RX_BATCH][RX_BUF];
 	struct mmsghdr smsg[TX_BATCH];
 	struct iovec siov[TX_BATCH];
 };
@@ -56,7 +64,7 @@ struct udp {
  * previous owner would look like bleed for the next one). Shared by all workers: atomic. */
 static atomic_uint port_cursor;
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool tt__sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -76,30 +84,36 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
  * signalled address always, and any other address only while the latch window is open and
  * only if the generic layer accepts the packet (valid RTP/RTCP, SRTP authenticates, SSRC as
  * signalled). The first accepted packet latches, and the window closes for good. */
-static void on_datagram(struct udp *u, uint8_t *buf, size_t len,
-			const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
+int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
+		    const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
 {
 	if (u->latched) {
-		if (!same_addr(from, &u->remote)) {
+		if (!tt__sockaddr_same(from, &u->remote)) {
 			tt__transport_count_bleed(u->t);
-			return;
+			return -EPERM;
 		}
-		tt__transport_input_at(u->t, buf, len, at);
-		return;
+		return tt__transport_input_at(u->t, buf, len, at);
 	}
-	bool signalled = u->have_remote && same_addr(from, &u->remote);
+	bool signalled = u->have_remote && tt__sockaddr_same(from, &u->remote);
 	bool may_latch = u->latch && g_get_monotonic_time() < u->latch_until_us;
 	if (!signalled && !may_latch) {
 		tt__transport_count_bleed(u->t);
-		return;
+		return -EPERM;
 	}
-	if (tt__transport_input_at(u->t, buf, len, at) != 0)
-		return;
+	int rc = tt__transport_input_at(u->t, buf, len, at);
+	if (rc != 0)
+		return rc;
 	memcpy(&u->remote, from, from_len);
 	u->remote_len = from_len;
 	u->have_remote = true;
 	u->latched = true;
 	tt__transport_set_latched(u->t, true);
+	return 0;
+}
+
+struct tt_transport *tt__udp_transport(struct udp *u)
+{
+	return u->t;
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
@@ -114,57 +128,64 @@ static void on_ready(void *data)
  * only the lengths and flags of the headers it filled, and only those are restored before
  * the next call. With one packet per socket per tick (the usual case) that is one header
  * per call instead of all RX_BATCH: the headers of N sockets stay out of the cache. */
-static void rx_init(struct udp *u, unsigned i)
+static void rx_init(struct udp_rx *rx)
 {
-	u->riov[i].iov_base = u->rbuf[i];
-	u->riov[i].iov_len = RX_BUF;
-	memset(&u->rmsg[i].msg_hdr, 0, sizeof u->rmsg[i].msg_hdr);
-	u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
-	u->rmsg[i].msg_hdr.msg_iovlen = 1;
-	u->rmsg[i].msg_hdr.msg_name = &u->rfrom[i];
-	u->rmsg[i].msg_hdr.msg_namelen = sizeof u->rfrom[i];
-	u->rmsg[i].msg_hdr.msg_control = u->rctl[i].buf;
-	u->rmsg[i].msg_hdr.msg_controllen = sizeof u->rctl[i].buf;
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		rx->iov[i].iov_base = rx->buf[i];
+		rx->iov[i].iov_len = RX_BUF;
+		memset(&rx->msg[i].msg_hdr, 0, sizeof rx->msg[i].msg_hdr);
+		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msg[i].msg_hdr.msg_iovlen = 1;
+		rx->msg[i].msg_hdr.msg_name = &rx->from[i];
+		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
+		rx->msg[i].msg_hdr.msg_control = rx->ctl[i].buf;
+		rx->msg[i].msg_hdr.msg_controllen = sizeof rx->ctl[i].buf;
+	}
 }
 
-static void rx_restore(struct udp *u)
+static void rx_restore(struct udp_rx *rx)
 {
-	for (unsigned i = 0; i < u->rx_dirty; i++) {
-		u->rmsg[i].msg_hdr.msg_namelen = sizeof u->rfrom[i];
-		u->rmsg[i].msg_hdr.msg_controllen = sizeof u->rctl[i].buf;
-		u->rmsg[i].msg_hdr.msg_flags = 0;
+	for (unsigned i = 0; i < rx->dirty; i++) {
+		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
+		rx->msg[i].msg_hdr.msg_controllen = sizeof rx->ctl[i].buf;
+		rx->msg[i].msg_hdr.msg_flags = 0;
 	}
-	u->rx_dirty = 0;
+	rx->dirty = 0;
+}
+
+int64_t tt__udp_arrival(struct msghdr *h, int64_t mono, int64_t real)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof ts);
+			int64_t k = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+			if (k <= real && real - k < 10 * G_USEC_PER_SEC)
+				return mono - (real - k);
+		}
+	}
+	return mono;
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp *u = data;
+	struct udp_rx *rx = u->rx;
 
 	for (int round = 0; round < RX_ROUNDS; round++) {
-		rx_restore(u);
-		int n = recvmmsg(fd, u->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
+		rx_restore(rx);
+		int n = recvmmsg(fd, rx->msg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		u->rx_dirty = (unsigned)n;
+		rx->dirty = (unsigned)n;
 		/* kernel timestamps are wall-clock: map them onto the monotonic clock once */
 		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
 		for (int i = 0; i < n; i++) {
-			if (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			if (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
-			int64_t at = mono;
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(&u->rmsg[i].msg_hdr); c;
-			     c = CMSG_NXTHDR(&u->rmsg[i].msg_hdr, c)) {
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-					struct timespec ts;
-					memcpy(&ts, CMSG_DATA(c), sizeof ts);
-					int64_t k = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-					if (k <= real && real - k < 10 * G_USEC_PER_SEC)
-						at = mono - (real - k);
-				}
-			}
-			on_datagram(u, u->rbuf[i], u->rmsg[i].msg_len, &u->rfrom[i],
-				    u->rmsg[i].msg_hdr.msg_namelen, at);
+			tt__udp_deliver(u, rx->buf[i], rx->msg[i].msg_len, &rx->from[i],
+					rx->msg[i].msg_hdr.msg_namelen,
+					tt__udp_arrival(&rx->msg[i].msg_hdr, mono, real));
 		}
 		if (n < RX_BATCH)
 			break;
@@ -179,6 +200,8 @@ static int udp_send_batch(void *impl, const struct tt_transport_out *out, unsign
 
 	if (!u->have_remote)
 		return 0;          /* nowhere to send yet: counted as send errors */
+	if (u->mm)
+		return tt__udp_mux_send(u->mux, u->mm, out, n);
 	while (done < n) {
 		unsigned k = n - done < TX_BATCH ? n - done : TX_BATCH;
 		for (unsigned i = 0; i < k; i++) {
@@ -205,7 +228,16 @@ static int udp_set_remote(void *impl, const struct sockaddr *sa, socklen_t len)
 	struct udp *u = impl;
 	if (len > sizeof u->remote || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return -EINVAL;
-	memcpy(&u->remote, sa, len);
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	memcpy(&ss, sa, len);
+	if (u->mm) {
+		/* a shared port knows its members by address: the new one must be free */
+		int rc = tt__udp_mux_rekey(u->mux, u->mm, &ss, len);
+		if (rc)
+			return rc;
+	}
+	u->remote = ss;
 	u->remote_len = len;
 	u->have_remote = true;
 	/* Signalling vouches for the new address; allow one fresh latch for NAT behind it. */
@@ -218,6 +250,10 @@ static int udp_set_remote(void *impl, const struct sockaddr *sa, socklen_t len)
 static int udp_local(void *impl, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct udp *u = impl;
+	if (u->mm) {
+		tt__udp_mux_local(u->mux, ss, len);
+		return 0;
+	}
 	memcpy(ss, &u->local, u->local_len);
 	*len = u->local_len;
 	return 0;
@@ -228,6 +264,8 @@ static void udp_destroy(void *impl)
 	struct udp *u = impl;
 	if (!u)
 		return;
+	if (u->mm)
+		tt__udp_mux_leave(u->mux, u->mm);
 	if (u->src) {
 		g_source_destroy(u->src);
 		g_source_unref(u->src);
@@ -235,6 +273,7 @@ static void udp_destroy(void *impl)
 	tt_reactor_remove(u->reactor, u->watch);
 	if (u->fd >= 0)
 		close(u->fd);
+	free(u->rx);
 	free(u);
 }
 
@@ -246,7 +285,8 @@ static const struct tt_transport_ops udp_ops = {
 	.destroy = udp_destroy,
 };
 
-static int bind_in_range(struct udp *u, const char *addr, uint16_t lo, uint16_t hi)
+int tt__udp_bind_in_range(int *fdp, struct sockaddr_storage *local, socklen_t *local_len,
+			  const char *addr, uint16_t lo, uint16_t hi)
 {
 	struct addrinfo hints, *ai = NULL;
 	memset(&hints, 0, sizeof hints);
@@ -275,9 +315,9 @@ static int bind_in_range(struct udp *u, const char *addr, uint16_t lo, uint16_t 
 			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
 		if (bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0) {
 			atomic_store(&port_cursor, start + i + 1);
-			memcpy(&u->local, &ss, ai->ai_addrlen);
-			u->local_len = ai->ai_addrlen;
-			u->fd = fd;
+			memcpy(local, &ss, ai->ai_addrlen);
+			*local_len = ai->ai_addrlen;
+			*fdp = fd;
 			fd = -1;
 			err = 0;
 			break;
@@ -293,23 +333,55 @@ static int bind_in_range(struct udp *u, const char *addr, uint16_t lo, uint16_t 
 	return err;
 }
 
+/* A socket of the transport's own, watched by the worker's reactor or a GSource. */
+static int own_socket(struct udp *u, const struct tt_transport_cfg *cfg,
+		      const struct tt_udp_cfg *ucfg)
+{
+	const char *addr = ucfg->bind_addr ? ucfg->bind_addr : "0.0.0.0";
+	int err = tt__udp_bind_in_range(&u->fd, &u->local, &u->local_len, addr, ucfg->port_min,
+					ucfg->port_max);
+	if (err) {
+		tt_warn("no UDP port in %u-%u on %s: %s", ucfg->port_min, ucfg->port_max, addr,
+			tt_strerror(err));
+		return err;
+	}
+	u->rx = calloc(1, sizeof *u->rx);
+	if (!u->rx)
+		return -ENOMEM;
+	rx_init(u->rx);
+	int rcvbuf = 256 * 1024;
+	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	int on = 1;  /* when each datagram arrived, for jitter (see the receive loop) */
+	setsockopt(u->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+	if (cfg->reactor) {
+		u->reactor = cfg->reactor;
+		u->watch = tt_reactor_watch(cfg->reactor, u->fd, on_ready, u);
+		return u->watch ? 0 : -errno;
+	}
+	u->src = g_unix_fd_source_new(u->fd, G_IO_IN);
+	/* GLib "blocks" a non-recursive source around each dispatch by taking its fd out of the
+	 * context's poll list and putting it back: two walks of an N-long list per packet
+	 * batch, O(N^2) per tick with N participants (30 % of a worker at N = 1,000). The
+	 * handler never iterates the context, so it cannot recurse. */
+	g_source_set_can_recurse(u->src, TRUE);
+	g_source_set_callback(u->src, G_SOURCE_FUNC(on_readable), u, NULL);
+	g_source_attach(u->src, cfg->ctx);
+	return 0;
+}
+
 int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_cfg *cfg,
 			   const struct tt_udp_cfg *ucfg)
 {
-	struct udp *u = NULL;
 	struct tt_transport *t = NULL;
-	int err;
 
 	if (!tp || !cfg || !ucfg || !cfg->ctx || ucfg->port_min == 0 ||
 	    ucfg->port_max < ucfg->port_min ||
 	    (ucfg->remote.ss_family && ucfg->remote_len > sizeof ucfg->remote))
 		return -EINVAL;
-	u = calloc(1, sizeof *u);
+	struct udp *u = calloc(1, sizeof *u);
 	if (!u)
 		return -ENOMEM;
 	u->fd = -1;
-	for (unsigned i = 0; i < RX_BATCH; i++)
-		rx_init(u, i);
 	u->latch = ucfg->latch;
 	u->latch_window_ms = ucfg->latch_window_ms ? ucfg->latch_window_ms : 5000;
 	u->latch_until_us = g_get_monotonic_time() + (int64_t)u->latch_window_ms * 1000;
@@ -318,43 +390,26 @@ int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_c
 		u->remote_len = ucfg->remote_len;
 		u->have_remote = true;
 	}
-	err = bind_in_range(u, ucfg->bind_addr ? ucfg->bind_addr : "0.0.0.0", ucfg->port_min,
-			    ucfg->port_max);
+	int err = tt__transport_alloc(&t, cfg, &udp_ops, u);
 	if (err) {
-		tt_warn("no UDP port in %u-%u on %s: %s", ucfg->port_min, ucfg->port_max,
-			ucfg->bind_addr ? ucfg->bind_addr : "0.0.0.0", tt_strerror(err));
-		goto out;
+		udp_destroy(u);
+		return err;
 	}
-	int rcvbuf = 256 * 1024;
-	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-	int on = 1;  /* when each datagram arrived, for jitter (see the receive loop) */
-	setsockopt(u->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-	err = tt__transport_alloc(&t, cfg, &udp_ops, u);
-	if (err)
-		goto out;
 	u->t = t;
-	if (cfg->reactor) {
-		u->reactor = cfg->reactor;
-		u->watch = tt_reactor_watch(cfg->reactor, u->fd, on_ready, u);
-		if (!u->watch) {
-			err = -errno;
-			tt_transport_free(t);  /* owns u now: frees it */
-			return err;
-		}
-	} else {
-		u->src = g_unix_fd_source_new(u->fd, G_IO_IN);
-		/* GLib "blocks" a non-recursive source around each dispatch by taking its fd out
-		 * of the context's poll list and putting it back: two walks of an N-long list per
-		 * packet batch, O(N^2) per tick with N participants (30 % of a worker at
-		 * N = 1,000). The handler never iterates the context, so it cannot recurse. */
-		g_source_set_can_recurse(u->src, TRUE);
-		g_source_set_callback(u->src, G_SOURCE_FUNC(on_readable), u, NULL);
-		g_source_attach(u->src, cfg->ctx);
+	/* The shared port takes only whom it can tell apart by source address alone: a known
+	 * remote that never moves (no latching) and that no other member has. */
+	err = -ENOENT;
+	if (ucfg->mux && !u->latch && u->have_remote) {
+		err = tt__udp_mux_join(ucfg->mux, u, &u->remote, u->remote_len, &u->mm);
+		if (err == 0)
+			u->mux = ucfg->mux;
+	}
+	if (err)
+		err = own_socket(u, cfg, ucfg);
+	if (err) {
+		tt_transport_free(t);  /* owns u: frees it */
+		return err;
 	}
 	*tp = t;
-	u = NULL;
-out:
-	if (err)
-		udp_destroy(u);
-	return err;
+	return 0;
 }

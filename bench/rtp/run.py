@@ -78,7 +78,7 @@ def machine():
     return "%s, %d CPUs (os.cpu_count), Linux %s" % (model, os.cpu_count(), platform.release())
 
 
-def tutti_conf(workdir, http_port, args):
+def tutti_conf(workdir, http_port, args, shared_port=True):
     path = os.path.join(workdir, "tutti.conf")
     with open(path, "w") as f:
         f.write("[bridge]\nworkers = 1\nlog_level = warn\n"
@@ -88,8 +88,9 @@ def tutti_conf(workdir, http_port, args):
                 # generator's own sockets live)
                 "[media]\nport_min = 20000\nport_max = 29999\n"
                 # the encoder settings Janus uses (see the docstring)
-                "opus_complexity = %d\nopus_bitrate = %d\n"
-                % (http_port, args.opus_complexity, args.opus_bitrate))
+                "opus_complexity = %d\nopus_bitrate = %d\nshared_port = %s\n"
+                % (http_port, args.opus_complexity, args.opus_bitrate,
+                   "true" if shared_port else "false"))
     return path
 
 
@@ -177,9 +178,9 @@ def loadgen(build, args, n, extra):
     return cmd, res
 
 
-def run_tutti(build, args, workdir, n, log):
+def run_tutti(build, args, workdir, n, log, shared_port=True):
     port = free_port()
-    conf = tutti_conf(workdir, port, args)
+    conf = tutti_conf(workdir, port, args, shared_port)
     proc = subprocess.Popen([os.path.join(build, "tutti"), "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -253,6 +254,20 @@ def table(rows):
     return "\n".join(out)
 
 
+def port_each_table(ns, raw):
+    out = ["| N | tutti CPU %, shared port | tutti CPU %, a port each | port each / shared "
+           "| loss % shared / each | latency p50 ms shared / each |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for n in ns:
+        a, b = raw["tutti"].get(n) or {}, raw.get("tutti_port_each", {}).get(n) or {}
+        ca, cb = a.get("cpu_pct"), b.get("cpu_pct")
+        out.append("| %d | %s | %s | %s | %s / %s | %s / %s |" % (
+            n, fmt(ca), fmt(cb), fmt(cb / ca if ca and cb else None, "%.2f"),
+            fmt(a.get("loss_pct"), "%.2f"), fmt(b.get("loss_pct"), "%.2f"),
+            fmt(a.get("latency_ms_median")), fmt(b.get("latency_ms_median"))))
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", required=True)
@@ -266,6 +281,9 @@ def main():
                     help="tutti's [media] opus_complexity (Janus's default quality: 4)")
     ap.add_argument("--opus-bitrate", type=int, default=51000,
                     help="tutti's [media] opus_bitrate (what libopus picks for Janus: 51000)")
+    ap.add_argument("--port-each", action="store_true",
+                    help="also run tutti with [media] shared_port = false (a UDP port per "
+                         "participant) at each N, as a same-run baseline")
     ap.add_argument("--out", help="write the markdown table here too")
     ap.add_argument("--json", help="write every raw tt_loadgen result here")
     args = ap.parse_args()
@@ -297,6 +315,12 @@ def main():
         print("tutti N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
             n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
             r.get("check_ok")), file=sys.stderr)
+        if args.port_each:
+            _, r = run_tutti(build, args, workdir, n, log, shared_port=False)
+            raw.setdefault("tutti_port_each", {})[n] = r
+            print("tutti (a port each) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+                n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+                r.get("check_ok")), file=sys.stderr)
     # Janus grows N while it keeps up: the first N with loss > 1 %, a failed N-1 check or CPU
     # at 90 % of every core (Janus is multi-threaded) is the last one run.
     cpu_cap = 90.0 * (os.cpu_count() or 1)
@@ -313,6 +337,8 @@ def main():
             break
     log.close()
     md = table([(n, raw["tutti"].get(n), raw["janus"].get(n)) for n in ns])
+    if args.port_each:
+        md += "\n\n" + port_each_table(ns, raw)
     print(md)
     if args.out:
         with open(args.out, "w") as f:

@@ -43,6 +43,11 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "Lowest UDP port for media." },
 	{ "media", "port_max", TT_CONF_INT, "29999", 1024, 65535, NULL, 0,
 	  "Highest UDP port for media." },
+	{ "media", "shared_port", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
+	  "Plain RTP participants with a fixed remote address (the HTTP API without latch) "
+	  "share one UDP port per media worker, told apart by source address: one system call "
+	  "per tick instead of one per participant, and one port per worker to open in a "
+	  "firewall. false: a port each. Latching ones (SIP) always get a port each." },
 	{ "media", "inactivity_s", TT_CONF_INT, "30", 0, 3600, NULL, R,
 	  "End a participant whose media stopped for this long; 0: never." },
 	{ "media", "hold_inactivity_s", TT_CONF_INT, "3600", 0, 86400, NULL, R,

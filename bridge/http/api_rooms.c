@@ -12,10 +12,16 @@ void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct 
 	json_t *workers = json_array();
 	for (unsigned i = 0; i < core->n_wstats; i++) {
 		const struct tt_worker_stats *s = &core->wstats[i];
-		json_array_append_new(workers, json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}",
+		json_t *w = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}",
 			"index", (int)i, "ticks", (json_int_t)s->ticks, "late", (json_int_t)s->late,
 			"skipped", (json_int_t)s->skipped, "max_late_us", (json_int_t)s->max_late_us,
-			"rooms", (int)s->clients));
+			"rooms", (int)s->clients);
+		if (s->shared_port[0])
+			json_object_set_new(w, "shared_port", json_pack("{s:s, s:i, s:I, s:I}",
+				"local", s->shared_port, "members", (int)s->shared_members,
+				"foreign_dropped", (json_int_t)s->shared_foreign_dropped,
+				"send_errors", (json_int_t)s->shared_send_errors));
+		json_array_append_new(workers, w);
 	}
 	r->json = json_pack("{s:s, s:s, s:i, s:o}", "status", "ok", "version", TT_VERSION,
 			    "rooms", (int)tt__rooms_visible(core), "workers", workers);

@@ -12,6 +12,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 #include <tutti/reactor.h>
+#include <tutti/transport.h>
 #include <unistd.h>
 
 #define LATE_US 5000         /* a tick this late is counted as late */
@@ -34,6 +35,8 @@ struct tt_worker {
 	int tfd;
 	GSource *tick_src;
 	struct tt_reactor *reactor;
+	struct tt_udp_mux *mux;  /* opened on first use */
+	bool mux_failed;         /* and not tried again after the range was full */
 	int64_t start_ns;        /* CLOCK_MONOTONIC of tick 0's deadline */
 	uint64_t period_ns;
 	GPtrArray *clients;      /* struct tt_tick_client * */
@@ -74,11 +77,13 @@ static void stats_on_core(void *core, void *arg)
 static void run_clients(struct tt_worker *wk, int64_t late_us)
 {
 	wk->in_tick = true;
+	tt_udp_mux_hold(wk->mux);
 	for (guint i = 0; i < wk->clients->len; i++) {
 		struct tt_tick_client *c = g_ptr_array_index(wk->clients, i);
 		if (!c->removed)
 			c->fn(c->arg, wk->st.ticks, late_us);
 	}
+	tt_udp_mux_flush(wk->mux);  /* every room's packets of this tick in one sendmmsg */
 	wk->in_tick = false;
 	/* clients removed during the tick are freed after it, never under the iteration */
 	for (guint i = 0; i < wk->clients->len;) {
@@ -122,6 +127,18 @@ static gboolean on_tick(gint fd, GIOCondition cond, gpointer data)
 		m->set = wk->set;
 		m->st = wk->st;
 		m->st.clients = wk->clients->len;
+		if (wk->mux) {
+			struct tt_udp_mux_stats ms;
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof ss;
+			tt_udp_mux_stats(wk->mux, &ms);
+			m->st.shared_members = ms.members;
+			m->st.shared_foreign_dropped = ms.foreign_dropped;
+			m->st.shared_send_errors = ms.send_errors;
+			if (tt_udp_mux_local(wk->mux, &ss, &sl) == 0)
+				tt_sockaddr_format(m->st.shared_port, sizeof m->st.shared_port,
+						   (struct sockaddr *)&ss);
+		}
 		tt_mq_post(wk->set->core_mq, stats_on_core, m);
 	}
 	return G_SOURCE_CONTINUE;
@@ -193,7 +210,8 @@ static void worker_fini(struct tt_worker *wk)
 	if (wk->tfd > 0)
 		close(wk->tfd);
 	wk->mq = tt_mq_free(wk->mq);  /* late messages run here so their arguments are freed */
-	wk->reactor = tt_reactor_free(wk->reactor);  /* after the messages that free transports */
+	wk->mux = tt_udp_mux_free(wk->mux);          /* after the messages that free transports */
+	wk->reactor = tt_reactor_free(wk->reactor);  /* and its watch before the reactor */
 	if (wk->clients) {
 		for (guint i = 0; i < wk->clients->len; i++)
 			g_free(g_ptr_array_index(wk->clients, i));
@@ -288,6 +306,20 @@ GMainContext *tt_worker_context(struct tt_worker *wk)
 struct tt_reactor *tt_worker_reactor(struct tt_worker *wk)
 {
 	return wk->reactor;
+}
+
+struct tt_udp_mux *tt_worker_udp_mux(struct tt_worker *wk, const char *addr, unsigned lo,
+				     unsigned hi)
+{
+	if (wk->mux || wk->mux_failed)
+		return wk->mux;
+	int rc = tt_udp_mux_alloc(&wk->mux, wk->ctx, wk->reactor, addr, (uint16_t)lo, (uint16_t)hi);
+	if (rc) {
+		wk->mux_failed = true;
+		tt_warn("media worker %u: no shared port in %u-%u on %s (%s): plain RTP "
+			"participants get a port each", wk->index, lo, hi, addr, tt_strerror(rc));
+	}
+	return wk->mux;
 }
 
 struct tt_tick_client *tt_worker_tick_add(struct tt_worker *wk, tt_tick_h fn, void *arg)

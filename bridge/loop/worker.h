@@ -14,6 +14,7 @@
 struct tt_workers;
 struct tt_worker;
 struct tt_tick_client;
+struct tt_udp_mux;
 
 /* Called once per tick on the worker thread. `late_us` is how far past its deadline this
  * tick runs (catch-up ticks after a stall are late by a whole period or more). */
@@ -27,6 +28,10 @@ struct tt_worker_stats {
 	uint64_t skipped;      /* deadlines dropped after a stall longer than the catch-up cap */
 	int64_t max_late_us;
 	unsigned clients;      /* rooms ticking on it */
+	/* its shared media port (tutti/transport.h tt_udp_mux), when one was opened: */
+	char shared_port[64];  /* "127.0.0.1:20002", or "" */
+	unsigned shared_members;
+	uint64_t shared_foreign_dropped, shared_send_errors;
 };
 typedef void (*tt_worker_stats_h)(void *arg, const struct tt_worker_stats *st);
 
@@ -49,6 +54,12 @@ void tt_worker_post(struct tt_worker *wk, tt_mq_h fn, void *arg);
 GMainContext *tt_worker_context(struct tt_worker *wk);
 /* The worker's epoll set for transports' sockets and housekeeping (tutti/reactor.h). */
 struct tt_reactor *tt_worker_reactor(struct tt_worker *wk);
+/* The worker's shared UDP port for plain RTP, opened on first use on addr in lo..hi; NULL
+ * when no port is free (callers then take a port of their own). Sends through it are
+ * gathered over each tick and leave in one sendmmsg after the last room ticked. It is
+ * closed with the worker, after the transports. */
+struct tt_udp_mux *tt_worker_udp_mux(struct tt_worker *wk, const char *addr, unsigned lo,
+				     unsigned hi);
 struct tt_tick_client *tt_worker_tick_add(struct tt_worker *wk, tt_tick_h fn, void *arg);
 void tt_worker_tick_remove(struct tt_worker *wk, struct tt_tick_client *c);
 

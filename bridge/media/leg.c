@@ -340,6 +340,9 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		.remote = al->remote,
 		.remote_len = al->remote_len,
 		.latch = al->latch,
+		.mux = mc->shared_port && !al->latch && !al->ice
+			? tt_worker_udp_mux(mp->m->worker, mc->address, mc->port_min, mc->port_max)
+			: NULL,
 	};
 	int rc;
 	if (al->ice) {

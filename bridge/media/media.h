@@ -17,6 +17,7 @@ struct tt_room_media;
 struct tt_media_cfg {
 	char address[64];
 	unsigned port_min, port_max;
+	bool shared_port;            /* fixed-remote plain RTP on the worker's shared port */
 	unsigned inactivity_ms;
 	unsigned hold_inactivity_ms; /* instead of inactivity_ms while on hold */
 	unsigned rtcp_interval_ms;

@@ -172,6 +172,7 @@ void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *c)
 	g_strlcpy(mc->address, tt_conf_str(c, "media", "address"), sizeof mc->address);
 	mc->port_min = (unsigned)tt_conf_int(c, "media", "port_min");
 	mc->port_max = (unsigned)tt_conf_int(c, "media", "port_max");
+	mc->shared_port = tt_conf_bool(c, "media", "shared_port");
 	mc->inactivity_ms = (unsigned)tt_conf_int(c, "media", "inactivity_s") * 1000;
 	mc->hold_inactivity_ms = (unsigned)tt_conf_int(c, "media", "hold_inactivity_s") * 1000;
 	mc->rtcp_interval_ms = (unsigned)tt_conf_int(c, "media", "rtcp_interval_ms");

@@ -25,6 +25,7 @@
 
 struct tt_transport;
 struct tt_srtp;
+struct tt_reactor;
 
 /* One received packet, after SRTP unprotect; borrowed for the duration of the callback. */
 struct tt_transport_pkt {
@@ -135,11 +136,51 @@ struct tt_udp_cfg {
 	bool latch;                      /* symmetric RTP: follow the real source (NAT), once */
 	unsigned latch_window_ms;        /* latching allowed only this long after start or
 					    set_remote; default 5000 */
+	struct tt_udp_mux *mux;          /* share this port (below) when the remote is known,
+					    latch is off and no other member has that remote;
+					    otherwise (or NULL) a port of its own */
 };
 
 /* Open a UDP socket on a free port of the range and attach its GSource to cfg->ctx.
  * -EADDRINUSE when the range is exhausted, -EINVAL, -ENOMEM. */
 int tt_transport_udp_alloc(struct tt_transport **tp, const struct tt_transport_cfg *cfg,
 			   const struct tt_udp_cfg *ucfg);
+
+/* ---- one UDP port shared by a worker's plain RTP transports ----
+ *
+ * Why: with a port per participant every tick costs one sendmmsg and one recvmmsg per
+ * participant; on a shared port a worker sends a tick's packets for all of them in one
+ * sendmmsg and reads its arrivals in batches of 64, and a firewall needs one port per
+ * worker. Members are told apart by source address only, so only transports with a fixed
+ * signalled remote join (tt_udp_cfg.mux); latching ones (NAT: SIP phones) keep their own
+ * port, where the latch rules of docs/transport.md hold. A datagram from an address that is
+ * no member's is dropped and counted here, and also as bleed on the member whose SSRC it
+ * carries, if any (someone injecting into that stream).
+ *
+ * Threading: the worker thread, like the transports. The mux must outlive its members. */
+struct tt_udp_mux;
+
+struct tt_udp_mux_stats {
+	unsigned members;
+	uint64_t pkts_in, pkts_out;      /* datagrams read, and handed to the kernel */
+	uint64_t foreign_dropped;        /* from an address that is no member's */
+	uint64_t send_errors;            /* refused by the kernel (full buffer, ...) */
+	int rcvbuf, sndbuf;              /* the kernel's socket buffers, bytes */
+};
+
+/* Bind a port of the range on bind_addr; watched by reactor when not NULL, else a GSource
+ * on ctx. 0, -EADDRINUSE (range exhausted), -EINVAL, -ENOMEM. */
+int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reactor *reactor,
+		     const char *bind_addr, uint16_t port_min, uint16_t port_max);
+/* Members still attached lose their port (they stop sending). NULL is allowed. */
+struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m);
+/* From hold until flush, members' sends are gathered (copied) instead of sent: the worker
+ * holds around a tick, so the whole tick leaves in one sendmmsg (1,024 packets at most;
+ * more flush early). Returns packets sent. */
+void tt_udp_mux_hold(struct tt_udp_mux *m);
+int tt_udp_mux_flush(struct tt_udp_mux *m);
+void tt_udp_mux_stats(const struct tt_udp_mux *m, struct tt_udp_mux_stats *st);
+/* The port members share (what their tt_transport_local says). */
+int tt_udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

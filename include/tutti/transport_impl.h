@@ -43,6 +43,9 @@ struct tt_reactor *tt__transport_reactor(const struct tt_transport *t);
 int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int64_t arrival_us);
 /* The implementation dropped a packet from a foreign address. */
 void tt__transport_count_bleed(struct tt_transport *t);
+/* A packet send_batch had taken (and counted as sent) failed later, when the batch it was
+ * held in went to the kernel: counted as a send error instead. */
+void tt__transport_count_unsent(struct tt_transport *t, size_t len);
 /* The implementation latched (or unlatched) to a source; shown in stats. */
 void tt__transport_set_latched(struct tt_transport *t, bool on);
 /* The implementation failed for good: close_h(reason) runs once. */

@@ -1,0 +1,402 @@
+/* udp_mux.c: one UDP port shared by a worker's plain RTP transports (transport.h says why):
+ * demultiplexing by source address, and a tick's sends gathered into one sendmmsg. */
+#define _GNU_SOURCE    /* recvmmsg, sendmmsg */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#define TT_LOG_DOMAIN "udp"
+#include "tutti/errno.h"
+#include "tutti/log.h"
+#include "tutti/reactor.h"
+#include "udp_priv.h"
+
+#define RX_BATCH 64
+#define RX_BUF 2048
+#define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
+#define TX_MAX 1024            /* UIO_MAXIOV: the most one sendmmsg takes */
+#define TX_ARENA (256 * 1024)  /* packet bytes gathered between flushes */
+/* What we ask of the kernel: a tick of 2,000 participants is about 2,000 datagrams each
+ * way, in bursts; skbs cost about 1 KB each whatever the payload. */
+#define SOCK_BUF (4 * 1024 * 1024)
+
+struct tt__mux_member {
+	struct udp *u;
+	struct sockaddr_storage addr;        /* the key of by_addr */
+	socklen_t len;
+	bool has_ssrc;
+	uint32_t ssrc;                       /* of the stream last accepted: key of by_ssrc */
+};
+
+struct tx_slot {
+	struct tt__mux_member *owner;        /* NULL once it left: still sent, not counted */
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} to;
+};
+
+struct tt_udp_mux {
+	int fd;
+	GSource *src;
+	struct tt_reactor *reactor;
+	struct tt_reactor_entry *watch;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	GHashTable *by_addr;                 /* &member->addr -> member */
+	GHashTable *by_ssrc;                 /* GUINT_TO_POINTER(ssrc) -> member */
+	struct tt_udp_mux_stats st;
+	bool holding;
+
+	unsigned tx_n;
+	size_t tx_used;
+	struct mmsghdr smsg[TX_MAX];
+	struct iovec siov[TX_MAX];
+	struct tx_slot slot[TX_MAX];
+	uint8_t arena[TX_ARENA];
+
+	unsigned rx_dirty;
+	struct mmsghdr rmsg[RX_BATCH];
+	struct iovec riov[RX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+	} rctl[RX_BATCH];
+	struct sockaddr_storage rfrom[RX_BATCH];
+	uint8_t rbuf[RX_BATCH][RX_BUF];
+};
+
+static int send_gathered(struct tt_udp_mux *m);
+
+static guint addr_hash(gconstpointer p)
+{
+	const struct sockaddr_storage *a = p;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = p;
+		return x->sin_addr.s_addr * 2654435761u ^ x->sin_port;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = p;
+		guint h = x->sin6_port;
+		const uint8_t *b = x->sin6_addr.s6_addr;
+		for (unsigned i = 0; i < 16; i++)
+			h = h * 31u + b[i];
+		return h;
+	}
+	return 0;
+}
+
+static gboolean addr_equal(gconstpointer a, gconstpointer b)
+{
+	return tt__sockaddr_same(a, b);
+}
+
+static bool looks_rtp(const uint8_t *p, size_t len)
+{
+	/* RFC 5761: 192-223 in the second byte is RTCP */
+	return len >= 12 && (p[0] >> 6) == 2 && !(p[1] >= 192 && p[1] <= 223);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void note_ssrc(struct tt_udp_mux *m, struct tt__mux_member *mm, uint32_t ssrc)
+{
+	if (mm->has_ssrc && mm->ssrc == ssrc)
+		return;
+	if (mm->has_ssrc && g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc)) == mm)
+		g_hash_table_remove(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc));
+	mm->ssrc = ssrc;
+	mm->has_ssrc = true;
+	g_hash_table_insert(m->by_ssrc, GUINT_TO_POINTER(ssrc), mm);
+}
+
+static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
+			const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
+{
+	struct tt__mux_member *mm = g_hash_table_lookup(m->by_addr, from);
+	if (!mm) {
+		m->st.foreign_dropped++;
+		if (looks_rtp(buf, len)) {
+			struct tt__mux_member *victim =
+				g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(rd32(buf + 8)));
+			if (victim)
+				tt__transport_count_bleed(tt__udp_transport(victim->u));
+		}
+		return;
+	}
+	bool rtp = looks_rtp(buf, len);
+	uint32_t ssrc = rtp ? rd32(buf + 8) : 0;   /* before SRTP may touch the packet */
+	if (tt__udp_deliver(mm->u, buf, len, from, from_len, at) == 0 && rtp)
+		note_ssrc(m, mm, ssrc);
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct tt_udp_mux *m = data;
+
+	for (int round = 0; round < RX_ROUNDS; round++) {
+		for (unsigned i = 0; i < m->rx_dirty; i++) {
+			m->rmsg[i].msg_hdr.msg_namelen = sizeof m->rfrom[i];
+			m->rmsg[i].msg_hdr.msg_controllen = sizeof m->rctl[i].buf;
+			m->rmsg[i].msg_hdr.msg_flags = 0;
+		}
+		m->rx_dirty = 0;
+		int n = recvmmsg(fd, m->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		m->rx_dirty = (unsigned)n;
+		m->st.pkts_in += (unsigned)n;
+		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
+		for (int i = 0; i < n; i++) {
+			if (m->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;
+			on_datagram(m, m->rbuf[i], m->rmsg[i].msg_len, &m->rfrom[i],
+				    m->rmsg[i].msg_hdr.msg_namelen,
+				    tt__udp_arrival(&m->rmsg[i].msg_hdr, mono, real));
+		}
+		if (n < RX_BATCH)
+			break;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_ready(void *data)
+{
+	struct tt_udp_mux *m = data;
+	on_readable(m->fd, G_IO_IN, m);
+}
+
+/* Socket buffers for a whole worker: SO_*BUFFORCE where we may (CAP_NET_ADMIN), else as
+ * much as net.core.[rw]mem_max allow, and a warning that says what to raise. */
+static int sock_buf(int fd, int opt, int force)
+{
+	int want = SOCK_BUF, got = 0;
+	socklen_t l = sizeof got;
+	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof want) != 0)
+		setsockopt(fd, SOL_SOCKET, opt, &want, sizeof want);
+	getsockopt(fd, SOL_SOCKET, opt, &got, &l);
+	return got;
+}
+
+int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reactor *reactor,
+		     const char *bind_addr, uint16_t port_min, uint16_t port_max)
+{
+	if (!mp || (!ctx && !reactor) || !port_min || port_max < port_min)
+		return -EINVAL;
+	struct tt_udp_mux *m = calloc(1, sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	int err = tt__udp_bind_in_range(&m->fd, &m->local, &m->local_len,
+					bind_addr ? bind_addr : "0.0.0.0", port_min, port_max);
+	if (err) {
+		free(m);
+		return err;
+	}
+	m->by_addr = g_hash_table_new(addr_hash, addr_equal);
+	m->by_ssrc = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		m->riov[i].iov_base = m->rbuf[i];
+		m->riov[i].iov_len = RX_BUF;
+		m->rmsg[i].msg_hdr.msg_iov = &m->riov[i];
+		m->rmsg[i].msg_hdr.msg_iovlen = 1;
+		m->rmsg[i].msg_hdr.msg_name = &m->rfrom[i];
+		m->rmsg[i].msg_hdr.msg_namelen = sizeof m->rfrom[i];
+		m->rmsg[i].msg_hdr.msg_control = m->rctl[i].buf;
+		m->rmsg[i].msg_hdr.msg_controllen = sizeof m->rctl[i].buf;
+	}
+	m->st.rcvbuf = sock_buf(m->fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	m->st.sndbuf = sock_buf(m->fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	if (m->st.rcvbuf < SOCK_BUF || m->st.sndbuf < SOCK_BUF)
+		tt_warn("shared media port: socket buffers %d/%d bytes (receive/send), below the "
+			"%d that a worker with 1,000 participants needs; raise sysctl "
+			"net.core.rmem_max and net.core.wmem_max, or run with CAP_NET_ADMIN",
+			m->st.rcvbuf, m->st.sndbuf, SOCK_BUF);
+	int on = 1;
+	setsockopt(m->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+	if (reactor) {
+		m->reactor = reactor;
+		m->watch = tt_reactor_watch(reactor, m->fd, on_ready, m);
+		if (!m->watch) {
+			err = -errno;
+			tt_udp_mux_free(m);
+			return err;
+		}
+	} else {
+		m->src = g_unix_fd_source_new(m->fd, G_IO_IN);
+		g_source_set_can_recurse(m->src, TRUE);  /* the handler never iterates */
+		g_source_set_callback(m->src, G_SOURCE_FUNC(on_readable), m, NULL);
+		g_source_attach(m->src, ctx);
+	}
+	*mp = m;
+	return 0;
+}
+
+struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m)
+{
+	if (!m)
+		return NULL;
+	tt_udp_mux_flush(m);
+	if (g_hash_table_size(m->by_addr))
+		tt_warn("shared media port freed with %u members", g_hash_table_size(m->by_addr));
+	/* members left behind keep a dangling mux: they must not outlive it (transport.h) */
+	g_hash_table_destroy(m->by_addr);
+	g_hash_table_destroy(m->by_ssrc);
+	if (m->src) {
+		g_source_destroy(m->src);
+		g_source_unref(m->src);
+	}
+	tt_reactor_remove(m->reactor, m->watch);
+	close(m->fd);
+	free(m);
+	return NULL;
+}
+
+int tt__udp_mux_join(struct tt_udp_mux *m, struct udp *u, const struct sockaddr_storage *remote,
+		     socklen_t len, struct tt__mux_member **mmp)
+{
+	if (remote->ss_family != m->local.ss_family)
+		return -EAFNOSUPPORT;
+	if (len > sizeof(struct sockaddr_in6))
+		return -EINVAL;
+	if (g_hash_table_contains(m->by_addr, remote))
+		return -EADDRINUSE;
+	struct tt__mux_member *mm = g_new0(struct tt__mux_member, 1);
+	mm->u = u;
+	memcpy(&mm->addr, remote, len);
+	mm->len = len;
+	g_hash_table_insert(m->by_addr, &mm->addr, mm);
+	m->st.members++;
+	*mmp = mm;
+	return 0;
+}
+
+void tt__udp_mux_leave(struct tt_udp_mux *m, struct tt__mux_member *mm)
+{
+	for (unsigned i = 0; i < m->tx_n; i++)
+		if (m->slot[i].owner == mm)
+			m->slot[i].owner = NULL;
+	g_hash_table_remove(m->by_addr, &mm->addr);
+	if (mm->has_ssrc && g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc)) == mm)
+		g_hash_table_remove(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc));
+	m->st.members--;
+	g_free(mm);
+}
+
+int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
+		      const struct sockaddr_storage *remote, socklen_t len)
+{
+	if (tt__sockaddr_same(remote, &mm->addr))
+		return 0;
+	if (remote->ss_family != m->local.ss_family || len > sizeof(struct sockaddr_in6))
+		return -EAFNOSUPPORT;
+	if (g_hash_table_contains(m->by_addr, remote))
+		return -EADDRINUSE;
+	g_hash_table_remove(m->by_addr, &mm->addr);
+	memset(&mm->addr, 0, sizeof mm->addr);
+	memcpy(&mm->addr, remote, len);
+	mm->len = len;
+	g_hash_table_insert(m->by_addr, &mm->addr, mm);
+	return 0;
+}
+
+int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
+		     const struct tt_transport_out *out, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (m->tx_n == TX_MAX || m->tx_used + out[i].len > TX_ARENA)
+			send_gathered(m);
+		if (out[i].len > TX_ARENA)
+			return (int)i;
+		unsigned k = m->tx_n++;
+		uint8_t *dst = m->arena + m->tx_used;
+		memcpy(dst, out[i].data, out[i].len);
+		m->tx_used += out[i].len;
+		m->slot[k].owner = mm;
+		memcpy(&m->slot[k].to, &mm->addr, mm->len);
+		m->siov[k].iov_base = dst;
+		m->siov[k].iov_len = out[i].len;
+		memset(&m->smsg[k].msg_hdr, 0, sizeof m->smsg[k].msg_hdr);
+		m->smsg[k].msg_hdr.msg_iov = &m->siov[k];
+		m->smsg[k].msg_hdr.msg_iovlen = 1;
+		m->smsg[k].msg_hdr.msg_name = &m->slot[k].to;
+		m->smsg[k].msg_hdr.msg_namelen = mm->len;
+	}
+	if (m->holding)
+		return (int)n;      /* failures are counted on the owner when they happen */
+	/* Outside a tick (RTCP, BYE) the arena holds this call's packets only: the transport
+	 * counts what we return, so the owner must not be charged again. */
+	for (unsigned k = 0; k < m->tx_n; k++)
+		m->slot[k].owner = NULL;
+	return send_gathered(m);
+}
+
+void tt_udp_mux_hold(struct tt_udp_mux *m)
+{
+	if (m)
+		m->holding = true;
+}
+
+/* Everything gathered, in as few sendmmsg calls as the kernel allows. */
+static int send_gathered(struct tt_udp_mux *m)
+{
+	unsigned done = 0, failed = 0;
+	while (done < m->tx_n) {
+		int r = sendmmsg(m->fd, m->smsg + done, m->tx_n - done, MSG_DONTWAIT);
+		if (r > 0) {
+			done += (unsigned)r;
+			continue;
+		}
+		/* The message at `done` failed: count it on its owner and go on with the next,
+		 * so one bad destination does not cost the others; a full buffer costs the rest
+		 * of the batch (trying each would be a system call per packet). */
+		bool full = r < 0 && (errno == EAGAIN || errno == ENOBUFS);
+		unsigned end = full ? m->tx_n : done + 1;
+		for (; done < end; done++, failed++) {
+			struct tx_slot *s = &m->slot[done];
+			if (s->owner)
+				tt__transport_count_unsent(tt__udp_transport(s->owner->u),
+							   m->siov[done].iov_len);
+		}
+	}
+	m->st.pkts_out += m->tx_n - failed;
+	m->st.send_errors += failed;
+	int sent = (int)(m->tx_n - failed);
+	m->tx_n = 0;
+	m->tx_used = 0;
+	return sent;
+}
+
+int tt_udp_mux_flush(struct tt_udp_mux *m)
+{
+	if (!m)
+		return 0;
+	m->holding = false;
+	return send_gathered(m);
+}
+
+void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memcpy(ss, &m->local, m->local_len);
+	*len = m->local_len;
+}
+
+int tt_udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (!m || !ss || !len)
+		return -EINVAL;
+	tt__udp_mux_local(m, ss, len);
+	return 0;
+}
+
+void tt_udp_mux_stats(const struct tt_udp_mux *m, struct tt_udp_mux_stats *st)
+{
+	*st = m->st;
+}

@@ -1,0 +1,44 @@
+/* udp_priv.h: what the plain UDP transport (udp.c) and the shared worker port (udp_mux.c)
+ * share. Private to transport/. Threading: the worker thread only, as transport.h. */
+#ifndef TT_UDP_PRIV_H
+#define TT_UDP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "tutti/transport_impl.h"
+
+struct udp;
+struct tt__mux_member;
+
+/* One datagram from `from` for u: the latching rules of udp.c, then the generic layer.
+ * 0 when accepted, a negative error when dropped (and counted). */
+int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
+		    const struct sockaddr_storage *from, socklen_t from_len, int64_t at);
+struct tt_transport *tt__udp_transport(struct udp *u);
+
+/* Bind a new non-blocking UDP socket on addr to a free even port of lo..hi, rotating over
+ * the range. 0 and *fd, *local; or a negative error. */
+int tt__udp_bind_in_range(int *fd, struct sockaddr_storage *local, socklen_t *local_len,
+			  const char *addr, uint16_t lo, uint16_t hi);
+/* When the datagram a recvmmsg header describes reached the host, on the monotonic clock
+ * (SO_TIMESTAMPNS when present, else mono). mono and real are read once per batch. */
+int64_t tt__udp_arrival(struct msghdr *h, int64_t mono, int64_t real);
+bool tt__sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* udp_mux.c, for udp.c: u receives what comes from remote on the mux's port, and sends
+ * from it. -EADDRINUSE when another member has that remote (u then takes its own port),
+ * -EAFNOSUPPORT when the family differs from the mux's socket. */
+int tt__udp_mux_join(struct tt_udp_mux *m, struct udp *u, const struct sockaddr_storage *remote,
+		     socklen_t len, struct tt__mux_member **mm);
+void tt__udp_mux_leave(struct tt_udp_mux *m, struct tt__mux_member *mm);
+int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
+		      const struct sockaddr_storage *remote, socklen_t len);
+/* Queue (while the mux holds) or send n packets to the member's remote. Returns n, or how
+ * many were sent, or a negative error. */
+int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
+		     const struct tt_transport_out *out, unsigned n);
+void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len);
+
+#endif
