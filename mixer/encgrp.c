@@ -61,6 +61,7 @@ static bool same(const struct tt__variant *v, enum tt_codec_id c, const struct t
 	if (c != TT_CODEC_OPUS)
 		return true;
 	return v->p.bitrate == p->bitrate && v->p.complexity == p->complexity &&
+	       v->p.opus_mode == p->opus_mode &&
 	       v->p.fec == p->fec && v->p.dtx == p->dtx;
 }
 

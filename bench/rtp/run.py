@@ -78,7 +78,7 @@ def machine():
     return "%s, %d CPUs (os.cpu_count), Linux %s" % (model, os.cpu_count(), platform.release())
 
 
-def tutti_conf(workdir, http_port, args, shared_port=True):
+def tutti_conf(workdir, http_port, args, media=None):
     path = os.path.join(workdir, "tutti.conf")
     with open(path, "w") as f:
         f.write("[bridge]\nworkers = 1\nlog_level = warn\n"
@@ -88,9 +88,9 @@ def tutti_conf(workdir, http_port, args, shared_port=True):
                 # generator's own sockets live)
                 "[media]\nport_min = 20000\nport_max = 29999\n"
                 # the encoder settings Janus uses (see the docstring)
-                "opus_complexity = %d\nopus_bitrate = %d\nshared_port = %s\n"
-                % (http_port, args.opus_complexity, args.opus_bitrate,
-                   "true" if shared_port else "false"))
+                "opus_complexity = %d\nopus_bitrate = %d\n"
+                % (http_port, args.opus_complexity, args.opus_bitrate)
+                + "".join("%s = %s\n" % kv for kv in (media or {}).items()))
     return path
 
 
@@ -178,9 +178,9 @@ def loadgen(build, args, n, extra):
     return cmd, res
 
 
-def run_tutti(build, args, workdir, n, log, shared_port=True):
+def run_tutti(build, args, workdir, n, log, media=None):
     port = free_port()
-    conf = tutti_conf(workdir, port, args, shared_port)
+    conf = tutti_conf(workdir, port, args, media)
     proc = subprocess.Popen([os.path.join(build, "tutti"), "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -254,17 +254,25 @@ def table(rows):
     return "\n".join(out)
 
 
-def port_each_table(ns, raw):
-    out = ["| N | tutti CPU %, shared port | tutti CPU %, a port each | port each / shared "
-           "| loss % shared / each | latency p50 ms shared / each |",
-           "|---:|---:|---:|---:|---:|---:|"]
+def baseline_table(ns, raw, baselines):
+    """tutti's CPU with the settings under test against each same-run baseline."""
+    head = "| N | tutti CPU % (as configured) |"
+    rule = "|---:|---:|"
+    for b in baselines:
+        head += " with %s: CPU %% | ratio | loss %% | p50 ms |" % b
+        rule += "---:|---:|---:|---:|"
+    out = [head, rule]
     for n in ns:
-        a, b = raw["tutti"].get(n) or {}, raw.get("tutti_port_each", {}).get(n) or {}
-        ca, cb = a.get("cpu_pct"), b.get("cpu_pct")
-        out.append("| %d | %s | %s | %s | %s / %s | %s / %s |" % (
-            n, fmt(ca), fmt(cb), fmt(cb / ca if ca and cb else None, "%.2f"),
-            fmt(a.get("loss_pct"), "%.2f"), fmt(b.get("loss_pct"), "%.2f"),
-            fmt(a.get("latency_ms_median")), fmt(b.get("latency_ms_median"))))
+        a = raw["tutti"].get(n) or {}
+        ca = a.get("cpu_pct")
+        row = "| %d | %s |" % (n, fmt(ca))
+        for b in baselines:
+            r = raw.get("baselines", {}).get(b, {}).get(n) or {}
+            cb = r.get("cpu_pct")
+            row += " %s | %s | %s | %s |" % (fmt(cb), fmt(cb / ca if ca and cb else None, "%.2f"),
+                                            fmt(r.get("loss_pct"), "%.2f"),
+                                            fmt(r.get("latency_ms_median")))
+        out.append(row)
     return "\n".join(out)
 
 
@@ -281,9 +289,10 @@ def main():
                     help="tutti's [media] opus_complexity (Janus's default quality: 4)")
     ap.add_argument("--opus-bitrate", type=int, default=51000,
                     help="tutti's [media] opus_bitrate (what libopus picks for Janus: 51000)")
-    ap.add_argument("--port-each", action="store_true",
-                    help="also run tutti with [media] shared_port = false (a UDP port per "
-                         "participant) at each N, as a same-run baseline")
+    ap.add_argument("--baseline", action="append", default=[], metavar="KEY=VAL[,KEY=VAL]",
+                    help="also run tutti with these [media] settings at each N, as a "
+                         "same-run baseline (e.g. shared_port=false, opus_mode=voice); "
+                         "may be repeated")
     ap.add_argument("--out", help="write the markdown table here too")
     ap.add_argument("--json", help="write every raw tt_loadgen result here")
     args = ap.parse_args()
@@ -315,11 +324,12 @@ def main():
         print("tutti N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
             n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
             r.get("check_ok")), file=sys.stderr)
-        if args.port_each:
-            _, r = run_tutti(build, args, workdir, n, log, shared_port=False)
-            raw.setdefault("tutti_port_each", {})[n] = r
-            print("tutti (a port each) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-                n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+        for b in args.baseline:
+            media = dict(kv.split("=", 1) for kv in b.split(","))
+            _, r = run_tutti(build, args, workdir, n, log, media)
+            raw.setdefault("baselines", {}).setdefault(b, {})[n] = r
+            print("tutti (%s) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+                b, n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
                 r.get("check_ok")), file=sys.stderr)
     # Janus grows N while it keeps up: the first N with loss > 1 %, a failed N-1 check or CPU
     # at 90 % of every core (Janus is multi-threaded) is the last one run.
@@ -337,8 +347,8 @@ def main():
             break
     log.close()
     md = table([(n, raw["tutti"].get(n), raw["janus"].get(n)) for n in ns])
-    if args.port_each:
-        md += "\n\n" + port_each_table(ns, raw)
+    if args.baseline:
+        md += "\n\n" + baseline_table(ns, raw, args.baseline)
     print(md)
     if args.out:
         with open(args.out, "w") as f:

@@ -7,6 +7,8 @@
 #ifndef TT_MEDIA_H
 #define TT_MEDIA_H
 
+#include <tutti/codec.h>
+
 #include "core/core_priv.h"
 
 struct tt_room;
@@ -23,6 +25,7 @@ struct tt_media_cfg {
 	unsigned rtcp_interval_ms;
 	unsigned opus_bitrate;
 	unsigned opus_complexity;
+	enum tt_opus_mode opus_mode;
 	int cpu;                     /* enum tt_mixer_cpu, or TT_MIXER_CPU_AUTO */
 };
 

@@ -178,6 +178,8 @@ void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *c)
 	mc->rtcp_interval_ms = (unsigned)tt_conf_int(c, "media", "rtcp_interval_ms");
 	mc->opus_bitrate = (unsigned)tt_conf_int(c, "media", "opus_bitrate");
 	mc->opus_complexity = (unsigned)tt_conf_int(c, "media", "opus_complexity");
+	int mode = tt_opus_mode_parse(tt_conf_str(c, "media", "opus_mode"));
+	mc->opus_mode = mode < 0 ? TT_OPUS_AUTO : (enum tt_opus_mode)mode;
 	const char *cpu = tt_conf_str(c, "media", "mixer_cpu");
 	mc->cpu = (!cpu || !strcmp(cpu, "auto")) ? TT_MIXER_CPU_AUTO : tt_mixer_cpu_parse(cpu);
 	if (mc->cpu < TT_MIXER_CPU_AUTO)

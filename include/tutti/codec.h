@@ -23,6 +23,18 @@ enum tt_codec_id {
 	TT_CODEC_COUNT
 };
 
+/* What the Opus encoder may code with. SILK (alone or as hybrid's low band) models one
+ * voice well and is the only mode with in-band FEC; CELT-only is transparent for speech at
+ * 40 kbit/s and above and costs about a quarter of hybrid's CPU (34 against 144 us per
+ * 20 ms frame at complexity 4, docs/benchmarks.md). */
+enum tt_opus_mode {
+	TT_OPUS_AUTO = 0,     /* CELT from 40 kbit/s without FEC, else as VOICE */
+	TT_OPUS_VOICE,        /* VOIP application, voice signal: SILK or hybrid below 64k */
+	TT_OPUS_CELT,         /* audio application: libopus picks, CELT above about 23k */
+};
+/* "auto", "voice", "celt" -> mode, or -EINVAL. */
+int tt_opus_mode_parse(const char *s);
+
 struct tt_codec_params {
 	unsigned room_rate;   /* 8000/16000/24000/48000: Opus PCM runs at this rate */
 	unsigned ptime;       /* 10, 20, 40 or 60 ms per packet */
@@ -30,6 +42,7 @@ struct tt_codec_params {
 	unsigned complexity;  /* Opus only, 0..10 */
 	bool fec;             /* Opus in-band FEC */
 	bool dtx;             /* Opus DTX */
+	enum tt_opus_mode opus_mode;
 };
 
 struct tt_codec_enc;

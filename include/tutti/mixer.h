@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tutti/codec.h"
+
 /* SIMD level; on x86 each level implies those below it. On AArch64 the levels are scalar
  * and NEON; asking for a level not built for this architecture gets the best one below. */
 enum tt_mixer_cpu {
@@ -67,6 +69,7 @@ struct tt_mixer_part_cfg {
 	unsigned ptime;          /* 10, 20, 40, 60; 0 = 20 */
 	unsigned bitrate;        /* Opus bit/s; 0 = 32000 */
 	unsigned complexity;     /* Opus 0..10 */
+	enum tt_opus_mode opus_mode;
 	bool fec;
 	bool dtx;
 	float gain_db;           /* applied to this participant's voice, -60..+12 */

@@ -35,21 +35,50 @@ static size_t max_payload(const struct tt_codec_params *p)
 	return n > 1400 ? 1400 : n;
 }
 
+#define CELT_FROM 40000    /* bit/s from which auto codes CELT-only (codec.h) */
+
+static unsigned bitrate_of(const struct tt_codec_params *p)
+{
+	return p->bitrate ? p->bitrate : 32000;
+}
+
+static bool celt_mode(const struct tt_codec_params *p)
+{
+	if (p->opus_mode == TT_OPUS_CELT)
+		return true;
+	return p->opus_mode == TT_OPUS_AUTO && !p->fec && bitrate_of(p) >= CELT_FROM;
+}
+
+int tt_opus_mode_parse(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "auto"))
+		return TT_OPUS_AUTO;
+	if (!strcmp(s, "voice"))
+		return TT_OPUS_VOICE;
+	if (!strcmp(s, "celt"))
+		return TT_OPUS_CELT;
+	return -EINVAL;
+}
+
 static void enc_setup(OpusEncoder *e, const struct tt_codec_params *p)
 {
-	opus_encoder_ctl(e, OPUS_SET_BITRATE(p->bitrate ? (opus_int32)p->bitrate : 32000));
+	opus_encoder_ctl(e, OPUS_SET_BITRATE((opus_int32)bitrate_of(p)));
 	opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(p->complexity > 10 ? 10 : (int)p->complexity));
 	opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(p->fec ? 1 : 0));
 	opus_encoder_ctl(e, OPUS_SET_PACKET_LOSS_PERC(p->fec ? 10 : 0));
 	opus_encoder_ctl(e, OPUS_SET_DTX(p->dtx ? 1 : 0));
-	opus_encoder_ctl(e, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+	/* CELT: let libopus decide (the voice hint would pull it back to hybrid) */
+	opus_encoder_ctl(e, OPUS_SET_SIGNAL(celt_mode(p) ? OPUS_AUTO : OPUS_SIGNAL_VOICE));
 }
 
 static int enc_new(void **stp, enum tt_codec_id id, const struct tt_codec_params *p)
 {
 	int e = 0;
 	OpusEncoder *st = opus_encoder_create((opus_int32)p->room_rate, 1,
-					      OPUS_APPLICATION_VOIP, &e);
+					      celt_mode(p) ? OPUS_APPLICATION_AUDIO
+							   : OPUS_APPLICATION_VOIP, &e);
 	if (!st) {
 		tt_error("opus_encoder_create: %s", opus_strerror(e));
 		return opus_err(e);
