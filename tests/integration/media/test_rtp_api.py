@@ -1,5 +1,6 @@
 """Plain RTP participants through the real daemon: N-1 audio with Opus, G.711 and SRTP, the
-admin API's validation and authorisation, participant statistics, and RTP bleed."""
+admin API's validation and authorisation, participant statistics, RTP bleed, and the
+worker's shared media port."""
 import json
 import os
 import socket
@@ -40,7 +41,18 @@ def peers(br, specs, room="e2e", seconds=4):
 
 
 def test_n_minus_one_opus_pcmu_srtp():
-    with Bridge(media_sections()) as br:
+    n_minus_one(media_sections())
+
+
+def test_n_minus_one_a_port_each():
+    """The same through a UDP port per participant instead of the worker's shared one."""
+    sec = media_sections()
+    sec["media"]["shared_port"] = "false"
+    n_minus_one(sec)
+
+
+def n_minus_one(sections):
+    with Bridge(sections) as br:
         gw = br.testgw()
         check(gw.cmd(cmd="watch", room="e2e")["ok"], "watch")
         res = peers(br, [("alice", "opus", 450, []), ("bob", "pcmu", 750, []),
@@ -164,6 +176,68 @@ def test_admin_token_and_inactivity():
         far.close()
 
 
+
+def test_shared_port():
+    """Fixed-remote participants share their worker's port; a latching one or a second one
+    with the same remote gets its own; a stranger on the shared port is counted, and blamed
+    on the stream whose SSRC it carries."""
+    with Bridge(media_sections()) as br:
+        fars = []
+        for _ in range(3):
+            f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            f.bind(("127.0.0.1", 0))
+            f.settimeout(3)
+            fars.append(f)
+        remote = ["127.0.0.1:%d" % f.getsockname()[1] for f in fars]
+        ids, locals_ = [], []
+        for i, extra in enumerate([{}, {}, {"latch": True}]):
+            s, body = br.http("POST", "/api/rooms/conf/participants",
+                              dict({"name": "p%d" % i, "transport": "rtp", "remote": remote[i],
+                                    "codec": "pcmu"}, **extra))
+            check(s == 201, "POST %d: %s %s" % (i, s, body))
+            ids.append(body["id"])
+            locals_.append(body["local"])
+        s, body = br.http("POST", "/api/rooms/conf/participants",
+                          {"name": "twin", "transport": "rtp", "remote": remote[0],
+                           "codec": "pcmu"})
+        check(s == 201, "POST twin: %s %s" % (s, body))
+        check(locals_[0] == locals_[1], "fixed remotes do not share: %s" % locals_)
+        check(locals_[2] != locals_[0], "a latching participant shares: %s" % locals_)
+        check(body["local"] != locals_[0], "two with one remote share: %s" % body["local"])
+        # each far end hears the room from the port it was told
+        for f, loc in zip(fars[1:], locals_[1:]):
+            data, frm = f.recvfrom(2048)
+            check("127.0.0.1:%d" % frm[1] == loc, "sent from %s, told %s" % (frm, loc))
+        # the first far end hosts two participants: it hears both, each from its own port
+        srcs = {"127.0.0.1:%d" % fars[0].recvfrom(2048)[1][1] for _ in range(12)}
+        check(srcs == {locals_[0], body["local"]}, "p0 and twin from %s" % srcs)
+        lhost, lport = locals_[0].rsplit(":", 1)
+        rtp = struct.pack("!BBHII", 0x80, 0, 1, 160, 0x77) + b"\xff" * 160
+        for i in range(20):
+            fars[1].sendto(rtp[:2] + struct.pack("!H", i + 1) + rtp[4:], (lhost, int(lport)))
+            time.sleep(0.005)
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(7):
+            stranger.sendto(rtp, (lhost, int(lport)))          # p1's SSRC
+        stranger.sendto(rtp[:8] + b"\x00\x00\x00\x09" + rtp[12:], (lhost, int(lport)))
+        time.sleep(1.6)
+        s, p1 = br.http("GET", "/api/rooms/conf/participants/" + ids[1])
+        check(p1["media"]["packets_in"] >= 18, "p1 not heard: %s" % p1["media"])
+        check(p1["media"]["foreign_dropped"] == 7, "injection not blamed: %s" % p1["media"])
+        s, p0 = br.http("GET", "/api/rooms/conf/participants/" + ids[0])
+        check(p0["media"]["packets_in"] == 0 and p0["media"]["foreign_dropped"] == 0,
+              "p0 got p1's packets: %s" % p0["media"])
+        s, h = br.http("GET", "/api/health")
+        sp = h["workers"][0].get("shared_port") if len(h["workers"]) == 1 else \
+            next(w["shared_port"] for w in h["workers"] if "shared_port" in w)
+        check(sp and sp["local"] == locals_[0] and sp["members"] == 2 and
+              sp["foreign_dropped"] == 8, "health: %s" % h["workers"])
+        for f in fars:
+            f.close()
+        stranger.close()
+
+
 if __name__ == "__main__":
-    run([test_n_minus_one_opus_pcmu_srtp, test_admin_api_validation_and_stats,
-         test_admin_token_and_inactivity])
+    run([test_n_minus_one_opus_pcmu_srtp, test_n_minus_one_a_port_each,
+         test_admin_api_validation_and_stats, test_admin_token_and_inactivity,
+         test_shared_port])

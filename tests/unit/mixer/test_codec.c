@@ -10,10 +10,11 @@
 
 static const unsigned rates[] = {8000, 16000, 24000, 48000};
 
-static void round_trip(enum tt_codec_id c, unsigned room_rate, unsigned ptime)
+static void round_trip_with(enum tt_codec_id c, unsigned room_rate, unsigned ptime,
+			    unsigned bitrate, enum tt_opus_mode mode)
 {
-	struct tt_codec_params p = {.room_rate = room_rate, .ptime = ptime, .bitrate = 32000,
-				    .complexity = 5};
+	struct tt_codec_params p = {.room_rate = room_rate, .ptime = ptime, .bitrate = bitrate,
+				    .complexity = 5, .opus_mode = mode};
 	struct tt_codec_enc *e = NULL;
 	struct tt_codec_dec *d = NULL;
 	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&e, c, &p), 0);
@@ -57,6 +58,16 @@ static void round_trip(enum tt_codec_id c, unsigned room_rate, unsigned ptime)
 	tt_codec_dec_free(d);
 }
 
+static void round_trip(enum tt_codec_id c, unsigned room_rate, unsigned ptime)
+{
+	round_trip_with(c, room_rate, ptime, 32000, TT_OPUS_AUTO);
+}
+
+static void round_trip_mode(enum tt_opus_mode mode)
+{
+	round_trip_with(TT_CODEC_OPUS, 48000, 20, 51000, mode);
+}
+
 TT_TEST(mixer_codec_round_trips)
 {
 	for (int c = 0; c < TT_CODEC_COUNT; c++)
@@ -65,6 +76,9 @@ TT_TEST(mixer_codec_round_trips)
 	round_trip(TT_CODEC_OPUS, 48000, 60);
 	round_trip(TT_CODEC_OPUS, 16000, 10);
 	round_trip(TT_CODEC_PCMA, 8000, 40);
+	/* CELT-only and SILK/hybrid both keep the tone and its level */
+	round_trip_mode(TT_OPUS_CELT);
+	round_trip_mode(TT_OPUS_VOICE);
 }
 
 TT_TEST(mixer_codec_names)
@@ -115,4 +129,44 @@ TT_TEST(mixer_ptime_packetisation)
 		sender_fini(&l);
 		tt_mixer_room_free(m);
 	}
+}
+
+/* Which Opus mode the encoder codes a voice-band mix with (the TOC's config: 0-11 SILK,
+ * 12-15 hybrid, 16-31 CELT), and that every mode still carries the tone. */
+static int opus_config(enum tt_opus_mode mode, unsigned bitrate, bool fec)
+{
+	struct tt_codec_params p = {.room_rate = 48000, .ptime = 20, .bitrate = bitrate,
+				    .complexity = 4, .fec = fec, .opus_mode = mode};
+	struct tt_codec_enc *e = NULL;
+	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&e, TT_CODEC_OPUS, &p), 0);
+	int16_t pcm[960];
+	uint8_t buf[1500];
+	int config = -1;
+	for (int k = 0; k < 25; k++) {
+		for (int i = 0; i < 960; i++) {
+			double t = (k * 960 + i) / 48000.0;
+			pcm[i] = (int16_t)lrint(4000 * sin(2 * M_PI * 300 * t) +
+						3000 * sin(2 * M_PI * 1100 * t));
+		}
+		int len = tt_codec_enc_encode(e, pcm, 960, buf, sizeof buf);
+		TT_ASSERT(len > 0);
+		config = buf[0] >> 3;
+	}
+	tt_codec_enc_free(e);
+	return config;
+}
+
+TT_TEST(mixer_opus_mode_auto_celt_from_40k_without_fec)
+{
+	TT_ASSERT(opus_config(TT_OPUS_AUTO, 51000, false) >= 16);  /* CELT */
+	TT_ASSERT(opus_config(TT_OPUS_AUTO, 40000, false) >= 16);
+	TT_ASSERT(opus_config(TT_OPUS_AUTO, 32000, false) < 16);   /* SILK or hybrid */
+	TT_ASSERT(opus_config(TT_OPUS_AUTO, 51000, true) < 16);    /* FEC lives in SILK */
+	TT_ASSERT(opus_config(TT_OPUS_VOICE, 51000, false) < 16);
+	TT_ASSERT(opus_config(TT_OPUS_CELT, 32000, false) >= 16);
+	TT_ASSERT_INT_EQ(tt_opus_mode_parse("auto"), TT_OPUS_AUTO);
+	TT_ASSERT_INT_EQ(tt_opus_mode_parse("voice"), TT_OPUS_VOICE);
+	TT_ASSERT_INT_EQ(tt_opus_mode_parse("celt"), TT_OPUS_CELT);
+	TT_ASSERT_INT_EQ(tt_opus_mode_parse("music"), -EINVAL);
+	TT_ASSERT_INT_EQ(tt_opus_mode_parse(NULL), -EINVAL);
 }

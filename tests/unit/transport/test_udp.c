@@ -1,5 +1,6 @@
 /* test_udp.c: the UDP transport on 127.0.0.1, driven on its own GMainContext: latching,
- * RTP bleed, symmetric RTP, SRTP, inactivity, batching and RTCP stats. */
+ * RTP bleed, symmetric RTP, SRTP, inactivity, batching and RTCP stats; the shared worker
+ * port (demultiplexing, bleed by SSRC, fallbacks, held batches). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -69,6 +70,11 @@ static size_t rtp_pkt(uint8_t *buf, uint32_t ssrc, uint16_t seq, int level)
 	int n = tt_rtp_write(buf, 128, &h);
 	memset(buf + n, 0x55, 20);
 	return (size_t)n + 20;
+}
+
+static bool tt__test_same_port(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return ((const struct sockaddr_in *)a)->sin_port == ((const struct sockaddr_in *)b)->sin_port;
 }
 
 static void send_to(int fd, const struct sockaddr_storage *to, const uint8_t *p, size_t n)
@@ -410,4 +416,246 @@ TT_TEST(sockaddr_parse_format)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		TT_ASSERT_MSG(tt_sockaddr_parse(&ss, &l, bad[i]) == -EINVAL, "%s", bad[i]);
 	TT_ASSERT_INT_EQ(l, 77);
+}
+
+/* ---- the shared worker port (tt_udp_mux) ---- */
+
+struct mux_fixture {
+	GMainContext *ctx;
+	struct tt_udp_mux *mux;
+	struct tt_transport *t[2];
+	struct rec rec[2];
+	int peer[2], stranger;
+	struct sockaddr_in pa[2], sa;
+	struct sockaddr_storage local;
+};
+
+static int mux_member(struct mux_fixture *f, struct tt_transport **tp, struct rec *r,
+		      const struct sockaddr_in *remote, bool latch)
+{
+	struct tt_transport_cfg cfg = {
+		.ctx = f->ctx, .recv_h = on_recv, .close_h = on_close, .arg = r,
+		.clock_rate = 48000, .dtmf_pt = -1, .audio_level_ext_id = 1,
+	};
+	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 42000,
+				  .port_max = 42999, .latch = latch, .mux = f->mux};
+	memcpy(&ucfg.remote, remote, sizeof *remote);
+	ucfg.remote_len = sizeof *remote;
+	return tt_transport_udp_alloc(tp, &cfg, &ucfg);
+}
+
+static void mux_setup(struct mux_fixture *f)
+{
+	memset(f, 0, sizeof *f);
+	f->ctx = g_main_context_new();
+	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f->mux, f->ctx, NULL, "127.0.0.1", 42000, 42999), 0);
+	socklen_t l;
+	TT_ASSERT_INT_EQ(tt_udp_mux_local(f->mux, &f->local, &l), 0);
+	for (int i = 0; i < 2; i++) {
+		f->peer[i] = sender(&f->pa[i]);
+		TT_ASSERT_INT_EQ(mux_member(f, &f->t[i], &f->rec[i], &f->pa[i], false), 0);
+	}
+	f->stranger = sender(&f->sa);
+}
+
+static void mux_teardown(struct mux_fixture *f)
+{
+	for (int i = 0; i < 2; i++) {
+		f->t[i] = tt_transport_free(f->t[i]);
+		close(f->peer[i]);
+	}
+	close(f->stranger);
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f->mux, &ms);
+	TT_ASSERT_INT_EQ(ms.members, 0);
+	f->mux = tt_udp_mux_free(f->mux);
+	g_main_context_unref(f->ctx);
+}
+
+/* Datagrams waiting on fd, each checked to come from the shared port. */
+static int drain_from(int fd, const struct sockaddr_storage *want_from, uint32_t *last_ssrc)
+{
+	uint8_t p[512];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof from;
+	int got = 0;
+	ssize_t n;
+	while ((n = recvfrom(fd, p, sizeof p, MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) > 0) {
+		TT_ASSERT(from.sin_port == ((const struct sockaddr_in *)want_from)->sin_port);
+		if (last_ssrc && n >= 12)
+			*last_ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+				     (uint32_t)p[10] << 8 | p[11];
+		got++;
+	}
+	return got;
+}
+
+TT_TEST(udp_mux_members_share_a_port_and_hear_only_their_peer)
+{
+	struct mux_fixture f;
+	struct tt_transport_stats st;
+	struct tt_udp_mux_stats ms;
+	uint8_t p[256];
+	mux_setup(&f);
+	struct sockaddr_storage l0, l1;
+	socklen_t len;
+	tt_transport_local(f.t[0], &l0, &len);
+	tt_transport_local(f.t[1], &l1, &len);
+	TT_ASSERT(tt__test_same_port(&l0, &f.local) && tt__test_same_port(&l1, &f.local));
+
+	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, 1, 20));
+	send_to(f.peer[1], &f.local, p, rtp_pkt(p, 200, 1, 40));
+	send_to(f.peer[1], &f.local, p, rtp_pkt(p, 200, 2, 41));
+	pump(f.ctx, &f.rec[1].rtp, 2, 2000);
+	pump(f.ctx, &f.rec[0].rtp, 1, 2000);
+	TT_ASSERT_INT_EQ(f.rec[0].rtp, 1);
+	TT_ASSERT_INT_EQ(f.rec[0].level, 20);
+	TT_ASSERT_INT_EQ(f.rec[1].rtp, 2);
+	TT_ASSERT_INT_EQ(f.rec[1].level, 41);
+
+	/* Each member's sends reach its own peer only, from the shared port. */
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 3; k++)
+			TT_ASSERT_INT_EQ(tt_transport_send(f.t[i], p,
+				rtp_pkt(p, 1000u + (unsigned)i, (uint16_t)k, -1), false), 0);
+	TT_ASSERT_INT_EQ(tt_transport_flush(f.t[0]), 3);
+	TT_ASSERT_INT_EQ(tt_transport_flush(f.t[1]), 3);
+	g_usleep(20000);
+	uint32_t s0 = 0, s1 = 0;
+	TT_ASSERT_INT_EQ(drain_from(f.peer[0], &f.local, &s0), 3);
+	TT_ASSERT_INT_EQ(drain_from(f.peer[1], &f.local, &s1), 3);
+	TT_ASSERT_INT_EQ(s0, 1000);
+	TT_ASSERT_INT_EQ(s1, 1001);
+	tt_transport_stats(f.t[0], &st);
+	TT_ASSERT_INT_EQ(st.pkts_out, 3);
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.members, 2);
+	TT_ASSERT_INT_EQ(ms.pkts_in, 3);
+	TT_ASSERT_INT_EQ(ms.pkts_out, 6);
+	TT_ASSERT_INT_EQ(ms.foreign_dropped, 0);
+	mux_teardown(&f);
+}
+
+TT_TEST(udp_mux_foreign_address_dropped_and_blamed_by_ssrc)
+{
+	struct mux_fixture f;
+	struct tt_transport_stats st0, st1;
+	struct tt_udp_mux_stats ms;
+	uint8_t p[256];
+	mux_setup(&f);
+	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, 1, 0));
+	pump(f.ctx, &f.rec[0].rtp, 1, 2000);
+	/* A stranger injects member 0's stream (its SSRC), then a stream nobody has. */
+	for (int i = 0; i < 4; i++)
+		send_to(f.stranger, &f.local, p, rtp_pkt(p, 100, (uint16_t)(2 + i), 0));
+	send_to(f.stranger, &f.local, p, rtp_pkt(p, 777, 1, 0));
+	send_to(f.stranger, &f.local, (const uint8_t *)"junk", 4);
+	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, 6, 0));
+	pump(f.ctx, &f.rec[0].rtp, 2, 2000);
+	pump(f.ctx, NULL, 0, 30);
+	TT_ASSERT_INT_EQ(f.rec[0].rtp, 2);
+	TT_ASSERT_INT_EQ(f.rec[1].rtp, 0);
+	tt_transport_stats(f.t[0], &st0);
+	tt_transport_stats(f.t[1], &st1);
+	TT_ASSERT_INT_EQ(st0.bleed_dropped, 4);
+	TT_ASSERT_INT_EQ(st1.bleed_dropped, 0);
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.foreign_dropped, 6);
+	mux_teardown(&f);
+}
+
+TT_TEST(udp_mux_who_cannot_share_gets_a_port_of_its_own)
+{
+	struct mux_fixture f;
+	struct tt_transport *dup = NULL, *nat = NULL;
+	struct rec r = {0};
+	struct sockaddr_storage ld, ln;
+	socklen_t len;
+	mux_setup(&f);
+	/* the same remote as member 0: the shared port could not tell them apart */
+	TT_ASSERT_INT_EQ(mux_member(&f, &dup, &r, &f.pa[0], false), 0);
+	/* a latching one (NAT) needs a port where any source may be its */
+	TT_ASSERT_INT_EQ(mux_member(&f, &nat, &r, &f.sa, true), 0);
+	tt_transport_local(dup, &ld, &len);
+	tt_transport_local(nat, &ln, &len);
+	TT_ASSERT(!tt__test_same_port(&ld, &f.local));
+	TT_ASSERT(!tt__test_same_port(&ln, &f.local));
+	TT_ASSERT(!tt__test_same_port(&ld, &ln));
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.members, 2);
+	/* moving member 1 onto member 0's address is refused and changes nothing */
+	TT_ASSERT_INT_EQ(tt_transport_set_remote(f.t[1], (struct sockaddr *)&f.pa[0],
+						 sizeof f.pa[0]), -EADDRINUSE);
+	uint8_t p[256];
+	send_to(f.peer[1], &f.local, p, rtp_pkt(p, 200, 1, 0));
+	pump(f.ctx, &f.rec[1].rtp, 1, 2000);
+	TT_ASSERT_INT_EQ(f.rec[1].rtp, 1);
+	/* moving it to the stranger's address: the stranger is heard, its old peer not */
+	TT_ASSERT_INT_EQ(tt_transport_set_remote(f.t[1], (struct sockaddr *)&f.sa,
+						 sizeof f.sa), 0);
+	send_to(f.peer[1], &f.local, p, rtp_pkt(p, 200, 2, 0));
+	send_to(f.stranger, &f.local, p, rtp_pkt(p, 300, 1, 0));
+	pump(f.ctx, &f.rec[1].rtp, 2, 2000);
+	pump(f.ctx, NULL, 0, 30);
+	TT_ASSERT_INT_EQ(f.rec[1].rtp, 2);
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.foreign_dropped, 1);
+	tt_transport_free(dup);
+	tt_transport_free(nat);
+	mux_teardown(&f);
+}
+
+TT_TEST(udp_mux_hold_gathers_a_tick_and_survives_a_member_leaving)
+{
+	struct mux_fixture f;
+	uint8_t p[256];
+	mux_setup(&f);
+	tt_udp_mux_hold(f.mux);
+	for (int i = 0; i < 2; i++) {
+		TT_ASSERT_INT_EQ(tt_transport_send(f.t[i], p, rtp_pkt(p, 5, 1, -1), false), 0);
+		TT_ASSERT_INT_EQ(tt_transport_flush(f.t[i]), 1);
+	}
+	g_usleep(20000);
+	TT_ASSERT_INT_EQ(drain_from(f.peer[0], &f.local, NULL), 0);  /* held */
+	/* a member leaves while its packet is held: the packet still goes, nothing dangles */
+	f.t[1] = tt_transport_free(f.t[1]);
+	TT_ASSERT_INT_EQ(tt_udp_mux_flush(f.mux), 2);
+	g_usleep(20000);
+	TT_ASSERT_INT_EQ(drain_from(f.peer[0], &f.local, NULL), 1);
+	TT_ASSERT_INT_EQ(drain_from(f.peer[1], &f.local, NULL), 1);
+	/* more than one sendmmsg can take while holding: flushed early, none lost (when the
+	 * peer's socket can hold them all: SO_RCVBUFFORCE needs root, as in CI) */
+	int big = 8 * 1024 * 1024, have = 0;
+	socklen_t hl = sizeof have;
+	setsockopt(f.peer[0], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+	getsockopt(f.peer[0], SOL_SOCKET, SO_RCVBUF, &have, &hl);
+	tt_udp_mux_hold(f.mux);
+	int sent = 0;
+	for (int k = 0; k < 1100 / 25; k++) {
+		for (int j = 0; j < 25; j++)
+			TT_ASSERT_INT_EQ(tt_transport_send(f.t[0], p,
+				rtp_pkt(p, 5, (uint16_t)(k * 25 + j), -1), false), 0);
+		sent += tt_transport_flush(f.t[0]);
+	}
+	TT_ASSERT_INT_EQ(sent, 1100);
+	tt_udp_mux_flush(f.mux);
+	struct tt_transport_stats st;
+	tt_transport_stats(f.t[0], &st);
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.send_errors, 0);
+	TT_ASSERT_INT_EQ(st.send_errors, 0);
+	TT_ASSERT_INT_EQ(st.pkts_out, 1101);
+	int got = 0;
+	gint64 end = g_get_monotonic_time() + 2000000;
+	while (got < 1100 && g_get_monotonic_time() < end) {
+		got += drain_from(f.peer[0], &f.local, NULL);
+		g_usleep(1000);
+	}
+	if (have >= big)
+		TT_ASSERT_INT_EQ(got, 1100);
+	else
+		TT_ASSERT(got > 0);
+	mux_teardown(&f);
 }
