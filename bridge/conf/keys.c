@@ -61,7 +61,7 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "Opus encoder complexity (CPU against quality)." },
 	{ "media", "opus_mode", TT_CONF_ENUM, "auto", 0, 0, "auto|voice|celt", R,
 	  "What the Opus encoder codes mixes with. voice: SILK/hybrid, modelled on one voice "
-	  "(what Janus and browsers use for speech); celt: CELT-only, transparent for speech "
+	  "(what Janus and browsers use for speech); celt: CELT-only, good fullband speech "
 	  "from 40 kbit/s, a quarter of hybrid's CPU and no in-band FEC; auto: celt from 40 "
 	  "kbit/s unless the listener asked for FEC, else voice." },
 	{ "media", "mixer_cpu", TT_CONF_ENUM, "auto", 0, 0, "auto|scalar|sse2|avx2|avx512", R,

@@ -24,7 +24,7 @@ enum tt_codec_id {
 };
 
 /* What the Opus encoder may code with. SILK (alone or as hybrid's low band) models one
- * voice well and is the only mode with in-band FEC; CELT-only is transparent for speech at
+ * voice well and is the only mode with in-band FEC; CELT-only gives good fullband speech at
  * 40 kbit/s and above and costs about a quarter of hybrid's CPU (34 against 144 us per
  * 20 ms frame at complexity 4, docs/benchmarks.md). */
 enum tt_opus_mode {
