@@ -310,11 +310,16 @@ int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
 int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
 		     const struct tt_transport_out *out, unsigned n)
 {
+	/* Make room for the whole call first: then a failure the kernel reports at a flush is
+	 * always of packets whose transports already counted them as sent. */
+	size_t bytes = 0;
+	for (unsigned i = 0; i < n; i++)
+		bytes += out[i].len;
+	if (n > TX_MAX || bytes > TX_ARENA)
+		return -EMSGSIZE;
+	if (m->tx_n + n > TX_MAX || m->tx_used + bytes > TX_ARENA)
+		send_gathered(m);
 	for (unsigned i = 0; i < n; i++) {
-		if (m->tx_n == TX_MAX || m->tx_used + out[i].len > TX_ARENA)
-			send_gathered(m);
-		if (out[i].len > TX_ARENA)
-			return (int)i;
 		unsigned k = m->tx_n++;
 		uint8_t *dst = m->arena + m->tx_used;
 		memcpy(dst, out[i].data, out[i].len);
