@@ -134,7 +134,11 @@ static void handle_rtcp(struct tt_transport *t, const struct tt_rtcp_info *info,
 		t->st.peer_fraction_lost = rb->fraction;
 		t->st.peer_lost = rb->lost;
 		t->st.peer_jitter = rb->jitter;
-		int64_t rtt = tt_rtcp_rtt_us(rb, tt_ntp_now());
+		/* RTT ends when the report arrived, not when we got to it (a shared port reads
+		 * at tick starts): back-date the wall clock by the wait */
+		int64_t waited = g_get_monotonic_time() - now;
+		uint64_t at = tt_ntp_now() - (waited > 0 ? ((uint64_t)waited << 32) / 1000000u : 0);
+		int64_t rtt = tt_rtcp_rtt_us(rb, at);
 		if (rtt >= 0)
 			t->st.rtt_us = rtt;
 	}

@@ -19,6 +19,10 @@
 #define RX_BATCH 64
 #define RX_BUF 2048
 #define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
+#define TICK_ROUNDS 128        /* batches read at a tick's start: 8,192 datagrams at most */
+/* Reading only at tick starts needs a buffer for a whole tick of arrivals: about 2 KB of
+ * kernel memory per member (a datagram's skb is about 1 KB, plus RTCP and slack). */
+#define BUF_PER_MEMBER 2048
 #define TX_MAX 1024            /* UIO_MAXIOV: the most one sendmmsg takes */
 #define TX_ARENA (256 * 1024)  /* packet bytes gathered between flushes */
 /* What we ask of the kernel: a tick of 2,000 participants is about 2,000 datagrams each
@@ -52,6 +56,7 @@ struct tt_udp_mux {
 	GHashTable *by_ssrc;                 /* GUINT_TO_POINTER(ssrc) -> member */
 	struct tt_udp_mux_stats st;
 	bool holding;
+	bool tick_reads;                     /* the owner holds at each tick: read there */
 
 	unsigned tx_n;
 	size_t tx_used;
@@ -138,11 +143,10 @@ static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
 		note_ssrc(m, mm, ssrc);
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+static void read_rounds(struct tt_udp_mux *m, int rounds)
 {
-	struct tt_udp_mux *m = data;
-
-	for (int round = 0; round < RX_ROUNDS; round++) {
+	int fd = m->fd;
+	for (int round = 0; round < rounds; round++) {
 		for (unsigned i = 0; i < m->rx_dirty; i++) {
 			m->rmsg[i].msg_hdr.msg_namelen = sizeof m->rfrom[i];
 			m->rmsg[i].msg_hdr.msg_controllen = sizeof m->rctl[i].buf;
@@ -165,13 +169,37 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 		if (n < RX_BATCH)
 			break;
 	}
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	read_rounds(data, RX_ROUNDS);
 	return G_SOURCE_CONTINUE;
 }
 
 static void on_ready(void *data)
 {
-	struct tt_udp_mux *m = data;
-	on_readable(m->fd, G_IO_IN, m);
+	read_rounds(data, RX_ROUNDS);
+}
+
+/* Read at tick starts only while the socket can hold a whole tick of arrivals for every
+ * member; otherwise (a small net.core.rmem_max) also whenever datagrams arrive. */
+static void choose_reading(struct tt_udp_mux *m)
+{
+	if (!m->reactor)
+		return;
+	bool fits = m->tick_reads &&
+		    (uint64_t)(m->st.members + 1) * BUF_PER_MEMBER <= (uint64_t)m->st.rcvbuf;
+	if (fits && m->watch) {
+		tt_reactor_remove(m->reactor, m->watch);
+		m->watch = NULL;
+	} else if (!fits && !m->watch) {
+		m->watch = tt_reactor_watch(m->reactor, m->fd, on_ready, m);
+		if (!m->watch)
+			tt_warn("shared media port: cannot watch its socket: %s",
+				tt_strerror(-errno));
+	}
+	m->st.reads_at_tick = fits;
 }
 
 /* Socket buffers for a whole worker: SO_*BUFFORCE where we may (CAP_NET_ADMIN), else as
@@ -187,9 +215,11 @@ static int sock_buf(int fd, int opt, int force)
 }
 
 int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reactor *reactor,
-		     const char *bind_addr, uint16_t port_min, uint16_t port_max)
+		     bool tick_reads, const char *bind_addr, uint16_t port_min,
+		     uint16_t port_max)
 {
-	if (!mp || (!ctx && !reactor) || !port_min || port_max < port_min)
+	if (!mp || (!ctx && !reactor) || (tick_reads && !reactor) || !port_min ||
+	    port_max < port_min)
 		return -EINVAL;
 	struct tt_udp_mux *m = calloc(1, sizeof *m);
 	if (!m)
@@ -223,12 +253,14 @@ int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reacto
 	setsockopt(m->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
 	if (reactor) {
 		m->reactor = reactor;
+		m->tick_reads = tick_reads;
 		m->watch = tt_reactor_watch(reactor, m->fd, on_ready, m);
 		if (!m->watch) {
 			err = -errno;
 			tt_udp_mux_free(m);
 			return err;
 		}
+		choose_reading(m);
 	} else {
 		m->src = g_unix_fd_source_new(m->fd, G_IO_IN);
 		g_source_set_can_recurse(m->src, TRUE);  /* the handler never iterates */
@@ -274,6 +306,7 @@ int tt__udp_mux_join(struct tt_udp_mux *m, struct udp *u, const struct sockaddr_
 	mm->len = len;
 	g_hash_table_insert(m->by_addr, &mm->addr, mm);
 	m->st.members++;
+	choose_reading(m);
 	*mmp = mm;
 	return 0;
 }
@@ -287,6 +320,7 @@ void tt__udp_mux_leave(struct tt_udp_mux *m, struct tt__mux_member *mm)
 	if (mm->has_ssrc && g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc)) == mm)
 		g_hash_table_remove(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc));
 	m->st.members--;
+	choose_reading(m);
 	g_free(mm);
 }
 
@@ -345,8 +379,11 @@ int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
 
 void tt_udp_mux_hold(struct tt_udp_mux *m)
 {
-	if (m)
-		m->holding = true;
+	if (!m)
+		return;
+	if (m->tick_reads)
+		read_rounds(m, TICK_ROUNDS);   /* everything that arrived since the last tick */
+	m->holding = true;
 }
 
 /* Everything gathered, in as few sendmmsg calls as the kernel allows. */

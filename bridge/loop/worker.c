@@ -318,7 +318,8 @@ struct tt_udp_mux *tt_worker_udp_mux(struct tt_worker *wk, const char *addr, uns
 {
 	if (wk->mux || wk->mux_failed)
 		return wk->mux;
-	int rc = tt_udp_mux_alloc(&wk->mux, wk->ctx, wk->reactor, addr, (uint16_t)lo, (uint16_t)hi);
+	int rc = tt_udp_mux_alloc(&wk->mux, wk->ctx, wk->reactor, true, addr, (uint16_t)lo,
+				  (uint16_t)hi);
 	if (rc) {
 		wk->mux_failed = true;
 		tt_warn("media worker %u: no shared port in %u-%u on %s (%s): plain RTP "

@@ -166,17 +166,24 @@ struct tt_udp_mux_stats {
 	uint64_t foreign_dropped;        /* from an address that is no member's */
 	uint64_t send_errors;            /* refused by the kernel (full buffer, ...) */
 	int rcvbuf, sndbuf;              /* the kernel's socket buffers, bytes */
+	bool reads_at_tick;              /* read at tick starts only (no wake-ups) */
 };
 
 /* Bind a port of the range on bind_addr; watched by reactor when not NULL, else a GSource
- * on ctx. 0, -EADDRINUSE (range exhausted), -EINVAL, -ENOMEM. */
+ * on ctx. With tick_reads (a reactor is needed), the owner promises tt_udp_mux_hold at the
+ * start of every tick, and the mux reads there what arrived since the last one instead of
+ * waking the worker for each burst: one wake-up per tick. Arrivals wait at most a tick,
+ * which they would wait for the mix anyway; jitter and RTT use kernel arrival times. It
+ * falls back to reading on arrival while the socket buffer cannot hold a tick for every
+ * member (about 2 KB each). 0, -EADDRINUSE (range exhausted), -EINVAL, -ENOMEM. */
 int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reactor *reactor,
-		     const char *bind_addr, uint16_t port_min, uint16_t port_max);
+		     bool tick_reads, const char *bind_addr, uint16_t port_min,
+		     uint16_t port_max);
 /* Members still attached lose their port (they stop sending). NULL is allowed. */
 struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m);
 /* From hold until flush, members' sends are gathered (copied) instead of sent: the worker
  * holds around a tick, so the whole tick leaves in one sendmmsg (1,024 packets at most;
- * more flush early). Returns packets sent. */
+ * more flush early). Hold first reads what waits (tick_reads). Flush returns packets sent. */
 void tt_udp_mux_hold(struct tt_udp_mux *m);
 int tt_udp_mux_flush(struct tt_udp_mux *m);
 void tt_udp_mux_stats(const struct tt_udp_mux *m, struct tt_udp_mux_stats *st);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "tutti/rtcp.h"
 #include "tutti/sdes.h"
 #include "tutti/srtp.h"
+#include "tutti/reactor.h"
 #include "tutti/transport.h"
 
 struct rec {
@@ -448,7 +450,8 @@ static void mux_setup(struct mux_fixture *f)
 {
 	memset(f, 0, sizeof *f);
 	f->ctx = g_main_context_new();
-	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f->mux, f->ctx, NULL, "127.0.0.1", 42000, 42999), 0);
+	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f->mux, f->ctx, NULL, false, "127.0.0.1", 42000,
+					  42999), 0);
 	socklen_t l;
 	TT_ASSERT_INT_EQ(tt_udp_mux_local(f->mux, &f->local, &l), 0);
 	for (int i = 0; i < 2; i++) {
@@ -658,4 +661,44 @@ TT_TEST(udp_mux_hold_gathers_a_tick_and_survives_a_member_leaving)
 	else
 		TT_ASSERT(got > 0);
 	mux_teardown(&f);
+}
+
+TT_TEST(udp_mux_reads_at_tick_start_without_waking)
+{
+	struct mux_fixture f;
+	struct tt_reactor *r = NULL;
+	uint8_t p[256];
+	memset(&f, 0, sizeof f);
+	f.ctx = g_main_context_new();
+	TT_ASSERT_INT_EQ(tt_reactor_alloc(&r, f.ctx, 200), 0);
+	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f.mux, f.ctx, r, true, "127.0.0.1", 42000, 42999), 0);
+	socklen_t l;
+	tt_udp_mux_local(f.mux, &f.local, &l);
+	f.peer[0] = sender(&f.pa[0]);
+	TT_ASSERT_INT_EQ(mux_member(&f, &f.t[0], &f.rec[0], &f.pa[0], false), 0);
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f.mux, &ms);
+	for (int i = 0; i < 3; i++)
+		send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, (uint16_t)(1 + i), 0));
+	pump(f.ctx, NULL, 0, 50);
+	fprintf(stderr, "shared port: receive buffer %d bytes, reads at tick starts: %s\n",
+		ms.rcvbuf, ms.reads_at_tick ? "yes" : "no (on arrival)");
+	if (ms.reads_at_tick) {
+		/* the socket buffer holds a tick for every member: nothing reads until a tick */
+		TT_ASSERT_INT_EQ(f.rec[0].rtp, 0);
+		tt_udp_mux_hold(f.mux);
+		TT_ASSERT_INT_EQ(f.rec[0].rtp, 3);
+		tt_udp_mux_flush(f.mux);
+	} else {
+		/* too small a buffer (no CAP_NET_ADMIN, low rmem_max): read on arrival */
+		TT_ASSERT_INT_EQ(f.rec[0].rtp, 3);
+	}
+	struct tt_transport_stats st;
+	tt_transport_stats(f.t[0], &st);
+	TT_ASSERT_INT_EQ(st.pkts_in, 3);
+	f.t[0] = tt_transport_free(f.t[0]);
+	close(f.peer[0]);
+	f.mux = tt_udp_mux_free(f.mux);
+	r = tt_reactor_free(r);
+	g_main_context_unref(f.ctx);
 }
