@@ -111,6 +111,16 @@ int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
 	return 0;
 }
 
+int tt__udp_deliver_member(struct udp *u, uint8_t *buf, size_t len, int64_t at)
+{
+	int rc = tt__transport_input_at(u->t, buf, len, at);
+	if (rc == 0 && !u->latched) {
+		u->latched = true;      /* as tt__udp_deliver: its signalled address spoke */
+		tt__transport_set_latched(u->t, true);
+	}
+	return rc;
+}
+
 struct tt_transport *tt__udp_transport(struct udp *u)
 {
 	return u->t;

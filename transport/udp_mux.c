@@ -124,7 +124,7 @@ static void note_ssrc(struct tt_udp_mux *m, struct tt__mux_member *mm, uint32_t 
 }
 
 static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
-			const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
+			const struct sockaddr_storage *from, int64_t at)
 {
 	struct tt__mux_member *mm = g_hash_table_lookup(m->by_addr, from);
 	if (!mm) {
@@ -139,7 +139,7 @@ static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
 	}
 	bool rtp = looks_rtp(buf, len);
 	uint32_t ssrc = rtp ? rd32(buf + 8) : 0;   /* before SRTP may touch the packet */
-	if (tt__udp_deliver(mm->u, buf, len, from, from_len, at) == 0 && rtp)
+	if (tt__udp_deliver_member(mm->u, buf, len, at) == 0 && rtp)
 		note_ssrc(m, mm, ssrc);
 }
 
@@ -163,7 +163,6 @@ static void read_rounds(struct tt_udp_mux *m, int rounds)
 			if (m->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
 			on_datagram(m, m->rbuf[i], m->rmsg[i].msg_len, &m->rfrom[i],
-				    m->rmsg[i].msg_hdr.msg_namelen,
 				    tt__udp_arrival(&m->rmsg[i].msg_hdr, mono, real));
 		}
 		if (n < RX_BATCH)

@@ -16,6 +16,8 @@ struct tt__mux_member;
  * 0 when accepted, a negative error when dropped (and counted). */
 int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
 		    const struct sockaddr_storage *from, socklen_t from_len, int64_t at);
+/* The same for a mux member, whose source address the mux has already matched. */
+int tt__udp_deliver_member(struct udp *u, uint8_t *buf, size_t len, int64_t at);
 struct tt_transport *tt__udp_transport(struct udp *u);
 
 /* Bind a new non-blocking UDP socket on addr to a free even port of lo..hi, rotating over
