@@ -20,22 +20,8 @@
 #include "udp_priv.h"
 
 #define RX_BATCH 16
-#define RX_BUF 2048            /* larger than any MTU-sized datagram; longer ones truncate */
 #define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
 #define TX_BATCH 32
-
-/* Receive state of a socket of its own (a mux member has none: the mux reads for it). */
-struct udp_rx {
-	unsigned dirty;                      /* headers the last recvmmsg wrote into */
-	struct mmsghdr msg[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	union {                              /* SO_TIMESTAMPNS control data, aligned */
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
-	} ctl[RX_BATCH];
-	struct sockaddr_storage from[RX_BATCH];
-	uint8_t buf[RX_BATCH][RX_BUF];
-};
 
 struct udp {
 	struct tt_transport *t;
@@ -43,7 +29,7 @@ struct udp {
 	GSource *src;                        /* without a reactor */
 	struct tt_reactor *reactor;
 	struct tt_reactor_entry *watch;      /* with one */
-	struct udp_rx *rx;                   /* own socket only */
+	struct tt__rx *rx;                   /* own socket only */
 	struct tt_udp_mux *mux;              /* shared worker port, or NULL */
 	struct tt__mux_member *mm;
 	struct sockaddr_storage local;
@@ -126,81 +112,23 @@ struct tt_transport *tt__udp_transport(struct udp *u)
 	return u->t;
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer data);
-
-static void on_ready(void *data)
+static void on_rx(void *arg, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+		  socklen_t from_len, int64_t at)
 {
-	struct udp *u = data;
-	on_readable(u->fd, G_IO_IN, u);
-}
-
-/* The receive headers point at fixed buffers, so they are set up once; the kernel writes
- * only the lengths and flags of the headers it filled, and only those are restored before
- * the next call. With one packet per socket per tick (the usual case) that is one header
- * per call instead of all RX_BATCH: the headers of N sockets stay out of the cache. */
-static void rx_init(struct udp_rx *rx)
-{
-	for (unsigned i = 0; i < RX_BATCH; i++) {
-		rx->iov[i].iov_base = rx->buf[i];
-		rx->iov[i].iov_len = RX_BUF;
-		memset(&rx->msg[i].msg_hdr, 0, sizeof rx->msg[i].msg_hdr);
-		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
-		rx->msg[i].msg_hdr.msg_iovlen = 1;
-		rx->msg[i].msg_hdr.msg_name = &rx->from[i];
-		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
-		rx->msg[i].msg_hdr.msg_control = rx->ctl[i].buf;
-		rx->msg[i].msg_hdr.msg_controllen = sizeof rx->ctl[i].buf;
-	}
-}
-
-static void rx_restore(struct udp_rx *rx)
-{
-	for (unsigned i = 0; i < rx->dirty; i++) {
-		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
-		rx->msg[i].msg_hdr.msg_controllen = sizeof rx->ctl[i].buf;
-		rx->msg[i].msg_hdr.msg_flags = 0;
-	}
-	rx->dirty = 0;
-}
-
-int64_t tt__udp_arrival(struct msghdr *h, int64_t mono, int64_t real)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-			struct timespec ts;
-			memcpy(&ts, CMSG_DATA(c), sizeof ts);
-			int64_t k = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-			if (k <= real && real - k < 10 * G_USEC_PER_SEC)
-				return mono - (real - k);
-		}
-	}
-	return mono;
+	tt__udp_deliver(arg, buf, len, from, from_len, at);
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp *u = data;
-	struct udp_rx *rx = u->rx;
-
-	for (int round = 0; round < RX_ROUNDS; round++) {
-		rx_restore(rx);
-		int n = recvmmsg(fd, rx->msg, RX_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		rx->dirty = (unsigned)n;
-		/* kernel timestamps are wall-clock: map them onto the monotonic clock once */
-		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
-		for (int i = 0; i < n; i++) {
-			if (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
-				continue;
-			tt__udp_deliver(u, rx->buf[i], rx->msg[i].msg_len, &rx->from[i],
-					rx->msg[i].msg_hdr.msg_namelen,
-					tt__udp_arrival(&rx->msg[i].msg_hdr, mono, real));
-		}
-		if (n < RX_BATCH)
-			break;
-	}
+	tt__rx_drain(u->rx, fd, RX_ROUNDS, on_rx, u);
 	return G_SOURCE_CONTINUE;
+}
+
+static void on_ready(void *data)
+{
+	struct udp *u = data;
+	on_readable(u->fd, G_IO_IN, u);
 }
 
 static int udp_send_batch(void *impl, const struct tt_transport_out *out, unsigned n)
@@ -283,7 +211,7 @@ static void udp_destroy(void *impl)
 	tt_reactor_remove(u->reactor, u->watch);
 	if (u->fd >= 0)
 		close(u->fd);
-	free(u->rx);
+	tt__rx_free(u->rx);
 	free(u);
 }
 
@@ -355,10 +283,9 @@ static int own_socket(struct udp *u, const struct tt_transport_cfg *cfg,
 			tt_strerror(err));
 		return err;
 	}
-	u->rx = calloc(1, sizeof *u->rx);
+	u->rx = tt__rx_new(RX_BATCH);
 	if (!u->rx)
 		return -ENOMEM;
-	rx_init(u->rx);
 	int rcvbuf = 256 * 1024;
 	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	int on = 1;  /* when each datagram arrived, for jitter (see the receive loop) */

@@ -17,7 +17,6 @@
 #include "udp_priv.h"
 
 #define RX_BATCH 64
-#define RX_BUF 2048
 #define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
 #define TICK_ROUNDS 128        /* batches read at a tick's start: 8,192 datagrams at most */
 /* Reading only at tick starts needs a buffer for a whole tick of arrivals: about 2 KB of
@@ -65,15 +64,7 @@ struct tt_udp_mux {
 	struct tx_slot slot[TX_MAX];
 	uint8_t arena[TX_ARENA];
 
-	unsigned rx_dirty;
-	struct mmsghdr rmsg[RX_BATCH];
-	struct iovec riov[RX_BATCH];
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
-	} rctl[RX_BATCH];
-	struct sockaddr_storage rfrom[RX_BATCH];
-	uint8_t rbuf[RX_BATCH][RX_BUF];
+	struct tt__rx *rx;
 };
 
 static int send_gathered(struct tt_udp_mux *m);
@@ -143,31 +134,17 @@ static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
 		note_ssrc(m, mm, ssrc);
 }
 
+static void on_rx(void *arg, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+		  socklen_t from_len, int64_t at)
+{
+	struct tt_udp_mux *m = arg;
+	m->st.pkts_in++;
+	on_datagram(m, buf, len, from, at);
+}
+
 static void read_rounds(struct tt_udp_mux *m, int rounds)
 {
-	int fd = m->fd;
-	for (int round = 0; round < rounds; round++) {
-		for (unsigned i = 0; i < m->rx_dirty; i++) {
-			m->rmsg[i].msg_hdr.msg_namelen = sizeof m->rfrom[i];
-			m->rmsg[i].msg_hdr.msg_controllen = sizeof m->rctl[i].buf;
-			m->rmsg[i].msg_hdr.msg_flags = 0;
-		}
-		m->rx_dirty = 0;
-		int n = recvmmsg(fd, m->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		m->rx_dirty = (unsigned)n;
-		m->st.pkts_in += (unsigned)n;
-		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
-		for (int i = 0; i < n; i++) {
-			if (m->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
-				continue;
-			on_datagram(m, m->rbuf[i], m->rmsg[i].msg_len, &m->rfrom[i],
-				    tt__udp_arrival(&m->rmsg[i].msg_hdr, mono, real));
-		}
-		if (n < RX_BATCH)
-			break;
-	}
+	tt__rx_drain(m->rx, m->fd, rounds, on_rx, m);
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
@@ -231,15 +208,10 @@ int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reacto
 	}
 	m->by_addr = g_hash_table_new(addr_hash, addr_equal);
 	m->by_ssrc = g_hash_table_new(g_direct_hash, g_direct_equal);
-	for (unsigned i = 0; i < RX_BATCH; i++) {
-		m->riov[i].iov_base = m->rbuf[i];
-		m->riov[i].iov_len = RX_BUF;
-		m->rmsg[i].msg_hdr.msg_iov = &m->riov[i];
-		m->rmsg[i].msg_hdr.msg_iovlen = 1;
-		m->rmsg[i].msg_hdr.msg_name = &m->rfrom[i];
-		m->rmsg[i].msg_hdr.msg_namelen = sizeof m->rfrom[i];
-		m->rmsg[i].msg_hdr.msg_control = m->rctl[i].buf;
-		m->rmsg[i].msg_hdr.msg_controllen = sizeof m->rctl[i].buf;
+	m->rx = tt__rx_new(RX_BATCH);
+	if (!m->rx) {
+		tt_udp_mux_free(m);
+		return -ENOMEM;
 	}
 	m->st.rcvbuf = sock_buf(m->fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	m->st.sndbuf = sock_buf(m->fd, SO_SNDBUF, SO_SNDBUFFORCE);
@@ -286,6 +258,7 @@ struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m)
 	}
 	tt_reactor_remove(m->reactor, m->watch);
 	close(m->fd);
+	tt__rx_free(m->rx);
 	free(m);
 	return NULL;
 }

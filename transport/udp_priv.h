@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include "tutti/transport_impl.h"
 
@@ -24,9 +26,32 @@ struct tt_transport *tt__udp_transport(struct udp *u);
  * the range. 0 and *fd, *local; or a negative error. */
 int tt__udp_bind_in_range(int *fd, struct sockaddr_storage *local, socklen_t *local_len,
 			  const char *addr, uint16_t lo, uint16_t hi);
-/* When the datagram a recvmmsg header describes reached the host, on the monotonic clock
- * (SO_TIMESTAMPNS when present, else mono). mono and real are read once per batch. */
-int64_t tt__udp_arrival(struct msghdr *h, int64_t mono, int64_t real);
+/* udp_rx.c: batched receive. recvmmsg wants its headers contiguous; each header's buffers
+ * sit together in a slot. */
+#define TT__RX_BUF 2048    /* larger than any MTU-sized datagram; longer ones are dropped */
+struct tt__rx_slot {
+	struct iovec iov;
+	union {                                /* SO_TIMESTAMPNS control data, aligned */
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
+	struct sockaddr_storage from;
+	uint8_t buf[TT__RX_BUF];
+};
+struct tt__rx {
+	unsigned n;                            /* datagrams per recvmmsg */
+	unsigned dirty;                        /* headers the last call wrote into */
+	struct tt__rx_slot *slot;
+	struct mmsghdr msg[];
+};
+/* A datagram of len bytes in a writable buffer, from `from`, that reached the host at `at`
+ * (monotonic us; the kernel's timestamp when it gave one). */
+typedef void (*tt__rx_h)(void *arg, uint8_t *buf, size_t len,
+			 const struct sockaddr_storage *from, socklen_t from_len, int64_t at);
+struct tt__rx *tt__rx_new(unsigned n);
+void tt__rx_free(struct tt__rx *rx);
+/* Up to `rounds` recvmmsg calls on fd, until one comes back short; h for each datagram. */
+void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_h h, void *arg);
 bool tt__sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* udp_mux.c, for udp.c: u receives what comes from remote on the mux's port, and sends
