@@ -164,6 +164,10 @@ static void choose_reading(struct tt_udp_mux *m)
 {
 	if (!m->reactor)
 		return;
+	int have = 0;   /* asked again: members come and go rarely, and it is what the kernel has */
+	socklen_t l = sizeof have;
+	if (getsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &have, &l) == 0)
+		m->st.rcvbuf = have;
 	bool fits = m->tick_reads &&
 		    (uint64_t)(m->st.members + 1) * BUF_PER_MEMBER <= (uint64_t)m->st.rcvbuf;
 	if (fits && m->watch) {

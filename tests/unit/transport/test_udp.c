@@ -702,3 +702,54 @@ TT_TEST(udp_mux_reads_at_tick_start_without_waking)
 	r = tt_reactor_free(r);
 	g_main_context_unref(f.ctx);
 }
+
+/* The socket bound to 127.0.0.1:port among our descriptors (the shared port's). */
+static int fd_of_port(uint16_t port)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_in a;
+		socklen_t l = sizeof a;
+		int type = 0;
+		socklen_t tl = sizeof type;
+		if (getsockname(fd, (struct sockaddr *)&a, &l) == 0 && a.sin_family == AF_INET &&
+		    a.sin_port == htons(port) &&
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM)
+			return fd;
+	}
+	return -1;
+}
+
+TT_TEST(udp_mux_small_buffer_reads_on_arrival)
+{
+	struct mux_fixture f;
+	struct tt_reactor *r = NULL;
+	uint8_t p[256];
+	memset(&f, 0, sizeof f);
+	f.ctx = g_main_context_new();
+	TT_ASSERT_INT_EQ(tt_reactor_alloc(&r, f.ctx, 200), 0);
+	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f.mux, f.ctx, r, true, "127.0.0.1", 42000, 42999), 0);
+	socklen_t l;
+	tt_udp_mux_local(f.mux, &f.local, &l);
+	/* what a worker without CAP_NET_ADMIN and a default rmem_max may get, and less */
+	int fd = fd_of_port(ntohs(((struct sockaddr_in *)&f.local)->sin_port));
+	TT_ASSERT(fd >= 0);
+	int small = 2048;
+	TT_ASSERT(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+	f.peer[0] = sender(&f.pa[0]);
+	f.peer[1] = sender(&f.pa[1]);
+	TT_ASSERT_INT_EQ(mux_member(&f, &f.t[0], &f.rec[0], &f.pa[0], false), 0);
+	TT_ASSERT_INT_EQ(mux_member(&f, &f.t[1], &f.rec[1], &f.pa[1], false), 0);
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT(!ms.reads_at_tick);
+	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, 1, 0));
+	pump(f.ctx, &f.rec[0].rtp, 1, 2000);
+	TT_ASSERT_INT_EQ(f.rec[0].rtp, 1);     /* no tick: read on arrival */
+	for (int i = 0; i < 2; i++) {
+		f.t[i] = tt_transport_free(f.t[i]);
+		close(f.peer[i]);
+	}
+	f.mux = tt_udp_mux_free(f.mux);
+	r = tt_reactor_free(r);
+	g_main_context_unref(f.ctx);
+}
