@@ -121,7 +121,8 @@ int tt_mixer_part_add(struct tt_mixer_part **pp, struct tt_mixer_room *m,
 	struct tt_codec_params cp = {
 		.room_rate = m->rate, .ptime = cfg->ptime ? cfg->ptime : 20,
 		.bitrate = cfg->bitrate ? cfg->bitrate : 32000,
-		.complexity = cfg->complexity, .opus_mode = cfg->opus_mode, .fec = cfg->fec, .dtx = cfg->dtx,
+		.complexity = cfg->complexity, .opus_mode = cfg->opus_mode, .fec = cfg->fec,
+		.dtx = cfg->dtx,
 	};
 	if (cp.ptime != 10 && cp.ptime != 20 && cp.ptime != 40 && cp.ptime != 60)
 		return -EINVAL;

@@ -69,9 +69,10 @@ bool tt__sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_s
 /* Latching rules (docs/transport.md): once latched, only that address; before, the
  * signalled address always, and any other address only while the latch window is open and
  * only if the generic layer accepts the packet (valid RTP/RTCP, SRTP authenticates, SSRC as
- * signalled). The first accepted packet latches, and the window closes for good. */
-int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
-		    const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
+ * signalled). The first accepted packet latches, and the window closes for good. Returns 0
+ * when the packet was accepted. */
+static int deliver(struct udp *u, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+		   socklen_t from_len, int64_t at)
 {
 	if (u->latched) {
 		if (!tt__sockaddr_same(from, &u->remote)) {
@@ -101,7 +102,7 @@ int tt__udp_deliver_member(struct udp *u, uint8_t *buf, size_t len, int64_t at)
 {
 	int rc = tt__transport_input_at(u->t, buf, len, at);
 	if (rc == 0 && !u->latched) {
-		u->latched = true;      /* as tt__udp_deliver: its signalled address spoke */
+		u->latched = true;      /* as deliver(): its signalled address spoke */
 		tt__transport_set_latched(u->t, true);
 	}
 	return rc;
@@ -115,7 +116,7 @@ struct tt_transport *tt__udp_transport(struct udp *u)
 static void on_rx(void *arg, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
 		  socklen_t from_len, int64_t at)
 {
-	tt__udp_deliver(arg, buf, len, from, from_len, at);
+	deliver(arg, buf, len, from, from_len, at);
 }
 
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
@@ -188,10 +189,8 @@ static int udp_set_remote(void *impl, const struct sockaddr *sa, socklen_t len)
 static int udp_local(void *impl, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct udp *u = impl;
-	if (u->mm) {
-		tt__udp_mux_local(u->mux, ss, len);
-		return 0;
-	}
+	if (u->mm)
+		return tt_udp_mux_local(u->mux, ss, len);
 	memcpy(ss, &u->local, u->local_len);
 	*len = u->local_len;
 	return 0;

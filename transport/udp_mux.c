@@ -400,17 +400,12 @@ int tt_udp_mux_flush(struct tt_udp_mux *m)
 	return send_gathered(m);
 }
 
-void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len)
-{
-	memcpy(ss, &m->local, m->local_len);
-	*len = m->local_len;
-}
-
 int tt_udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len)
 {
 	if (!m || !ss || !len)
 		return -EINVAL;
-	tt__udp_mux_local(m, ss, len);
+	memcpy(ss, &m->local, m->local_len);
+	*len = m->local_len;
 	return 0;
 }
 

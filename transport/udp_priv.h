@@ -14,11 +14,8 @@
 struct udp;
 struct tt__mux_member;
 
-/* One datagram from `from` for u: the latching rules of udp.c, then the generic layer.
- * 0 when accepted, a negative error when dropped (and counted). */
-int tt__udp_deliver(struct udp *u, uint8_t *buf, size_t len,
-		    const struct sockaddr_storage *from, socklen_t from_len, int64_t at);
-/* The same for a mux member, whose source address the mux has already matched. */
+/* One datagram for u, a mux member whose source address the mux has already matched: the
+ * generic layer's checks only. 0 when accepted, a negative error when dropped (counted). */
 int tt__udp_deliver_member(struct udp *u, uint8_t *buf, size_t len, int64_t at);
 struct tt_transport *tt__udp_transport(struct udp *u);
 
@@ -66,6 +63,5 @@ int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
  * many were sent, or a negative error. */
 int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
 		     const struct tt_transport_out *out, unsigned n);
-void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

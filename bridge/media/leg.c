@@ -318,7 +318,8 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	l->mcfg = (struct tt_mixer_part_cfg){
 		.codec = l->codec, .pt = al->pt, .ptime = al->ptime ? al->ptime : 20,
 		.bitrate = al->bitrate ? al->bitrate : mc->opus_bitrate,
-		.complexity = mc->opus_complexity, .opus_mode = mc->opus_mode, .fec = al->fec, .dtx = al->dtx, .user = mp,
+		.complexity = mc->opus_complexity, .opus_mode = mc->opus_mode, .fec = al->fec,
+		.dtx = al->dtx, .user = mp,
 	};
 	struct tt_transport_cfg tc = {
 		.ctx = tt_worker_context(mp->m->worker),

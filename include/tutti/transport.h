@@ -7,7 +7,8 @@
  * GMainContext, and every call below and every callback it makes happens on that thread
  * (alloc and free included). Nothing here locks.
  * Hot path: tt_transport_send() copies into buffers sized at alloc, protects in place and
- * queues; tt_transport_flush() sends the queue in one sendmmsg at the end of a tick. Neither
+ * queues; tt_transport_flush() sends the queue in one sendmmsg at the end of a tick (a shared
+ * port, tt_udp_mux, gathers its members' queues into one for the whole tick). Neither
  * allocates or logs. Receive runs in the transport's GSource (recvmmsg batches).
  * Ownership: the caller owns the transport (free with tt_transport_free); packets passed to
  * the receive callback are borrowed for the duration of the call only. */

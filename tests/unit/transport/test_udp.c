@@ -663,17 +663,39 @@ TT_TEST(udp_mux_hold_gathers_a_tick_and_survives_a_member_leaving)
 	mux_teardown(&f);
 }
 
+/* A mux on a reactor that reads at tick starts, as a worker makes it; members and peers
+ * are the test's. */
+static struct tt_reactor *ticked_setup(struct mux_fixture *f)
+{
+	struct tt_reactor *r = NULL;
+	memset(f, 0, sizeof *f);
+	f->ctx = g_main_context_new();
+	TT_ASSERT_INT_EQ(tt_reactor_alloc(&r, f->ctx, 200), 0);
+	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f->mux, f->ctx, r, true, "127.0.0.1", 42000, 42999), 0);
+	socklen_t l;
+	tt_udp_mux_local(f->mux, &f->local, &l);
+	for (int i = 0; i < 2; i++)
+		f->peer[i] = -1;
+	return r;
+}
+
+static void ticked_teardown(struct mux_fixture *f, struct tt_reactor *r)
+{
+	for (int i = 0; i < 2; i++) {
+		f->t[i] = tt_transport_free(f->t[i]);
+		if (f->peer[i] >= 0)
+			close(f->peer[i]);
+	}
+	f->mux = tt_udp_mux_free(f->mux);
+	tt_reactor_free(r);
+	g_main_context_unref(f->ctx);
+}
+
 TT_TEST(udp_mux_reads_at_tick_start_without_waking)
 {
 	struct mux_fixture f;
-	struct tt_reactor *r = NULL;
+	struct tt_reactor *r = ticked_setup(&f);
 	uint8_t p[256];
-	memset(&f, 0, sizeof f);
-	f.ctx = g_main_context_new();
-	TT_ASSERT_INT_EQ(tt_reactor_alloc(&r, f.ctx, 200), 0);
-	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f.mux, f.ctx, r, true, "127.0.0.1", 42000, 42999), 0);
-	socklen_t l;
-	tt_udp_mux_local(f.mux, &f.local, &l);
 	f.peer[0] = sender(&f.pa[0]);
 	TT_ASSERT_INT_EQ(mux_member(&f, &f.t[0], &f.rec[0], &f.pa[0], false), 0);
 	struct tt_udp_mux_stats ms;
@@ -696,11 +718,7 @@ TT_TEST(udp_mux_reads_at_tick_start_without_waking)
 	struct tt_transport_stats st;
 	tt_transport_stats(f.t[0], &st);
 	TT_ASSERT_INT_EQ(st.pkts_in, 3);
-	f.t[0] = tt_transport_free(f.t[0]);
-	close(f.peer[0]);
-	f.mux = tt_udp_mux_free(f.mux);
-	r = tt_reactor_free(r);
-	g_main_context_unref(f.ctx);
+	ticked_teardown(&f, r);
 }
 
 /* The socket bound to 127.0.0.1:port among our descriptors (the shared port's). */
@@ -722,14 +740,8 @@ static int fd_of_port(uint16_t port)
 TT_TEST(udp_mux_small_buffer_reads_on_arrival)
 {
 	struct mux_fixture f;
-	struct tt_reactor *r = NULL;
+	struct tt_reactor *r = ticked_setup(&f);
 	uint8_t p[256];
-	memset(&f, 0, sizeof f);
-	f.ctx = g_main_context_new();
-	TT_ASSERT_INT_EQ(tt_reactor_alloc(&r, f.ctx, 200), 0);
-	TT_ASSERT_INT_EQ(tt_udp_mux_alloc(&f.mux, f.ctx, r, true, "127.0.0.1", 42000, 42999), 0);
-	socklen_t l;
-	tt_udp_mux_local(f.mux, &f.local, &l);
 	/* what a worker without CAP_NET_ADMIN and a default rmem_max may get, and less */
 	int fd = fd_of_port(ntohs(((struct sockaddr_in *)&f.local)->sin_port));
 	TT_ASSERT(fd >= 0);
@@ -745,11 +757,5 @@ TT_TEST(udp_mux_small_buffer_reads_on_arrival)
 	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 100, 1, 0));
 	pump(f.ctx, &f.rec[0].rtp, 1, 2000);
 	TT_ASSERT_INT_EQ(f.rec[0].rtp, 1);     /* no tick: read on arrival */
-	for (int i = 0; i < 2; i++) {
-		f.t[i] = tt_transport_free(f.t[i]);
-		close(f.peer[i]);
-	}
-	f.mux = tt_udp_mux_free(f.mux);
-	r = tt_reactor_free(r);
-	g_main_context_unref(f.ctx);
+	ticked_teardown(&f, r);
 }
