@@ -9,12 +9,17 @@ Janus/tutti ratio. Builds nothing: give it the build directory.
 
   bench/rtp/run.py --build-dir build [--seconds 15] [--ns 100,500,1000,2000]
                    [--out build/bench_rtp.md] [--json build/bench_rtp.json] [--no-janus]
-                   [--opus-complexity 4] [--opus-bitrate 51000]
+                   [--opus-complexity 4] [--opus-bitrate 51000] [--rounds 1]
+                   [--baseline KEY=VAL[,KEY=VAL]] [--baseline build=OTHER_BUILD_DIR]
 
 Both bridges encode with the same Opus settings: tutti's room is configured with Janus
 AudioBridge's defaults for a participant, "quality" (complexity) 4 and no "bitrate" (libopus
 picks 51 kbit/s for 48 kHz mono 20 ms frames; janus_audiobridge.c: DEFAULT_COMPLEXITY,
 OPUS_SET_BITRATE only when a bitrate was given). Both use OPUS_APPLICATION_VOIP.
+
+--baseline reruns tutti at each N with other [media] settings, or (build=DIR) another
+build's binary, in the same run. --rounds repeats everything and prints each round's CPU
+and Janus/tutti ratio with their medians: on a shared VM one round says little.
 
 Each daemon is started fresh for each N (clean counters, nothing left over from the previous
 run's teardown) and stopped after it. Never a ctest: the numbers need a quiet machine.
@@ -276,6 +281,91 @@ def baseline_table(ns, raw, baselines):
     return "\n".join(out)
 
 
+def one_round(build, args, workdir, log, ns, janus_ns):
+    rnd = {"tutti": {}, "janus": {}, "baselines": {}, "commands": {},
+           "started": time.strftime("%H:%M:%S")}
+    for n in ns:
+        cmd, r = run_tutti(build, args, workdir, n, log)
+        rnd["tutti"][n] = r
+        rnd["commands"]["tutti"] = cmd
+        print("tutti N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+            r.get("check_ok")), file=sys.stderr)
+        for b in args.baseline:
+            media = dict(kv.split("=", 1) for kv in b.split(","))
+            other = os.path.abspath(media.pop("build")) if "build" in media else build
+            _, r = run_tutti(other, args, workdir, n, log, media or None)
+            rnd["baselines"].setdefault(b, {})[n] = r
+            print("tutti (%s) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+                b, n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+                r.get("check_ok")), file=sys.stderr)
+    # Janus grows N while it keeps up: the first N with loss > 1 %, a failed N-1 check or CPU
+    # at 90 % of every core (Janus is multi-threaded) is the last one run.
+    cpu_cap = 90.0 * (os.cpu_count() or 1)
+    for n in janus_ns:
+        cmd, r = run_janus(build, args, workdir, n, log)
+        rnd["janus"][n] = r
+        rnd["commands"]["janus"] = cmd
+        print("janus N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+            r.get("check_ok")), file=sys.stderr)
+        if (r.get("loss_pct", 100) > 1.0 or not r.get("check_ok")
+                or r.get("cpu_pct", 0) >= cpu_cap):
+            print("janus: stopping at N=%d (loss, N-1 check or CPU)" % n, file=sys.stderr)
+            break
+    return rnd
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def rounds_table(ns, rounds, baselines):
+    """Every round's CPU, the Janus/tutti ratio and each baseline's ratio to tutti."""
+    head = "| N | round | started | tutti CPU % | Janus CPU % | ratio Janus/tutti |"
+    rule = "|---:|---:|---:|---:|---:|---:|"
+    for b in baselines:
+        head += " %s: CPU %% | / tutti |" % b
+        rule += "---:|---:|"
+    out = [head, rule]
+    for n in ns:
+        cols = {"t": [], "j": [], "r": []}
+        for b in baselines:
+            cols[b] = []
+            cols[b + "/"] = []
+        for k, rnd in enumerate(rounds):
+            t = (rnd["tutti"].get(n) or {}).get("cpu_pct")
+            j = (rnd["janus"].get(n) or {}).get("cpu_pct") if rnd["janus"].get(n) else None
+            tp, jp = per_part(rnd["tutti"].get(n)), per_part(rnd["janus"].get(n))
+            ratio = jp / tp if tp and jp else None
+            cols["t"].append(t)
+            cols["j"].append(j)
+            cols["r"].append(ratio)
+            row = "| %d | %d | %s | %s | %s | %s |" % (n, k + 1, rnd["started"], fmt(t, "%.2f"),
+                                                      fmt(j), fmt(ratio, "%.1f"))
+            for b in baselines:
+                cb = (rnd["baselines"].get(b, {}).get(n) or {}).get("cpu_pct")
+                rb = cb / t if cb and t else None
+                cols[b].append(cb)
+                cols[b + "/"].append(rb)
+                row += " %s | %s |" % (fmt(cb, "%.2f"), fmt(rb, "%.2f"))
+            out.append(row)
+        rs = [x for x in cols["r"] if x is not None]
+        row = "| %d | **median** | | %s | %s | **%s**%s |" % (
+            n, fmt(median(cols["t"]), "%.2f"), fmt(median(cols["j"])),
+            fmt(median(cols["r"]), "%.1f"),
+            " (%d of %d at or past 20)" % (sum(1 for x in rs if x >= 20), len(rs)) if rs else "")
+        for b in baselines:
+            row += " %s | %s |" % (fmt(median(cols[b]), "%.2f"),
+                                   fmt(median(cols[b + "/"]), "%.2f"))
+        out.append(row)
+    return "\n".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", required=True)
@@ -293,6 +383,9 @@ def main():
                     help="also run tutti with these [media] settings at each N, as a "
                          "same-run baseline (e.g. shared_port=false, opus_mode=voice); "
                          "may be repeated")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the whole run; the main table is round 1's, the rounds "
+                         "table has every round's CPU and ratio and their medians")
     ap.add_argument("--out", help="write the markdown table here too")
     ap.add_argument("--json", help="write every raw tt_loadgen result here")
     args = ap.parse_args()
@@ -317,38 +410,23 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print("machine: %s; started %s; work dir %s" % (raw["machine"], started, workdir),
           file=sys.stderr)
-    for n in ns:
-        cmd, r = run_tutti(build, args, workdir, n, log)
-        raw["tutti"][n] = r
-        raw["commands"]["tutti"] = cmd
-        print("tutti N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-            r.get("check_ok")), file=sys.stderr)
-        for b in args.baseline:
-            media = dict(kv.split("=", 1) for kv in b.split(","))
-            _, r = run_tutti(build, args, workdir, n, log, media)
-            raw.setdefault("baselines", {}).setdefault(b, {})[n] = r
-            print("tutti (%s) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-                b, n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-                r.get("check_ok")), file=sys.stderr)
-    # Janus grows N while it keeps up: the first N with loss > 1 %, a failed N-1 check or CPU
-    # at 90 % of every core (Janus is multi-threaded) is the last one run.
-    cpu_cap = 90.0 * (os.cpu_count() or 1)
-    for n in ns if janus else []:
-        cmd, r = run_janus(build, args, workdir, n, log)
-        raw["janus"][n] = r
-        raw["commands"]["janus"] = cmd
-        print("janus N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-            r.get("check_ok")), file=sys.stderr)
-        if (r.get("loss_pct", 100) > 1.0 or not r.get("check_ok")
-                or r.get("cpu_pct", 0) >= cpu_cap):
-            print("janus: stopping at N=%d (loss, N-1 check or CPU)" % n, file=sys.stderr)
-            break
+    rounds = []
+    janus_ns = ns if janus else []
+    for k in range(args.rounds):
+        rnd = one_round(build, args, workdir, log, ns, janus_ns)
+        rounds.append(rnd)
+        if k == 0:
+            janus_ns = sorted(rnd["janus"])    # later rounds: only where Janus kept up
+    raw.update(rounds[0])
+    raw["commands"] = rounds[0].pop("commands")
+    if args.rounds > 1:
+        raw["rounds"] = rounds
     log.close()
     md = table([(n, raw["tutti"].get(n), raw["janus"].get(n)) for n in ns])
     if args.baseline:
         md += "\n\n" + baseline_table(ns, raw, args.baseline)
+    if args.rounds > 1:
+        md += "\n\n" + rounds_table(ns, rounds, args.baseline)
     print(md)
     if args.out:
         with open(args.out, "w") as f:
@@ -358,7 +436,11 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f, indent=1, default=str)
-    ok = all(r.get("rc") == 0 for r in raw["tutti"].values())
+    ok = all(r.get("rc") == 0 for rnd in rounds for r in rnd["tutti"].values())
+    if ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print("kept %s (daemons.log) for the failed run" % workdir, file=sys.stderr)
     return 0 if ok else 1
 
 
