@@ -19,42 +19,42 @@
 #define HOUSEKEEP_MS 200
 
 struct tt_transport {
+	/* What every packet in or out touches comes first, in the first two cache lines: a
+	 * worker walks hundreds of transports a tick and each line is a likely cache miss. */
+	bool closed;
+	bool have_remote_ssrc;
+	uint8_t level_id;
+	bool sent_rtp;              /* sender info for SR */
+	int dtmf_pt;
+	uint32_t clock_rate;
+	uint32_t remote_ssrc;
+	struct tt_srtp *srtp;
+	tt_transport_recv_h recv_h;
+	void *arg;
 	const struct tt_transport_ops *ops;
 	void *impl;
-	GMainContext *ctx;
-	GSource *timer;                 /* housekeeping without a reactor */
-	struct tt_reactor *reactor;
-	struct tt_reactor_entry *every; /* housekeeping with one */
-	tt_transport_recv_h recv_h;
-	tt_transport_close_h close_h;
-	void *arg;
-	uint32_t clock_rate;
-	int dtmf_pt;
-	uint8_t level_id;
-	bool have_remote_ssrc;
-	uint32_t remote_ssrc;
-	unsigned inactivity_ms;
-	unsigned rtcp_interval_ms;
-	char cname[TT_RTCP_CNAME_MAX + 1];
-
-	struct tt_srtp *srtp;
-	uint8_t *slots;
 	struct tt_transport_out *queue;
 	unsigned qcap, qlen;
-
+	uint32_t tx_ssrc, tx_ts, tx_pkts, tx_octets;
+	int64_t tx_at_us;
 	struct tt_transport_stats st;
 	struct tt_rtp_rxstats rx;
 	struct tt_dtmf_rx dtmf;
 
-	bool sent_rtp;              /* sender info for SR */
-	uint32_t tx_ssrc, tx_ts, tx_pkts, tx_octets;
-	int64_t tx_at_us;
+	GMainContext *ctx;
+	GSource *timer;                 /* housekeeping without a reactor */
+	struct tt_reactor *reactor;
+	struct tt_reactor_entry *every; /* housekeeping with one */
+	tt_transport_close_h close_h;
+	unsigned inactivity_ms;
+	unsigned rtcp_interval_ms;
+	uint8_t *slots;
 	uint32_t last_sr_mid;       /* LSR to echo, and when it arrived */
 	int64_t last_sr_at_us;
 	int64_t next_rtcp_us;
 	int64_t alive_since_us;     /* start, or last set_remote */
 	int close_reason;           /* pending closure, reported from the timer */
-	bool closed;
+	char cname[TT_RTCP_CNAME_MAX + 1];
 };
 
 static uint32_t rd32(const uint8_t *p)

@@ -24,23 +24,24 @@
 #define TX_BATCH 32
 
 struct udp {
+	/* what each packet in or out needs, in the first cache line */
 	struct tt_transport *t;
-	int fd;                              /* -1 for a mux member */
-	GSource *src;                        /* without a reactor */
-	struct tt_reactor *reactor;
-	struct tt_reactor_entry *watch;      /* with one */
-	struct tt__rx *rx;                   /* own socket only */
 	struct tt_udp_mux *mux;              /* shared worker port, or NULL */
 	struct tt__mux_member *mm;
-	struct sockaddr_storage local;
-	socklen_t local_len;
-	struct sockaddr_storage remote;      /* where we send; the latched source once latched */
-	socklen_t remote_len;
+	int fd;                              /* -1 for a mux member */
 	bool have_remote;
 	bool latch;
 	bool latched;
 	unsigned latch_window_ms;
 	int64_t latch_until_us;
+	GSource *src;                        /* without a reactor */
+	struct tt_reactor *reactor;
+	struct tt_reactor_entry *watch;      /* with one */
+	struct tt__rx *rx;                   /* own socket only */
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	struct sockaddr_storage remote;      /* where we send; the latched source once latched */
+	socklen_t remote_len;
 
 	struct mmsghdr smsg[TX_BATCH];
 	struct iovec siov[TX_BATCH];

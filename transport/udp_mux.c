@@ -14,6 +14,7 @@
 #include "tutti/errno.h"
 #include "tutti/log.h"
 #include "tutti/reactor.h"
+#include "addr_table.h"
 #include "udp_priv.h"
 
 #define RX_BATCH 64
@@ -28,12 +29,12 @@
  * way, in bursts; skbs cost about 1 KB each whatever the payload. */
 #define SOCK_BUF (4 * 1024 * 1024)
 
-struct tt__mux_member {
+struct tt__mux_member {                  /* what a datagram needs first, in one cache line */
 	struct udp *u;
-	struct sockaddr_storage addr;        /* the key of by_addr */
-	socklen_t len;
 	bool has_ssrc;
 	uint32_t ssrc;                       /* of the stream last accepted: key of by_ssrc */
+	socklen_t len;
+	struct sockaddr_storage addr;        /* where it sends; its key in by_addr */
 };
 
 struct tx_slot {
@@ -51,7 +52,7 @@ struct tt_udp_mux {
 	struct tt_reactor_entry *watch;
 	struct sockaddr_storage local;
 	socklen_t local_len;
-	GHashTable *by_addr;                 /* &member->addr -> member */
+	struct tt__addr_table by_addr;       /* remote address -> member */
 	GHashTable *by_ssrc;                 /* GUINT_TO_POINTER(ssrc) -> member */
 	struct tt_udp_mux_stats st;
 	bool holding;
@@ -68,29 +69,6 @@ struct tt_udp_mux {
 };
 
 static int send_gathered(struct tt_udp_mux *m);
-
-static guint addr_hash(gconstpointer p)
-{
-	const struct sockaddr_storage *a = p;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = p;
-		return x->sin_addr.s_addr * 2654435761u ^ x->sin_port;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = p;
-		guint h = x->sin6_port;
-		const uint8_t *b = x->sin6_addr.s6_addr;
-		for (unsigned i = 0; i < 16; i++)
-			h = h * 31u + b[i];
-		return h;
-	}
-	return 0;
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return tt__sockaddr_same(a, b);
-}
 
 static bool looks_rtp(const uint8_t *p, size_t len)
 {
@@ -117,7 +95,9 @@ static void note_ssrc(struct tt_udp_mux *m, struct tt__mux_member *mm, uint32_t 
 static void on_datagram(struct tt_udp_mux *m, uint8_t *buf, size_t len,
 			const struct sockaddr_storage *from, int64_t at)
 {
-	struct tt__mux_member *mm = g_hash_table_lookup(m->by_addr, from);
+	struct tt__addr_key k;
+	struct tt__mux_member *mm =
+		tt__addr_key_of(&k, from) ? tt__addr_table_get(&m->by_addr, &k) : NULL;
 	if (!mm) {
 		m->st.foreign_dropped++;
 		if (looks_rtp(buf, len)) {
@@ -210,7 +190,6 @@ int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reacto
 		free(m);
 		return err;
 	}
-	m->by_addr = g_hash_table_new(addr_hash, addr_equal);
 	m->by_ssrc = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->rx = tt__rx_new(RX_BATCH);
 	if (!m->rx) {
@@ -251,10 +230,10 @@ struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m)
 	if (!m)
 		return NULL;
 	tt_udp_mux_flush(m);
-	if (g_hash_table_size(m->by_addr))
-		tt_warn("shared media port freed with %u members", g_hash_table_size(m->by_addr));
+	if (m->by_addr.n)
+		tt_warn("shared media port freed with %zu members", m->by_addr.n);
 	/* members left behind keep a dangling mux: they must not outlive it (transport.h) */
-	g_hash_table_destroy(m->by_addr);
+	tt__addr_table_fini(&m->by_addr);
 	g_hash_table_destroy(m->by_ssrc);
 	if (m->src) {
 		g_source_destroy(m->src);
@@ -270,17 +249,21 @@ struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m)
 int tt__udp_mux_join(struct tt_udp_mux *m, struct udp *u, const struct sockaddr_storage *remote,
 		     socklen_t len, struct tt__mux_member **mmp)
 {
-	if (remote->ss_family != m->local.ss_family)
+	struct tt__addr_key k;
+	if (remote->ss_family != m->local.ss_family || !tt__addr_key_of(&k, remote))
 		return -EAFNOSUPPORT;
 	if (len > sizeof(struct sockaddr_in6))
 		return -EINVAL;
-	if (g_hash_table_contains(m->by_addr, remote))
+	if (tt__addr_table_get(&m->by_addr, &k))
 		return -EADDRINUSE;
 	struct tt__mux_member *mm = g_new0(struct tt__mux_member, 1);
 	mm->u = u;
 	memcpy(&mm->addr, remote, len);
 	mm->len = len;
-	g_hash_table_insert(m->by_addr, &mm->addr, mm);
+	if (tt__addr_table_put(&m->by_addr, &k, mm)) {
+		g_free(mm);
+		return -ENOMEM;
+	}
 	m->st.members++;
 	choose_reading(m);
 	*mmp = mm;
@@ -292,7 +275,9 @@ void tt__udp_mux_leave(struct tt_udp_mux *m, struct tt__mux_member *mm)
 	for (unsigned i = 0; i < m->tx_n; i++)
 		if (m->slot[i].owner == mm)
 			m->slot[i].owner = NULL;
-	g_hash_table_remove(m->by_addr, &mm->addr);
+	struct tt__addr_key k;
+	if (tt__addr_key_of(&k, &mm->addr))
+		tt__addr_table_del(&m->by_addr, &k);
 	if (mm->has_ssrc && g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc)) == mm)
 		g_hash_table_remove(m->by_ssrc, GUINT_TO_POINTER(mm->ssrc));
 	m->st.members--;
@@ -305,15 +290,20 @@ int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
 {
 	if (tt__sockaddr_same(remote, &mm->addr))
 		return 0;
-	if (remote->ss_family != m->local.ss_family || len > sizeof(struct sockaddr_in6))
+	struct tt__addr_key k, old;
+	if (remote->ss_family != m->local.ss_family || len > sizeof(struct sockaddr_in6) ||
+	    !tt__addr_key_of(&k, remote))
 		return -EAFNOSUPPORT;
-	if (g_hash_table_contains(m->by_addr, remote))
+	if (tt__addr_table_get(&m->by_addr, &k))
 		return -EADDRINUSE;
-	g_hash_table_remove(m->by_addr, &mm->addr);
+	/* Insert first: a failure leaves the member where it was. */
+	if (tt__addr_table_put(&m->by_addr, &k, mm))
+		return -ENOMEM;
+	if (tt__addr_key_of(&old, &mm->addr))
+		tt__addr_table_del(&m->by_addr, &old);
 	memset(&mm->addr, 0, sizeof mm->addr);
 	memcpy(&mm->addr, remote, len);
 	mm->len = len;
-	g_hash_table_insert(m->by_addr, &mm->addr, mm);
 	return 0;
 }
 

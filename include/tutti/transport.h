@@ -74,13 +74,13 @@ struct tt_transport_cfg {
 /* Statistics; counters only grow. RTCP-derived fields are -1/0 until a report arrives. */
 struct tt_transport_stats {
 	uint64_t pkts_in, bytes_in;      /* accepted (after SRTP), RTP and RTCP */
+	int64_t last_rx_us;              /* monotonic time of the last accepted packet, 0: none */
 	uint64_t pkts_out, bytes_out;    /* handed to the kernel */
+	uint64_t send_errors;            /* packets the kernel refused or the queue dropped */
 	uint64_t rtcp_in, rtcp_out;
 	uint64_t srtp_fail;              /* failed authentication or replay (never logged) */
 	uint64_t bleed_dropped;          /* from an address we did not latch or were not told */
 	uint64_t malformed;              /* not RTP/RTCP, or bad lengths */
-	uint64_t send_errors;            /* packets the kernel refused or the queue dropped */
-	int64_t last_rx_us;              /* monotonic time of the last accepted packet, 0: none */
 	/* What we measure on the stream we receive (RFC 3550 A.3, A.8): */
 	int32_t rx_lost;
 	uint32_t rx_jitter;              /* RTP units */
