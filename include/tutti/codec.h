@@ -26,11 +26,12 @@ enum tt_codec_id {
 /* What the Opus encoder may code with. SILK (alone or as hybrid's low band) models one
  * voice well and is the only mode with in-band FEC; CELT-only gives good fullband speech at
  * 40 kbit/s and above and costs about a quarter of hybrid's CPU (34 against 144 us per
- * 20 ms frame at complexity 4, docs/benchmarks.md). */
+ * 20 ms frame at complexity 4, docs/benchmarks.md). CELT-only is coded with the restricted
+ * low-delay application: 2.5 ms of look-ahead instead of 6.5. */
 enum tt_opus_mode {
 	TT_OPUS_AUTO = 0,     /* CELT from 40 kbit/s without FEC, else as VOICE */
 	TT_OPUS_VOICE,        /* VOIP application, voice signal: SILK or hybrid below 64k */
-	TT_OPUS_CELT,         /* audio application: libopus picks, CELT above about 23k */
+	TT_OPUS_CELT,         /* CELT-only at every rate (poorer than SILK below ~24k) */
 };
 /* "auto", "voice", "celt" -> mode, or -EINVAL. */
 int tt_opus_mode_parse(const char *s);

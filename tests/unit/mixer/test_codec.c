@@ -170,3 +170,42 @@ TT_TEST(mixer_opus_mode_auto_celt_from_40k_without_fec)
 	TT_ASSERT_INT_EQ(tt_opus_mode_parse("music"), -EINVAL);
 	TT_ASSERT_INT_EQ(tt_opus_mode_parse(NULL), -EINVAL);
 }
+
+/* Samples from a tone's onset in the encoder's input to its onset in the decoder's output:
+ * the encoder's look-ahead (the decoder adds none). */
+static int opus_delay(enum tt_opus_mode mode, unsigned bitrate)
+{
+	struct tt_codec_params p = {.room_rate = 48000, .ptime = 20, .bitrate = bitrate,
+				    .complexity = 4, .opus_mode = mode};
+	struct tt_codec_enc *e = NULL;
+	struct tt_codec_dec *d = NULL;
+	TT_ASSERT_INT_EQ(tt_codec_enc_alloc(&e, TT_CODEC_OPUS, &p), 0);
+	TT_ASSERT_INT_EQ(tt_codec_dec_alloc(&d, TT_CODEC_OPUS, &p), 0);
+	int16_t pcm[960], out[960];
+	uint8_t buf[1500];
+	int onset = -1;
+	for (int k = 0; k < 10 && onset < 0; k++) {
+		for (int i = 0; i < 960; i++) {
+			int at = k * 960 + i - 3 * 960;   /* the tone starts in frame 3 */
+			pcm[i] = at < 0 ? 0 : (int16_t)lrint(12000 * sin(2 * M_PI * 1000 * at / 48000.0));
+		}
+		int len = tt_codec_enc_encode(e, pcm, 960, buf, sizeof buf);
+		TT_ASSERT(len > 0);
+		TT_ASSERT_INT_EQ(tt_codec_dec_decode(d, buf, (size_t)len, out, 960), 960);
+		for (int i = 0; i < 960 && onset < 0; i++)
+			if (abs(out[i]) > 3000)
+				onset = k * 960 + i - 3 * 960;
+	}
+	tt_codec_enc_free(e);
+	tt_codec_dec_free(d);
+	return onset;
+}
+
+TT_TEST(mixer_opus_celt_mode_adds_2_5_ms)
+{
+	int celt = opus_delay(TT_OPUS_AUTO, 51000), voice = opus_delay(TT_OPUS_VOICE, 51000);
+	/* 120 samples of look-ahead, and a quarter period of the tone to reach 3000 */
+	TT_ASSERT_MSG(celt >= 100 && celt <= 120 + 24, "CELT mix delayed %d samples", celt);
+	TT_ASSERT_MSG(voice >= 312 && voice <= 312 + 48, "voice mix delayed %d samples", voice);
+	TT_ASSERT(opus_delay(TT_OPUS_CELT, 32000) <= 120 + 24);
+}
