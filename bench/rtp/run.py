@@ -259,14 +259,17 @@ def table(rows):
     return "\n".join(out)
 
 
+def table_head(cols, baselines, per_baseline):
+    """A markdown header: the fixed columns, then per_baseline's for each baseline ({}
+    is the baseline's name)."""
+    names = cols + [c.format(b) for b in baselines for c in per_baseline]
+    return ["| " + " | ".join(names) + " |", "|" + "---:|" * len(names)]
+
+
 def baseline_table(ns, raw, baselines):
     """tutti's CPU with the settings under test against each same-run baseline."""
-    head = "| N | tutti CPU % (as configured) |"
-    rule = "|---:|---:|"
-    for b in baselines:
-        head += " with %s: CPU %% | ratio | loss %% | p50 ms |" % b
-        rule += "---:|---:|---:|---:|"
-    out = [head, rule]
+    out = table_head(["N", "tutti CPU % (as configured)"], baselines,
+                     ["with {}: CPU %", "ratio", "loss %", "p50 ms"])
     for n in ns:
         a = raw["tutti"].get(n) or {}
         ca = a.get("cpu_pct")
@@ -326,12 +329,8 @@ def median(xs):
 
 def rounds_table(ns, rounds, baselines):
     """Every round's CPU, the Janus/tutti ratio and each baseline's ratio to tutti."""
-    head = "| N | round | started | tutti CPU % | Janus CPU % | ratio Janus/tutti |"
-    rule = "|---:|---:|---:|---:|---:|---:|"
-    for b in baselines:
-        head += " %s: CPU %% | / tutti |" % b
-        rule += "---:|---:|"
-    out = [head, rule]
+    out = table_head(["N", "round", "started", "tutti CPU %", "Janus CPU %",
+                      "ratio Janus/tutti"], baselines, ["{}: CPU %", "/ tutti"])
     for n in ns:
         cols = {"t": [], "j": [], "r": []}
         for b in baselines:
