@@ -34,6 +34,7 @@ struct tt_transport {
 	const struct tt_transport_ops *ops;
 	void *impl;
 	struct tt_transport_out *queue;
+	uint8_t *slots;             /* queue[i].data is slots + i * SLOT_SIZE */
 	unsigned qcap, qlen;
 	uint32_t tx_ssrc, tx_ts, tx_pkts, tx_octets;
 	int64_t tx_at_us;
@@ -48,7 +49,6 @@ struct tt_transport {
 	tt_transport_close_h close_h;
 	unsigned inactivity_ms;
 	unsigned rtcp_interval_ms;
-	uint8_t *slots;
 	uint32_t last_sr_mid;       /* LSR to echo, and when it arrived */
 	int64_t last_sr_at_us;
 	int64_t next_rtcp_us;
@@ -213,6 +213,39 @@ int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int
 	if (t->recv_h)
 		t->recv_h(t->arg, &p);
 	return 0;
+}
+
+void tt__transport_prefetch(const struct tt_transport *t)
+{
+	/* the fields input_at reads and writes: the first lines, the stats and rx stats */
+	__builtin_prefetch(t, 1);
+	__builtin_prefetch((const char *)t + 64, 1);
+	__builtin_prefetch(&t->st.malformed, 1);
+	__builtin_prefetch(&t->rx.jitter_q4, 1);
+}
+
+void tt_transport_prefetch_send(const struct tt_transport *t, int level)
+{
+	if (level < 3) {
+		if (t->ops->prefetch_send)
+			t->ops->prefetch_send(t->impl, level);
+		return;
+	}
+	__builtin_prefetch(t, 1);
+	__builtin_prefetch((const char *)t + 64, 1);
+	/* the queue entry and the first lines of the slot this send will write */
+	if (t->queue && t->qlen < t->qcap) {
+		const uint8_t *slot = t->slots + (size_t)t->qlen * SLOT_SIZE;
+		__builtin_prefetch(t->queue + t->qlen, 1);
+		__builtin_prefetch(slot, 1);
+		__builtin_prefetch(slot + 64, 1);
+		__builtin_prefetch(slot + 128, 1);
+	}
+}
+
+void tt__transport_prefetch_user(const struct tt_transport *t)
+{
+	__builtin_prefetch(t->arg, 1);
 }
 
 void tt__transport_count_bleed(struct tt_transport *t)

@@ -114,8 +114,13 @@ struct tt_transport *tt__udp_transport(struct udp *u)
 	return u->t;
 }
 
-static void on_rx(void *arg, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
-		  socklen_t from_len, int64_t at)
+void tt__udp_prefetch(const struct udp *u)
+{
+	__builtin_prefetch(u);
+}
+
+static void on_rx(void *arg, unsigned i, uint8_t *buf, size_t len,
+		  const struct sockaddr_storage *from, socklen_t from_len, int64_t at)
 {
 	deliver(arg, buf, len, from, from_len, at);
 }
@@ -123,7 +128,7 @@ static void on_rx(void *arg, uint8_t *buf, size_t len, const struct sockaddr_sto
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp *u = data;
-	tt__rx_drain(u->rx, fd, RX_ROUNDS, on_rx, u);
+	tt__rx_drain(u->rx, fd, RX_ROUNDS, NULL, on_rx, u);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -215,12 +220,22 @@ static void udp_destroy(void *impl)
 	free(u);
 }
 
+static void udp_prefetch_send(const void *impl, int level)
+{
+	const struct udp *u = impl;
+	if (level == 2)
+		__builtin_prefetch(u);
+	else if (u->mm)
+		tt__udp_mux_prefetch_member(u->mm);
+}
+
 static const struct tt_transport_ops udp_ops = {
 	.kind = "udp",
 	.send_batch = udp_send_batch,
 	.set_remote = udp_set_remote,
 	.local = udp_local,
 	.destroy = udp_destroy,
+	.prefetch_send = udp_prefetch_send,
 };
 
 int tt__udp_bind_in_range(int *fdp, struct sockaddr_storage *local, socklen_t *local_len,

@@ -18,6 +18,7 @@ struct tt__mux_member;
  * generic layer's checks only. 0 when accepted, a negative error when dropped (counted). */
 int tt__udp_deliver_member(struct udp *u, uint8_t *buf, size_t len, int64_t at);
 struct tt_transport *tt__udp_transport(struct udp *u);
+void tt__udp_prefetch(const struct udp *u);    /* a cache hint for u's first line */
 
 /* Bind a new non-blocking UDP socket on addr to a free even port of lo..hi, rotating over
  * the range. 0 and *fd, *local; or a negative error. */
@@ -41,14 +42,18 @@ struct tt__rx {
 	struct tt__rx_slot *slot;
 	struct mmsghdr msg[];
 };
-/* A datagram of len bytes in a writable buffer, from `from`, that reached the host at `at`
- * (monotonic us; the kernel's timestamp when it gave one). */
-typedef void (*tt__rx_h)(void *arg, uint8_t *buf, size_t len,
+/* Datagram i of a batch: len bytes in a writable buffer, from `from`, that reached the host
+ * at `at` (monotonic us; the kernel's timestamp when it gave one). */
+typedef void (*tt__rx_h)(void *arg, unsigned i, uint8_t *buf, size_t len,
 			 const struct sockaddr_storage *from, socklen_t from_len, int64_t at);
+/* A batch of n datagrams (rx->slot[0..n-1]) before h sees any of them. */
+typedef void (*tt__rx_batch_h)(void *arg, const struct tt__rx *rx, unsigned n);
 struct tt__rx *tt__rx_new(unsigned n);
 void tt__rx_free(struct tt__rx *rx);
-/* Up to `rounds` recvmmsg calls on fd, until one comes back short; h for each datagram. */
-void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_h h, void *arg);
+/* Up to `rounds` recvmmsg calls on fd, until one comes back short; pre (may be NULL) for
+ * each batch, then h for each datagram. */
+void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_batch_h pre, tt__rx_h h,
+		  void *arg);
 bool tt__sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* udp_mux.c, for udp.c: u receives what comes from remote on the mux's port, and sends
@@ -63,5 +68,6 @@ int tt__udp_mux_rekey(struct tt_udp_mux *m, struct tt__mux_member *mm,
  * many were sent, or a negative error. */
 int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
 		     const struct tt_transport_out *out, unsigned n);
+void tt__udp_mux_prefetch_member(const struct tt__mux_member *mm);  /* a cache hint */
 
 #endif

@@ -63,7 +63,8 @@ static int64_t arrival(struct msghdr *h, int64_t mono, int64_t real)
 	return mono;
 }
 
-void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_h h, void *arg)
+void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_batch_h pre, tt__rx_h h,
+		  void *arg)
 {
 	for (int round = 0; round < rounds; round++) {
 		for (unsigned i = 0; i < rx->dirty; i++) {
@@ -77,11 +78,13 @@ void tt__rx_drain(struct tt__rx *rx, int fd, int rounds, tt__rx_h h, void *arg)
 			break;
 		rx->dirty = (unsigned)n;
 		int64_t mono = g_get_monotonic_time(), real = g_get_real_time();
+		if (pre)
+			pre(arg, rx, (unsigned)n);
 		for (int i = 0; i < n; i++) {
 			struct msghdr *mh = &rx->msg[i].msg_hdr;
 			if (mh->msg_flags & MSG_TRUNC)
 				continue;     /* longer than any datagram we take */
-			h(arg, rx->slot[i].buf, rx->msg[i].msg_len, &rx->slot[i].from,
+			h(arg, (unsigned)i, rx->slot[i].buf, rx->msg[i].msg_len, &rx->slot[i].from,
 			  mh->msg_namelen, arrival(mh, mono, real));
 		}
 		if ((unsigned)n < rx->n)

@@ -21,20 +21,21 @@ _Static_assert(sizeof(((struct tt_audio_leg *)0)->ice_pwd) == TT_ICE_PWD_MAX + 1
 _Static_assert(sizeof(((struct tt_audio_leg *)0)->dtls_fingerprint) == TT_DTLS_FP_MAX, "fp");
 
 struct leg {
+	/* what the tick's send touches, in the first cache line */
 	struct tt_transport *t;
-	struct tt_ice *ice;           /* ICE legs: the transport's ICE side (owned by t) */
 	struct media_part *mp;
-	tt_audio_candidate_h cand_h;  /* core-thread callback for our trickled candidates */
-	void *cand_arg;
-	struct tt_mixer_part_cfg mcfg;
-	char codec[8];
 	uint32_t ssrc;
 	uint16_t seq;
 	uint32_t ts_offset;           /* random per stream (RFC 3550 5.1) */
 	bool sent_any;
+	bool closed;
 	bool srtp;
 	bool quiet_hold;              /* the transport has the on-hold inactivity limit */
-	bool closed;
+	struct tt_ice *ice;           /* ICE legs: the transport's ICE side (owned by t) */
+	tt_audio_candidate_h cand_h;  /* core-thread callback for our trickled candidates */
+	void *cand_arg;
+	struct tt_mixer_part_cfg mcfg;
+	char codec[8];
 	int suite;                    /* SRTP suite, and our key (to re-key on an update) */
 	uint8_t our_key[TT_SRTP_MAX_KEY_LEN];
 	size_t our_key_len;
@@ -105,6 +106,16 @@ void tt__leg_mixer_detach(struct media_part *mp)
 	if (mp->mixer)
 		tt_mixer_part_remove(mp->mixer);
 	mp->mixer = NULL;
+}
+
+void tt__leg_prefetch(const struct media_part *mp, int level)
+{
+	if (level == TT__LEG_PREFETCH_LEVELS) {
+		__builtin_prefetch(mp->leg);
+		__builtin_prefetch(mp->mixer);
+	} else if (mp->leg && mp->leg->t) {
+		tt_transport_prefetch_send(mp->leg->t, level);
+	}
 }
 
 void tt__leg_send(struct media_part *mp)

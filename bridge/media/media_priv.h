@@ -36,6 +36,11 @@ void tt__media_apply_state(struct media_part *mp);
 
 /* leg.c */
 void tt__leg_send(struct media_part *mp);     /* in the tick: queue this tick's output */
+/* Cache hints for a send loop, issued for participants ahead of the one being sent, a
+ * level per step from TT__LEG_PREFETCH_LEVELS (the participant is in cache: its leg and
+ * mixer part) down to 1 (tt_transport_prefetch_send's levels below that). */
+#define TT__LEG_PREFETCH_LEVELS 4
+void tt__leg_prefetch(const struct media_part *mp, int level);
 void tt__leg_flush(struct media_part *mp);    /* in the tick: one batch out */
 void tt__leg_close(struct media_part *mp);
 /* On hold (TT_PS_HOLD) a peer may rightly send no RTP: the transport gets [media]

@@ -31,10 +31,20 @@ static void on_tick(void *arg, uint64_t tick, int64_t late_us)
 	if (!m->mixer)
 		return;
 	tt_mixer_room_tick(m->mixer, (uint64_t)g_get_monotonic_time());
-	for (guint i = 0; i < m->parts->len; i++)
-		tt__leg_send(g_ptr_array_index(m->parts, i));
-	for (guint i = 0; i < m->parts->len; i++)
-		tt__leg_flush(g_ptr_array_index(m->parts, i));
+	/* Every participant's state is cold at a tick: fetch participants ahead, a pointer
+	 * level per step (participant, leg, transport, ...), so the misses overlap instead of
+	 * queueing one by one. Each is flushed right after its send, while it is in cache. */
+	struct media_part **parts = (struct media_part **)m->parts->pdata;
+	guint n = m->parts->len;
+	for (guint i = 0; i < n; i++) {
+		if (i + TT__LEG_PREFETCH_LEVELS + 1 < n)
+			__builtin_prefetch(parts[i + TT__LEG_PREFETCH_LEVELS + 1]);
+		for (int lv = TT__LEG_PREFETCH_LEVELS; lv >= 1; lv--)
+			if (i + (guint)lv < n)
+				tt__leg_prefetch(parts[i + (guint)lv], lv);
+		tt__leg_send(parts[i]);
+		tt__leg_flush(parts[i]);
+	}
 	tt__media_post_events(m);
 	if (m->ticks % STATS_EVERY_TICKS == 0)
 		tt__media_post_stats(m);

@@ -96,6 +96,11 @@ struct tt_transport_stats {
  * 0, -EMSGSIZE (too long), -ENOBUFS (queue full after an attempted flush), or an SRTP error.
  * Our outgoing SSRC and counts are learnt from what is sent, for SR. */
 int tt_transport_send(struct tt_transport *t, const uint8_t *pkt, size_t len, bool is_rtcp);
+/* Cache hints before tt_transport_send and tt_transport_flush on a transport that is likely
+ * cold (a tick's send loop walks hundreds), issued some participants ahead, one pointer
+ * level per step: level 3 fetches t and the queue slot the send will write, levels 2 and 1
+ * (t in cache) what the flush reaches through the implementation. They change nothing. */
+void tt_transport_prefetch_send(const struct tt_transport *t, int level);
 /* Send everything queued (one batch). Returns packets sent or a negative error. */
 int tt_transport_flush(struct tt_transport *t);
 

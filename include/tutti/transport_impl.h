@@ -24,6 +24,9 @@ struct tt_transport_ops {
 	int (*local)(void *impl, struct sockaddr_storage *ss, socklen_t *len);
 	/* Release everything of impl (sources, sockets). Mandatory. */
 	void (*destroy)(void *impl);
+	/* Optional cache hints before a send on a cold transport: level 2 for impl itself,
+	 * level 1 (impl now in cache) for what its send reaches from there. */
+	void (*prefetch_send)(const void *impl, int level);
 };
 
 /* Make the generic part around impl. ops and impl must outlive the transport. */
@@ -41,6 +44,11 @@ struct tt_reactor *tt__transport_reactor(const struct tt_transport *t);
  * implementation knows it (kernel timestamps): jitter then measures the network, not how
  * long the worker took to get to the socket. */
 int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int64_t arrival_us);
+/* Batched receive: before a batch's datagrams are input one by one, ask the cache for what
+ * input will touch of t (prefetch), then, in a second pass once t itself has arrived, the
+ * first line of the receive handler's argument. Hints only: they change nothing. */
+void tt__transport_prefetch(const struct tt_transport *t);
+void tt__transport_prefetch_user(const struct tt_transport *t);
 /* The implementation dropped a packet from a foreign address. */
 void tt__transport_count_bleed(struct tt_transport *t);
 /* A packet send_batch had taken (and counted as sent) failed later, when the batch it was
