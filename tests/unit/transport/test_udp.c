@@ -663,6 +663,53 @@ TT_TEST(udp_mux_hold_gathers_a_tick_and_survives_a_member_leaving)
 	mux_teardown(&f);
 }
 
+/* Member 0's receive handler ends member 1, as a bridge may when a packet ends a call. */
+struct ender {
+	struct rec rec;
+	struct tt_transport **victim;
+};
+
+static void on_recv_end_other(void *arg, const struct tt_transport_pkt *p)
+{
+	struct ender *e = arg;
+	on_recv(&e->rec, p);
+	*e->victim = tt_transport_free(*e->victim);
+}
+
+/* A receive batch's members are looked up before any datagram is delivered: a member that
+ * leaves during the batch must not get the datagrams behind it (ASan sees a dangling one). */
+TT_TEST(udp_mux_member_leaving_mid_batch_gets_nothing_more)
+{
+	struct mux_fixture f;
+	uint8_t p[256];
+	mux_setup(&f);
+	struct ender e = {.victim = &f.t[1]};
+	f.t[0] = tt_transport_free(f.t[0]);
+	struct tt_transport_cfg cfg = {
+		.ctx = f.ctx, .recv_h = on_recv_end_other, .close_h = on_close, .arg = &e,
+		.clock_rate = 48000, .dtmf_pt = -1,
+	};
+	struct tt_udp_cfg ucfg = {.bind_addr = "127.0.0.1", .port_min = 42000,
+				  .port_max = 42999, .mux = f.mux};
+	memcpy(&ucfg.remote, &f.pa[0], sizeof f.pa[0]);
+	ucfg.remote_len = sizeof f.pa[0];
+	TT_ASSERT_INT_EQ(tt_transport_udp_alloc(&f.t[0], &cfg, &ucfg), 0);
+	/* both datagrams wait in the socket, so one recvmmsg takes them together */
+	send_to(f.peer[0], &f.local, p, rtp_pkt(p, 7, 1, -1));
+	send_to(f.peer[1], &f.local, p, rtp_pkt(p, 8, 1, -1));
+	g_usleep(20000);
+	pump(f.ctx, &e.rec.rtp, 1, 500);
+	pump(f.ctx, NULL, 0, 30);
+	TT_ASSERT_INT_EQ(e.rec.rtp, 1);
+	TT_ASSERT(f.t[1] == NULL);
+	TT_ASSERT_INT_EQ(f.rec[1].rtp, 0);
+	struct tt_udp_mux_stats ms;
+	tt_udp_mux_stats(f.mux, &ms);
+	TT_ASSERT_INT_EQ(ms.pkts_in, 2);
+	TT_ASSERT_INT_EQ(ms.foreign_dropped, 1);   /* its address is nobody's any more */
+	mux_teardown(&f);
+}
+
 /* A mux on a reactor that reads at tick starts, as a worker makes it; members and peers
  * are the test's. */
 static struct tt_reactor *ticked_setup(struct mux_fixture *f)
