@@ -215,11 +215,17 @@ int tt__transport_input_at(struct tt_transport *t, uint8_t *buf, size_t len, int
 	return 0;
 }
 
-void tt__transport_prefetch(const struct tt_transport *t)
+/* The first two lines: what every packet in or out touches (the struct's order). */
+static void prefetch_head(const struct tt_transport *t)
 {
-	/* the fields input_at reads and writes: the first lines, the stats and rx stats */
 	__builtin_prefetch(t, 1);
 	__builtin_prefetch((const char *)t + 64, 1);
+}
+
+void tt__transport_prefetch(const struct tt_transport *t)
+{
+	/* the fields input_at reads and writes: the head, the stats and rx stats */
+	prefetch_head(t);
 	__builtin_prefetch(&t->st.malformed, 1);
 	__builtin_prefetch(&t->rx.jitter_q4, 1);
 }
@@ -231,8 +237,7 @@ void tt_transport_prefetch_send(const struct tt_transport *t, int level)
 			t->ops->prefetch_send(t->impl, level);
 		return;
 	}
-	__builtin_prefetch(t, 1);
-	__builtin_prefetch((const char *)t + 64, 1);
+	prefetch_head(t);
 	/* the queue entry and the first lines of the slot this send will write */
 	if (t->queue && t->qlen < t->qcap) {
 		const uint8_t *slot = t->slots + (size_t)t->qlen * SLOT_SIZE;

@@ -224,7 +224,7 @@ static void udp_prefetch_send(const void *impl, int level)
 {
 	const struct udp *u = impl;
 	if (level == 2)
-		__builtin_prefetch(u);
+		tt__udp_prefetch(u);
 	else if (u->mm)
 		tt__udp_mux_prefetch_member(u->mm);
 }

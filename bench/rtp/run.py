@@ -284,6 +284,12 @@ def baseline_table(ns, raw, baselines):
     return "\n".join(out)
 
 
+def report(label, n, r):
+    print("%s N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
+        label, n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
+        r.get("check_ok")), file=sys.stderr)
+
+
 def one_round(build, args, workdir, log, ns, janus_ns):
     rnd = {"tutti": {}, "janus": {}, "baselines": {}, "commands": {},
            "started": time.strftime("%H:%M:%S")}
@@ -291,17 +297,13 @@ def one_round(build, args, workdir, log, ns, janus_ns):
         cmd, r = run_tutti(build, args, workdir, n, log)
         rnd["tutti"][n] = r
         rnd["commands"]["tutti"] = cmd
-        print("tutti N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-            r.get("check_ok")), file=sys.stderr)
+        report("tutti", n, r)
         for b in args.baseline:
             media = dict(kv.split("=", 1) for kv in b.split(","))
             other = os.path.abspath(media.pop("build")) if "build" in media else build
             _, r = run_tutti(other, args, workdir, n, log, media or None)
             rnd["baselines"].setdefault(b, {})[n] = r
-            print("tutti (%s) N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-                b, n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-                r.get("check_ok")), file=sys.stderr)
+            report("tutti (%s)" % b, n, r)
     # Janus grows N while it keeps up: the first N with loss > 1 %, a failed N-1 check or CPU
     # at 90 % of every core (Janus is multi-threaded) is the last one run.
     cpu_cap = 90.0 * (os.cpu_count() or 1)
@@ -309,9 +311,7 @@ def one_round(build, args, workdir, log, ns, janus_ns):
         cmd, r = run_janus(build, args, workdir, n, log)
         rnd["janus"][n] = r
         rnd["commands"]["janus"] = cmd
-        print("janus N=%d: cpu %s%% loss %s%% p50 %s ms check %s" % (
-            n, r.get("cpu_pct"), r.get("loss_pct"), r.get("latency_ms_median"),
-            r.get("check_ok")), file=sys.stderr)
+        report("janus", n, r)
         if (r.get("loss_pct", 100) > 1.0 or not r.get("check_ok")
                 or r.get("cpu_pct", 0) >= cpu_cap):
             print("janus: stopping at N=%d (loss, N-1 check or CPU)" % n, file=sys.stderr)
