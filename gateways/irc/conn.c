@@ -383,6 +383,10 @@ static void on_connect(GObject *src, GAsyncResult *res, gpointer data)
 		goto out;
 	}
 	l->sock = sock;
+	/* The client's timeout bounds each connect attempt, but GIO leaves it on the socket,
+	 * where it would fail any read after that long without data: an idle channel would
+	 * drop every minute. Idle links are ping_interval's and ping_timeout's business. */
+	g_socket_set_timeout(g_socket_connection_get_socket(sock), 0);
 	if (c->cfg.tls) {
 		int e = tls_setup(c, l);
 		if (e)

@@ -66,6 +66,8 @@ static const struct tt_conf_key irc_conf_keys[] = {
 	 "Seconds of silence before the bridge PINGs the server (lag check)."},
 	{S, "ping_timeout", TT_CONF_INT, "180", 10, 7200, NULL, 0,
 	 "Seconds of silence after which the link is dropped and reconnected."},
+	{S, "connect_timeout", TT_CONF_INT, "30", 1, 600, NULL, 0,
+	 "Seconds for TCP connect, TLS and registration (up to 001) before retrying."},
 	{NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 #undef S
@@ -211,7 +213,7 @@ static int net_read(struct tt__irc_net *net, const struct tt_conf *conf, const c
 	c->reconnect_max_ms = (int)tt_conf_int(conf, sec, "reconnect_max") * 1000;
 	c->ping_interval_ms = (int)tt_conf_int(conf, sec, "ping_interval") * 1000;
 	c->ping_timeout_ms = (int)tt_conf_int(conf, sec, "ping_timeout") * 1000;
-	c->register_timeout_ms = MIN(60000, c->ping_timeout_ms);
+	c->register_timeout_ms = (int)tt_conf_int(conf, sec, "connect_timeout") * 1000;
 	net->mode = g_strcmp0(tt_conf_str(conf, sec, "mode"), "puppet") == 0 ? TT_IRC_PUPPET
 									     : TT_IRC_RELAY;
 	net->puppet_suffix = conf_dup(conf, sec, "puppet_suffix");

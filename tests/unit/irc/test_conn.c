@@ -287,3 +287,46 @@ TT_TEST(irc_backoff_grows_with_jitter)
 	TT_ASSERT_INT_EQ(tt__irc_backoff_ms(1000, 60000, 30, 0.5), 45000);
 	TT_ASSERT_INT_EQ(tt__irc_backoff_ms(1000, 60000, 1000, 0.0), 30000);
 }
+
+/* Bug: the connect timeout stayed on the socket (g_socket_client_set_timeout), so an idle
+ * read failed with "Socket I/O timed out" after that long, before our PING went out:
+ * every quiet channel dropped and rejoined each minute. */
+TT_TEST(irc_conn_idle_link_pings_and_stays)
+{
+	struct fake f = {0};
+	fake_start(&f, "idle_pings.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.register_timeout_ms = 1000;   /* shorter than the idle gaps */
+	cfg.ping_interval_ms = 1500;
+	cfg.ping_timeout_ms = 2500;       /* three rounds: 4.5 s idle, past both */
+	struct seen s = {0};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.closed, 0);
+	TT_ASSERT_INT_EQ(s.registered, 1);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_silent_server_is_dropped)
+{
+	struct fake f = {0};
+	fake_start(&f, "silent_server.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 300;
+	cfg.ping_timeout_ms = 1500;
+	struct seen s = {0};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	int64_t t0 = g_get_monotonic_time();
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.closed, 1);
+	TT_ASSERT_INT_EQ(s.last_err, -ETIMEDOUT);
+	TT_ASSERT((g_get_monotonic_time() - t0) / 1000 >= 1500);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
