@@ -349,7 +349,32 @@ static void bot_closed(struct tt__irc_conn *c, int err, void *arg)
 		tt__irc_chan_clear(net->chans->pdata[i], err < 0 ? err : 0);
 }
 
-static const struct tt__irc_conn_ops bot_ops = {bot_registered, bot_message, bot_closed};
+void tt__irc_undelivered(struct tt__irc_net *net, const char *target, unsigned lines, int err)
+{
+	struct tt__irc_chan *ch = tt__irc_chan_find(net, target);
+	if (!ch || !ch->watching)
+		return;  /* a private reply (CTCP VERSION): nobody in a room to tell */
+	char *t = g_strdup_printf("%u line%s for IRC %s (%s) could not be delivered: %s", lines,
+				  lines == 1 ? "" : "s", ch->name, net->name,
+				  err == -ETIMEDOUT ? "the link to the server is down"
+				  : err == -ENOBUFS ? "too much text at once"
+				  : err == -ESHUTDOWN ? "the connection was closed" : tt_strerror(err));
+	int e = net->gw->api->text_notice(net->gw->gw, ch->room, t);
+	if (e)
+		tt_debug("%s: notice to room %s: %s", net->name, ch->room, tt_strerror(e));
+	g_free(t);
+}
+
+static void bot_undelivered(struct tt__irc_conn *c, const char *target, unsigned lines,
+			    int err, void *arg)
+{
+	tt__irc_undelivered(arg, target, lines, err);
+}
+
+static const struct tt__irc_conn_ops bot_ops = {
+	.registered = bot_registered, .message = bot_message, .closed = bot_closed,
+	.undelivered = bot_undelivered,
+};
 
 void tt__irc_relay_connect(struct tt__irc_net *net)
 {
