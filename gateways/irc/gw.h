@@ -56,6 +56,7 @@ struct tt__irc_chan {
 	char *room;
 	bool joined;              /* the bot is in it */
 	bool watching;            /* room_watch succeeded */
+	bool told_away;           /* the room heard that text does not reach the channel now */
 	GHashTable *members;      /* folded nick -> struct tt__irc_member * */
 };
 

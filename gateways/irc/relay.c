@@ -299,6 +299,7 @@ static void bot_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, voi
 	} else if (strcmp(cmd, "JOIN") == 0 && ch && m->nick) {
 		if (self) {
 			ch->joined = true;
+			ch->told_away = false;
 			tt_info("%s: joined %s (room %s)", net->name, ch->name, ch->room);
 		} else {
 			member_add(ch, m->nick, "");
@@ -447,8 +448,19 @@ void tt__irc_notice(struct tt__irc_chan *ch, const char *text)
 void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg)
 {
 	struct tt__irc_net *net = ch->net;
-	if (!ch->joined || !tt__irc_conn_registered(net->bot))
-		return;  /* not queued: a rejoin much later should not replay old chat */
+	if (!ch->joined || !tt__irc_conn_registered(net->bot)) {
+		/* Not queued: a rejoin much later should not replay old chat. But not silent
+		 * either: the room hears it once per outage. */
+		if (!(msg->flags & TT_TEXT_NOTICE) && !ch->told_away && ch->watching) {
+			ch->told_away = true;
+			char *t = g_strdup_printf("IRC %s (%s) is not connected right now: text "
+						  "does not reach it until the bridge is back",
+						  ch->name, net->name);
+			net->gw->api->text_notice(net->gw->gw, ch->room, t);
+			g_free(t);
+		}
+		return;
+	}
 	bool action = msg->flags & TT_TEXT_ACTION;
 	if (msg->flags & TT_TEXT_NOTICE) {
 		tt__irc_notice(ch, msg->text);
