@@ -487,6 +487,7 @@ int tt__irc_conn_alloc(struct tt__irc_conn **cp, const struct tt__irc_conn_cfg *
 	g_queue_init(&c->queue);
 	g_queue_init(&c->unacked);
 	g_queue_init(&c->held);
+	g_queue_init(&c->dropped);
 	*cp = c;
 	return 0;
 }

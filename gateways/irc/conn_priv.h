@@ -58,6 +58,8 @@ struct tt__irc_conn {
 	GQueue unacked;                /* text lines written on this link, not yet confirmed */
 	GQueue held;                   /* text lines of a dropped link, for the next one */
 	guint held_timer;              /* hold_ms after the drop: held lines are given up */
+	GQueue dropped;                /* lines the full queue pushed out, reported together */
+	guint dropped_idle;            /* reports them from the loop, not from inside a send */
 	int64_t tx_bytes;              /* paced bytes written on this link */
 	int64_t acked_bytes;           /* of which the server has processed (PONG seen) */
 	bool ack_pending;              /* an ack PING is queued or unanswered */

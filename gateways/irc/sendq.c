@@ -149,26 +149,28 @@ void tt__irc_sendq_flush(struct tt__irc_conn *c)
 	}
 }
 
+static gboolean on_dropped_idle(gpointer data)
+{
+	struct tt__irc_conn *c = data;
+	c->dropped_idle = 0;
+	report(c, &c->dropped, -ENOBUFS);
+	return G_SOURCE_REMOVE;
+}
+
 void tt__irc_sendq_push(struct tt__irc_conn *c, char *line)
 {
 	if ((int)g_queue_get_length(&c->queue) >= c->cfg.queue_max) {
 		/* Dropping beats being killed for flooding or buffering without bound; the
-		 * owner tells the sender. */
-		GQueue gone = G_QUEUE_INIT;
-		struct tt__irc_qline *old = NULL;
+		 * owner tells the senders, once for the whole paste that overflowed. */
 		for (GList *l = c->queue.head; l; l = l->next) {
 			if (!((struct tt__irc_qline *)l->data)->ack) {
-				old = l->data;
+				g_queue_push_tail(&c->dropped, l->data);
 				g_queue_delete_link(&c->queue, l);
 				break;
 			}
 		}
-		tt_warn("%s: send queue full (%d lines), dropping the oldest", c->cfg.server,
-			c->cfg.queue_max);
-		if (old) {
-			g_queue_push_tail(&gone, old);
-			report(c, &gone, -ENOBUFS);
-		}
+		if (!c->dropped_idle)
+			c->dropped_idle = g_idle_add(on_dropped_idle, c);
 	}
 	g_queue_push_tail(&c->queue, qline_new(line));
 	tt__irc_sendq_flush(c);
@@ -259,11 +261,15 @@ void tt__irc_sendq_abandon(struct tt__irc_conn *c, int err)
 	}
 	c->ack_pending = false;
 	report(c, &all, err);
+	g_clear_handle_id(&c->dropped_idle, g_source_remove);
+	report(c, &c->dropped, -ENOBUFS);
 }
 
 void tt__irc_sendq_clear(struct tt__irc_conn *c)
 {
 	g_clear_handle_id(&c->held_timer, g_source_remove);
+	g_clear_handle_id(&c->dropped_idle, g_source_remove);
+	g_queue_clear_full(&c->dropped, qline_free);
 	g_clear_handle_id(&c->flood_timer, g_source_remove);
 	g_queue_clear_full(&c->held, qline_free);
 	g_queue_clear_full(&c->unacked, qline_free);

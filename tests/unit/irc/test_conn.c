@@ -145,6 +145,7 @@ struct seen {
 	int say_n;             /* lines "PRIVMSG #t :<pad>N" after the first registration */
 	const char *pad;
 	unsigned undelivered;  /* lines reported */
+	unsigned undelivered_calls;
 	int undelivered_err;
 };
 
@@ -185,6 +186,7 @@ static void on_undelivered(struct tt__irc_conn *c, const char *target, unsigned 
 	struct seen *s = arg;
 	TT_ASSERT_STR_EQ(target, "#t");
 	s->undelivered += lines;
+	s->undelivered_calls++;
 	s->undelivered_err = err;
 }
 
@@ -458,6 +460,41 @@ TT_TEST(irc_conn_quit_reports_waiting_lines)
 	/* one went out with the last token, three were waiting */
 	TT_ASSERT_INT_EQ(s.undelivered, 3);
 	TT_ASSERT_INT_EQ(s.undelivered_err, -ESHUTDOWN);
+	run_until(&f, got_registered, &s);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_overflow_reported_once_per_paste)
+{
+	struct fake f = {0};
+	fake_start(&f, "quit_waiting.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;
+	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
+	cfg.flood_interval_ms = 60000;
+	cfg.queue_max = 5;
+	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
+	struct seen s = {.join = true};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!got_registered(&s) && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	for (int i = 0; i < 10; i++)   /* 0 goes out, 1-4 are pushed out, 5-9 wait */
+		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
+	TT_ASSERT_INT_EQ(s.undelivered, 0);  /* not from inside the send */
+	end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!s.undelivered && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT_INT_EQ(s.undelivered, 4);
+	TT_ASSERT_INT_EQ(s.undelivered_calls, 1);
+	TT_ASSERT_INT_EQ(s.undelivered_err, -ENOBUFS);
+	tt__irc_conn_quit(c, "bye");
+	TT_ASSERT_INT_EQ(s.undelivered, 9);
+	TT_ASSERT_INT_EQ(s.undelivered_calls, 2);
 	run_until(&f, got_registered, &s);
 	tt__irc_conn_free(c);
 	fake_free(&f);
