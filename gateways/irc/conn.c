@@ -13,7 +13,6 @@
 
 static void link_close(struct tt__irc_conn *c);
 static void start_read(struct link *l);
-static void flush_queue(struct tt__irc_conn *c);
 
 static struct link *link_ref(struct link *l)
 {
@@ -110,28 +109,6 @@ void tt__irc_conn_write_now(struct tt__irc_conn *c, const char *line)
 		start_write(l);
 }
 
-static gboolean on_flood_timer(gpointer data)
-{
-	struct tt__irc_conn *c = data;
-	c->flood_timer = 0;
-	flush_queue(c);
-	return G_SOURCE_REMOVE;
-}
-
-static void flush_queue(struct tt__irc_conn *c)
-{
-	while (!g_queue_is_empty(&c->queue) && !c->flood_timer) {
-		int64_t wait = tt__irc_flood_take(&c->flood, g_get_monotonic_time());
-		if (wait > 0) {
-			c->flood_timer = g_timeout_add((guint)(wait / 1000) + 1, on_flood_timer, c);
-			break;
-		}
-		char *line = g_queue_pop_head(&c->queue);
-		tt__irc_conn_write_now(c, line);
-		g_free(line);
-	}
-}
-
 int tt__irc_conn_check_line(const char *line)
 {
 	size_t n = strlen(line);
@@ -154,13 +131,7 @@ int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 		g_free(line);
 		return err;
 	}
-	if ((int)g_queue_get_length(&c->queue) >= c->cfg.queue_max) {
-		/* Dropping beats being killed for flooding or buffering without bound. */
-		tt_warn("%s: send queue full, dropping the oldest line", c->cfg.server);
-		g_free(g_queue_pop_head(&c->queue));
-	}
-	g_queue_push_tail(&c->queue, line);
-	flush_queue(c);
+	tt__irc_sendq_push(c, line);
 	return 0;
 }
 
@@ -251,6 +222,15 @@ static gboolean on_ping_timer(gpointer data)
 		c->ping_sent_us = now;
 		tt__irc_conn_write_now(c, "PING :tutti-lag");
 	}
+	int64_t ack_ms = tt__irc_sendq_ack_age_ms(c, now);
+	if (ack_ms >= c->cfg.ping_timeout_ms) {
+		/* Data arrives but our lines are never processed: a stuck link all the same. */
+		tt_warn("%s: our lines unconfirmed for %lld ms; reconnecting", c->cfg.server,
+			(long long)ack_ms);
+		c->ping_timer = 0;
+		tt__irc_conn_drop(c, -ETIMEDOUT);
+		return G_SOURCE_REMOVE;
+	}
 	if (c->state == TT_IRC_ST_REGISTERED && !tt__irc_nick_eq(c->nick, c->cfg.nick) &&
 	    (now - c->regain_us) / 1000 >= c->cfg.regain_ms) {
 		c->regain_us = now;
@@ -282,8 +262,7 @@ static void connected(struct tt__irc_conn *c)
 	c->state = TT_IRC_ST_REGISTERING;
 	c->last_rx_us = g_get_monotonic_time();
 	c->ping_sent_us = 0;
-	tt__irc_flood_init(&c->flood, c->cfg.flood_burst, c->cfg.flood_interval_ms,
-			   g_get_monotonic_time());
+	tt__irc_sendq_link_up(c);
 	int tick = MAX(100, MIN(MIN(c->cfg.ping_interval_ms, c->cfg.ping_timeout_ms) / 4,
 				c->cfg.regain_ms));
 	c->ping_timer = g_timeout_add((guint)tick, on_ping_timer, c);
@@ -383,6 +362,10 @@ static void on_connect(GObject *src, GAsyncResult *res, gpointer data)
 		goto out;
 	}
 	l->sock = sock;
+	/* The client's timeout bounds each connect attempt, but GIO leaves it on the socket,
+	 * where it would fail any read after that long without data: an idle channel would
+	 * drop every minute. Idle links are ping_interval's and ping_timeout's business. */
+	g_socket_set_timeout(g_socket_connection_get_socket(sock), 0);
 	if (c->cfg.tls) {
 		int e = tls_setup(c, l);
 		if (e)
@@ -429,7 +412,6 @@ static void link_close(struct tt__irc_conn *c)
 	clear_source(&c->ping_timer);
 	clear_source(&c->flood_timer);
 	clear_source(&c->deadline_timer);
-	g_queue_clear_full(&c->queue, g_free);
 	struct link *l = c->link;
 	if (!l)
 		return;
@@ -447,6 +429,8 @@ void tt__irc_conn_drop(struct tt__irc_conn *c, int err)
 {
 	bool quitting = c->state == TT_IRC_ST_QUITTING;
 	link_close(c);
+	if (!quitting)
+		tt__irc_sendq_link_lost(c);
 	if (quitting) {
 		c->state = TT_IRC_ST_ENDED;
 		if (c->ops->closed)
@@ -501,6 +485,9 @@ int tt__irc_conn_alloc(struct tt__irc_conn **cp, const struct tt__irc_conn_cfg *
 	c->caps_on = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->isupport = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_queue_init(&c->queue);
+	g_queue_init(&c->unacked);
+	g_queue_init(&c->held);
+	g_queue_init(&c->dropped);
 	*cp = c;
 	return 0;
 }
@@ -510,6 +497,7 @@ void tt__irc_conn_free(struct tt__irc_conn *c)
 	if (!c)
 		return;
 	link_close(c);
+	tt__irc_sendq_clear(c);
 	clear_source(&c->reconnect_timer);
 	g_free((char *)c->cfg.server);
 	g_free((char *)c->cfg.tls_ca);
@@ -543,6 +531,7 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg)
 	if (c->state == TT_IRC_ST_ENDED || c->state == TT_IRC_ST_QUITTING)
 		return;
 	clear_source(&c->reconnect_timer);
+	tt__irc_sendq_abandon(c, -ESHUTDOWN);
 	if (c->state != TT_IRC_ST_REGISTERING && c->state != TT_IRC_ST_REGISTERED) {
 		link_close(c);
 		c->state = TT_IRC_ST_ENDED;
@@ -550,8 +539,6 @@ void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg)
 			c->ops->closed(c, 0, c->arg);
 		return;
 	}
-	g_queue_clear_full(&c->queue, g_free);
-	clear_source(&c->flood_timer);
 	char *line = g_strdup_printf("QUIT :%s", msg ? msg : "");
 	if (tt__irc_conn_check_line(line) == 0)
 		tt__irc_conn_write_now(c, line);

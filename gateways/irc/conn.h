@@ -42,7 +42,10 @@ struct tt__irc_conn_cfg {
 	int register_timeout_ms;  /* connect + TLS + CAP + SASL + 001 */
 	int regain_ms;            /* registered under another nick: retry the wanted one this
 				   * often (its holder may be our own ghost about to time out) */
-	int queue_max;            /* queued lines beyond this are dropped (oldest first) */
+	int queue_max;            /* queued lines beyond this are dropped (oldest first) and
+				   * reported as undelivered */
+	int ack_window;           /* bytes written but not yet confirmed by a PONG; 0: 4096 */
+	int hold_ms;              /* text lines kept over a reconnect this long; 0: 60 s */
 };
 
 struct tt__irc_conn;
@@ -56,6 +59,11 @@ struct tt__irc_conn_ops {
 	/* The link dropped (err < 0) or ended after tt__irc_conn_quit() (err 0). After a drop
 	 * the conn reconnects by itself after the backoff. */
 	void (*closed)(struct tt__irc_conn *c, int err, void *arg);
+	/* `lines` PRIVMSG/NOTICE lines to `target` will never be sent (the link stayed down
+	 * past hold_ms, the queue overflowed, or the conn quit with lines waiting). May be
+	 * NULL. The conn must not be freed from here either. */
+	void (*undelivered)(struct tt__irc_conn *c, const char *target, unsigned lines,
+			    int err, void *arg);
 };
 
 /* Copies cfg (strings included). Does not connect yet: see tt__irc_conn_start(). */
@@ -66,10 +74,13 @@ void tt__irc_conn_free(struct tt__irc_conn *c);
 
 void tt__irc_conn_start(struct tt__irc_conn *c);
 /* Sends QUIT (bypassing the flood queue), stops reconnecting, and closes when the server
- * does or after a short grace; then `closed` is called with 0. */
+ * does or after a short grace; then `closed` is called with 0. Text lines still waiting
+ * are reported to `undelivered` first. */
 void tt__irc_conn_quit(struct tt__irc_conn *c, const char *msg);
 
-/* Queues one line (no CR LF) behind the flood bucket. -ENOTCONN when not connected,
+/* Queues one line (no CR LF) behind the flood bucket and the acknowledgement window
+ * (see sendq.c). PRIVMSG and NOTICE lines survive a reconnect within hold_ms; other lines
+ * belong to the link and go with it. -ENOTCONN when not connected,
  * -EINVAL when it holds NUL, CR or LF, -EMSGSIZE over 510 bytes. */
 int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -54,10 +54,10 @@ static const struct tt_conf_key irc_conf_keys[] = {
 	 "A notice when someone starts talking (rate-limited)."},
 	{S, "talking_interval", TT_CONF_INT, "30", 1, 3600, NULL, TT_CONF_RELOADABLE,
 	 "Seconds between two talking notices for the same person."},
-	{S, "flood_burst", TT_CONF_INT, "5", 1, 100, NULL, 0,
+	{S, "flood_burst", TT_CONF_INT, "4", 1, 100, NULL, 0,
 	 "Lines sent at once before pacing starts."},
-	{S, "flood_interval", TT_CONF_INT, "500", 10, 60000, NULL, 0,
-	 "Milliseconds per line after the burst."},
+	{S, "flood_interval", TT_CONF_INT, "1000", 10, 60000, NULL, 0,
+	 "Milliseconds per line after the burst (servers commonly allow one a second)."},
 	{S, "reconnect_min", TT_CONF_INT, "2", 1, 3600, NULL, 0,
 	 "First reconnect delay, seconds (doubles per failure, with jitter)."},
 	{S, "reconnect_max", TT_CONF_INT, "300", 1, 86400, NULL, 0,
@@ -66,6 +66,8 @@ static const struct tt_conf_key irc_conf_keys[] = {
 	 "Seconds of silence before the bridge PINGs the server (lag check)."},
 	{S, "ping_timeout", TT_CONF_INT, "180", 10, 7200, NULL, 0,
 	 "Seconds of silence after which the link is dropped and reconnected."},
+	{S, "connect_timeout", TT_CONF_INT, "30", 1, 600, NULL, 0,
+	 "Seconds for TCP connect, TLS and registration (up to 001) before retrying."},
 	{NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 #undef S
@@ -211,7 +213,7 @@ static int net_read(struct tt__irc_net *net, const struct tt_conf *conf, const c
 	c->reconnect_max_ms = (int)tt_conf_int(conf, sec, "reconnect_max") * 1000;
 	c->ping_interval_ms = (int)tt_conf_int(conf, sec, "ping_interval") * 1000;
 	c->ping_timeout_ms = (int)tt_conf_int(conf, sec, "ping_timeout") * 1000;
-	c->register_timeout_ms = MIN(60000, c->ping_timeout_ms);
+	c->register_timeout_ms = (int)tt_conf_int(conf, sec, "connect_timeout") * 1000;
 	net->mode = g_strcmp0(tt_conf_str(conf, sec, "mode"), "puppet") == 0 ? TT_IRC_PUPPET
 									     : TT_IRC_RELAY;
 	net->puppet_suffix = conf_dup(conf, sec, "puppet_suffix");

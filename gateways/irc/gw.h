@@ -56,6 +56,7 @@ struct tt__irc_chan {
 	char *room;
 	bool joined;              /* the bot is in it */
 	bool watching;            /* room_watch succeeded */
+	bool told_away;           /* the room heard that text does not reach the channel now */
 	GHashTable *members;      /* folded nick -> struct tt__irc_member * */
 };
 
@@ -96,6 +97,9 @@ void tt__irc_notice(struct tt__irc_chan *ch, const char *text);
 void tt__irc_forward(struct tt__irc_chan *from, const char *nick, const char *text,
 		     bool action);
 void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev);
+/* A conn gave up on `lines` lines to `target` (err says why): the room of that channel
+ * hears it as a notice, so the senders know their words did not reach IRC. */
+void tt__irc_undelivered(struct tt__irc_net *net, const char *target, unsigned lines, int err);
 /* Sends `text` to `target` over c as PRIVMSG (or ACTION, or NOTICE), each piece prefixed
  * by expanding `fmt` (NULL: no format), split to fit the line limit. */
 void tt__irc_send_text(struct tt__irc_conn *c, const char *target, const char *fmt,

@@ -78,8 +78,17 @@ static void puppet_closed(struct tt__irc_conn *c, int err, void *arg)
 		pp->free_idle = g_idle_add(free_later, pp);  /* not from inside the conn */
 }
 
-static const struct tt__irc_conn_ops puppet_ops = {puppet_registered, puppet_message,
-						   puppet_closed};
+static void puppet_undelivered(struct tt__irc_conn *c, const char *target, unsigned lines,
+			       int err, void *arg)
+{
+	struct tt__irc_puppet *pp = arg;
+	tt__irc_undelivered(pp->net, target, lines, err);
+}
+
+static const struct tt__irc_conn_ops puppet_ops = {
+	.registered = puppet_registered, .message = puppet_message, .closed = puppet_closed,
+	.undelivered = puppet_undelivered,
+};
 
 void tt__irc_puppet_free(gpointer data)
 {

@@ -299,6 +299,7 @@ static void bot_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, voi
 	} else if (strcmp(cmd, "JOIN") == 0 && ch && m->nick) {
 		if (self) {
 			ch->joined = true;
+			ch->told_away = false;
 			tt_info("%s: joined %s (room %s)", net->name, ch->name, ch->room);
 		} else {
 			member_add(ch, m->nick, "");
@@ -349,7 +350,32 @@ static void bot_closed(struct tt__irc_conn *c, int err, void *arg)
 		tt__irc_chan_clear(net->chans->pdata[i], err < 0 ? err : 0);
 }
 
-static const struct tt__irc_conn_ops bot_ops = {bot_registered, bot_message, bot_closed};
+void tt__irc_undelivered(struct tt__irc_net *net, const char *target, unsigned lines, int err)
+{
+	struct tt__irc_chan *ch = tt__irc_chan_find(net, target);
+	if (!ch || !ch->watching)
+		return;  /* a private reply (CTCP VERSION): nobody in a room to tell */
+	char *t = g_strdup_printf("%u line%s for IRC %s (%s) could not be delivered: %s", lines,
+				  lines == 1 ? "" : "s", ch->name, net->name,
+				  err == -ETIMEDOUT ? "the link to the server is down"
+				  : err == -ENOBUFS ? "too much text at once"
+				  : err == -ESHUTDOWN ? "the connection was closed" : tt_strerror(err));
+	int e = net->gw->api->text_notice(net->gw->gw, ch->room, t);
+	if (e)
+		tt_debug("%s: notice to room %s: %s", net->name, ch->room, tt_strerror(e));
+	g_free(t);
+}
+
+static void bot_undelivered(struct tt__irc_conn *c, const char *target, unsigned lines,
+			    int err, void *arg)
+{
+	tt__irc_undelivered(arg, target, lines, err);
+}
+
+static const struct tt__irc_conn_ops bot_ops = {
+	.registered = bot_registered, .message = bot_message, .closed = bot_closed,
+	.undelivered = bot_undelivered,
+};
 
 void tt__irc_relay_connect(struct tt__irc_net *net)
 {
@@ -422,8 +448,19 @@ void tt__irc_notice(struct tt__irc_chan *ch, const char *text)
 void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg)
 {
 	struct tt__irc_net *net = ch->net;
-	if (!ch->joined || !tt__irc_conn_registered(net->bot))
-		return;  /* not queued: a rejoin much later should not replay old chat */
+	if (!ch->joined || !tt__irc_conn_registered(net->bot)) {
+		/* Not queued: a rejoin much later should not replay old chat. But not silent
+		 * either: the room hears it once per outage. */
+		if (!(msg->flags & TT_TEXT_NOTICE) && !ch->told_away && ch->watching) {
+			ch->told_away = true;
+			char *t = g_strdup_printf("IRC %s (%s) is not connected right now: text "
+						  "does not reach it until the bridge is back",
+						  ch->name, net->name);
+			net->gw->api->text_notice(net->gw->gw, ch->room, t);
+			g_free(t);
+		}
+		return;
+	}
 	bool action = msg->flags & TT_TEXT_ACTION;
 	if (msg->flags & TT_TEXT_NOTICE) {
 		tt__irc_notice(ch, msg->text);

@@ -180,6 +180,7 @@ static void registered(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	tt_info("%s: registered as %s", c->cfg.server, c->nick);
 	if (c->ops->registered)
 		c->ops->registered(c, c->arg);
+	tt__irc_sendq_resume(c);  /* behind the owner's JOINs */
 }
 
 static void note_own_host(struct tt__irc_conn *c, const struct tt__irc_msg *m)
@@ -204,11 +205,20 @@ bool tt__irc_session_handle(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 		return true;
 	}
 	if (strcmp(cmd, "PONG") == 0) {
+		if (tt__irc_sendq_pong(c, m->nparams ? m->params[m->nparams - 1] : NULL))
+			return true;
 		if (c->ping_sent_us) {
 			c->lag_ms = (now - c->ping_sent_us) / 1000;
 			c->ping_sent_us = 0;
 			tt_debug("%s: lag %lld ms", c->cfg.server, (long long)c->lag_ms);
 		}
+		return true;
+	}
+	if (strcmp(cmd, "ERROR") == 0) {
+		/* The server's last word before it closes: "Closing link: ... [RecvQ exceeded]"
+		 * is what the operator needs to see, not only "connection lost". */
+		tt_warn("%s: the server closes the link: %s", c->cfg.server,
+			m->nparams ? m->params[m->nparams - 1] : "(no reason)");
 		return true;
 	}
 	if (strcmp(cmd, "CAP") == 0) {

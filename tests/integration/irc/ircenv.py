@@ -124,7 +124,15 @@ class InspIrcd(NgIrcd):
     message-tags and away-notify run too (ngircd offers only multi-prefix). No TLS here:
     ngircd covers it."""
 
-    def __init__(self, tls=False):
+    # no fake lag and no per-address limit: puppets all come from 127.0.0.1
+    CONNECT = {"maxchans": "20", "timeout": "20", "pingfreq": "120", "hardsendq": "1048576",
+               "softsendq": "262144", "recvq": "16384", "threshold": "1000",
+               "commandrate": "100000", "fakelag": "no", "localmax": "1000",
+               "globalmax": "1000", "resolvehostnames": "no", "useident": "no",
+               "limit": "5000"}
+
+    def __init__(self, tls=False, connect=None):
+        """connect: <connect> attributes over CONNECT, e.g. Debian's flood limits."""
         if tls:
             raise ValueError("InspIrcd: TLS is tested with ngircd")
         self.dir = tempfile.mkdtemp(prefix="tt-inspircd-")
@@ -141,11 +149,8 @@ class InspIrcd(NgIrcd):
             '<server name="irc.test" description="tutti test" network="TestNet">',
             '<admin name="test" nick="test" email="test@example.invalid">',
             '<bind address="127.0.0.1" port="%d" type="clients">' % self.port,
-            # no fake lag and no per-address limit: puppets all come from 127.0.0.1
-            '<connect name="main" allow="*" maxchans="20" timeout="20" pingfreq="120" '
-            'hardsendq="1048576" softsendq="262144" recvq="16384" threshold="1000" '
-            'commandrate="100000" fakelag="no" localmax="1000" globalmax="1000" '
-            'resolvehostnames="no" useident="no" limit="5000">',
+            '<connect name="main" allow="*" %s>' % " ".join(
+                '%s="%s"' % kv for kv in dict(self.CONNECT, **(connect or {})).items()),
             '<files motd="%s">' % motd,
             '<pid file="%s">' % os.path.join(self.dir, "inspircd.pid"),
             '<dns timeout="1">',
@@ -187,6 +192,9 @@ class RawIrc:
         self.send("NICK %s" % self.nick)
         self.send("USER %s 0 * :raw test client" % self.nick)
         self.wait(" 001 ", since=mark)
+        # The timeout was for connecting: on the reader it would end reading after 10 s of
+        # a quiet channel, and idle tests idle longer.
+        self.sock.settimeout(None)
 
     def _read(self, sock):
         buf = b""
@@ -249,3 +257,76 @@ class RawIrc:
             self.sock.close()
         except OSError:
             pass
+
+
+class SilentIrcd:
+    """A fake IRC server on a free port: it welcomes each connection (001), records what
+    the client sends, and then says nothing more, like a server that hangs. With
+    `farewell` it instead sends that ERROR line to the n-th connection (from 2) and closes."""
+
+    def __init__(self, farewell=None):
+        self.port = free_port()
+        self.farewell = farewell
+        self.conns = []       # one list of received lines per connection
+        self.cv = threading.Condition()
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", self.port))
+        self.lsock.listen(8)
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                s, _ = self.lsock.accept()
+            except OSError:
+                return
+            with self.cv:
+                self.conns.append([])
+                n = len(self.conns)
+                self.socks.append(s)
+                self.cv.notify_all()
+            threading.Thread(target=self._serve, args=(s, n), daemon=True).start()
+
+    def _serve(self, s, n):
+        buf, welcomed = b"", False
+        while True:
+            try:
+                chunk = s.recv(4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                with self.cv:
+                    self.conns[n - 1].append(line)
+                    self.cv.notify_all()
+                if line.startswith("USER ") and not welcomed:
+                    welcomed = True
+                    if self.farewell and n >= 2:
+                        s.sendall(("ERROR :%s\r\n" % self.farewell).encode())
+                        s.close()
+                        return
+                    s.sendall(b":srv 001 tutti :Welcome\r\n")
+
+    def wait_conns(self, n, timeout):
+        deadline = time.time() + timeout
+        with self.cv:
+            while len(self.conns) < n:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError("%d connections, expected %d within %d s" % (
+                        len(self.conns), n, timeout))
+                self.cv.wait(left)
+
+    def close(self):
+        self.lsock.close()
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass

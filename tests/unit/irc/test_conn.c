@@ -79,6 +79,23 @@ static gpointer fake_run(gpointer data)
 		} else if (l[0] == 'E') {
 			if (fake_read_line(s, buf, line))
 				f->fail = g_strdup_printf("got \"%s\", expected EOF", line->str);
+		} else if (l[0] == 'Q') {
+			/* "Q: ms": the client must stay silent that long (a full window) */
+			int64_t end = g_get_monotonic_time() + g_ascii_strtoll(l + 3, NULL, 10) * 1000;
+			int64_t left;
+			while (!f->fail && (left = end - g_get_monotonic_time()) > 0) {
+				if (memchr(buf->str, '\n', buf->len))
+					f->fail = g_strdup_printf("got \"%.*s\" while it should wait",
+								  (int)buf->len, buf->str);
+				else if (g_socket_condition_timed_wait(s, G_IO_IN, left, NULL, NULL)) {
+					char tmp[1024];
+					gssize r = g_socket_receive(s, tmp, sizeof tmp, NULL, NULL);
+					if (r <= 0)
+						f->fail = g_strdup("EOF while it should wait");
+					else
+						g_string_append_len(buf, tmp, r);
+				}
+			}
 		}
 	}
 	g_clear_object(&s);
@@ -124,6 +141,12 @@ struct seen {
 	int last_err;
 	bool send_burst;
 	bool done_notice;
+	bool join;             /* JOIN #t at every registration */
+	int say_n;             /* lines "PRIVMSG #t :<pad>N" after the first registration */
+	const char *pad;
+	unsigned undelivered;  /* lines reported */
+	unsigned undelivered_calls;
+	int undelivered_err;
 };
 
 static void on_registered(struct tt__irc_conn *c, void *arg)
@@ -133,6 +156,11 @@ static void on_registered(struct tt__irc_conn *c, void *arg)
 	if (s->send_burst && s->registered == 2)
 		for (int i = 0; i < 6; i++)
 			TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
+	if (s->join)
+		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "JOIN #t"), 0);
+	for (int i = 0; s->registered == 1 && i < s->say_n; i++)
+		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%s%d", s->pad ? s->pad : "", i),
+				 0);
 }
 
 static void on_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, void *arg)
@@ -152,7 +180,18 @@ static void on_closed(struct tt__irc_conn *c, int err, void *arg)
 	s->last_err = err;
 }
 
-static const struct tt__irc_conn_ops ops = {on_registered, on_message, on_closed};
+static void on_undelivered(struct tt__irc_conn *c, const char *target, unsigned lines,
+			   int err, void *arg)
+{
+	struct seen *s = arg;
+	TT_ASSERT_STR_EQ(target, "#t");
+	s->undelivered += lines;
+	s->undelivered_calls++;
+	s->undelivered_err = err;
+}
+
+static const struct tt__irc_conn_ops ops = {on_registered, on_message, on_closed,
+					    on_undelivered};
 
 static void run_until(struct fake *f, bool (*cond)(struct seen *), struct seen *s)
 {
@@ -286,4 +325,177 @@ TT_TEST(irc_backoff_grows_with_jitter)
 	TT_ASSERT_INT_EQ(tt__irc_backoff_ms(1000, 60000, 3, 0.0), 4000);
 	TT_ASSERT_INT_EQ(tt__irc_backoff_ms(1000, 60000, 30, 0.5), 45000);
 	TT_ASSERT_INT_EQ(tt__irc_backoff_ms(1000, 60000, 1000, 0.0), 30000);
+}
+
+/* Bug: the connect timeout stayed on the socket (g_socket_client_set_timeout), so an idle
+ * read failed with "Socket I/O timed out" after that long, before our PING went out:
+ * every quiet channel dropped and rejoined each minute. */
+TT_TEST(irc_conn_idle_link_pings_and_stays)
+{
+	struct fake f = {0};
+	fake_start(&f, "idle_pings.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.register_timeout_ms = 1000;   /* shorter than the idle gaps */
+	cfg.ping_interval_ms = 1500;
+	cfg.ping_timeout_ms = 2500;       /* three rounds: 4.5 s idle, past both */
+	struct seen s = {0};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.closed, 0);
+	TT_ASSERT_INT_EQ(s.registered, 1);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_silent_server_is_dropped)
+{
+	struct fake f = {0};
+	fake_start(&f, "silent_server.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 300;
+	cfg.ping_timeout_ms = 1500;
+	struct seen s = {0};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	int64_t t0 = g_get_monotonic_time();
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.closed, 1);
+	TT_ASSERT_INT_EQ(s.last_err, -ETIMEDOUT);
+	TT_ASSERT((g_get_monotonic_time() - t0) / 1000 >= 1500);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_ack_window_bounds_unprocessed_bytes)
+{
+	struct fake f = {0};
+	fake_start(&f, "ack_window.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;     /* no lag probe inside the silences */
+	cfg.ack_window = 400;
+	char pad[86];
+	memset(pad, 'x', 85);
+	pad[85] = '\0';
+	struct seen s = {.join = true, .say_n = 8, .pad = pad};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.closed, 0);
+	TT_ASSERT_INT_EQ(s.undelivered, 0);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_unconfirmed_lines_survive_a_reconnect)
+{
+	struct fake f = {0};
+	fake_start(&f, "held_over_reconnect.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;
+	struct seen s = {.join = true, .say_n = 3};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_notice, &s);
+	TT_ASSERT_INT_EQ(s.registered, 2);
+	TT_ASSERT_INT_EQ(s.undelivered, 0);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+static bool got_undelivered(struct seen *s)
+{
+	return s->undelivered > 0;
+}
+
+TT_TEST(irc_conn_lines_held_too_long_are_reported)
+{
+	struct fake f = {0};
+	fake_start(&f, "held_expire.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;
+	cfg.hold_ms = 100;
+	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;  /* not back in time */
+	struct seen s = {.join = true, .say_n = 3};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	run_until(&f, got_undelivered, &s);
+	TT_ASSERT_INT_EQ(s.undelivered, 3);
+	TT_ASSERT_INT_EQ(s.undelivered_err, -ETIMEDOUT);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+static bool got_registered(struct seen *s)
+{
+	return s->registered > 0;
+}
+
+TT_TEST(irc_conn_quit_reports_waiting_lines)
+{
+	struct fake f = {0};
+	fake_start(&f, "quit_waiting.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;
+	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
+	cfg.flood_interval_ms = 60000;
+	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
+	struct seen s = {.join = true};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!got_registered(&s) && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	for (int i = 0; i < 4; i++)
+		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
+	tt__irc_conn_quit(c, "bye");
+	/* one went out with the last token, three were waiting */
+	TT_ASSERT_INT_EQ(s.undelivered, 3);
+	TT_ASSERT_INT_EQ(s.undelivered_err, -ESHUTDOWN);
+	run_until(&f, got_registered, &s);
+	tt__irc_conn_free(c);
+	fake_free(&f);
+}
+
+TT_TEST(irc_conn_overflow_reported_once_per_paste)
+{
+	struct fake f = {0};
+	fake_start(&f, "quit_waiting.txt");
+	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
+	cfg.ping_interval_ms = 10000;
+	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
+	cfg.flood_interval_ms = 60000;
+	cfg.queue_max = 5;
+	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
+	struct seen s = {.join = true};
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
+	tt__irc_conn_start(c);
+	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!got_registered(&s) && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	for (int i = 0; i < 10; i++)   /* 0 goes out, 1-4 are pushed out, 5-9 wait */
+		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
+	TT_ASSERT_INT_EQ(s.undelivered, 0);  /* not from inside the send */
+	end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (!s.undelivered && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT_INT_EQ(s.undelivered, 4);
+	TT_ASSERT_INT_EQ(s.undelivered_calls, 1);
+	TT_ASSERT_INT_EQ(s.undelivered_err, -ENOBUFS);
+	tt__irc_conn_quit(c, "bye");
+	TT_ASSERT_INT_EQ(s.undelivered, 9);
+	TT_ASSERT_INT_EQ(s.undelivered_calls, 2);
+	run_until(&f, got_registered, &s);
+	tt__irc_conn_free(c);
+	fake_free(&f);
 }

@@ -252,6 +252,13 @@ TT_TEST(irc_gw_reconnects_and_rejoins)
 	ngircd_stop(&srv);
 	rawc_close(&alice);
 	TT_ASSERT(pump_until(no_irc_member, "alice", 10));  /* members leave with the link */
+	/* Room text meanwhile is not queued for later, but the room hears so, once. */
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	fake_say(bob, "anyone there?", 0);
+	fake_say(bob, "hello?", 0);
+	const char *away = "-|notice|IRC #test (test) is not connected right now: text does "
+			   "not reach it until the bridge is back";
+	TT_ASSERT_INT_EQ(fake_posted_count(away), 1);
 	ngircd_start(&srv, srv.port, false);
 	alice_setup(&alice, srv.port);
 	/* backoff 1..2 s, jittered: generous bound. The bot may be back before or after
@@ -274,6 +281,10 @@ TT_TEST(irc_gw_reconnects_and_rejoins)
 	TT_ASSERT(pump_until(irc_member, "alice", 10));
 	rawc_send(&alice, "PRIVMSG #test :back again");
 	wait_posted("alice|0|back again");
+	fake_say(bob, "there you are", 0);
+	rawc_wait(&alice, &from, 10, "there you are", NULL);
+	TT_ASSERT_INT_EQ(fake_posted_count(away), 1);
+	fake_voice_leave(bob);
 	unbridge(&srv, &alice);
 }
 
