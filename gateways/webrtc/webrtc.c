@@ -45,6 +45,12 @@ static const struct tt_conf_key keys[] = {
 	  "Largest signalling message accepted (an SDP offer fits in 16 KiB)." },
 	{ "webrtc", "max_messages_per_s", TT_CONF_INT, "50", 1, 10000, NULL, 0,
 	  "Signalling messages per second per connection (bursts of twice that)." },
+	{ "webrtc", "max_send_stall_ms", TT_CONF_INT, "10000", 500, 600000, NULL, 0,
+	  "A browser is disconnected as not reading (close code 1008) when a message it was "
+	  "sent has waited this long for its socket to take it." },
+	{ "webrtc", "max_send_backlog_bytes", TT_CONF_INT, "1048576", 65536, 67108864, NULL, 0,
+	  "A browser is disconnected as not reading (close code 1008) when more than this "
+	  "many bytes of messages wait for its socket." },
 	{ "webrtc", "max_per_address", TT_CONF_INT, "32", 1, 100000, NULL, R,
 	  "Open signalling connections allowed from one IP address." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
@@ -103,6 +109,8 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		.close = wr_session_close,
 		.max_message = (size_t)tt_conf_int(conf, "webrtc", "max_message_bytes"),
 		.max_rate = (unsigned)tt_conf_int(conf, "webrtc", "max_messages_per_s"),
+		.max_backlog_bytes = (size_t)tt_conf_int(conf, "webrtc", "max_send_backlog_bytes"),
+		.max_stall_ms = (unsigned)tt_conf_int(conf, "webrtc", "max_send_stall_ms"),
 	};
 	int rc = make_policy(gw, conf);
 	if (!rc) {
