@@ -102,6 +102,7 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->by_room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_ptr_array_unref);
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
+	gw->roster_dirty = g_ptr_array_new();
 	gw->ws_path = g_strdup(tt_conf_str(conf, "webrtc", "ws_path"));
 	gw->ws_ops = (struct tt_ws_ops){
 		.open = wr_session_open,
@@ -148,6 +149,7 @@ static void wr_free(void *state)
 	/* Unregistering closes what is left without calling us back: end those here. */
 	if (gw->ws_path)
 		gw->core->ws_register(gw->h, gw->ws_path, NULL, NULL);
+	wr_roster_free(gw);
 	while (gw->sessions) {
 		struct wr_session *s = gw->sessions->data;
 		s->ws = NULL;
@@ -175,20 +177,7 @@ static void wr_hang_up(void *state, struct tt_participant *p, const char *why)
 
 static void wr_on_roster(void *state, const struct tt_roster_event *ev)
 {
-	static const char *const types[] = { "joined", "left", "state", "room_ended" };
-	struct wr_gw *gw = state;
-	if (ev->type == TT_ROSTER_ROOM_ENDED)
-		return;
-	GPtrArray *in_room = g_hash_table_lookup(gw->by_room, ev->room);
-	for (guint i = 0; in_room && i < in_room->len; i++) {
-		struct wr_session *s = g_ptr_array_index(in_room, i);
-		json_t *m = json_pack("{s:s, s:s, s:o}", "type", "roster", "event", types[ev->type],
-				      "who", wr_entry_json(&ev->who));
-		if (ev->type == TT_ROSTER_STATE)
-			json_object_set_new(m, "talking_changed",
-					    json_boolean(ev->changed & TT_PS_TALKING));
-		wr_session_send(s, m);
-	}
+	wr_roster_event(state, ev);
 }
 
 static void wr_on_text(void *state, const struct tt_text *msg)
