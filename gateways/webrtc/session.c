@@ -316,7 +316,16 @@ int wr_session_open(void *arg, struct tt_ws *ws, void **connp)
 	const char *peer = gw->core->ws_peer(ws);
 	unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(gw->per_peer, peer));
 	if (gw->stopping || n >= gw->max_per_peer) {
-		tt_info("refused a WebSocket from %s (%u open)", peer, n);
+		/* One line per address until one of its connections closes, then the count: a
+		 * client retrying in a loop must not write a log line per attempt. */
+		gpointer v;
+		if (!g_hash_table_lookup_extended(gw->refused, peer, NULL, &v)) {
+			tt_info("refused a WebSocket from %s (%u open)", peer, n);
+			g_hash_table_insert(gw->refused, g_strdup(peer), GUINT_TO_POINTER(0));
+		} else {
+			g_hash_table_insert(gw->refused, g_strdup(peer),
+					    GUINT_TO_POINTER(GPOINTER_TO_UINT(v) + 1));
+		}
 		return -EUSERS;
 	}
 	g_hash_table_insert(gw->per_peer, g_strdup(peer), GUINT_TO_POINTER(n + 1));
@@ -344,6 +353,12 @@ void wr_session_close(void *conn, struct tt_ws *ws)
 		g_hash_table_insert(gw->per_peer, g_strdup(s->peer), GUINT_TO_POINTER(n - 1));
 	else
 		g_hash_table_remove(gw->per_peer, s->peer);
+	gpointer v;
+	if (g_hash_table_lookup_extended(gw->refused, s->peer, NULL, &v)) {
+		if (GPOINTER_TO_UINT(v))
+			tt_info("refused %u more WebSockets from %s", GPOINTER_TO_UINT(v), s->peer);
+		g_hash_table_remove(gw->refused, s->peer);
+	}
 	gw->sessions = g_list_remove(gw->sessions, s);
 	wr_session_unref(s);
 }

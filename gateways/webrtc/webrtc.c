@@ -99,6 +99,7 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->h = h;
 	gw->core = core;
 	gw->per_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gw->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	gw->by_room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_ptr_array_unref);
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
@@ -160,6 +161,7 @@ static void wr_free(void *state)
 	}
 	tt_ice_policy_unref(gw->policy);
 	g_hash_table_destroy(gw->per_peer);
+	g_hash_table_destroy(gw->refused);
 	g_hash_table_destroy(gw->by_room);
 	g_free(gw->ws_path);
 	g_free(gw);

@@ -18,6 +18,7 @@ struct wr_gw {
 	GList *sessions;            /* struct wr_session *, every open connection */
 	GHashTable *by_room;        /* room name -> GPtrArray of joined sessions (borrowed) */
 	GHashTable *per_peer;       /* peer address -> count of open connections */
+	GHashTable *refused;        /* peer address at its limit -> refusals not logged */
 	unsigned max_per_peer;
 	bool stopping;
 	GPtrArray *roster_dirty;    /* sessions with roster events to send (referenced) */

@@ -254,7 +254,28 @@ def test_flood_gets_close_frame_and_one_log_line():
         check(n == 3, "%d flood log lines for 3 flooding connections" % n)
 
 
+def test_refusals_logged_once_per_address():
+    conf = dict(CONF, webrtc=dict(CONF["webrtc"], max_per_address=3))
+    with Bridge(conf) as br:
+        open_ = [client(br) for _ in range(3)]
+        for _ in range(50):   # a client retrying in a loop at its address's limit
+            try:
+                WsClient(br.http_port, timeout=5).recv(2)
+                check(False, "a 4th connection was served")
+            except (Closed, TimeoutError, ConnectionError):
+                pass
+        open_[0].close()
+        time.sleep(0.5)
+        log = br.read_log()
+        lines = [l for l in log.splitlines() if "refused" in l]
+        check(len(lines) == 2 and "refused 49 more WebSockets" in lines[1],
+              "refusal log lines: %s" % lines[:5])
+        open_[0] = client(br)   # the address is under its limit again
+        for c in open_:
+            c.close()
+
+
 if __name__ == "__main__":
     ALL = [test_churn_does_not_drop_readers, test_stalled_reader_still_closed,
-           test_flood_gets_close_frame_and_one_log_line]
+           test_flood_gets_close_frame_and_one_log_line, test_refusals_logged_once_per_address]
     run([t for t in ALL if not sys.argv[1:] or t.__name__ in sys.argv[1:]])
