@@ -421,7 +421,7 @@ int tt__ws_send(struct tt_ws *ws, const char *text, size_t len)
 		return -EINVAL;
 	if (ws->closing)
 		return -ESHUTDOWN;
-	if (ws->out_bytes + len > ws->max_backlog) {
+	if (ws->out_bytes && ws->out_bytes + len > ws->max_backlog) {   /* one always fits */
 		/* the peer does not take what we write: queueing more cannot help it */
 		not_reading(ws, "backlog over the limit");
 		return -ENOBUFS;
