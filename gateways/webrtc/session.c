@@ -13,7 +13,7 @@
 
 #define WR_MAX_REMOTE_CANDS 64
 
-static struct wr_session *ref(struct wr_session *s)
+struct wr_session *wr_session_ref(struct wr_session *s)
 {
 	s->ref++;
 	return s;
@@ -22,6 +22,7 @@ static struct wr_session *ref(struct wr_session *s)
 void wr_session_unref(struct wr_session *s)
 {
 	if (--s->ref == 0) {
+		wr_roster_drop(s);
 		g_free(s->offer);
 		g_free(s->room);
 		g_free(s->peer);
@@ -35,6 +36,8 @@ void wr_session_send(struct wr_session *s, json_t *msg)
 		json_decref(msg);
 		return;
 	}
+	if (s->roster)
+		wr_roster_flush(s);
 	char *text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
 	if (text)
@@ -184,7 +187,7 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 	g_strlcpy(leg.dtls_fingerprint, o->fingerprint, sizeof leg.dtls_fingerprint);
 	g_free(s->offer);
 	s->offer = o;
-	int rc = core->audio_attach(s->p, &leg, on_attached, ref(s));
+	int rc = core->audio_attach(s->p, &leg, on_attached, wr_session_ref(s));
 	if (rc) {
 		wr_session_unref(s);
 		send_error(s, "media_failed", tt_strerror(rc), "offer");
@@ -301,7 +304,7 @@ void wr_session_message(void *conn, struct tt_ws *ws, const char *text, size_t l
 		send_error(s, code, detail, NULL);
 		return;
 	}
-	ref(s);
+	wr_session_ref(s);
 	dispatch(s, &m);
 	wr_session_unref(s);
 	wr_msg_clear(&m);
@@ -313,7 +316,16 @@ int wr_session_open(void *arg, struct tt_ws *ws, void **connp)
 	const char *peer = gw->core->ws_peer(ws);
 	unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(gw->per_peer, peer));
 	if (gw->stopping || n >= gw->max_per_peer) {
-		tt_info("refused a WebSocket from %s (%u open)", peer, n);
+		/* One line per address until one of its connections closes, then the count: a
+		 * client retrying in a loop must not write a log line per attempt. */
+		gpointer v;
+		if (!g_hash_table_lookup_extended(gw->refused, peer, NULL, &v)) {
+			tt_info("refused a WebSocket from %s (%u open)", peer, n);
+			g_hash_table_insert(gw->refused, g_strdup(peer), GUINT_TO_POINTER(0));
+		} else {
+			g_hash_table_insert(gw->refused, g_strdup(peer),
+					    GUINT_TO_POINTER(GPOINTER_TO_UINT(v) + 1));
+		}
 		return -EUSERS;
 	}
 	g_hash_table_insert(gw->per_peer, g_strdup(peer), GUINT_TO_POINTER(n + 1));
@@ -333,6 +345,7 @@ void wr_session_close(void *conn, struct tt_ws *ws)
 	struct wr_session *s = conn;
 	struct wr_gw *gw = s->gw;
 	s->ws = NULL;
+	wr_roster_drop(s);
 	leave(s, 0);
 	s->st = WR_CLOSED;
 	unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(gw->per_peer, s->peer));
@@ -340,6 +353,12 @@ void wr_session_close(void *conn, struct tt_ws *ws)
 		g_hash_table_insert(gw->per_peer, g_strdup(s->peer), GUINT_TO_POINTER(n - 1));
 	else
 		g_hash_table_remove(gw->per_peer, s->peer);
+	gpointer v;
+	if (g_hash_table_lookup_extended(gw->refused, s->peer, NULL, &v)) {
+		if (GPOINTER_TO_UINT(v))
+			tt_info("refused %u more WebSockets from %s", GPOINTER_TO_UINT(v), s->peer);
+		g_hash_table_remove(gw->refused, s->peer);
+	}
 	gw->sessions = g_list_remove(gw->sessions, s);
 	wr_session_unref(s);
 }

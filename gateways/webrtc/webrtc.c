@@ -45,6 +45,12 @@ static const struct tt_conf_key keys[] = {
 	  "Largest signalling message accepted (an SDP offer fits in 16 KiB)." },
 	{ "webrtc", "max_messages_per_s", TT_CONF_INT, "50", 1, 10000, NULL, 0,
 	  "Signalling messages per second per connection (bursts of twice that)." },
+	{ "webrtc", "max_send_stall_ms", TT_CONF_INT, "10000", 500, 600000, NULL, 0,
+	  "A browser is disconnected as not reading (close code 1008) when a message it was "
+	  "sent has waited this long for its socket to take it." },
+	{ "webrtc", "max_send_backlog_bytes", TT_CONF_INT, "1048576", 65536, 67108864, NULL, 0,
+	  "A browser is disconnected as not reading (close code 1008) when more than this "
+	  "many bytes of messages wait for its socket." },
 	{ "webrtc", "max_per_address", TT_CONF_INT, "32", 1, 100000, NULL, R,
 	  "Open signalling connections allowed from one IP address." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
@@ -93,9 +99,11 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->h = h;
 	gw->core = core;
 	gw->per_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gw->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	gw->by_room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_ptr_array_unref);
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
+	gw->roster_dirty = g_ptr_array_new();
 	gw->ws_path = g_strdup(tt_conf_str(conf, "webrtc", "ws_path"));
 	gw->ws_ops = (struct tt_ws_ops){
 		.open = wr_session_open,
@@ -103,6 +111,8 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		.close = wr_session_close,
 		.max_message = (size_t)tt_conf_int(conf, "webrtc", "max_message_bytes"),
 		.max_rate = (unsigned)tt_conf_int(conf, "webrtc", "max_messages_per_s"),
+		.max_backlog_bytes = (size_t)tt_conf_int(conf, "webrtc", "max_send_backlog_bytes"),
+		.max_stall_ms = (unsigned)tt_conf_int(conf, "webrtc", "max_send_stall_ms"),
 	};
 	int rc = make_policy(gw, conf);
 	if (!rc) {
@@ -140,6 +150,7 @@ static void wr_free(void *state)
 	/* Unregistering closes what is left without calling us back: end those here. */
 	if (gw->ws_path)
 		gw->core->ws_register(gw->h, gw->ws_path, NULL, NULL);
+	wr_roster_free(gw);
 	while (gw->sessions) {
 		struct wr_session *s = gw->sessions->data;
 		s->ws = NULL;
@@ -150,6 +161,7 @@ static void wr_free(void *state)
 	}
 	tt_ice_policy_unref(gw->policy);
 	g_hash_table_destroy(gw->per_peer);
+	g_hash_table_destroy(gw->refused);
 	g_hash_table_destroy(gw->by_room);
 	g_free(gw->ws_path);
 	g_free(gw);
@@ -167,20 +179,7 @@ static void wr_hang_up(void *state, struct tt_participant *p, const char *why)
 
 static void wr_on_roster(void *state, const struct tt_roster_event *ev)
 {
-	static const char *const types[] = { "joined", "left", "state", "room_ended" };
-	struct wr_gw *gw = state;
-	if (ev->type == TT_ROSTER_ROOM_ENDED)
-		return;
-	GPtrArray *in_room = g_hash_table_lookup(gw->by_room, ev->room);
-	for (guint i = 0; in_room && i < in_room->len; i++) {
-		struct wr_session *s = g_ptr_array_index(in_room, i);
-		json_t *m = json_pack("{s:s, s:s, s:o}", "type", "roster", "event", types[ev->type],
-				      "who", wr_entry_json(&ev->who));
-		if (ev->type == TT_ROSTER_STATE)
-			json_object_set_new(m, "talking_changed",
-					    json_boolean(ev->changed & TT_PS_TALKING));
-		wr_session_send(s, m);
-	}
+	wr_roster_event(state, ev);
 }
 
 static void wr_on_text(void *state, const struct tt_text *msg)

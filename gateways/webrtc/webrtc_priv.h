@@ -18,8 +18,11 @@ struct wr_gw {
 	GList *sessions;            /* struct wr_session *, every open connection */
 	GHashTable *by_room;        /* room name -> GPtrArray of joined sessions (borrowed) */
 	GHashTable *per_peer;       /* peer address -> count of open connections */
+	GHashTable *refused;        /* peer address at its limit -> refusals not logged */
 	unsigned max_per_peer;
 	bool stopping;
+	GPtrArray *roster_dirty;    /* sessions with roster events to send (referenced) */
+	guint roster_flush;         /* idle source that sends them */
 };
 
 enum wr_state {
@@ -40,6 +43,7 @@ struct wr_session {
 	char *peer;
 	struct wr_offer *offer;     /* kept until the answer is built */
 	unsigned n_cands;           /* remote candidates taken (capped) */
+	struct wr_roster_pending *roster;   /* roster events not sent yet (roster.c); or NULL */
 };
 
 /* session.c */
@@ -47,8 +51,16 @@ int wr_session_open(void *arg, struct tt_ws *ws, void **connp);
 void wr_session_message(void *conn, struct tt_ws *ws, const char *text, size_t len, int err);
 void wr_session_close(void *conn, struct tt_ws *ws);
 void wr_session_hang_up(struct wr_session *s, const char *why);
+struct wr_session *wr_session_ref(struct wr_session *s);
 void wr_session_unref(struct wr_session *s);
-void wr_session_send(struct wr_session *s, json_t *msg);   /* steals msg */
+/* Steals msg. Sends s's pending roster events first, so that order is kept. */
+void wr_session_send(struct wr_session *s, json_t *msg);
 json_t *wr_entry_json(const struct tt_roster_entry *e);
+
+/* roster.c: roster events, coalesced per session until the end of the loop pass */
+void wr_roster_event(struct wr_gw *gw, const struct tt_roster_event *ev);
+void wr_roster_flush(struct wr_session *s);   /* send s's pending events now */
+void wr_roster_drop(struct wr_session *s);    /* forget them (s is closed) */
+void wr_roster_free(struct wr_gw *gw);        /* drop everything pending (gateway freed) */
 
 #endif

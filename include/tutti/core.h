@@ -164,7 +164,12 @@ struct tt_ws_ops {
 	void (*close)(void *conn, struct tt_ws *ws);
 	size_t max_message;        /* bytes; 0: 16384 */
 	unsigned max_rate;         /* messages per second, bursts of twice that; 0: 20 */
-	unsigned max_queue;        /* outgoing messages queued before the peer is dropped; 0: 256 */
+	/* A peer is dropped (1008 "not reading") when a message it was sent has waited longer
+	 * than max_stall_ms for the socket to take it, or when more than max_backlog_bytes
+	 * wait. Bursts of messages cost nothing else: every writable turn writes what the
+	 * socket takes. 0: 1 MiB and 10000 ms. */
+	size_t max_backlog_bytes;
+	unsigned max_stall_ms;
 };
 typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
 				    const struct tt_audio_attached *r);
@@ -257,9 +262,11 @@ struct tt_core_api {
 	int (*ws_register)(struct tt_gw_handle *gw, const char *path, const struct tt_ws_ops *ops,
 			   void *arg);
 	/* Queue one text message (copied); written when the socket is writable. 0, -EINVAL,
-	 * -ESHUTDOWN (closing), -ENOBUFS (queue full: the connection is closed). */
+	 * -ESHUTDOWN (closing), -ENOBUFS (over max_backlog_bytes: the connection is closed). */
 	int (*ws_send)(struct tt_ws *ws, const char *text, size_t len);
-	/* Close after what is queued, with a close code (1000 normal, 1008 policy...). */
+	/* Close after what is queued, with a close code (1000 normal, 1008 policy...): the
+	 * socket is no longer read (no more message callbacks), the queue and the kernel's
+	 * send buffer are flushed (at most max_stall_ms), then the Close frame goes out. */
 	void (*ws_close)(struct tt_ws *ws, unsigned code, const char *reason);
 	/* The peer's numeric address, borrowed for the connection's life. */
 	const char *(*ws_peer)(const struct tt_ws *ws);

@@ -58,8 +58,14 @@ class Closed(Exception):
 class WsClient:
     """Blocking client; recv() returns the next text message parsed as JSON."""
 
-    def __init__(self, port, path="/ws", host="127.0.0.1", timeout=5, tls=None):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, path="/ws", host="127.0.0.1", timeout=5, tls=None, rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        else:   # a small receive window, set before connecting so that it is advertised
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect((host, port))
         if tls is not None:   # an ssl.SSLContext: wss://
             self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         self.sock.sendall(handshake_request(host, port, path))
