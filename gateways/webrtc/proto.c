@@ -3,6 +3,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *str_of(json_t *root, const char *key, size_t max, bool *bad)
@@ -36,10 +37,12 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		*detail = "not a JSON object";
 		return -EINVAL;
 	}
-	const char *type = str_of(root, "type", 32, &bad);
+	/* no length cap on "type": any string that names none of ours is an unknown type,
+	 * however long (the message's size is capped before it gets here) */
+	const char *type = str_of(root, "type", SIZE_MAX, &bad);
 	*code = "bad_request";
 	if (!type) {
-		*detail = "no \"type\"";
+		*detail = bad ? "\"type\" must be a string" : "no \"type\"";
 		goto fail;
 	}
 	size_t i;

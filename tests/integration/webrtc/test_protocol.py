@@ -60,6 +60,9 @@ def test_malformed_and_wrong_state():
             m = c.recv()
             check(m["type"] == "error" and m["code"] in ("bad_json", "bad_request",
                                                          "unknown_type"), "%r -> %s" % (bad, m))
+        for t in ("x", "subscribe", "a-type-name-longer-than-thirty-two-characters"):
+            c.send({"type": t})
+            expect_error(c, "unknown_type")
         c.send_raw(b"\x00\x01binary", opcode=2)
         expect_error(c, "bad_json")
         c.send({"type": "join"})

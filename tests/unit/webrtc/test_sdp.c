@@ -147,6 +147,11 @@ TT_TEST(proto_messages)
 	static const struct { const char *text, *code; } bad[] = {
 		{ "{", "bad_json" }, { "[]", "bad_json" }, { "{}", "bad_request" },
 		{ "{\"type\":\"dance\"}", "unknown_type" },
+		/* longer than any of ours is still a type we do not know */
+		{ "{\"type\":\"a-type-name-longer-than-thirty-two-characters\"}", "unknown_type" },
+		{ "{\"type\":1}", "bad_request" },
+		{ "{\"type\":null}", "bad_request" },
+		{ "{\"type\":\"candidate\",\"candidate\":5}", "bad_request" },
 		{ "{\"type\":\"join\"}", "bad_request" },
 		{ "{\"type\":\"join\",\"room\":\"\"}", "bad_request" },
 		{ "{\"type\":\"mute\"}", "bad_request" },
