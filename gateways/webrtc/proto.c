@@ -74,7 +74,9 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		m->sdp_len = strlen(m->sdp);
 		break;
 	case WR_MSG_CANDIDATE:
-		m->candidate = str_of(root, "candidate", 512, &bad);
+		/* its length and syntax are the core's to check (bad_candidate, not
+		 * bad_request: a string is the right type) */
+		m->candidate = str_of(root, "candidate", SIZE_MAX, &bad);
 		if (bad) {
 			*detail = "\"candidate\" must be a string or null";
 			goto fail;

@@ -203,14 +203,20 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	/* A real browser has a handful; the cap keeps a client from growing the agent's
-	 * check list without bound. */
-	if (m->candidate && *m->candidate && ++s->n_cands > WR_MAX_REMOTE_CANDS) {
+	 * check list without bound. Only candidates taken count: a refused one changes
+	 * nothing, the count included. */
+	bool end = !m->candidate || !*m->candidate;
+	if (!end && s->n_cands >= WR_MAX_REMOTE_CANDS) {
 		send_error(s, "bad_candidate", "too many candidates", "candidate");
 		return;
 	}
 	int rc = s->gw->core->audio_ice_candidate(s->p, m->candidate);
-	if (rc)
+	if (rc == -EINVAL)
+		send_error(s, "bad_candidate", "not a candidate line (RFC 8839)", "candidate");
+	else if (rc)
 		send_error(s, "bad_candidate", tt_strerror(rc), "candidate");
+	else if (!end)
+		s->n_cands++;
 }
 
 /* ---- the rest ---- */

@@ -144,6 +144,15 @@ TT_TEST(proto_messages)
 	TT_ASSERT_INT_EQ(wr_msg_parse(&m, cand, strlen(cand), &code, &detail), 0);
 	TT_ASSERT(m.candidate == NULL);
 	wr_msg_clear(&m);
+	/* a candidate's length is checked with its syntax (bad_candidate), not here */
+	GString *lc = g_string_new("{\"type\":\"candidate\",\"candidate\":\"candidate:");
+	for (int i = 0; i < 600; i++)
+		g_string_append_c(lc, 'x');
+	g_string_append(lc, "\"}");
+	TT_ASSERT_INT_EQ(wr_msg_parse(&m, lc->str, lc->len, &code, &detail), 0);
+	TT_ASSERT_INT_EQ(strlen(m.candidate), 610);
+	wr_msg_clear(&m);
+	g_string_free(lc, TRUE);
 	static const struct { const char *text, *code; } bad[] = {
 		{ "{", "bad_json" }, { "[]", "bad_json" }, { "{}", "bad_request" },
 		{ "{\"type\":\"dance\"}", "unknown_type" },
