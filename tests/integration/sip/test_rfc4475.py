@@ -131,6 +131,9 @@ def send_one(port, data, wait):
 
 
 def test_corpus_outcomes_and_options_after_each():
+    if not os.path.exists(os.path.join(CORPUS, "MANIFEST.tsv")):
+        print("skip: no RFC 4475 corpus at %s (set TT_SHARED_DIR)" % CORPUS, flush=True)
+        return
     rows = manifest()
     check(len(rows) == 49, "MANIFEST has %d rows, expected 49" % len(rows))
     certs = tempfile.TemporaryDirectory(prefix="tutti-sip-certs-")
@@ -212,5 +215,42 @@ def test_guard_and_sofia_interleaved():
         check(not wrong, "answers (wanted, got): %s" % dict(list(wrong.items())[:10]))
 
 
+def rfc5118_options(port, ruri, frm="sip:a@[2001:db8::10]", contact=None):
+    """One OPTIONS with the given URIs over UDP; the final status, or None."""
+    data = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bK-5118-%d\r\n"
+            "Max-Forwards: 70\r\nFrom: <%s>;tag=5118\r\nTo: <sip:user@[2001:db8::10]>\r\n"
+            "Call-ID: rfc5118-%d@test\r\nCSeq: 1 OPTIONS\r\n%sContent-Length: 0\r\n\r\n"
+            % (ruri, time.monotonic_ns(), frm, time.monotonic_ns(),
+               "Contact: <%s>\r\n" % contact if contact else "")).encode()
+    m = send_one(port, data, 2.0)
+    return m.status if m else None
+
+
+def test_rfc5118_ipv6_references():
+    """RFC 5118 4.10: an IPv6 reference with three colons is not one (400), the same address
+    written right is (200); 4.3/4.4/4.9's valid forms; the same bad reference in From or
+    Contact (400)."""
+    with Bridge({"rooms": {"on_demand": False}}) as br:
+        bad = []
+        for ruri, frm, contact, want in (
+                ("sip:user@[2001:db8:::192.0.2.1]", None, None, 400),
+                ("sip:user@[2001:db8::192.0.2.1]", None, None, 200),
+                ("sip:[2001:db8::10:5070]", None, None, 200),
+                ("sip:[2001:db8::10]:5070", None, None, 200),
+                ("sip:[::ffff:192.0.2.10]", None, None, 200),
+                ("sip:[1::2::3]", None, None, 400),
+                ("sip:user@192.0.2.256", None, None, 400),
+                ("sip:user@[2001:db8::10]", "sip:a@[2001:db8:::192.0.2.1]", None, 400),
+                ("sip:user@[2001:db8::10]", None, "sip:a@[2001:db8:::192.0.2.1]", 400)):
+            args = {"frm": frm} if frm else {}
+            st = rfc5118_options(br.sip_port, ruri, contact=contact, **args)
+            print("  %-34s %-30s -> %s" % (ruri, frm or contact or "", st), flush=True)
+            if st != want:
+                bad.append("%s (From %s, Contact %s): expected %d, got %s"
+                           % (ruri, frm, contact, want, st))
+        check(not bad, "RFC 5118:\n  " + "\n  ".join(bad))
+
+
 if __name__ == "__main__":
-    run([test_corpus_outcomes_and_options_after_each, test_guard_and_sofia_interleaved])
+    run([test_corpus_outcomes_and_options_after_each, test_guard_and_sofia_interleaved,
+         test_rfc5118_ipv6_references])
