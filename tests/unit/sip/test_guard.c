@@ -147,3 +147,77 @@ TT_TEST(sip_guard_response_too_large_is_not_ours)
 		g_free(copy);
 	}
 }
+
+/* A request whose top Via names TCP or TLS in a UDP datagram: sofia-sip drops it, so the
+ * guard answers what the gateway would (guard_via.c), on UDP (RFC 3261 18.2.1). */
+#define TCPVIA "Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1\r\n" \
+	       "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n" \
+	       "Call-ID: c1\r\nMax-Forwards: 70\r\n"
+
+static int via(const char *req, struct tt_sip_guard_via *v)
+{
+	return tt_sip_guard_via((const uint8_t *)req, strlen(req), ALLOW, v);
+}
+
+TT_TEST(sip_guard_via_transport_mismatch)
+{
+	struct tt_sip_guard_via v;
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 200);
+	TT_ASSERT_STR_EQ(v.transport, "TCP");
+	TT_ASSERT_STR_EQ(v.method, "OPTIONS");
+	TT_ASSERT(strstr(v.extra, "Allow: " ALLOW "\r\n") != NULL);
+	/* the validation layer's verdict, with its headers */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nRequire: nope\r\nContent-Length: 0\r\n\r\n", &v),
+			 420);
+	TT_ASSERT_STR_EQ(v.extra, "Unsupported: nope\r\n");
+	TT_ASSERT_INT_EQ(via("OPTIONS mailto:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 416);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0 \r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_INT_EQ(via("REGISTER sip:example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", &v), 405);
+	/* what needs a transaction sofia will not start */
+	TT_ASSERT_INT_EQ(via("INVITE sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_STR_EQ(v.phrase, "Via Transport Mismatch");
+	TT_ASSERT_INT_EQ(via("ACK sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", &v), -1);
+	/* TLS, folded and compact, LWS inside the protocol */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n"
+			     "v: SIP / 2.0 / TLS\r\n h.example.com;branch=z9hG4bK2\r\n"
+			     "f: <sip:a@example.com>;tag=1\r\nt: <sip:room@example.com>\r\n"
+			     "i: c1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", &v), 200);
+	TT_ASSERT_STR_EQ(v.transport, "TLS");
+	/* not ours: UDP (any case), responses, what sofia cannot parse as a request */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n"
+			     "Via: SIP/2.0/udp 192.0.2.1;branch=z9hG4bK1\r\n"
+			     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			     "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("SIP/2.0 200 OK\r\n" TCPVIA "CSeq: 1 OPTIONS\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA, &v), 0);
+
+	/* the answer: the given status and extra headers, the head copied as for 505/501 */
+	char out[2048] = "";
+	struct tt_sip_guard_answer a;
+	const char *req = "INVITE sip:room@example.com SIP/2.0\r\n" TCPVIA
+			  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)req, strlen(req), 400,
+					    "Via Transport Mismatch", "X-A: b\r\n", "T1",
+					    (uint8_t *)out, sizeof out - 1, &a), 400);
+	TT_ASSERT_STR_EQ(out, "SIP/2.0 400 Via Transport Mismatch\r\n"
+			      "Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1\r\n"
+			      "From: <sip:a@example.com>;tag=1\r\n"
+			      "To: <sip:room@example.com>;tag=T1\r\n"
+			      "Call-ID: c1\r\nCSeq: 1 INVITE\r\nX-A: b\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	TT_ASSERT_INT_EQ(a.len, strlen(out));
+	TT_ASSERT_INT_EQ(a.via_port, 5070);
+	const char *resp = "SIP/2.0 200 OK\r\n" TCPVIA "CSeq: 1 OPTIONS\r\n\r\n";
+	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)resp, strlen(resp), 400, "x", NULL,
+					    "T1", (uint8_t *)out, sizeof out, &a), 0);
+}
