@@ -298,8 +298,8 @@ static bool has_tag(struct span to)
 
 /* Copy Via, From, To, Call-ID and CSeq into a response; 0 when the datagram's head does
  * not allow it (see guard.h) or the response would not fit. */
-static int reply(const struct headers *h, int status, const char *phrase, const char *extra, const char *to_tag,
-		 uint8_t *out, size_t cap, struct tt_sip_guard_answer *answer)
+static int reply(const struct headers *h, int status, const char *phrase, const char *extra,
+		 const char *to_tag, uint8_t *out, size_t cap, struct tt_sip_guard_answer *answer)
 {
 	if (h->dup || h->n_via == 0 || !h->from.p || !h->to.p || !h->call_id.p || !h->cseq.p ||
 	    status < 100 || status > 699)
@@ -431,4 +431,18 @@ bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len)
 	while (i < v.n && token_char(v.p[i]))
 		i++;
 	return slashes == 2 && i > t && !span_ieq((struct span){v.p + t, i - t}, "udp");
+}
+
+bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,
+			      size_t *n)
+{
+	size_t pos = 0;
+	struct span line, method, version;
+	bool term;
+	if (!dgram || !next_line(dgram, len, &pos, &line, &term) || !term ||
+	    !request_line(line, &method, &version) || !span_ieq(version, "SIP/2.0"))
+		return false;
+	*uri = method.p + method.n + 1;
+	*n = (size_t)(version.p - 1 - *uri);
+	return true;
 }

@@ -54,19 +54,25 @@ int tt_sip_guard_reply(const uint8_t *dgram, size_t len, int status, const char 
  * answer). A cheap scan, so that only those few are parsed twice. */
 bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len);
 
-/* What to do with a request sofia drops for its Via transport (guard_via.c). */
+/* The Request-URI of a well-formed "METHOD SP Request-URI SP SIP/2.0" first line. */
+bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,
+			      size_t *n);
+
+/* What to do with a request sofia drops after parsing it (guard_via.c). */
 struct tt_sip_guard_via {
 	int status;             /* the answer; -1: never answered (ACK); 0: not such a request */
 	const char *phrase;     /* static */
 	char extra[320];        /* header lines for the answer (Allow, Unsupported, Accept) */
-	char transport[16];     /* the Via's, for the log */
+	char why[48];           /* for the log: "a TCP Via", "a Request-URI sofia cannot parse" */
 	char method[32];
 };
 
-/* Decide on one datagram: a request whose top Via names another transport than UDP gets
- * what the validation layer says, 200 for OPTIONS, 405 for REGISTER, PUBLISH and REFER,
- * and 400 "Via Transport Mismatch" for what needs a transaction sofia will not start.
- * allow: the Allow header's value. Parses with sofia-sip. Returns a->status. */
+/* Decide on one datagram: a SIP/2.0 request whose Request-URI sofia's URL parser refuses
+ * (RFC 5118 4.2: "sip:2001:db8::10") gets 400, as validation would answer a bad URI. A
+ * request whose top Via names another transport than UDP gets what the validation layer
+ * says, 200 for OPTIONS, 405 for REGISTER, PUBLISH and REFER, and 400 "Via Transport
+ * Mismatch" for what needs a transaction sofia will not start. allow: the Allow header's
+ * value. Parses with sofia-sip. Returns a->status. */
 int tt_sip_guard_via(const uint8_t *dgram, size_t len, const char *allow,
 		     struct tt_sip_guard_via *a);
 

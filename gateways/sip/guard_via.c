@@ -1,6 +1,7 @@
-/* guard_via.c: the answer to a request that came over UDP with a top Via naming another
- * transport (TCP, TLS...), which sofia-sip drops without a word (nta's Via check,
- * agent_check_request_via: "invalid transport").
+/* guard_via.c: answers to requests sofia-sip parses and then drops without a word: one
+ * whose Request-URI its URL parser refuses (RFC 5118 4.2's unbracketed IPv6 address), and
+ * one that came over UDP with a top Via naming another transport (TCP, TLS...: nta's Via
+ * check, agent_check_request_via, "invalid transport").
  *
  * RFC 3261 18.2.1 answers a request on the transport it came on, and RFC 4475 sends some
  * torture messages this way (bext01, longreq, unkscm, novelsc, regaut01, scalar02, trws).
@@ -18,14 +19,45 @@
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/sip_parser.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
 
 #include "validate.h"
+
+/* Does sofia's URL parser take this Request-URI? sofia's request-line parser uses the same,
+ * and drops the whole message, unanswered, when it fails. Too long or with a NUL: sofia's
+ * business, as before. */
+static bool uri_parses(const uint8_t *uri, size_t n)
+{
+	char buf[1024];
+	if (n >= sizeof buf || memchr(uri, 0, n))
+		return true;
+	memcpy(buf, uri, n);
+	buf[n] = 0;
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	bool ok = url_make(home, buf) != NULL;
+	su_home_deinit(home);
+	return ok;
+}
 
 int tt_sip_guard_via(const uint8_t *dgram, size_t len, const char *allow,
 		     struct tt_sip_guard_via *a)
 {
 	memset(a, 0, sizeof *a);
-	if (!dgram || !allow || !tt_sip_guard_via_not_udp(dgram, len))
+	if (!dgram || !allow)
+		return 0;
+	const uint8_t *uri;
+	size_t un;
+	if (tt_sip_guard_request_uri(dgram, len, &uri, &un) && !uri_parses(uri, un)) {
+		size_t mn = (size_t)(uri - 1 - dgram);
+		snprintf(a->method, sizeof a->method, "%.*s", (int)mn, (const char *)dgram);
+		snprintf(a->why, sizeof a->why, "a Request-URI sofia cannot parse");
+		if (mn == 3 && !memcmp(dgram, "ACK", 3))
+			return a->status = -1;
+		a->phrase = "Bad Request-URI";
+		return a->status = 400;
+	}
+	if (!tt_sip_guard_via_not_udp(dgram, len))
 		return 0;
 	msg_t *m = msg_make(sip_default_mclass(), MSG_DO_EXTRACT_COPY, dgram, (ssize_t)len);
 	const sip_t *sip = m ? sip_object(m) : NULL;
@@ -35,7 +67,7 @@ int tt_sip_guard_via(const uint8_t *dgram, size_t len, const char *allow,
 		return 0;   /* not what sofia's Via check drops: sofia's */
 	}
 	const char *proto = strrchr(sip->sip_via->v_protocol, '/');
-	snprintf(a->transport, sizeof a->transport, "%s", proto ? proto + 1 : "?");
+	snprintf(a->why, sizeof a->why, "a %.16s Via", proto ? proto + 1 : "?");
 	snprintf(a->method, sizeof a->method, "%s",
 		 sip->sip_request->rq_method_name ? sip->sip_request->rq_method_name : "?");
 	struct tt_sip_verdict v;

@@ -273,12 +273,13 @@ def test_tcp_and_tls_vias_over_udp_are_answered():
         check(not bad, "TCP/TLS Vias over UDP:\n  " + "\n  ".join(bad))
 
 
-def rfc5118_options(port, ruri, frm="sip:a@[2001:db8::10]", contact=None):
+def rfc5118_options(port, ruri, frm="sip:a@[2001:db8::10]", contact=None,
+                    via="[2001:db8::9:1]"):
     """One OPTIONS with the given URIs over UDP; the final status, or None."""
-    data = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bK-5118-%d\r\n"
+    data = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-5118-%d\r\n"
             "Max-Forwards: 70\r\nFrom: <%s>;tag=5118\r\nTo: <sip:user@[2001:db8::10]>\r\n"
             "Call-ID: rfc5118-%d@test\r\nCSeq: 1 OPTIONS\r\n%sContent-Length: 0\r\n\r\n"
-            % (ruri, time.monotonic_ns(), frm, time.monotonic_ns(),
+            % (ruri, via, time.monotonic_ns(), frm, time.monotonic_ns(),
                "Contact: <%s>\r\n" % contact if contact else "")).encode()
     m = send_one(port, data, 2.0)
     return m.status if m else None
@@ -286,8 +287,8 @@ def rfc5118_options(port, ruri, frm="sip:a@[2001:db8::10]", contact=None):
 
 def test_rfc5118_ipv6_references():
     """RFC 5118 4.10: an IPv6 reference with three colons is not one (400), the same address
-    written right is (200); 4.3/4.4/4.9's valid forms; the same bad reference in From or
-    Contact (400)."""
+    written right is (200); 4.3/4.4/4.9's valid forms; the same bad reference in From,
+    Contact or Via (400); 4.2's unbracketed address in the Request-URI (400, not silence)."""
     with Bridge({"rooms": {"on_demand": False}}) as br:
         bad = []
         for ruri, frm, contact, want in (
@@ -299,8 +300,16 @@ def test_rfc5118_ipv6_references():
                 ("sip:[1::2::3]", None, None, 400),
                 ("sip:user@192.0.2.256", None, None, 400),
                 ("sip:user@[2001:db8::10]", "sip:a@[2001:db8:::192.0.2.1]", None, 400),
-                ("sip:user@[2001:db8::10]", None, "sip:a@[2001:db8:::192.0.2.1]", 400)):
-            args = {"frm": frm} if frm else {}
+                ("sip:user@[2001:db8::10]", None, "sip:a@[2001:db8:::192.0.2.1]", 400),
+                # 4.2: sofia cannot parse this Request-URI and dropped it unanswered
+                ("sip:2001:db8::10", None, None, 400),
+                # Via sent-by (4.5's forms are valid; a three-colon one is not)
+                ("sip:[2001:db8::10]", "via [2001:db8::9:1]:6050;received=2001:db8::9:255",
+                 None, 200),
+                ("sip:[2001:db8::10]", "via [2001:db8:::9:1]", None, 400)):
+            args = {"frm": frm} if frm and not frm.startswith("via ") else {}
+            if frm and frm.startswith("via "):
+                args["via"] = frm[4:]
             st = rfc5118_options(br.sip_port, ruri, contact=contact, **args)
             print("  %-34s %-30s -> %s" % (ruri, frm or contact or "", st), flush=True)
             if st != want:

@@ -164,7 +164,7 @@ TT_TEST(sip_guard_via_transport_mismatch)
 	struct tt_sip_guard_via v;
 	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
 			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 200);
-	TT_ASSERT_STR_EQ(v.transport, "TCP");
+	TT_ASSERT_STR_EQ(v.why, "a TCP Via");
 	TT_ASSERT_STR_EQ(v.method, "OPTIONS");
 	TT_ASSERT(strstr(v.extra, "Allow: " ALLOW "\r\n") != NULL);
 	/* the validation layer's verdict, with its headers */
@@ -189,7 +189,7 @@ TT_TEST(sip_guard_via_transport_mismatch)
 			     "v: SIP / 2.0 / TLS\r\n h.example.com;branch=z9hG4bK2\r\n"
 			     "f: <sip:a@example.com>;tag=1\r\nt: <sip:room@example.com>\r\n"
 			     "i: c1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", &v), 200);
-	TT_ASSERT_STR_EQ(v.transport, "TLS");
+	TT_ASSERT_STR_EQ(v.why, "a TLS Via");
 	/* not ours: UDP (any case), responses, what sofia cannot parse as a request */
 	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" HDRS
 			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
@@ -220,4 +220,29 @@ TT_TEST(sip_guard_via_transport_mismatch)
 	const char *resp = "SIP/2.0 200 OK\r\n" TCPVIA "CSeq: 1 OPTIONS\r\n\r\n";
 	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)resp, strlen(resp), 400, "x", NULL,
 					    "T1", (uint8_t *)out, sizeof out, &a), 0);
+}
+
+/* RFC 5118 4.2: a Request-URI sofia's URL parser refuses makes sofia drop the request
+ * unanswered; the guard answers 400, over whatever Via. */
+TT_TEST(sip_guard_unparsable_request_uri_gets_400)
+{
+	struct tt_sip_guard_via v;
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:2001:db8::10 SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_STR_EQ(v.phrase, "Bad Request-URI");
+	TT_ASSERT_STR_EQ(v.method, "OPTIONS");
+	TT_ASSERT_INT_EQ(via("REGISTER sip:user@[2001:db8::10 SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_INT_EQ(via("ACK sip:2001:db8::10 SIP/2.0\r\n" HDRS
+			     "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", &v), -1);
+	/* what sofia parses is not ours (validation judges the host: 400 there) */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:[2001:db8::10] SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:user@[2001:db8:::1] SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS mailto:room@example.com SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	/* other versions are tt_sip_guard's (505) */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:2001:db8::10 SIP/7.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
 }

@@ -160,3 +160,31 @@ TT_TEST(sip_validate_rfc5118_ipv6_references)
 	TT_ASSERT_INT_EQ(with_uris(ok, ok, ok, bad), 400);
 	TT_ASSERT_INT_EQ(with_uris(ok, ok, ok, "sip:a@[2001:db8::1]:99999"), 400);
 }
+
+/* Hosts elsewhere: Via sent-by (RFC 5118 4.5: received= may hold an unbracketed IPv6
+ * address, that is a parameter and not ours) and Record-Route. */
+TT_TEST(sip_validate_via_and_record_route_hosts)
+{
+	struct tt_sip_verdict v;
+	char text[1024];
+	static const struct { const char *via, *rr; int st; } cases[] = {
+		{ "[2001:db8::9:1]:6050;branch=z9hG4bKa;received=[2001:db8::9:255]", NULL, 0 },
+		{ "[2001:db8::9:1]:6050;branch=z9hG4bKb;received=2001:db8::9:255", NULL, 0 },
+		{ "host9.example.com;branch=z9hG4bKc", "<sip:p.example.com;lr>", 0 },
+		{ "[2001:db8:::9:1];branch=z9hG4bKd", NULL, 400 },
+		{ "192.0.2.300;branch=z9hG4bKe", NULL, 400 },
+		{ "192.0.2.3:70000;branch=z9hG4bKf", NULL, 400 },
+		{ "192.0.2.3;branch=z9hG4bKg", "<sip:[2001:db8:::1];lr>", 400 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text,
+			 "OPTIONS sip:room@example.com SIP/2.0\r\nVia: SIP/2.0/UDP %s\r\n"
+			 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			 "Call-ID: c1\r\nMax-Forwards: 70\r\nCSeq: 1 OPTIONS\r\n%s%s%s"
+			 "Content-Length: 0\r\n\r\n", cases[i].via, cases[i].rr ? "Record-Route: " : "",
+			 cases[i].rr ? cases[i].rr : "", cases[i].rr ? "\r\n" : "");
+		int st = check_text(text, &v);
+		TT_ASSERT_MSG(st == cases[i].st, "Via %s, Record-Route %s: %d", cases[i].via,
+			      cases[i].rr ? cases[i].rr : "-", st);
+	}
+}
