@@ -191,9 +191,12 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	s->st = WR_ATTACHING;
-	s->n_cands = o->n_cands;
-	for (unsigned i = 0; i < o->n_cands; i++)   /* a peer that does not trickle */
-		core->audio_ice_candidate(s->p, o->cands[i]);
+	/* a peer that does not trickle; only the lines taken count against the cap (an
+	 * offer's garbage a=candidate is skipped, as a browser's own would never be) */
+	s->n_cands = 0;
+	for (unsigned i = 0; i < o->n_cands; i++)
+		if (core->audio_ice_candidate(s->p, o->cands[i]) == 0)
+			s->n_cands++;
 }
 
 static void do_candidate(struct wr_session *s, const struct wr_msg *m)

@@ -144,6 +144,38 @@ def test_malformed_and_wrong_state():
         check(st == 200 and body["rooms"] == [], "rooms after leave: %s" % body)
 
 
+def test_offer_candidates_count_only_when_taken():
+    """Candidates inside the offer count against the 64-candidate cap only when they are
+    candidate lines: 10 garbage a=candidate lines and one good one leave 63 to trickle
+    (before, the garbage counted too and 53 were left)."""
+    sdp = SDP_GOOD.replace("a=rtcp-mux\r\n", "a=rtcp-mux\r\n" + "".join(
+        "a=candidate:garbage%d\r\n" % i for i in range(10)) +
+        "a=candidate:1 1 udp 2122260223 127.0.0.1 9100 typ host\r\n")
+    with Bridge(CONF) as br:
+        c = client(br)
+        c.send({"type": "join", "room": "lobby", "name": "Cap"})
+        c.wait(lambda m: m["type"] == "joined", what="joined")
+        c.send({"type": "offer", "sdp": sdp})
+        a = c.wait(lambda m: m["type"] in ("answer", "error"), what="answer")
+        check(a["type"] == "answer", "answer: %s" % a)
+        time.sleep(2)         # a full token bucket (20/s, bursts of 40)
+        for i in range(64):
+            c.send({"type": "candidate",
+                    "candidate": "candidate:%d 1 udp 1 127.0.0.1 %d typ host" % (i, 9200 + i)})
+            if i >= 30 and i % 10 == 9:
+                time.sleep(0.6)    # stay under the message rate
+        c.send({"type": "ping"})
+        errs = []
+        while True:
+            m = c.recv()
+            if m["type"] == "pong":
+                break
+            if m["type"] == "error":
+                errs.append(m)
+        check(len(errs) == 1 and errs[0]["message"] == "too many candidates",
+              "63 trickled candidates taken after the offer's one: %s" % errs)
+
+
 def test_pin_room_and_denied_alike():
     with Bridge(dict(CONF, rooms={"on_demand": False})) as br:
         c = client(br)
@@ -262,5 +294,6 @@ def test_wss_when_a_certificate_is_configured():
 
 
 if __name__ == "__main__":
-    run([test_malformed_and_wrong_state, test_pin_room_and_denied_alike, test_limits,
-         test_roster_and_chat_between_clients, test_wss_when_a_certificate_is_configured])
+    run([test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
+         test_pin_room_and_denied_alike, test_limits, test_roster_and_chat_between_clients,
+         test_wss_when_a_certificate_is_configured])
