@@ -29,6 +29,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 	};
 	json_error_t jerr;
 	bool bad = false;
+	const char *about = NULL;
 	memset(m, 0, sizeof *m);
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
@@ -55,6 +56,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		goto fail;
 	}
 	m->type = types[i].t;
+	about = types[i].name;
 	switch (m->type) {
 	case WR_MSG_JOIN:
 		m->room = str_of(root, "room", 64, &bad);
@@ -111,6 +113,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 fail:
 	json_decref(root);
 	memset(m, 0, sizeof *m);
+	m->about = about;
 	return -EINVAL;
 }
 

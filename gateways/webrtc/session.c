@@ -307,7 +307,7 @@ void wr_session_message(void *conn, struct tt_ws *ws, const char *text, size_t l
 	struct wr_msg m;
 	const char *code = NULL, *detail = NULL;
 	if (wr_msg_parse(&m, text, len, &code, &detail)) {
-		send_error(s, code, detail, NULL);
+		send_error(s, code, detail, m.about);
 		return;
 	}
 	ref(s);

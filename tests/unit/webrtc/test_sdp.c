@@ -176,4 +176,10 @@ TT_TEST(proto_messages)
 		TT_ASSERT_MSG(code && !strcmp(code, bad[i].code), "%s: %s", bad[i].text, code);
 		TT_ASSERT(m.root == NULL);
 	}
+	/* a refused message of a known type says which (the error's "about") */
+	const char *nomute = "{\"type\":\"mute\",\"muted\":\"yes\"}";
+	TT_ASSERT(wr_msg_parse(&m, nomute, strlen(nomute), &code, &detail) < 0);
+	TT_ASSERT_STR_EQ(m.about, "mute");
+	TT_ASSERT(wr_msg_parse(&m, "{\"type\":\"x\"}", 12, &code, &detail) < 0);
+	TT_ASSERT(m.about == NULL);
 }
