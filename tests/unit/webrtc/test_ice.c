@@ -283,6 +283,9 @@ TT_TEST(ice_candidate_lines_checked)
 		"candidate:1 1 udp 4294967296 127.0.0.1 9 typ host",
 		"candidate:1 1 udp 1 127.0.0.1 65536 typ host",     /* libnice: wraps to 0 */
 		"candidate:1 1 udp 1 127.0.0.1 +9 typ host",
+		"candidate:1 1 udp 1 127.0.0.1 9x typ host",      /* libnice: port 9 */
+		"candidate:1 1 udp 1 1 9 typ host",               /* libnice: 0.0.0.1 */
+		"candidate:1 1 udp 99999999999 127.0.0.1 9 typ host",   /* libnice: wraps */
 		"candidate:1 1 udp 1 127.0.0.1 9 typ host generation",   /* odd extension */
 		"candidate:1 1 udp 1 127.0.0.1 9 typ host raddr nowhere rport 9",
 		"candidate:1 1 udp 1 127.0.0.1 9 typ host raddr 10.0.0.1 rport 70000",
