@@ -14,7 +14,7 @@
  * octet, NUL included: nothing here treats the datagram as a C string).
  *
  * A request with a known method and a Via naming TCP or TLS in a UDP datagram is dropped by
- * sofia too; its verdict needs the whole message, so guard_via.c decides it with sofia's
+ * sofia too; its verdict needs the whole message, so guard_parsed.c decides it with sofia's
  * parser and the validation layer, and tt_sip_guard_reply() builds the answer here.
  *
  * Pure functions, any thread. */
@@ -43,14 +43,14 @@ int tt_sip_guard(const uint8_t *dgram, size_t len, const char *to_tag, const cha
 /* The same response for any status: the status line "SIP/2.0 <status> <phrase>", the
  * copied headers and To tag as above, then `extra` (whole header lines, each ending in
  * CRLF, or NULL), then Content-Length: 0. For requests whose verdict was decided elsewhere
- * (guard_via.c). Returns answer->status, or 0 when the head cannot be copied or the
+ * (guard_parsed.c). Returns answer->status, or 0 when the head cannot be copied or the
  * response would not fit. */
 int tt_sip_guard_reply(const uint8_t *dgram, size_t len, int status, const char *phrase,
 		       const char *extra, const char *to_tag, uint8_t *out, size_t cap,
 		       struct tt_sip_guard_answer *answer);
 
 /* Does the datagram hold a request whose top Via names a transport other than UDP (TCP,
- * TLS, SCTP...)? sofia-sip drops those when they arrive over UDP (guard_via.c decides their
+ * TLS, SCTP...)? sofia-sip drops those when they arrive over UDP (guard_parsed.c decides their
  * answer). A cheap scan, so that only those few are parsed twice. */
 bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len);
 
@@ -58,8 +58,8 @@ bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len);
 bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,
 			      size_t *n);
 
-/* What to do with a request sofia drops after parsing it (guard_via.c). */
-struct tt_sip_guard_via {
+/* What to do with a request sofia drops after parsing it (guard_parsed.c). */
+struct tt_sip_guard_parsed {
 	int status;             /* the answer; -1: never answered (ACK); 0: not such a request */
 	const char *phrase;     /* static */
 	char extra[320];        /* header lines for the answer (Allow, Unsupported, Accept) */
@@ -73,7 +73,7 @@ struct tt_sip_guard_via {
  * says, 200 for OPTIONS, 405 for REGISTER, PUBLISH and REFER, and 400 "Via Transport
  * Mismatch" for what needs a transaction sofia will not start. allow: the Allow header's
  * value. Parses with sofia-sip. Returns a->status. */
-int tt_sip_guard_via(const uint8_t *dgram, size_t len, const char *allow,
-		     struct tt_sip_guard_via *a);
+int tt_sip_guard_parsed(const uint8_t *dgram, size_t len, const char *allow,
+		     struct tt_sip_guard_parsed *a);
 
 #endif

@@ -117,15 +117,15 @@ static ssize_t peek(const struct sip_guard *g, struct sockaddr_storage *from,
 	return n;
 }
 
-/* A request sofia parses and drops (guard_via.c: a TCP/TLS/... Via in a UDP datagram, a
+/* A request sofia parses and drops (guard_parsed.c: a TCP/TLS/... Via in a UDP datagram, a
  * Request-URI its URL parser refuses): true with the answer in
  * reply_buf when we answer it; false leaves it to sofia, which drops it (said at debug
  * level, once per datagram: `same` is a datagram already seen at the head). */
-static bool via_mismatch(struct sip_guard *g, size_t n, bool same,
+static bool parsed_drop(struct sip_guard *g, size_t n, bool same,
 			 struct tt_sip_guard_answer *a, char *why, size_t why_cap)
 {
-	struct tt_sip_guard_via v;
-	if (!tt_sip_guard_via(peek_buf, n, TT_SIP_ALLOW, &v))
+	struct tt_sip_guard_parsed v;
+	if (!tt_sip_guard_parsed(peek_buf, n, TT_SIP_ALLOW, &v))
 		return false;
 	if (v.status > 0 && tt_sip_guard_reply(peek_buf, n, v.status, v.phrase, v.extra,
 					       g->to_tag, reply_buf, sizeof reply_buf, a)) {
@@ -171,7 +171,7 @@ static void on_readable(struct sip_guard *g, GIOCondition cond)
 		char why[48] = "";
 		if (!tt_sip_guard(peek_buf, (size_t)n, g->to_tag, TT_SIP_ALLOW, reply_buf,
 				  sizeof reply_buf, &a) &&
-		    !via_mismatch(g, (size_t)n, same, &a, why, sizeof why)) {
+		    !parsed_drop(g, (size_t)n, same, &a, why, sizeof why)) {
 			g->last_len = (size_t)n;
 			g->last_ts = ts;
 			step_aside(g, same);

@@ -216,7 +216,7 @@ def test_guard_and_sofia_interleaved():
 
 
 # What the bridge answers when a request whose Via names TCP or TLS comes over UDP: sofia
-# drops those, the guard answers as the gateway would (gateways/sip/guard_via.c) on the
+# drops those, the guard answers as the gateway would (gateways/sip/guard_parsed.c) on the
 # transport it came on (RFC 3261 18.2.1). longreq is an INVITE: sofia will not start its
 # transaction, so it is refused with a reason instead of processed.
 VIA_OVER_UDP = {"bext01.dat": 420, "esc02.dat": 501, "intmeth.dat": 501, "longreq.dat": 400,

@@ -149,19 +149,19 @@ TT_TEST(sip_guard_response_too_large_is_not_ours)
 }
 
 /* A request whose top Via names TCP or TLS in a UDP datagram: sofia-sip drops it, so the
- * guard answers what the gateway would (guard_via.c), on UDP (RFC 3261 18.2.1). */
+ * guard answers what the gateway would (guard_parsed.c), on UDP (RFC 3261 18.2.1). */
 #define TCPVIA "Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1\r\n" \
 	       "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n" \
 	       "Call-ID: c1\r\nMax-Forwards: 70\r\n"
 
-static int via(const char *req, struct tt_sip_guard_via *v)
+static int via(const char *req, struct tt_sip_guard_parsed *v)
 {
-	return tt_sip_guard_via((const uint8_t *)req, strlen(req), ALLOW, v);
+	return tt_sip_guard_parsed((const uint8_t *)req, strlen(req), ALLOW, v);
 }
 
 TT_TEST(sip_guard_via_transport_mismatch)
 {
-	struct tt_sip_guard_via v;
+	struct tt_sip_guard_parsed v;
 	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
 			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 200);
 	TT_ASSERT_STR_EQ(v.why, "a TCP Via");
@@ -226,7 +226,7 @@ TT_TEST(sip_guard_via_transport_mismatch)
  * unanswered; the guard answers 400, over whatever Via. */
 TT_TEST(sip_guard_unparsable_request_uri_gets_400)
 {
-	struct tt_sip_guard_via v;
+	struct tt_sip_guard_parsed v;
 	TT_ASSERT_INT_EQ(via("OPTIONS sip:2001:db8::10 SIP/2.0\r\n" HDRS
 			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 400);
 	TT_ASSERT_STR_EQ(v.phrase, "Bad Request-URI");

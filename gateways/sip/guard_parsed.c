@@ -1,4 +1,4 @@
-/* guard_via.c: answers to requests sofia-sip parses and then drops without a word: one
+/* guard_parsed.c: answers to requests sofia-sip parses and then drops without a word: one
  * whose Request-URI its URL parser refuses (RFC 5118 4.2's unbracketed IPv6 address), and
  * one that came over UDP with a top Via naming another transport (TCP, TLS...: nta's Via
  * check, agent_check_request_via, "invalid transport").
@@ -40,8 +40,8 @@ static bool uri_parses(const uint8_t *uri, size_t n)
 	return ok;
 }
 
-int tt_sip_guard_via(const uint8_t *dgram, size_t len, const char *allow,
-		     struct tt_sip_guard_via *a)
+int tt_sip_guard_parsed(const uint8_t *dgram, size_t len, const char *allow,
+		     struct tt_sip_guard_parsed *a)
 {
 	memset(a, 0, sizeof *a);
 	if (!dgram || !allow)
