@@ -411,26 +411,44 @@ int tt_sip_guard_reply(const uint8_t *dgram, size_t len, int status, const char 
 	return reply(&h, status, phrase, extra, to_tag, out, cap, answer);
 }
 
+/* Every datagram passes here, so this reads only up to the first Via (the top one, by
+ * RFC 3261 7.3.1 the first Via header line), not the whole head: a tenth of the cost of
+ * read_headers on a typical INVITE. */
 bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len)
 {
 	size_t pos = 0;
 	if (!dgram || !request_head(dgram, len, &pos))
 		return false;
-	struct headers h;
-	memset(&h, 0, sizeof h);
-	if (!read_headers(dgram, len, pos, &h) || h.n_via == 0)
-		return false;
-	/* "SIP / 2.0 / transport": the token after the second slash */
-	struct span v = h.via[0];
-	size_t i = 0, slashes = 0;
-	while (i < v.n && slashes < 2 && v.p[i] != ',')
-		slashes += v.p[i++] == '/';
-	while (i < v.n && wsp(v.p[i]))
-		i++;
-	size_t t = i;
-	while (i < v.n && token_char(v.p[i]))
-		i++;
-	return slashes == 2 && i > t && !span_ieq((struct span){v.p + t, i - t}, "udp");
+	struct span line;
+	bool term;
+	while (next_line(dgram, len, &pos, &line, &term) && line.n > 0) {
+		size_t i = 0;
+		while (i < line.n && token_char(line.p[i]))
+			i++;
+		struct span name = {line.p, i};
+		while (i < line.n && wsp(line.p[i]))
+			i++;
+		if (i >= line.n || line.p[i] != ':' ||
+		    !(span_ieq(name, "via") || span_ieq(name, "v")))
+			continue;
+		/* the value, folded lines included: "SIP / 2.0 / transport" */
+		const uint8_t *v = line.p + i + 1, *end = line.p + line.n;
+		size_t p2 = pos;
+		struct span more;
+		bool t2;
+		while (next_line(dgram, len, &p2, &more, &t2) && more.n > 0 && wsp(more.p[0]))
+			end = more.p + more.n;
+		size_t k = 0, n = (size_t)(end - v), slashes = 0;
+		while (k < n && slashes < 2 && v[k] != ',')
+			slashes += v[k++] == '/';
+		while (k < n && (wsp(v[k]) || v[k] == '\r' || v[k] == '\n'))
+			k++;
+		size_t t = k;
+		while (k < n && token_char(v[k]))
+			k++;
+		return slashes == 2 && k > t && !span_ieq((struct span){v + t, k - t}, "udp");
+	}
+	return false;
 }
 
 bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,

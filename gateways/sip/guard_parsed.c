@@ -19,12 +19,12 @@
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/sip_parser.h>
-#include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
 #include "validate.h"
 
-/* Does sofia's URL parser take this Request-URI? sofia's request-line parser uses the same,
+/* Does sofia's URL parser take this Request-URI? sofia's request-line parser uses the same
+ * (url_d),
  * and drops the whole message, unanswered, when it fails. Too long or with a NUL: sofia's
  * business, as before. */
 static bool uri_parses(const uint8_t *uri, size_t n)
@@ -34,10 +34,8 @@ static bool uri_parses(const uint8_t *uri, size_t n)
 		return true;
 	memcpy(buf, uri, n);
 	buf[n] = 0;
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	bool ok = url_make(home, buf) != NULL;
-	su_home_deinit(home);
-	return ok;
+	url_t u;   /* url_d parses in place (into buf): no allocation per datagram */
+	return url_d(&u, buf) == 0;
 }
 
 int tt_sip_guard_parsed(const uint8_t *dgram, size_t len, const char *allow,
