@@ -464,10 +464,11 @@ static NiceCandidate *nice_parse(NiceAgent *agent, guint stream, const char *can
 }
 
 /* The grammar of RFC 8839 5.1 first, then libnice for what we would use. libnice alone is
- * too lenient: it reads numbers with strtoull and no end check ("x" is component 0, port
- * "99999" wraps), takes any foundation, ignores a trailing odd token after "typ", and reads
- * "TCP" without a tcptype with a GLib critical. "candidate:garbage" must be refused where
- * the client can be told (the core thread), not dropped later on the worker. */
+ * too lenient (0.1.21): it reads numbers with strtoull and no end check ("x" is component
+ * 0, port "99999" is 34463, "9x" is 9), takes any foundation (cut to 32), any address
+ * getaddrinfo takes ("1" is 0.0.0.1), and reads "TCP" without a tcptype as TCP-SO after a
+ * GLib critical. "candidate:garbage" must be refused where the client can be told (the
+ * core thread), not dropped later on the worker. */
 int tt_ice_candidate_check(const char *cand)
 {
 	if (!cand)
