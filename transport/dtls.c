@@ -121,7 +121,10 @@ static int cert_finish(struct tt_dtls_cert *c)
 		return -EINVAL;
 	SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_any);
-	/* SSL_CTX_set_tlsext_use_srtp returns 0 on success. GCM first: preferred. */
+	/* SSL_CTX_set_tlsext_use_srtp returns 0 on success. GCM first, but this order decides
+	 * only when we are the DTLS server: the server picks by its own order, so as the
+	 * client (our answer to a browser's actpass) we get the browser's choice, which for
+	 * Chrome is AES_CM_128_HMAC_SHA1_80 (docs/webrtc-protocol.md). */
 	if (SSL_CTX_set_tlsext_use_srtp(c->ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"))
 		return -EIO;
 	SSL_CTX_set_read_ahead(c->ctx, 1);

@@ -399,41 +399,139 @@ int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, co
 	return 0;
 }
 
+/* A decimal of 1..max_digits digits (no sign, no space: g_ascii_strtoull takes both) no
+ * larger than max. */
+static bool cand_number(const char *s, size_t max_digits, guint64 max)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > max_digits)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isdigit(s[i]))
+			return false;
+	return g_ascii_strtoull(s, NULL, 10) <= max;
+}
+
+/* RFC 8839 token (transport, candidate type, extension names and values here: no space,
+ * printable ASCII). */
+static bool cand_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* An IP literal, or an mDNS name (RFC 8839 allows FQDNs; browsers send only "<uuid>.local"
+ * to hide their address, and we ignore those). */
+static bool cand_address(const char *s)
+{
+	if (g_hostname_is_ip_address(s))
+		return true;
+	if (!g_str_has_suffix(s, ".local") || strlen(s) > 253)
+		return false;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+/* libnice's parser reads no state of the agent it is given (it checks its type, nothing
+ * else, and takes no lock), so one agent that never gets a stream serves every thread.
+ * Created once and kept for the process's life. */
+static NiceAgent *parse_agent(void)
+{
+	static gsize once;
+	static NiceAgent *agent;
+	if (g_once_init_enter(&once)) {
+		GMainContext *ctx = g_main_context_new();
+		agent = nice_agent_new(ctx, NICE_COMPATIBILITY_RFC5245);
+		g_main_context_unref(ctx);   /* the agent keeps its own reference */
+		g_once_init_leave(&once, 1);
+	}
+	return agent;
+}
+
+/* The candidate line with "a=" in front, parsed by libnice, or NULL. */
+static NiceCandidate *nice_parse(NiceAgent *agent, guint stream, const char *cand)
+{
+	gchar *line = g_strconcat("a=", cand, NULL);
+	NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(agent, stream, line);
+	g_free(line);
+	return c;
+}
+
+/* The grammar of RFC 8839 5.1 first, then libnice for what we would use. libnice alone is
+ * too lenient (0.1.21): it reads numbers with strtoull and no end check ("x" is component
+ * 0, port "99999" is 34463, "9x" is 9), takes any foundation (cut to 32), any address
+ * getaddrinfo takes ("1" is 0.0.0.1), and reads "TCP" without a tcptype as TCP-SO after a
+ * GLib critical. "candidate:garbage" must be refused where the client can be told (the
+ * core thread), not dropped later on the worker. */
+int tt_ice_candidate_check(const char *cand)
+{
+	if (!cand)
+		return -EINVAL;
+	if (g_str_has_prefix(cand, "a="))
+		cand += 2;
+	if (!g_str_has_prefix(cand, "candidate:") || strlen(cand) > 512 ||
+	    !g_utf8_validate(cand, -1, NULL))
+		return -EINVAL;
+	/* foundation component transport priority address port "typ" type [name value]... */
+	gchar **f = g_strsplit(cand + 10, " ", 0);
+	guint n = g_strv_length(f);
+	int rc = -EINVAL;
+	if (n < 8 || n % 2 || strcmp(f[6], "typ"))
+		goto out;
+	if (!ice_chars_ok(f[0], 1, 32) || !cand_number(f[1], 3, 256) ||
+	    !g_ascii_strtoull(f[1], NULL, 10) || !cand_token(f[2]) ||
+	    !cand_number(f[3], 10, G_MAXUINT32) || !cand_address(f[4]) ||
+	    !cand_number(f[5], 5, 65535) || !cand_token(f[7]))
+		goto out;
+	for (guint i = 8; i < n; i += 2) {
+		if (!cand_token(f[i]) || !cand_token(f[i + 1]))
+			goto out;
+		if (!strcmp(f[i], "raddr") && !cand_address(f[i + 1]))
+			goto out;
+		if (!strcmp(f[i], "rport") && !cand_number(f[i + 1], 5, 65535))
+			goto out;
+	}
+	if (strcmp(f[1], "1") || g_ascii_strcasecmp(f[2], "udp") ||
+	    g_str_has_suffix(f[4], ".local")) {
+		rc = 0;   /* RTCP component (we require rtcp-mux), TCP, mDNS: not usable */
+		goto out;
+	}
+	NiceCandidate *c = nice_parse(parse_agent(), 1, cand);
+	if (c) {
+		nice_candidate_free(c);
+		rc = 1;
+	}
+out:
+	g_strfreev(f);
+	return rc;
+}
+
 int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
 {
 	if (!cand || !*cand) {
 		nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
 		return 0;
 	}
+	int rc = tt_ice_candidate_check(cand);
+	if (rc <= 0)
+		return rc;
 	if (g_str_has_prefix(cand, "a="))
 		cand += 2;
-	if (!g_str_has_prefix(cand, "candidate:") || strlen(cand) > 512)
+	NiceCandidate *c = nice_parse(ice->agent, ice->stream, cand);
+	if (!c)
 		return -EINVAL;
-	/* Fields: foundation component transport priority address port "typ" type ... */
-	gchar **f = g_strsplit(cand + 10, " ", 0);
 	int err = 0;
-	guint n = g_strv_length(f);
-	if (n < 8 || strcmp(f[6], "typ")) {
+	GSList *l = g_slist_append(NULL, c);
+	if (nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, l) < 0)
 		err = -EINVAL;
-	} else if (strcmp(f[1], "1") || g_ascii_strcasecmp(f[2], "udp") ||
-		   g_str_has_suffix(f[4], ".local")) {
-		err = 0;   /* RTCP component (we require rtcp-mux), TCP, mDNS: not usable */
-	} else {
-		gchar *line = g_strconcat("a=", cand, NULL);
-		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream,
-									 line);
-		g_free(line);
-		if (!c) {
-			err = -EINVAL;
-		} else {
-			GSList *l = g_slist_append(NULL, c);
-			if (nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, l) < 0)
-				err = -EINVAL;
-			g_slist_free(l);
-			nice_candidate_free(c);
-		}
-	}
-	g_strfreev(f);
+	g_slist_free(l);
+	nice_candidate_free(c);
 	return err;
 }
 

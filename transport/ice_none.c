@@ -45,6 +45,11 @@ int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
 	return -ENOTSUP;
 }
 
+int tt_ice_candidate_check(const char *cand)
+{
+	return -ENOTSUP;
+}
+
 void tt_ice_info(const struct tt_ice *ice, struct tt_ice_info *info)
 {
 }

@@ -297,12 +297,10 @@ int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand)
 		return -ENOENT;
 	if (!(p->caps & TT_CAP_AUDIO))
 		return -EPERM;
-	if (cand && *cand) {
-		const char *c = g_str_has_prefix(cand, "a=") ? cand + 2 : cand;
-		if (!g_str_has_prefix(c, "candidate:") || strlen(c) > 512 ||
-		    !g_utf8_validate(c, -1, NULL) || strpbrk(c, "\r\n"))
-			return -EINVAL;
-	}
+	/* checked here, on the caller's thread, so that the gateway can tell its client; the
+	 * worker only drops what is well formed but unusable */
+	if (cand && *cand && (strpbrk(cand, "\r\n") || tt_ice_candidate_check(cand) < 0))
+		return -EINVAL;
 	if (!room->media)
 		return -ENODEV;
 	struct icecand_msg *msg = g_new0(struct icecand_msg, 1);

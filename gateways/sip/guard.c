@@ -4,7 +4,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define MAX_VIAS 16
+/* Vias copied into a response: RFC 3261's default Max-Forwards is 70 hops (RFC 4475
+ * longreq has 33) */
+#define MAX_VIAS 70
 
 struct span {
 	const uint8_t *p;
@@ -294,6 +296,54 @@ static bool has_tag(struct span to)
 	return span_ifind((struct span){to.p + from, to.n - from}, ";tag=") >= 0;
 }
 
+/* Copy Via, From, To, Call-ID and CSeq into a response; 0 when the datagram's head does
+ * not allow it (see guard.h) or the response would not fit. */
+static int reply(const struct headers *h, int status, const char *phrase, const char *extra,
+		 const char *to_tag, uint8_t *out, size_t cap, struct tt_sip_guard_answer *answer)
+{
+	if (h->dup || h->n_via == 0 || !h->from.p || !h->to.p || !h->call_id.p || !h->cseq.p ||
+	    status < 100 || status > 699)
+		return 0;
+	char code[8];
+	code[0] = (char)('0' + status / 100);
+	code[1] = (char)('0' + status / 10 % 10);
+	code[2] = (char)('0' + status % 10);
+	code[3] = ' ';
+	code[4] = 0;
+	struct out o = {.p = out, .cap = cap};
+	puts_(&o, "SIP/2.0 ");
+	puts_(&o, code);
+	puts_(&o, phrase);
+	puts_(&o, "\r\n");
+	for (size_t i = 0; i < h->n_via; i++) {
+		puts_(&o, "Via: ");
+		put_unfolded(&o, h->via[i]);
+		puts_(&o, "\r\n");
+	}
+	puts_(&o, "From: ");
+	put_unfolded(&o, h->from);
+	puts_(&o, "\r\nTo: ");
+	put_unfolded(&o, h->to);
+	if (!has_tag(h->to)) {
+		puts_(&o, ";tag=");
+		puts_(&o, to_tag);
+	}
+	puts_(&o, "\r\nCall-ID: ");
+	put_unfolded(&o, h->call_id);
+	puts_(&o, "\r\nCSeq: ");
+	put_unfolded(&o, h->cseq);
+	puts_(&o, "\r\n");
+	if (extra)
+		puts_(&o, extra);
+	puts_(&o, "Content-Length: 0\r\n\r\n");
+	if (o.overflow)
+		return 0;
+	top_via(h->via[0], answer);
+	answer->status = status;
+	answer->len = o.len;
+	return status;
+}
+
 int tt_sip_guard(const uint8_t *dgram, size_t len, const char *to_tag, const char *allow,
 		 uint8_t *out, size_t cap, struct tt_sip_guard_answer *answer)
 {
@@ -317,44 +367,100 @@ int tt_sip_guard(const uint8_t *dgram, size_t len, const char *to_tag, const cha
 	}
 	struct headers h;
 	memset(&h, 0, sizeof h);
-	if (!read_headers(dgram, len, pos, &h) || h.dup || h.n_via == 0 || !h.from.p ||
-	    !h.to.p || !h.call_id.p || !h.cseq.p)
+	if (!read_headers(dgram, len, pos, &h))
 		return 0;
 	/* validation's order: a CSeq that does not match is a 400 before it is a 501 */
-	if (status == 501 && !cseq_names(h.cseq, method))
+	if (status == 501 && (!h.cseq.p || !cseq_names(h.cseq, method)))
 		return 0;
-	struct out o = {.p = out, .cap = cap};
-	puts_(&o, status == 505 ? "SIP/2.0 505 " : "SIP/2.0 501 ");
-	puts_(&o, phrase);
-	puts_(&o, "\r\n");
-	for (size_t i = 0; i < h.n_via; i++) {
-		puts_(&o, "Via: ");
-		put_unfolded(&o, h.via[i]);
-		puts_(&o, "\r\n");
-	}
-	puts_(&o, "From: ");
-	put_unfolded(&o, h.from);
-	puts_(&o, "\r\nTo: ");
-	put_unfolded(&o, h.to);
-	if (!has_tag(h.to)) {
-		puts_(&o, ";tag=");
-		puts_(&o, to_tag);
-	}
-	puts_(&o, "\r\nCall-ID: ");
-	put_unfolded(&o, h.call_id);
-	puts_(&o, "\r\nCSeq: ");
-	put_unfolded(&o, h.cseq);
-	puts_(&o, "\r\n");
+	char extra[512] = "";
 	if (status == 501) {
-		puts_(&o, "Allow: ");
-		puts_(&o, allow);
-		puts_(&o, "\r\n");
+		size_t n = strlen(allow);
+		if (n > sizeof extra - 10)
+			return 0;
+		memcpy(extra, "Allow: ", 7);
+		memcpy(extra + 7, allow, n);
+		memcpy(extra + 7 + n, "\r\n", 3);
 	}
-	puts_(&o, "Content-Length: 0\r\n\r\n");
-	if (o.overflow)
+	return reply(&h, status, phrase, extra, to_tag, out, cap, answer);
+}
+
+/* The first line of something that is not a response: the request line itself may be
+ * broken (RFC 4475 trws: a space after the version), that is the verdict's business. */
+static bool request_head(const uint8_t *dgram, size_t len, size_t *pos)
+{
+	struct span line;
+	bool term;
+	return next_line(dgram, len, pos, &line, &term) && term && line.n > 0 &&
+	       !(line.n >= 4 && span_ieq((struct span){line.p, 4}, "SIP/"));
+}
+
+int tt_sip_guard_reply(const uint8_t *dgram, size_t len, int status, const char *phrase,
+		       const char *extra, const char *to_tag, uint8_t *out, size_t cap,
+		       struct tt_sip_guard_answer *answer)
+{
+	memset(answer, 0, sizeof *answer);
+	if (!dgram || !out || !to_tag || !phrase)
 		return 0;
-	top_via(h.via[0], answer);
-	answer->status = status;
-	answer->len = o.len;
-	return status;
+	size_t pos = 0;
+	if (!request_head(dgram, len, &pos))
+		return 0;
+	struct headers h;
+	memset(&h, 0, sizeof h);
+	if (!read_headers(dgram, len, pos, &h))
+		return 0;
+	return reply(&h, status, phrase, extra, to_tag, out, cap, answer);
+}
+
+/* Every datagram passes here, so this reads only up to the first Via (the top one, by
+ * RFC 3261 7.3.1 the first Via header line), not the whole head: a tenth of the cost of
+ * read_headers on a typical INVITE. */
+bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len)
+{
+	size_t pos = 0;
+	if (!dgram || !request_head(dgram, len, &pos))
+		return false;
+	struct span line;
+	bool term;
+	while (next_line(dgram, len, &pos, &line, &term) && line.n > 0) {
+		size_t i = 0;
+		while (i < line.n && token_char(line.p[i]))
+			i++;
+		struct span name = {line.p, i};
+		while (i < line.n && wsp(line.p[i]))
+			i++;
+		if (i >= line.n || line.p[i] != ':' ||
+		    !(span_ieq(name, "via") || span_ieq(name, "v")))
+			continue;
+		/* the value, folded lines included: "SIP / 2.0 / transport" */
+		const uint8_t *v = line.p + i + 1, *end = line.p + line.n;
+		size_t p2 = pos;
+		struct span more;
+		bool t2;
+		while (next_line(dgram, len, &p2, &more, &t2) && more.n > 0 && wsp(more.p[0]))
+			end = more.p + more.n;
+		size_t k = 0, n = (size_t)(end - v), slashes = 0;
+		while (k < n && slashes < 2 && v[k] != ',')
+			slashes += v[k++] == '/';
+		while (k < n && (wsp(v[k]) || v[k] == '\r' || v[k] == '\n'))
+			k++;
+		size_t t = k;
+		while (k < n && token_char(v[k]))
+			k++;
+		return slashes == 2 && k > t && !span_ieq((struct span){v + t, k - t}, "udp");
+	}
+	return false;
+}
+
+bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,
+			      size_t *n)
+{
+	size_t pos = 0;
+	struct span line, method, version;
+	bool term;
+	if (!dgram || !next_line(dgram, len, &pos, &line, &term) || !term ||
+	    !request_line(line, &method, &version) || !span_ieq(version, "SIP/2.0"))
+		return false;
+	*uri = method.p + method.n + 1;
+	*n = (size_t)(version.p - 1 - *uri);
+	return true;
 }

@@ -13,10 +13,15 @@
  * Via, From, To, Call-ID and CSeq values into the response byte for byte (they may hold any
  * octet, NUL included: nothing here treats the datagram as a C string).
  *
+ * A request with a known method and a Via naming TCP or TLS in a UDP datagram is dropped by
+ * sofia too; its verdict needs the whole message, so guard_parsed.c decides it with sofia's
+ * parser and the validation layer, and tt_sip_guard_reply() builds the answer here.
+ *
  * Pure functions, any thread. */
 #ifndef TT_SIP_GUARD_H
 #define TT_SIP_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +39,41 @@ struct tt_sip_guard_answer {
  * allow: the Allow header's value. Returns answer->status. */
 int tt_sip_guard(const uint8_t *dgram, size_t len, const char *to_tag, const char *allow,
 		 uint8_t *out, size_t cap, struct tt_sip_guard_answer *answer);
+
+/* The same response for any status: the status line "SIP/2.0 <status> <phrase>", the
+ * copied headers and To tag as above, then `extra` (whole header lines, each ending in
+ * CRLF, or NULL), then Content-Length: 0. For requests whose verdict was decided elsewhere
+ * (guard_parsed.c). Returns answer->status, or 0 when the head cannot be copied or the
+ * response would not fit. */
+int tt_sip_guard_reply(const uint8_t *dgram, size_t len, int status, const char *phrase,
+		       const char *extra, const char *to_tag, uint8_t *out, size_t cap,
+		       struct tt_sip_guard_answer *answer);
+
+/* Does the datagram hold a request whose top Via names a transport other than UDP (TCP,
+ * TLS, SCTP...)? sofia-sip drops those when they arrive over UDP (guard_parsed.c decides their
+ * answer). A cheap scan, so that only those few are parsed twice. */
+bool tt_sip_guard_via_not_udp(const uint8_t *dgram, size_t len);
+
+/* The Request-URI of a well-formed "METHOD SP Request-URI SP SIP/2.0" first line. */
+bool tt_sip_guard_request_uri(const uint8_t *dgram, size_t len, const uint8_t **uri,
+			      size_t *n);
+
+/* What to do with a request sofia drops after parsing it (guard_parsed.c). */
+struct tt_sip_guard_parsed {
+	int status;             /* the answer; -1: never answered (ACK); 0: not such a request */
+	const char *phrase;     /* static */
+	char extra[320];        /* header lines for the answer (Allow, Unsupported, Accept) */
+	char why[48];           /* for the log: "a TCP Via", "a Request-URI sofia cannot parse" */
+	char method[32];
+};
+
+/* Decide on one datagram: a SIP/2.0 request whose Request-URI sofia's URL parser refuses
+ * (RFC 5118 4.2: "sip:2001:db8::10") gets 400, as validation would answer a bad URI. A
+ * request whose top Via names another transport than UDP gets what the validation layer
+ * says, 200 for OPTIONS, 405 for REGISTER, PUBLISH and REFER, and 400 "Via Transport
+ * Mismatch" for what needs a transaction sofia will not start. allow: the Allow header's
+ * value. Parses with sofia-sip. Returns a->status. */
+int tt_sip_guard_parsed(const uint8_t *dgram, size_t len, const char *allow,
+		     struct tt_sip_guard_parsed *a);
 
 #endif

@@ -117,6 +117,30 @@ static ssize_t peek(const struct sip_guard *g, struct sockaddr_storage *from,
 	return n;
 }
 
+/* A request sofia parses and drops (guard_parsed.c: a TCP/TLS/... Via in a UDP datagram, a
+ * Request-URI its URL parser refuses): true with the answer in
+ * reply_buf when we answer it; false leaves it to sofia, which drops it (said at debug
+ * level, once per datagram: `same` is a datagram already seen at the head). */
+static bool parsed_drop(struct sip_guard *g, size_t n, bool same,
+			 struct tt_sip_guard_answer *a, char *why, size_t why_cap)
+{
+	struct tt_sip_guard_parsed v;
+	if (!tt_sip_guard_parsed(peek_buf, n, TT_SIP_ALLOW, &v))
+		return false;
+	if (v.status > 0 && tt_sip_guard_reply(peek_buf, n, v.status, v.phrase, v.extra,
+					       g->to_tag, reply_buf, sizeof reply_buf, a)) {
+		tt_debug("guard: %s over UDP with %s (sofia-sip drops it): answered %d %s",
+			 v.method, v.why, v.status, v.phrase);
+		g_strlcpy(why, v.why, why_cap);
+		return true;
+	}
+	if (!same)
+		tt_debug("guard: %s over UDP with %s dropped (sofia-sip drops these; %s)",
+			 v.method, v.why,
+			 v.status < 0 ? "an ACK is never answered" : "its head cannot be copied");
+	return false;
+}
+
 static void on_readable(struct sip_guard *g, GIOCondition cond)
 {
 	/* An error on the socket (ICMP port unreachable for a response sofia retransmitted to
@@ -142,10 +166,12 @@ static void on_readable(struct sip_guard *g, GIOCondition cond)
 			return;
 		}
 		struct tt_sip_guard_answer a;
+		bool same = g->last_len == (size_t)n && ts.tv_sec == g->last_ts.tv_sec &&
+			    ts.tv_nsec == g->last_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec);
+		char why[48] = "";
 		if (!tt_sip_guard(peek_buf, (size_t)n, g->to_tag, TT_SIP_ALLOW, reply_buf,
-				  sizeof reply_buf, &a)) {
-			bool same = g->last_len == (size_t)n && ts.tv_sec == g->last_ts.tv_sec &&
-				    ts.tv_nsec == g->last_ts.tv_nsec && (ts.tv_sec || ts.tv_nsec);
+				  sizeof reply_buf, &a) &&
+		    !parsed_drop(g, (size_t)n, same, &a, why, sizeof why)) {
 			g->last_len = (size_t)n;
 			g->last_ts = ts;
 			step_aside(g, same);
@@ -159,10 +185,12 @@ static void on_readable(struct sip_guard *g, GIOCondition cond)
 		new_to_tag(g);
 		if (!tt__sip_rate_ok(g->gw, (struct sockaddr *)&from))
 			continue;
+		if (!why[0])
+			g_strlcpy(why, a.status == 505 ? "SIP version" : "unknown method",
+				  sizeof why);
 		if (g->gw->guard_answered++ < 10 || g->gw->guard_answered % 1000 == 0)
 			tt_info("answered %d to a request sofia-sip would drop (%s; %" G_GUINT64_FORMAT
-				" so far)", a.status, a.status == 505 ? "SIP version" : "unknown method",
-				g->gw->guard_answered);
+				" so far)", a.status, why, g->gw->guard_answered);
 		reply_to(g, &a, &from, from_len);
 	}
 }

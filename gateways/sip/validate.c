@@ -4,8 +4,11 @@
 #include "validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sofia-sip/hostdomain.h>
 
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -83,6 +86,35 @@ static bool request_line_ok(const sip_request_t *rq)
 	return sp == 2 && n && d[n - 1] != ' ';
 }
 
+static bool port_ok(const char *port)
+{
+	size_t n = strlen(port);
+	return n >= 1 && n <= 5 && strspn(port, "0123456789") == n &&
+	       strtoul(port, NULL, 10) <= 65535;
+}
+
+/* sofia's URL parser takes any host between "@" and ":" or ";" and any port: an IPv6
+ * reference with three colons (RFC 5118 4.10), "[1::2::3]", "example.123" or port "db8::10"
+ * (RFC 5118 4.2's unbracketed address) all parse. A sip: or sips: URI must name a host by
+ * RFC 3261 25.1's grammar (hostname, IPv4address or IPv6reference: sofia's host_is_valid,
+ * which checks IPv6 references as inet_pton does) and a port of digits that fits 16 bits.
+ * Other schemes (tel:, RFC 4475's unknown ones in From/To) are not ours to check. */
+static bool sip_url_ok(const url_t *u)
+{
+	if (!u || (u->url_type != url_sip && u->url_type != url_sips))
+		return true;
+	if (!u->url_host || !host_is_valid(u->url_host))
+		return false;
+	return !u->url_port || port_ok(u->url_port);
+}
+
+/* sent-by = host [":" port] (RFC 3261 20.42), the same host grammar as a sip: URI. Its
+ * parameters (received=, RFC 5118 4.5's unbracketed IPv6 there included) are not ours. */
+static bool via_ok(const sip_via_t *v)
+{
+	return v->v_host && host_is_valid(v->v_host) && (!v->v_port || port_ok(v->v_port));
+}
+
 static int verdict(struct tt_sip_verdict *v, int status, const char *phrase)
 {
 	v->status = status;
@@ -124,6 +156,21 @@ int tt_sip_validate(const sip_t *sip, struct tt_sip_verdict *v)
 	/* RFC 3261 19.1.5: a Request-URI never carries headers (escaped or not) */
 	if (rq->rq_url->url_headers)
 		return verdict(v, 400, "Headers in Request-URI");
+	if (!sip_url_ok(rq->rq_url))
+		return verdict(v, 400, "Bad Request-URI Host");
+	if (!sip_url_ok(sip->sip_from->a_url) || !sip_url_ok(sip->sip_to->a_url))
+		return verdict(v, 400, "Bad From or To URI");
+	for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next)
+		if (!sip_url_ok(m->m_url))
+			return verdict(v, 400, "Bad Contact URI");
+	/* the route set of a dialog we would accept, and where responses go without
+	 * symmetric_response */
+	for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
+		if (!sip_url_ok(r->r_url))
+			return verdict(v, 400, "Bad Record-Route URI");
+	for (const sip_via_t *via = sip->sip_via; via; via = via->v_next)
+		if (!via_ok(via))
+			return verdict(v, 400, "Bad Via Sent-By");
 	if (rq->rq_method != sip_method_ack && rq->rq_method != sip_method_cancel &&
 	    sip->sip_require && sip->sip_require->k_items) {
 		size_t len = 0;

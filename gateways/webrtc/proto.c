@@ -3,6 +3,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *str_of(json_t *root, const char *key, size_t max, bool *bad)
@@ -28,6 +29,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 	};
 	json_error_t jerr;
 	bool bad = false;
+	const char *about = NULL;
 	memset(m, 0, sizeof *m);
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
@@ -36,10 +38,12 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		*detail = "not a JSON object";
 		return -EINVAL;
 	}
-	const char *type = str_of(root, "type", 32, &bad);
+	/* no length cap on "type": any string that names none of ours is an unknown type,
+	 * however long (the message's size is capped before it gets here) */
+	const char *type = str_of(root, "type", SIZE_MAX, &bad);
 	*code = "bad_request";
 	if (!type) {
-		*detail = "no \"type\"";
+		*detail = bad ? "\"type\" must be a string" : "no \"type\"";
 		goto fail;
 	}
 	size_t i;
@@ -52,6 +56,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		goto fail;
 	}
 	m->type = types[i].t;
+	about = types[i].name;
 	switch (m->type) {
 	case WR_MSG_JOIN:
 		m->room = str_of(root, "room", 64, &bad);
@@ -71,7 +76,9 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		m->sdp_len = strlen(m->sdp);
 		break;
 	case WR_MSG_CANDIDATE:
-		m->candidate = str_of(root, "candidate", 512, &bad);
+		/* its length and syntax are the core's to check (bad_candidate, not
+		 * bad_request: a string is the right type) */
+		m->candidate = str_of(root, "candidate", SIZE_MAX, &bad);
 		if (bad) {
 			*detail = "\"candidate\" must be a string or null";
 			goto fail;
@@ -106,6 +113,7 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 fail:
 	json_decref(root);
 	memset(m, 0, sizeof *m);
+	m->about = about;
 	return -EINVAL;
 }
 

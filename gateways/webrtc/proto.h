@@ -29,11 +29,13 @@ struct wr_msg {
 	const char *text;                /* chat */
 	size_t text_len;
 	bool action;                     /* chat: "/me" */
+	const char *about;               /* on error: the known "type" it had, else NULL
+					  * (static: the error's "about") */
 };
 
 /* 0 and *m filled, or a negative errno with *code the protocol's error code ("bad_json",
  * "bad_request", "unknown_type") and *detail a static explanation. m->root is NULL on
- * error. */
+ * error, and m->about names the message's type when it was one of ours. */
 int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **code,
 		 const char **detail);
 void wr_msg_clear(struct wr_msg *m);

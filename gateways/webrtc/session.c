@@ -194,9 +194,12 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	s->st = WR_ATTACHING;
-	s->n_cands = o->n_cands;
-	for (unsigned i = 0; i < o->n_cands; i++)   /* a peer that does not trickle */
-		core->audio_ice_candidate(s->p, o->cands[i]);
+	/* a peer that does not trickle; only the lines taken count against the cap (an
+	 * offer's garbage a=candidate is skipped, as a browser's own would never be) */
+	s->n_cands = 0;
+	for (unsigned i = 0; i < o->n_cands; i++)
+		if (core->audio_ice_candidate(s->p, o->cands[i]) == 0)
+			s->n_cands++;
 }
 
 static void do_candidate(struct wr_session *s, const struct wr_msg *m)
@@ -206,14 +209,20 @@ static void do_candidate(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	/* A real browser has a handful; the cap keeps a client from growing the agent's
-	 * check list without bound. */
-	if (m->candidate && *m->candidate && ++s->n_cands > WR_MAX_REMOTE_CANDS) {
+	 * check list without bound. Only candidates taken count: a refused one changes
+	 * nothing, the count included. */
+	bool end = !m->candidate || !*m->candidate;
+	if (!end && s->n_cands >= WR_MAX_REMOTE_CANDS) {
 		send_error(s, "bad_candidate", "too many candidates", "candidate");
 		return;
 	}
 	int rc = s->gw->core->audio_ice_candidate(s->p, m->candidate);
-	if (rc)
+	if (rc == -EINVAL)
+		send_error(s, "bad_candidate", "not a candidate line (RFC 8839)", "candidate");
+	else if (rc)
 		send_error(s, "bad_candidate", tt_strerror(rc), "candidate");
+	else if (!end)
+		s->n_cands++;
 }
 
 /* ---- the rest ---- */
@@ -301,7 +310,7 @@ void wr_session_message(void *conn, struct tt_ws *ws, const char *text, size_t l
 	struct wr_msg m;
 	const char *code = NULL, *detail = NULL;
 	if (wr_msg_parse(&m, text, len, &code, &detail)) {
-		send_error(s, code, detail, NULL);
+		send_error(s, code, detail, m.about);
 		return;
 	}
 	wr_session_ref(s);

@@ -105,6 +105,11 @@ int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, co
  * of candidates. Candidates that cannot be used (mDNS ".local" names, TCP, other
  * components) are ignored with 0; garbage gives -EINVAL. */
 int tt_ice_add_candidate(struct tt_ice *ice, const char *cand);
+/* Check one candidate line ("candidate:..." with or without "a=") against RFC 8839's
+ * grammar and libnice's parser, without an ICE transport: 1 usable, 0 well formed but one
+ * tt_ice_add_candidate ignores (mDNS, TCP, another component), -EINVAL not a candidate
+ * line (-ENOTSUP in a build without libnice). Pure; any thread. */
+int tt_ice_candidate_check(const char *cand);
 
 /* Progress, for statistics and tests. */
 struct tt_ice_info {

@@ -131,6 +131,9 @@ def send_one(port, data, wait):
 
 
 def test_corpus_outcomes_and_options_after_each():
+    if not os.path.exists(os.path.join(CORPUS, "MANIFEST.tsv")):
+        print("skip: no RFC 4475 corpus at %s (set TT_SHARED_DIR)" % CORPUS, flush=True)
+        return
     rows = manifest()
     check(len(rows) == 49, "MANIFEST has %d rows, expected 49" % len(rows))
     certs = tempfile.TemporaryDirectory(prefix="tutti-sip-certs-")
@@ -212,5 +215,109 @@ def test_guard_and_sofia_interleaved():
         check(not wrong, "answers (wanted, got): %s" % dict(list(wrong.items())[:10]))
 
 
+# What the bridge answers when a request whose Via names TCP or TLS comes over UDP: sofia
+# drops those, the guard answers as the gateway would (gateways/sip/guard_parsed.c) on the
+# transport it came on (RFC 3261 18.2.1). longreq is an INVITE: sofia will not start its
+# transaction, so it is refused with a reason instead of processed.
+VIA_OVER_UDP = {"bext01.dat": 420, "esc02.dat": 501, "intmeth.dat": 501, "longreq.dat": 400,
+                "novelsc.dat": 416, "regaut01.dat": 405, "scalar02.dat": 400,
+                "trws.dat": 400, "unkscm.dat": 416, "scalarlg.dat": None}
+
+
+def test_tcp_and_tls_vias_over_udp_are_answered():
+    """Every corpus message whose Via names TCP or TLS, sent over UDP: each request gets an
+    answer (none before the fix: sofia dropped them without a log line), said at
+    sip=debug; an ACK is never answered but its drop is logged."""
+    if not os.path.exists(os.path.join(CORPUS, "MANIFEST.tsv")):
+        print("skip: no RFC 4475 corpus at %s (set TT_SHARED_DIR)" % CORPUS, flush=True)
+        return
+    with Bridge({"rooms": {"on_demand": False},
+                 "bridge": {"log_level": "info,sip=debug"}}) as br:
+        bad = []
+        seen = set()
+        for name, section, expected, note in manifest():
+            with open(os.path.join(CORPUS, name), "rb") as f:
+                data = f.read()
+            if top_via_transport(data) not in ("TCP", "TLS"):
+                continue
+            seen.add(name)
+            m = send_one(br.sip_port, data, 1.0 if VIA_OVER_UDP.get(name) is None else 2.0)
+            status = m.status if m else None
+            print("  %-14s %s over UDP -> %s" % (name, top_via_transport(data), status),
+                  flush=True)
+            if name not in VIA_OVER_UDP or status != VIA_OVER_UDP[name]:
+                bad.append("%s: expected %s, got %s" % (name, VIA_OVER_UDP.get(name, "?"),
+                                                       status))
+            if name == "longreq.dat" and m and not m.start.endswith(" Via Transport Mismatch"):
+                bad.append("longreq: %r" % m.start)
+            if name == "bext01.dat" and m and not m.h("unsupported"):
+                bad.append("bext01: 420 without Unsupported")
+        if seen != set(VIA_OVER_UDP):
+            bad.append("corpus TCP/TLS-Via messages: %s" % sorted(seen))
+        # an ACK is never answered, and its drop is said
+        ack = ("ACK sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK-a\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:a@example.com>;tag=1\r\n"
+               "To: <sip:room@127.0.0.1>;tag=2\r\nCall-ID: via-ack@test\r\nCSeq: 1 ACK\r\n"
+               "Content-Length: 0\r\n\r\n").encode()
+        if send_one(br.sip_port, ack, 0.5):
+            bad.append("an ACK was answered")
+        r = UA(br.sip_port).options()
+        if not r or r.status != 200:
+            bad.append("OPTIONS afterwards: %s" % (r and r.status))
+        log = br.read_log()
+        for want in ("INVITE over UDP with a TCP Via (sofia-sip drops it): answered 400",
+                     "OPTIONS over UDP with a TLS Via (sofia-sip drops it): answered 420",
+                     "ACK over UDP with a TCP Via dropped"):
+            if want not in log:
+                bad.append("log lacks %r" % want)
+        check(not bad, "TCP/TLS Vias over UDP:\n  " + "\n  ".join(bad))
+
+
+def rfc5118_options(port, ruri, frm="sip:a@[2001:db8::10]", contact=None,
+                    via="[2001:db8::9:1]"):
+    """One OPTIONS with the given URIs over UDP; the final status, or None."""
+    data = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-5118-%d\r\n"
+            "Max-Forwards: 70\r\nFrom: <%s>;tag=5118\r\nTo: <sip:user@[2001:db8::10]>\r\n"
+            "Call-ID: rfc5118-%d@test\r\nCSeq: 1 OPTIONS\r\n%sContent-Length: 0\r\n\r\n"
+            % (ruri, via, time.monotonic_ns(), frm, time.monotonic_ns(),
+               "Contact: <%s>\r\n" % contact if contact else "")).encode()
+    m = send_one(port, data, 2.0)
+    return m.status if m else None
+
+
+def test_rfc5118_ipv6_references():
+    """RFC 5118 4.10: an IPv6 reference with three colons is not one (400), the same address
+    written right is (200); 4.3/4.4/4.9's valid forms; the same bad reference in From,
+    Contact or Via (400); 4.2's unbracketed address in the Request-URI (400, not silence)."""
+    with Bridge({"rooms": {"on_demand": False}}) as br:
+        bad = []
+        for ruri, frm, contact, want in (
+                ("sip:user@[2001:db8:::192.0.2.1]", None, None, 400),
+                ("sip:user@[2001:db8::192.0.2.1]", None, None, 200),
+                ("sip:[2001:db8::10:5070]", None, None, 200),
+                ("sip:[2001:db8::10]:5070", None, None, 200),
+                ("sip:[::ffff:192.0.2.10]", None, None, 200),
+                ("sip:[1::2::3]", None, None, 400),
+                ("sip:user@192.0.2.256", None, None, 400),
+                ("sip:user@[2001:db8::10]", "sip:a@[2001:db8:::192.0.2.1]", None, 400),
+                ("sip:user@[2001:db8::10]", None, "sip:a@[2001:db8:::192.0.2.1]", 400),
+                # 4.2: sofia cannot parse this Request-URI and dropped it unanswered
+                ("sip:2001:db8::10", None, None, 400),
+                # Via sent-by (4.5's forms are valid; a three-colon one is not)
+                ("sip:[2001:db8::10]", "via [2001:db8::9:1]:6050;received=2001:db8::9:255",
+                 None, 200),
+                ("sip:[2001:db8::10]", "via [2001:db8:::9:1]", None, 400)):
+            args = {"frm": frm} if frm and not frm.startswith("via ") else {}
+            if frm and frm.startswith("via "):
+                args["via"] = frm[4:]
+            st = rfc5118_options(br.sip_port, ruri, contact=contact, **args)
+            print("  %-34s %-30s -> %s" % (ruri, frm or contact or "", st), flush=True)
+            if st != want:
+                bad.append("%s (From %s, Contact %s): expected %d, got %s"
+                           % (ruri, frm, contact, want, st))
+        check(not bad, "RFC 5118:\n  " + "\n  ".join(bad))
+
+
 if __name__ == "__main__":
-    run([test_corpus_outcomes_and_options_after_each, test_guard_and_sofia_interleaved])
+    run([test_corpus_outcomes_and_options_after_each, test_guard_and_sofia_interleaved,
+         test_tcp_and_tls_vias_over_udp_are_answered, test_rfc5118_ipv6_references])

@@ -60,14 +60,17 @@ def test_malformed_and_wrong_state():
             m = c.recv()
             check(m["type"] == "error" and m["code"] in ("bad_json", "bad_request",
                                                          "unknown_type"), "%r -> %s" % (bad, m))
+        for t in ("x", "subscribe", "a-type-name-longer-than-thirty-two-characters"):
+            c.send({"type": t})
+            expect_error(c, "unknown_type")
         c.send_raw(b"\x00\x01binary", opcode=2)
         expect_error(c, "bad_json")
         c.send({"type": "join"})
-        expect_error(c, "bad_request")
+        expect_error(c, "bad_request", "join")
         c.send({"type": "join", "room": ""})
-        expect_error(c, "bad_request")
+        expect_error(c, "bad_request", "join")
         c.send({"type": "join", "room": 5})
-        expect_error(c, "bad_request")
+        expect_error(c, "bad_request", "join")
         c.send({"type": "offer", "sdp": SDP_GOOD})
         expect_error(c, "wrong_state", "offer")
         c.send({"type": "candidate", "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"})
@@ -75,7 +78,7 @@ def test_malformed_and_wrong_state():
         c.send({"type": "chat", "text": "hi"})
         expect_error(c, "wrong_state", "chat")
         c.send({"type": "mute", "muted": "yes"})
-        expect_error(c, "bad_request")
+        expect_error(c, "bad_request", "mute")
         alive(c)
         c.send({"type": "join", "room": "lobby", "name": "Zed"})
         j = c.recv()
@@ -109,8 +112,14 @@ def test_malformed_and_wrong_state():
             check(line in sdp, "answer lacks %r:\n%s" % (line, sdp))
         c.send({"type": "offer", "sdp": SDP_GOOD})
         expect_error(c, "wrong_state", "offer")
-        c.send({"type": "candidate", "candidate": "not a candidate"})
-        expect_error(c, "bad_candidate", "candidate")
+        # not candidate lines (RFC 8839), each refused and changing nothing: none of them
+        # counts against the cap below
+        for bad in ("not a candidate", "candidate:garbage", "candidate:",
+                    "candidate:1 1 udp 1 127.0.0.1 99999 typ host",
+                    "candidate:1 x udp 1 127.0.0.1 9 typ host",
+                    "candidate:" + "x" * 600):
+            c.send({"type": "candidate", "candidate": bad})
+            expect_error(c, "bad_candidate", "candidate")
         c.send({"type": "candidate", "candidate": None})   # end of candidates: fine
         alive(c)
         time.sleep(2)         # a full token bucket (20/s, bursts of 40)
@@ -126,13 +135,45 @@ def test_malformed_and_wrong_state():
             if m["type"] == "pong":
                 break
             errs.append(m)
-        # 64 are taken ("not a candidate" above counted too): the rest are refused
-        check(len(errs) == 7 and all(e["message"] == "too many candidates" for e in errs),
+        # 64 are taken (the refused lines above do not count): the other 6 are refused
+        check(len(errs) == 6 and all(e["message"] == "too many candidates" for e in errs),
               "candidate cap: %s" % errs)
         c.send({"type": "leave"})
         c.wait(lambda m: m["type"] == "left", what="left")
         st, body = br.http("GET", "/api/rooms")
         check(st == 200 and body["rooms"] == [], "rooms after leave: %s" % body)
+
+
+def test_offer_candidates_count_only_when_taken():
+    """Candidates inside the offer count against the 64-candidate cap only when they are
+    candidate lines: 10 garbage a=candidate lines and one good one leave 63 to trickle
+    (before, the garbage counted too and 53 were left)."""
+    sdp = SDP_GOOD.replace("a=rtcp-mux\r\n", "a=rtcp-mux\r\n" + "".join(
+        "a=candidate:garbage%d\r\n" % i for i in range(10)) +
+        "a=candidate:1 1 udp 2122260223 127.0.0.1 9100 typ host\r\n")
+    with Bridge(CONF) as br:
+        c = client(br)
+        c.send({"type": "join", "room": "lobby", "name": "Cap"})
+        c.wait(lambda m: m["type"] == "joined", what="joined")
+        c.send({"type": "offer", "sdp": sdp})
+        a = c.wait(lambda m: m["type"] in ("answer", "error"), what="answer")
+        check(a["type"] == "answer", "answer: %s" % a)
+        time.sleep(2)         # a full token bucket (20/s, bursts of 40)
+        for i in range(64):
+            c.send({"type": "candidate",
+                    "candidate": "candidate:%d 1 udp 1 127.0.0.1 %d typ host" % (i, 9200 + i)})
+            if i >= 30 and i % 10 == 9:
+                time.sleep(0.6)    # stay under the message rate
+        c.send({"type": "ping"})
+        errs = []
+        while True:
+            m = c.recv()
+            if m["type"] == "pong":
+                break
+            if m["type"] == "error":
+                errs.append(m)
+        check(len(errs) == 1 and errs[0]["message"] == "too many candidates",
+              "63 trickled candidates taken after the offer's one: %s" % errs)
 
 
 def test_pin_room_and_denied_alike():
@@ -253,5 +294,6 @@ def test_wss_when_a_certificate_is_configured():
 
 
 if __name__ == "__main__":
-    run([test_malformed_and_wrong_state, test_pin_room_and_denied_alike, test_limits,
-         test_roster_and_chat_between_clients, test_wss_when_a_certificate_is_configured])
+    run([test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
+         test_pin_room_and_denied_alike, test_limits, test_roster_and_chat_between_clients,
+         test_wss_when_a_certificate_is_configured])

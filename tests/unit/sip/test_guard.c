@@ -147,3 +147,139 @@ TT_TEST(sip_guard_response_too_large_is_not_ours)
 		g_free(copy);
 	}
 }
+
+/* A request whose top Via names TCP or TLS in a UDP datagram: sofia-sip drops it, so the
+ * guard answers what the gateway would (guard_parsed.c), on UDP (RFC 3261 18.2.1). */
+#define TCPVIA "Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1\r\n" \
+	       "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n" \
+	       "Call-ID: c1\r\nMax-Forwards: 70\r\n"
+
+static int via(const char *req, struct tt_sip_guard_parsed *v)
+{
+	return tt_sip_guard_parsed((const uint8_t *)req, strlen(req), ALLOW, v);
+}
+
+TT_TEST(sip_guard_via_transport_mismatch)
+{
+	struct tt_sip_guard_parsed v;
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 200);
+	TT_ASSERT_STR_EQ(v.why, "a TCP Via");
+	TT_ASSERT_STR_EQ(v.method, "OPTIONS");
+	TT_ASSERT(strstr(v.extra, "Allow: " ALLOW "\r\n") != NULL);
+	/* the validation layer's verdict, with its headers */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nRequire: nope\r\nContent-Length: 0\r\n\r\n", &v),
+			 420);
+	TT_ASSERT_STR_EQ(v.extra, "Unsupported: nope\r\n");
+	TT_ASSERT_INT_EQ(via("OPTIONS mailto:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 416);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0 \r\n" TCPVIA
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_INT_EQ(via("REGISTER sip:example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", &v), 405);
+	/* what needs a transaction sofia will not start */
+	TT_ASSERT_INT_EQ(via("INVITE sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_STR_EQ(v.phrase, "Via Transport Mismatch");
+	TT_ASSERT_INT_EQ(via("ACK sip:room@example.com SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", &v), -1);
+	/* TLS, folded and compact, LWS inside the protocol */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n"
+			     "v: SIP / 2.0 / TLS\r\n h.example.com;branch=z9hG4bK2\r\n"
+			     "f: <sip:a@example.com>;tag=1\r\nt: <sip:room@example.com>\r\n"
+			     "i: c1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", &v), 200);
+	TT_ASSERT_STR_EQ(v.why, "a TLS Via");
+	/* not ours: UDP (any case), responses, what sofia cannot parse as a request */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\n"
+			     "Via: SIP/2.0/udp 192.0.2.1;branch=z9hG4bK1\r\n"
+			     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			     "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("SIP/2.0 200 OK\r\n" TCPVIA "CSeq: 1 OPTIONS\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("", &v), 0);
+	/* no end of headers: a verdict maybe, but no answer (the head is not copied) */
+	const char *cut = "OPTIONS sip:room@example.com SIP/2.0\r\n" TCPVIA;
+	char cut_out[1024];
+	struct tt_sip_guard_answer cut_a;
+	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)cut, strlen(cut), 400, "x", NULL,
+					    "T1", (uint8_t *)cut_out, sizeof cut_out, &cut_a), 0);
+	/* a folded top Via: the transport is on the next line */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\nVia: SIP/2.0\r\n"
+			     "  /TCP h.example.com;branch=z9hG4bK3\r\n"
+			     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			     "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n", &v), 200);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:room@example.com SIP/2.0\r\nVia  : SIP  /   2.0\r\n"
+			     "  /UDP h.example.com;branch=z9hG4bK3\r\n"
+			     "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			     "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n", &v), 0);
+
+	/* the answer: the given status and extra headers, the head copied as for 505/501 */
+	char out[2048] = "";
+	struct tt_sip_guard_answer a;
+	const char *req = "INVITE sip:room@example.com SIP/2.0\r\n" TCPVIA
+			  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)req, strlen(req), 400,
+					    "Via Transport Mismatch", "X-A: b\r\n", "T1",
+					    (uint8_t *)out, sizeof out - 1, &a), 400);
+	TT_ASSERT_STR_EQ(out, "SIP/2.0 400 Via Transport Mismatch\r\n"
+			      "Via: SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1\r\n"
+			      "From: <sip:a@example.com>;tag=1\r\n"
+			      "To: <sip:room@example.com>;tag=T1\r\n"
+			      "Call-ID: c1\r\nCSeq: 1 INVITE\r\nX-A: b\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	TT_ASSERT_INT_EQ(a.len, strlen(out));
+	TT_ASSERT_INT_EQ(a.via_port, 5070);
+	const char *resp = "SIP/2.0 200 OK\r\n" TCPVIA "CSeq: 1 OPTIONS\r\n\r\n";
+	TT_ASSERT_INT_EQ(tt_sip_guard_reply((const uint8_t *)resp, strlen(resp), 400, "x", NULL,
+					    "T1", (uint8_t *)out, sizeof out, &a), 0);
+}
+
+/* A datagram cut anywhere never makes the parsed path read past its end (ASan watches). */
+TT_TEST(sip_guard_parsed_cut_datagrams)
+{
+	const char *reqs[] = {
+		"INVITE sip:room@example.com SIP/2.0\r\n" TCPVIA "CSeq: 1 INVITE\r\n"
+		"Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n",
+		"OPTIONS sip:2001:db8::10 SIP/2.0\r\nv: SIP / 2.0\r\n /TLS h;branch=z9hG4bK1\r\n"
+		"f: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\n\r\n",
+	};
+	for (size_t r = 0; r < sizeof reqs / sizeof reqs[0]; r++) {
+		for (size_t n = 0; n <= strlen(reqs[r]); n++) {
+			uint8_t *copy = g_memdup2(reqs[r], n ? n : 1);
+			struct tt_sip_guard_parsed v;
+			struct tt_sip_guard_answer a;
+			uint8_t out[2048];
+			if (tt_sip_guard_parsed(copy, n, ALLOW, &v) > 0)
+				(void)tt_sip_guard_reply(copy, n, v.status, v.phrase, v.extra, "T1",
+							 out, sizeof out, &a);
+			g_free(copy);
+		}
+	}
+}
+
+/* RFC 5118 4.2: a Request-URI sofia's URL parser refuses makes sofia drop the request
+ * unanswered; the guard answers 400, over whatever Via. */
+TT_TEST(sip_guard_unparsable_request_uri_gets_400)
+{
+	struct tt_sip_guard_parsed v;
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:2001:db8::10 SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_STR_EQ(v.phrase, "Bad Request-URI");
+	TT_ASSERT_STR_EQ(v.method, "OPTIONS");
+	TT_ASSERT_INT_EQ(via("REGISTER sip:user@[2001:db8::10 SIP/2.0\r\n" TCPVIA
+			     "CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", &v), 400);
+	TT_ASSERT_INT_EQ(via("ACK sip:2001:db8::10 SIP/2.0\r\n" HDRS
+			     "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", &v), -1);
+	/* what sofia parses is not ours (validation judges the host: 400 there) */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:[2001:db8::10] SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:user@[2001:db8:::1] SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	TT_ASSERT_INT_EQ(via("OPTIONS mailto:room@example.com SIP/2.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+	/* other versions are tt_sip_guard's (505) */
+	TT_ASSERT_INT_EQ(via("OPTIONS sip:2001:db8::10 SIP/7.0\r\n" HDRS
+			     "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &v), 0);
+}

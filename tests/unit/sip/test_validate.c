@@ -112,3 +112,79 @@ TT_TEST(sip_validate_rfc4475_specific_codes)
 	fclose(f);
 	TT_ASSERT_MSG(checked >= 6, "only %d corpus files checked", checked);
 }
+
+/* RFC 5118 (IPv6 torture tests), the parts a UAS decides from the URIs. sofia's URL parser
+ * takes any text between the brackets, so the validation layer checks the hosts. */
+static int with_uris(const char *ruri, const char *from, const char *to, const char *contact)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bK1\r\n"
+		 "From: <%s>;tag=1\r\nTo: <%s>\r\nCall-ID: c1\r\nMax-Forwards: 70\r\n"
+		 "CSeq: 1 OPTIONS\r\n%s%s%s"
+		 "Content-Length: 0\r\n\r\n",
+		 ruri, from, to, contact ? "Contact: <" : "", contact ? contact : "",
+		 contact ? ">\r\n" : "");
+	struct tt_sip_verdict v;
+	return check_text(text, &v);
+}
+
+TT_TEST(sip_validate_rfc5118_ipv6_references)
+{
+	const char *ok = "sip:a@[2001:db8::10]";
+	/* 4.1, 4.3 (port-ambiguous: the last group is part of the address), 4.4, 4.9, 4.10 */
+	TT_ASSERT_INT_EQ(with_uris("sip:[2001:db8::10]", ok, ok, ok), 0);
+	TT_ASSERT_INT_EQ(with_uris("sip:[2001:db8::10:5070]", ok, ok, NULL), 0);
+	TT_ASSERT_INT_EQ(with_uris("sip:[2001:db8::10]:5070", ok, ok, NULL), 0);
+	TT_ASSERT_INT_EQ(with_uris("sip:[::ffff:192.0.2.10]", ok, ok, NULL), 0);
+	TT_ASSERT_INT_EQ(with_uris("sip:user@[2001:db8::192.0.2.1]", ok, ok, NULL), 0);
+	TT_ASSERT_INT_EQ(with_uris("sip:user@example.com:5060", "sip:a@192.0.2.1",
+				   "sip:user@example.com", "sip:a@host9.example.com:5062"), 0);
+	/* other schemes are not checked here (RFC 4475 unksm2: process) */
+	TT_ASSERT_INT_EQ(with_uris("sip:[2001:db8::10]", "x-unk:abc", "tel:+1555", NULL), 0);
+	/* 4.10: three colons; 4.2: an address without brackets */
+	TT_ASSERT_INT_EQ(with_uris("sip:user@[2001:db8:::192.0.2.1]", ok, ok, NULL), 400);
+	/* (sofia's parser refuses this request line itself: not a request to us) */
+	TT_ASSERT(with_uris("sip:2001:db8::10", ok, ok, NULL) != 0);
+	TT_ASSERT_INT_EQ(with_uris(ok, "sip:a@2001:db8::10", ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris("sip:[1::2::3]", ok, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris("sip:[2001:db8::g]", ok, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris("sips:[1:2:3:4:5:6:7:8:9]", ok, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris("sip:user@192.0.2.256", ok, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris("sip:user@example.com:65536", ok, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris(ok, ok, ok, "sip:a@example.com:5x"), 400);
+	/* the same in From, To and Contact */
+	const char *bad = "sip:a@[2001:db8:::192.0.2.1]";
+	TT_ASSERT_INT_EQ(with_uris(ok, bad, ok, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris(ok, ok, bad, NULL), 400);
+	TT_ASSERT_INT_EQ(with_uris(ok, ok, ok, bad), 400);
+	TT_ASSERT_INT_EQ(with_uris(ok, ok, ok, "sip:a@[2001:db8::1]:99999"), 400);
+}
+
+/* Hosts elsewhere: Via sent-by (RFC 5118 4.5: received= may hold an unbracketed IPv6
+ * address, that is a parameter and not ours) and Record-Route. */
+TT_TEST(sip_validate_via_and_record_route_hosts)
+{
+	struct tt_sip_verdict v;
+	char text[1024];
+	static const struct { const char *via, *rr; int st; } cases[] = {
+		{ "[2001:db8::9:1]:6050;branch=z9hG4bKa;received=[2001:db8::9:255]", NULL, 0 },
+		{ "[2001:db8::9:1]:6050;branch=z9hG4bKb;received=2001:db8::9:255", NULL, 0 },
+		{ "host9.example.com;branch=z9hG4bKc", "<sip:p.example.com;lr>", 0 },
+		{ "[2001:db8:::9:1];branch=z9hG4bKd", NULL, 400 },
+		{ "192.0.2.300;branch=z9hG4bKe", NULL, 400 },
+		{ "192.0.2.3:70000;branch=z9hG4bKf", NULL, 400 },
+		{ "192.0.2.3;branch=z9hG4bKg", "<sip:[2001:db8:::1];lr>", 400 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text,
+			 "OPTIONS sip:room@example.com SIP/2.0\r\nVia: SIP/2.0/UDP %s\r\n"
+			 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:room@example.com>\r\n"
+			 "Call-ID: c1\r\nMax-Forwards: 70\r\nCSeq: 1 OPTIONS\r\n%s%s%s"
+			 "Content-Length: 0\r\n\r\n", cases[i].via, cases[i].rr ? "Record-Route: " : "",
+			 cases[i].rr ? cases[i].rr : "", cases[i].rr ? "\r\n" : "");
+		int st = check_text(text, &v);
+		TT_ASSERT_MSG(st == cases[i].st, "Via %s, Record-Route %s: %d", cases[i].via,
+			      cases[i].rr ? cases[i].rr : "-", st);
+	}
+}

@@ -3,6 +3,8 @@
  * one protects the other unprotects), and records after the handshake change nothing. */
 #include <errno.h>
 #include <glib.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <string.h>
 
 #include "dtls.h"
@@ -139,4 +141,141 @@ TT_TEST(dtls_garbage_never_completes)
 	tt__dtls_free(d);
 	tt_dtls_cert_unref(c);
 	(void)failed;
+}
+
+/* ---- which SRTP profile: the DTLS server's choice ---- */
+
+/* A peer on raw OpenSSL whose use_srtp list is Chrome's order (WebRTC puts
+ * AES_CM_128_HMAC_SHA1_80 before the GCM suites: shorter packets). OpenSSL, like Chrome's
+ * BoringSSL, picks by the server's own order, so the DTLS role decides the suite. */
+struct ossl_peer {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *rd, *wr;
+	char fp[128];
+};
+
+static int peer_verify_any(int ok, X509_STORE_CTX *x)
+{
+	return 1;
+}
+
+static void peer_init(struct ossl_peer *p, bool client, const char *profiles)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"peer", -1, -1,
+				   0);
+	X509_set_issuer_name(x, n);
+	X509_sign(x, key, EVP_sha256());
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	X509_digest(x, EVP_sha256(), md, &len);
+	size_t o = (size_t)g_snprintf(p->fp, sizeof p->fp, "sha-256 ");
+	for (unsigned i = 0; i < len; i++)
+		o += (size_t)g_snprintf(p->fp + o, sizeof p->fp - o, i ? ":%02X" : "%02X", md[i]);
+	p->ctx = SSL_CTX_new(DTLS_method());
+	SSL_CTX_use_certificate(p->ctx, x);
+	SSL_CTX_use_PrivateKey(p->ctx, key);
+	SSL_CTX_set_verify(p->ctx, SSL_VERIFY_PEER, peer_verify_any);
+	TT_ASSERT_INT_EQ(SSL_CTX_set_tlsext_use_srtp(p->ctx, profiles), 0);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	p->ssl = SSL_new(p->ctx);
+	p->rd = BIO_new(BIO_s_mem());
+	p->wr = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(p->rd, -1);
+	SSL_set_bio(p->ssl, p->rd, p->wr);
+	SSL_set_options(p->ssl, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(p->ssl, 1200);
+	if (client)
+		SSL_set_connect_state(p->ssl);
+	else
+		SSL_set_accept_state(p->ssl);
+}
+
+/* What the peer wrote, as one datagram to us. */
+static int peer_flush(struct ossl_peer *p, struct tt_dtls *to, struct tt_srtp **srtp,
+		      bool *done)
+{
+	uint8_t buf[8192];
+	int n = BIO_read(p->wr, buf, sizeof buf);
+	if (n <= 0)
+		return 0;
+	int r = tt__dtls_input(to, buf, (size_t)n, srtp);
+	if (r == 1)
+		*done = true;
+	return r < 0 ? r : 0;
+}
+
+/* Our datagrams, one at a time, to the peer. */
+static void peer_feed(struct ossl_peer *p, struct wire *w)
+{
+	GBytes *b;
+	while ((b = g_queue_pop_head(&w->q))) {
+		gsize n;
+		const uint8_t *d = g_bytes_get_data(b, &n);
+		BIO_write(p->rd, d, (int)n);
+		SSL_do_handshake(p->ssl);
+		g_bytes_unref(b);
+	}
+}
+
+static const char *suite_against(bool we_are_client, const char *peer_profiles,
+				 char *peer_choice, size_t cap)
+{
+	struct tt_dtls_cert *c = NULL;
+	TT_ASSERT_INT_EQ(tt_dtls_cert_generate(&c), 0);
+	struct ossl_peer p;
+	memset(&p, 0, sizeof p);
+	peer_init(&p, !we_are_client, peer_profiles);
+	struct wire w = { 0 };
+	g_queue_init(&w.q);
+	struct tt_dtls *d = NULL;
+	TT_ASSERT_INT_EQ(tt__dtls_alloc(&d, c, we_are_client, p.fp, out, &w), 0);
+	TT_ASSERT_INT_EQ(tt__dtls_start(d), 0);
+	if (!we_are_client)
+		SSL_do_handshake(p.ssl);   /* the ClientHello */
+	struct tt_srtp *s = NULL;
+	bool done = false;
+	for (int i = 0; i < 200 && !(done && SSL_is_init_finished(p.ssl)); i++) {
+		peer_feed(&p, &w);
+		TT_ASSERT_INT_EQ(peer_flush(&p, d, &s, &done), 0);
+		TT_ASSERT_INT_EQ(tt__dtls_tick(d), 0);
+		g_usleep(1000);
+	}
+	TT_ASSERT_MSG(done && SSL_is_init_finished(p.ssl), "handshake with OpenSSL incomplete");
+	const SRTP_PROTECTION_PROFILE *prof = SSL_get_selected_srtp_profile(p.ssl);
+	g_strlcpy(peer_choice, prof ? prof->name : "", cap);
+	static char ours[64];
+	g_strlcpy(ours, tt__dtls_suite(d), sizeof ours);
+	drain(&w);
+	tt_srtp_free(s);
+	tt__dtls_free(d);
+	tt_dtls_cert_unref(c);
+	SSL_free(p.ssl);
+	SSL_CTX_free(p.ctx);
+	return ours;
+}
+
+TT_TEST(dtls_srtp_profile_is_the_servers_choice)
+{
+	const char *chrome = "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM";
+	char theirs[64];
+	/* we answer a browser's actpass with active: we are the client, the browser chooses */
+	TT_ASSERT_STR_EQ(suite_against(true, chrome, theirs, sizeof theirs),
+			 "AES_CM_128_HMAC_SHA1_80");
+	TT_ASSERT_STR_EQ(theirs, "SRTP_AES128_CM_SHA1_80");
+	/* when we are the server (the offer said active), our order wins: GCM */
+	TT_ASSERT_STR_EQ(suite_against(false, chrome, theirs, sizeof theirs), "AEAD_AES_128_GCM");
+	TT_ASSERT_STR_EQ(theirs, "SRTP_AEAD_AES_128_GCM");
+	/* a server that prefers GCM gives GCM to us as the client */
+	TT_ASSERT_STR_EQ(suite_against(true, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", theirs,
+				       sizeof theirs), "AEAD_AES_128_GCM");
 }

@@ -254,6 +254,61 @@ TT_TEST(ice_bad_remote_values_refused)
 	g_main_context_unref(ctx);
 }
 
+/* Candidate lines are checked without a transport (the core does it before posting to the
+ * worker): RFC 8839's grammar where libnice's parser is lenient, libnice for the rest. */
+TT_TEST(ice_candidate_lines_checked)
+{
+	static const char *const usable[] = {
+		"candidate:842163049 1 udp 1677729535 198.51.100.7 46154 typ srflx raddr "
+		"10.0.0.17 rport 46154 generation 0 ufrag EEtu network-cost 999",
+		"a=candidate:0 1 UDP 2122252543 192.0.2.5 54321 typ host",
+		"candidate:1 1 udp 2122260223 2001:db8::1 5000 typ host",
+		"candidate:a+/Z 1 udp 1 127.0.0.1 0 typ relay raddr 0.0.0.0 rport 0",
+	};
+	static const char *const ignored[] = {
+		"candidate:1 1 udp 2122260223 1b2e-44.local 5000 typ host",
+		"candidate:1 2 udp 2122260223 127.0.0.1 5000 typ host",
+		"candidate:3 1 tcp 1518280447 192.0.2.5 9 typ host tcptype active generation 0",
+		"candidate:3 1 TCP 1518280447 192.0.2.5 9 typ host",   /* libnice: a critical */
+	};
+	static const char *const garbage[] = {
+		"", "garbage", "candidate:garbage", "candidate:", "candidate:1 1 UDP",
+		"candidate:1 1 udp 1 127.0.0.1 9 typ",             /* no type */
+		"candidate:1 1 udp 1 127.0.0.1 9 type host",
+		"candidate:1 1 udp 1 notanip 5000 typ host",
+		"candidate:1 x udp 1 127.0.0.1 9 typ host",        /* libnice: component 0 */
+		"candidate:1 0 udp 1 127.0.0.1 9 typ host",
+		"candidate:1 257 udp 1 127.0.0.1 9 typ host",
+		"candidate:1 1 udp -1 127.0.0.1 9 typ host",
+		"candidate:1 1 udp 4294967296 127.0.0.1 9 typ host",
+		"candidate:1 1 udp 1 127.0.0.1 65536 typ host",     /* libnice: wraps to 0 */
+		"candidate:1 1 udp 1 127.0.0.1 +9 typ host",
+		"candidate:1 1 udp 1 127.0.0.1 9x typ host",      /* libnice: port 9 */
+		"candidate:1 1 udp 1 1 9 typ host",               /* libnice: 0.0.0.1 */
+		"candidate:1 1 udp 99999999999 127.0.0.1 9 typ host",   /* libnice: wraps */
+		"candidate:1 1 udp 1 127.0.0.1 9 typ host generation",   /* odd extension */
+		"candidate:1 1 udp 1 127.0.0.1 9 typ host raddr nowhere rport 9",
+		"candidate:1 1 udp 1 127.0.0.1 9 typ host raddr 10.0.0.1 rport 70000",
+		"candidate:1  1 udp 1 127.0.0.1 9 typ host",       /* two spaces */
+		"candidate:f\xc3 1 udp 1 127.0.0.1 9 typ host",
+		"candidate:123456789012345678901234567890123 1 udp 1 127.0.0.1 9 typ host",
+		"candidate:1 1 udp 1 127.0.0.1 9 typ host\r\na=evil",
+		"candidate:1 1 udp 1 e\x01.local 9 typ host",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(usable); i++)
+		TT_ASSERT_MSG(tt_ice_candidate_check(usable[i]) == 1, "%s", usable[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(ignored); i++)
+		TT_ASSERT_MSG(tt_ice_candidate_check(ignored[i]) == 0, "%s", ignored[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(garbage); i++)
+		TT_ASSERT_MSG(tt_ice_candidate_check(garbage[i]) == -EINVAL, "%s", garbage[i]);
+	TT_ASSERT_INT_EQ(tt_ice_candidate_check(NULL), -EINVAL);
+	GString *lng = g_string_new("candidate:1 1 udp 1 127.0.0.1 9 typ host");
+	while (lng->len <= 512)
+		g_string_append(lng, " x y");
+	TT_ASSERT_INT_EQ(tt_ice_candidate_check(lng->str), -EINVAL);
+	g_string_free(lng, TRUE);
+}
+
 /* RFC 7675: after the peer vanishes, consent expires (libnice: 30 s) and the transport
  * closes by itself, with media inactivity off so that only consent can end it. */
 TT_TEST(ice_consent_lost_when_peer_vanishes)

@@ -144,9 +144,23 @@ TT_TEST(proto_messages)
 	TT_ASSERT_INT_EQ(wr_msg_parse(&m, cand, strlen(cand), &code, &detail), 0);
 	TT_ASSERT(m.candidate == NULL);
 	wr_msg_clear(&m);
+	/* a candidate's length is checked with its syntax (bad_candidate), not here */
+	GString *lc = g_string_new("{\"type\":\"candidate\",\"candidate\":\"candidate:");
+	for (int i = 0; i < 600; i++)
+		g_string_append_c(lc, 'x');
+	g_string_append(lc, "\"}");
+	TT_ASSERT_INT_EQ(wr_msg_parse(&m, lc->str, lc->len, &code, &detail), 0);
+	TT_ASSERT_INT_EQ(strlen(m.candidate), 610);
+	wr_msg_clear(&m);
+	g_string_free(lc, TRUE);
 	static const struct { const char *text, *code; } bad[] = {
 		{ "{", "bad_json" }, { "[]", "bad_json" }, { "{}", "bad_request" },
 		{ "{\"type\":\"dance\"}", "unknown_type" },
+		/* longer than any of ours is still a type we do not know */
+		{ "{\"type\":\"a-type-name-longer-than-thirty-two-characters\"}", "unknown_type" },
+		{ "{\"type\":1}", "bad_request" },
+		{ "{\"type\":null}", "bad_request" },
+		{ "{\"type\":\"candidate\",\"candidate\":5}", "bad_request" },
 		{ "{\"type\":\"join\"}", "bad_request" },
 		{ "{\"type\":\"join\",\"room\":\"\"}", "bad_request" },
 		{ "{\"type\":\"mute\"}", "bad_request" },
@@ -162,4 +176,10 @@ TT_TEST(proto_messages)
 		TT_ASSERT_MSG(code && !strcmp(code, bad[i].code), "%s: %s", bad[i].text, code);
 		TT_ASSERT(m.root == NULL);
 	}
+	/* a refused message of a known type says which (the error's "about") */
+	const char *nomute = "{\"type\":\"mute\",\"muted\":\"yes\"}";
+	TT_ASSERT(wr_msg_parse(&m, nomute, strlen(nomute), &code, &detail) < 0);
+	TT_ASSERT_STR_EQ(m.about, "mute");
+	TT_ASSERT(wr_msg_parse(&m, "{\"type\":\"x\"}", 12, &code, &detail) < 0);
+	TT_ASSERT(m.about == NULL);
 }
