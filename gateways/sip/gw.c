@@ -170,6 +170,14 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	if (!c && (ev == nua_i_invite || ev == nua_i_message || ev == nua_i_subscribe) &&
 	    !tt__sip_auth_check(gw, nh, sip))
 		return;
+	/* requests that set a dialog's next hop: never let sofia resolve a name we were sent */
+	if ((ev == nua_i_invite || ev == nua_i_subscribe || ev == nua_i_update) &&
+	    !tt__sip_next_hop(gw, nh, sip)) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
+		if (!c)
+			nua_handle_destroy(nh);
+		return;
+	}
 	switch (ev) {
 	case nua_i_invite:
 		tt__sip_call_invite(gw, nh, c, sip);
