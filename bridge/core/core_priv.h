@@ -38,6 +38,8 @@ struct tt_core {
 	uint64_t next_id;
 	bool stopping;
 	int exit_code;
+	gint grace_ms;                   /* bridge.shutdown_grace_ms; atomic: signals.c reads it */
+	gint64 signal_us;                /* monotonic time of SIGINT/SIGTERM, 0: none (signals.c) */
 	struct tt_worker_stats *wstats;  /* latest report per worker (by value) */
 	unsigned n_wstats;
 };
@@ -53,6 +55,14 @@ int tt__core_run(struct tt_core *core);           /* until SIGINT/SIGTERM; exit 
 void tt__core_shutdown(struct tt_core *core);     /* polite hang-up, stop gateways */
 struct tt_core *tt__core_free(struct tt_core *core);
 int tt__core_reload(struct tt_core *core);        /* SIGHUP */
+
+/* signals.c: SIGINT/SIGTERM are read on a thread of their own, which quits the core loop
+ * and, when the process has not called tt__signals_stop() within shutdown_grace_ms plus
+ * this margin after the signal, logs and _exit(0)s, whatever the core thread is doing.
+ * start: core thread, before the loop runs; stop: core thread, when shutdown is done. */
+#define TT__SHUTDOWN_MARGIN_MS 500
+int tt__signals_start(struct tt_core *core);
+void tt__signals_stop(void);
 
 /* Schema = core rows + every gateway's rows (each gateway checked first). */
 int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws);
