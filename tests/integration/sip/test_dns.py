@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from ttlib import Bridge, check, run  # noqa: E402
-from siplib import UA  # noqa: E402
+from siplib import UA, StreamUA  # noqa: E402
 
 MARK = "TT_DNS_NAMESPACE"
 GRACE_MS = 1500
@@ -75,11 +75,11 @@ def stop_within_grace(br):
     check(took < GRACE_MS / 1000 + 1.0, "took %.2f s to exit after SIGTERM" % took)
 
 
-def host_name_caller(br, room):
-    ua = UA(br.sip_port, user="far")
+def host_name_caller(br, room, ua=None, extra=()):
+    ua = ua or UA(br.sip_port, user="far")
     ua.contact_host = "phone.host.invalid"
     ua.via_host = "via.host.invalid"
-    call = ua.invite(room, ua.sdp_offer())
+    call = ua.invite(room, ua.sdp_offer(), extra=extra)
     check(call.response and call.response.status == 200,
           "INVITE: %s" % (call.response and call.response.start))
     call.ack()
@@ -125,7 +125,35 @@ def test_sigterm_with_a_host_name_caller_in_a_call():
         br.tmp.cleanup()
 
 
+def test_record_route_name_and_tcp_caller():
+    """A host-name Record-Route (a proxy) over UDP, answered without symmetric_response,
+    and a TCP caller known by host names: each BYE reaches the address the call came from,
+    the Route header still naming the proxy so that a real one could route it on."""
+    br = Bridge({"bridge": {"shutdown_grace_ms": GRACE_MS},
+                 "sip": {"symmetric_response": False}}).start()
+    try:
+        ua, call = host_name_caller(br, "r1",
+                                    extra=("Record-Route: <sip:proxy.host.invalid;lr>",))
+        tcp = StreamUA(br.sip_port, user="tcpfar")
+        tua, tcall = host_name_caller(br, "r2", ua=tcp)
+        for room, u, c in (("r1", ua, call), ("r2", tua, tcall)):
+            status, _ = br.http("DELETE", "/api/rooms/" + room, timeout=5)
+            check(status in (200, 204), "DELETE %s: %s" % (room, status))
+            bye = u.wait(lambda m: m.method == "BYE" and m.h("call-id") == c.call_id, 5.0)
+            check(bye is not None, "%s: no BYE at the address the call came from" % room)
+            if room == "r1":
+                check("proxy.host.invalid" in bye.h("route", ""),
+                      "the BYE lost its Route header: %s" % bye.raw[:400])
+        check_idle(br, "after both BYEs")
+        stop_within_grace(br)
+    finally:
+        br.kill()
+        br.log.close()
+        br.tmp.cleanup()
+
+
 if __name__ == "__main__":
     enter_namespace()
     run([test_bye_to_a_host_name_contact_under_a_dns_black_hole,
-         test_sigterm_with_a_host_name_caller_in_a_call])
+         test_sigterm_with_a_host_name_caller_in_a_call,
+         test_record_route_name_and_tcp_caller])
