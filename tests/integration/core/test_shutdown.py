@@ -4,7 +4,8 @@
 - the core thread blocked outright (the test gateway's "stall" command: the loop answers
   nothing, exactly like the core spinning in a library);
 - the core busy with an HTTP flood on 127.0.0.1 (bounded in connections and time);
-- the polite path still works and is quick when the loop is alive.
+- the polite path still works and is quick when the loop is alive;
+- a grace of 0 with the SIP gateway (sofia-sip used to abort in nua_destroy()).
 The DNS black hole case is tests/integration/sip/test_dns.py."""
 import json
 import os
@@ -124,6 +125,18 @@ def test_polite_shutdown_is_quick_when_the_loop_is_alive():
         cleanup(br)
 
 
+def test_grace_zero_with_sip():
+    """shutdown_grace_ms = 0 leaves sofia-sip no loop iteration to finish nua_shutdown();
+    its nua_destroy() used to assert and abort (exit -6) on every SIGTERM."""
+    for _ in range(3):
+        br = Bridge({"bridge": {"shutdown_grace_ms": 0}}).start()
+        try:
+            check(br.sip_port, "this build has no SIP gateway: nothing to test")
+            sigterm_and_wait(br, MARGIN_S + SLACK_S)
+        finally:
+            cleanup(br)
+
+
 if __name__ == "__main__":
     run([test_sigterm_while_the_core_loop_is_stuck, test_sigterm_during_an_http_flood,
-         test_polite_shutdown_is_quick_when_the_loop_is_alive])
+         test_polite_shutdown_is_quick_when_the_loop_is_alive, test_grace_zero_with_sip])
