@@ -89,7 +89,16 @@ def host_name_caller(br, room, ua=None, extra=()):
 def test_bye_to_a_host_name_contact_under_a_dns_black_hole():
     br = Bridge({"bridge": {"shutdown_grace_ms": GRACE_MS}}).start()
     try:
+        watcher = UA(br.sip_port, user="watcher")
+        watcher.contact_host = "watcher.host.invalid"
+        watcher.request("SUBSCRIBE", watcher.room_uri("standup"), "sub-dns@test", 1, "s1",
+                        extra=["Event: conference", "Expires: 600",
+                               "Accept: application/conference-info+xml"])
+        r = watcher.final("sub-dns@test", "SUBSCRIBE")
+        check(r is not None and r.status < 300, "SUBSCRIBE: %s" % (r and r.start))
         ua, call = host_name_caller(br, "standup")
+        n = watcher.wait(lambda m: m.method == "NOTIFY" and "far" in m.body, 5.0)
+        check(n is not None, "no NOTIFY reached the host-name subscriber")
         # the room ends: the bridge sends BYE to a caller known only by host names
         try:
             status, _ = br.http("DELETE", "/api/rooms/standup", timeout=5)
