@@ -206,9 +206,8 @@ static gboolean on_hup(gpointer data)
 int tt__core_run(struct tt_core *core)
 {
 	/* SIGINT/SIGTERM go to the watch thread (signals.c), so a stuck loop still stops */
-	g_atomic_int_set(&core->grace_ms, (gint)tt_conf_int(core->conf, "bridge",
-							    "shutdown_grace_ms"));
-	if (tt__signals_start(core))
+	if (tt__signals_start(core->loop,
+			      (int)tt_conf_int(core->conf, "bridge", "shutdown_grace_ms")))
 		return -EMFILE;
 	guint s3 = g_unix_signal_add(SIGHUP, on_hup, core);
 	signal(SIGPIPE, SIG_IGN);
@@ -239,7 +238,9 @@ void tt__core_shutdown(struct tt_core *core)
 			h->gw->stop(h->state);
 	}
 	/* the grace period runs from the signal, as the watch thread's deadline does */
-	gint64 start = core->signal_us ? core->signal_us : g_get_monotonic_time();
+	gint64 start = tt__signals_received_us();
+	if (!start)
+		start = g_get_monotonic_time();
 	gint64 deadline = start + tt_conf_int(core->conf, "bridge", "shutdown_grace_ms") * 1000;
 	while (!all_stopped(core) && g_get_monotonic_time() < deadline) {
 		if (!g_main_context_iteration(NULL, FALSE))
@@ -277,7 +278,7 @@ int tt__core_reload(struct tt_core *core)
 	}
 	struct tt_conf *old = core->conf;
 	core->conf = next;
-	g_atomic_int_set(&core->grace_ms, (gint)tt_conf_int(next, "bridge", "shutdown_grace_ms"));
+	tt__signals_set_grace((int)tt_conf_int(next, "bridge", "shutdown_grace_ms"));
 	tt__rooms_apply_conf(core);
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];

@@ -38,8 +38,6 @@ struct tt_core {
 	uint64_t next_id;
 	bool stopping;
 	int exit_code;
-	gint grace_ms;                   /* bridge.shutdown_grace_ms; atomic: signals.c reads it */
-	gint64 signal_us;                /* monotonic time of SIGINT/SIGTERM, 0: none (signals.c) */
 	struct tt_worker_stats *wstats;  /* latest report per worker (by value) */
 	unsigned n_wstats;
 };
@@ -56,12 +54,16 @@ void tt__core_shutdown(struct tt_core *core);     /* polite hang-up, stop gatewa
 struct tt_core *tt__core_free(struct tt_core *core);
 int tt__core_reload(struct tt_core *core);        /* SIGHUP */
 
-/* signals.c: SIGINT/SIGTERM are read on a thread of their own, which quits the core loop
- * and, when the process has not called tt__signals_stop() within shutdown_grace_ms plus
- * this margin after the signal, logs and _exit(0)s, whatever the core thread is doing.
- * start: core thread, before the loop runs; stop: core thread, when shutdown is done. */
+/* signals.c: SIGINT/SIGTERM are read on a thread of their own, which quits the loop and,
+ * when the process has not called tt__signals_stop() within the grace period plus this
+ * margin after the signal, logs and _exit(0)s, whatever the core thread is doing. The
+ * thread holds a reference to the loop and nothing of struct tt_core.
+ * start (before the loop runs) and stop (when everything is freed): core thread;
+ * set_grace and received_us (monotonic time of the first signal, 0: none): any thread. */
 #define TT__SHUTDOWN_MARGIN_MS 500
-int tt__signals_start(struct tt_core *core);
+int tt__signals_start(GMainLoop *loop, int grace_ms);
+void tt__signals_set_grace(int grace_ms);
+gint64 tt__signals_received_us(void);
 void tt__signals_stop(void);
 
 /* Schema = core rows + every gateway's rows (each gateway checked first). */

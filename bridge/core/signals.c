@@ -16,13 +16,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include <tutti/log.h>
 
 static int pipe_fds[2] = { -1, -1 };
 static GThread *watcher;
-static gint stop_flag;  /* set before the stop byte: a pipe full of signals cannot lose it */
+static atomic_int stop_flag;  /* set before the stop byte: a pipe full of signals cannot lose it */
+static atomic_int grace_ms;   /* bridge.shutdown_grace_ms, set by the core thread */
+static _Atomic int64_t signal_us;  /* monotonic time of the first signal, 0: none (atomic) */
+static GMainLoop *core_loop;  /* our reference: the thread never touches struct tt_core */
 static struct sigaction old_int, old_term;
 
 static void on_signal(int sig)
@@ -37,8 +42,7 @@ static void on_signal(int sig)
 
 static gboolean quit_loop(gpointer data)
 {
-	struct tt_core *core = data;
-	g_main_loop_quit(core->loop);
+	g_main_loop_quit(data);
 	return G_SOURCE_REMOVE;
 }
 
@@ -64,25 +68,26 @@ static int next_byte(int timeout_ms)
 
 static gpointer watch(gpointer data)
 {
-	struct tt_core *core = data;
+	GMainLoop *loop = data;
 	int b;
 	do {
 		b = next_byte(-1);
-		if (b == 0 || g_atomic_int_get(&stop_flag))
+		if (b == 0 || atomic_load(&stop_flag))
 			return NULL;  /* tt__signals_stop() before any signal */
 	} while (b < 0);
-	gint64 grace = g_atomic_int_get(&core->grace_ms);
+	gint64 grace = atomic_load(&grace_ms);
 	tt_info("signal received: shutting down");
 	gint64 now = g_get_monotonic_time();
-	core->signal_us = now;  /* published to the core thread by the source's attach */
-	g_idle_add_full(G_PRIORITY_HIGH, quit_loop, core, NULL);
+	atomic_store(&signal_us, now);
+	g_idle_add_full(G_PRIORITY_HIGH, quit_loop, g_main_loop_ref(loop),
+			(GDestroyNotify)g_main_loop_unref);
 	gint64 deadline = now + (grace + TT__SHUTDOWN_MARGIN_MS) * 1000;
 	for (;;) {
 		gint64 left = deadline - g_get_monotonic_time();
 		if (left <= 0)
 			break;
 		b = next_byte((int)((left + 999) / 1000));
-		if (b == 0 || g_atomic_int_get(&stop_flag))
+		if (b == 0 || atomic_load(&stop_flag))
 			return NULL;  /* the polite shutdown finished */
 		/* b > 0: another SIGINT/SIGTERM, the deadline stands; -1: look at the clock */
 	}
@@ -91,11 +96,24 @@ static gpointer watch(gpointer data)
 	_exit(0);
 }
 
-int tt__signals_start(struct tt_core *core)
+void tt__signals_set_grace(int ms)
+{
+	atomic_store(&grace_ms, ms);
+}
+
+gint64 tt__signals_received_us(void)
+{
+	return atomic_load(&signal_us);
+}
+
+int tt__signals_start(GMainLoop *loop, int grace)
 {
 	if (watcher)
 		return 0;
-	g_atomic_int_set(&stop_flag, 0);
+	atomic_store(&stop_flag, 0);
+	atomic_store(&grace_ms, grace);
+	atomic_store(&signal_us, 0);
+	core_loop = g_main_loop_ref(loop);
 	GError *err = NULL;
 	if (!g_unix_open_pipe(pipe_fds, FD_CLOEXEC, &err)) {
 		tt_error("signal pipe: %s", err->message);
@@ -104,7 +122,7 @@ int tt__signals_start(struct tt_core *core)
 	}
 	g_unix_set_fd_nonblocking(pipe_fds[1], TRUE, NULL);
 	g_unix_set_fd_nonblocking(pipe_fds[0], TRUE, NULL);
-	watcher = g_thread_new("tt-signals", watch, core);
+	watcher = g_thread_new("tt-signals", watch, core_loop);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -121,7 +139,7 @@ void tt__signals_stop(void)
 		return;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	g_atomic_int_set(&stop_flag, 1);
+	atomic_store(&stop_flag, 1);
 	unsigned char zero = 0;
 	while (write(pipe_fds[1], &zero, 1) < 0 && errno == EINTR) {
 	}
@@ -130,4 +148,6 @@ void tt__signals_stop(void)
 	close(pipe_fds[0]);
 	close(pipe_fds[1]);
 	pipe_fds[0] = pipe_fds[1] = -1;
+	g_main_loop_unref(core_loop);
+	core_loop = NULL;
 }
