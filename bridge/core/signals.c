@@ -113,7 +113,6 @@ int tt__signals_start(GMainLoop *loop, int grace)
 	atomic_store(&stop_flag, 0);
 	atomic_store(&grace_ms, grace);
 	atomic_store(&signal_us, 0);
-	core_loop = g_main_loop_ref(loop);
 	GError *err = NULL;
 	if (!g_unix_open_pipe(pipe_fds, FD_CLOEXEC, &err)) {
 		tt_error("signal pipe: %s", err->message);
@@ -122,6 +121,7 @@ int tt__signals_start(GMainLoop *loop, int grace)
 	}
 	g_unix_set_fd_nonblocking(pipe_fds[1], TRUE, NULL);
 	g_unix_set_fd_nonblocking(pipe_fds[0], TRUE, NULL);
+	core_loop = g_main_loop_ref(loop);
 	watcher = g_thread_new("tt-signals", watch, core_loop);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
