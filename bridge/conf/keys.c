@@ -11,7 +11,8 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "bridge", "max_text_bytes", TT_CONF_INT, "4096", 16, 65536, NULL, R,
 	  "Longest chat message accepted on the text bus, in bytes of UTF-8." },
 	{ "bridge", "shutdown_grace_ms", TT_CONF_INT, "1500", 0, 10000, NULL, R,
-	  "On SIGTERM, how long gateways get to hang up politely before the process exits." },
+	  "On SIGTERM, how long gateways get to hang up politely before the process exits; "
+	  "the process ends 0.5 s after that even when the core is stuck." },
 
 	{ "http", "enabled", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
 	  "Serve the web client and the JSON API." },

@@ -197,14 +197,6 @@ int tt__core_start(struct tt_core *core)
 	return 0;
 }
 
-static gboolean on_quit_signal(gpointer data)
-{
-	struct tt_core *core = data;
-	tt_info("signal received: shutting down");
-	g_main_loop_quit(core->loop);
-	return G_SOURCE_CONTINUE;
-}
-
 static gboolean on_hup(gpointer data)
 {
 	tt__core_reload(data);
@@ -213,13 +205,13 @@ static gboolean on_hup(gpointer data)
 
 int tt__core_run(struct tt_core *core)
 {
-	guint s1 = g_unix_signal_add(SIGINT, on_quit_signal, core);
-	guint s2 = g_unix_signal_add(SIGTERM, on_quit_signal, core);
+	/* SIGINT/SIGTERM go to the watch thread (signals.c), so a stuck loop still stops */
+	if (tt__signals_start(core->loop,
+			      (int)tt_conf_int(core->conf, "bridge", "shutdown_grace_ms")))
+		return -EMFILE;
 	guint s3 = g_unix_signal_add(SIGHUP, on_hup, core);
 	signal(SIGPIPE, SIG_IGN);
 	g_main_loop_run(core->loop);
-	g_source_remove(s1);
-	g_source_remove(s2);
 	g_source_remove(s3);
 	return core->exit_code;
 }
@@ -245,8 +237,11 @@ void tt__core_shutdown(struct tt_core *core)
 		if (h->started)
 			h->gw->stop(h->state);
 	}
-	gint64 deadline = g_get_monotonic_time() +
-			  tt_conf_int(core->conf, "bridge", "shutdown_grace_ms") * 1000;
+	/* the grace period runs from the signal, as the watch thread's deadline does */
+	gint64 start = tt__signals_received_us();
+	if (!start)
+		start = g_get_monotonic_time();
+	gint64 deadline = start + tt_conf_int(core->conf, "bridge", "shutdown_grace_ms") * 1000;
 	while (!all_stopped(core) && g_get_monotonic_time() < deadline) {
 		if (!g_main_context_iteration(NULL, FALSE))
 			g_usleep(2000);
@@ -283,6 +278,7 @@ int tt__core_reload(struct tt_core *core)
 	}
 	struct tt_conf *old = core->conf;
 	core->conf = next;
+	tt__signals_set_grace((int)tt_conf_int(next, "bridge", "shutdown_grace_ms"));
 	tt__rooms_apply_conf(core);
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
@@ -312,5 +308,6 @@ struct tt_core *tt__core_free(struct tt_core *core)
 		g_main_loop_unref(core->loop);
 	g_free(core);
 	core_thread = NULL;
+	tt__signals_stop();  /* everything is freed: the deadline has nothing left to guard */
 	return NULL;
 }

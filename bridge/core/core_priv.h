@@ -54,6 +54,18 @@ void tt__core_shutdown(struct tt_core *core);     /* polite hang-up, stop gatewa
 struct tt_core *tt__core_free(struct tt_core *core);
 int tt__core_reload(struct tt_core *core);        /* SIGHUP */
 
+/* signals.c: SIGINT/SIGTERM are read on a thread of their own, which quits the loop and,
+ * when the process has not called tt__signals_stop() within the grace period plus this
+ * margin after the signal, logs and _exit(0)s, whatever the core thread is doing. The
+ * thread holds a reference to the loop and nothing of struct tt_core.
+ * start (before the loop runs) and stop (when everything is freed): core thread;
+ * set_grace and received_us (monotonic time of the first signal, 0: none): any thread. */
+#define TT__SHUTDOWN_MARGIN_MS 500
+int tt__signals_start(GMainLoop *loop, int grace_ms);
+void tt__signals_set_grace(int grace_ms);
+gint64 tt__signals_received_us(void);
+void tt__signals_stop(void);
+
 /* Schema = core rows + every gateway's rows (each gateway checked first). */
 int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws);
 /* Debug aid: true on the core thread (or before the core exists). */

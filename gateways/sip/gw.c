@@ -170,6 +170,14 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	if (!c && (ev == nua_i_invite || ev == nua_i_message || ev == nua_i_subscribe) &&
 	    !tt__sip_auth_check(gw, nh, sip))
 		return;
+	/* requests that set a dialog's next hop: never let sofia resolve a name we were sent */
+	if ((ev == nua_i_invite || ev == nua_i_subscribe || ev == nua_i_update) &&
+	    !tt__sip_next_hop(gw, nh, sip)) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
+		if (!c)
+			nua_handle_destroy(nh);
+		return;
+	}
 	switch (ev) {
 	case nua_i_invite:
 		tt__sip_call_invite(gw, nh, c, sip);
@@ -386,6 +394,23 @@ static bool sip_stopped(void *state)
 	return !gw->nua || gw->shut_down;
 }
 
+/* sofia-sip aborts the process (an assert in nua_destroy()) unless nua_shutdown() has
+ * completed, which takes loop iterations the grace period may not have had: a grace of 0,
+ * a loop busy with a flood, a start that failed after nua_create(). Then the stack is left
+ * to the process exit: its GSource leaves the loop, so none of it runs again, and the
+ * pointers stay reachable here, so leak checkers do not count it. */
+static GSList *abandoned;
+
+static void abandon_stack(struct sipgw *gw)
+{
+	tt_warn("sofia-sip did not finish shutting down in time: its stack is left to the "
+		"process exit");
+	g_source_destroy(su_glib_root_gsource(gw->root));
+	abandoned = g_slist_prepend(g_slist_prepend(abandoned, gw->nua), gw->root);
+	gw->nua = NULL;
+	gw->root = NULL;
+}
+
 static void sip_free(void *state)
 {
 	struct sipgw *gw = state;
@@ -397,6 +422,8 @@ static void sip_free(void *state)
 	tt__sip_auth_close(gw);
 	tt__sip_prompts_free(gw);
 	tt__sip_guard_stop(gw);
+	if (gw->nua && !gw->shut_down)
+		abandon_stack(gw);
 	if (gw->nua)
 		nua_destroy(gw->nua);
 	if (gw->root) {

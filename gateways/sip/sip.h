@@ -107,6 +107,12 @@ struct sockaddr;
 bool tt__sip_rate_ok(struct sipgw *gw, const struct sockaddr *sa);
 const char *tt__sip_room_of(struct sipgw *gw, const url_t *url);
 
+/* nexthop.c: a request that sets a dialog's next hop (INVITE, UPDATE, SUBSCRIBE) whose
+ * first Record-Route or Contact is a host name: the handle's in-dialog requests go to the
+ * request's source address instead, so sofia-sip never resolves a name we were sent.
+ * false: a name and no source address to use (the caller answers 500). */
+bool tt__sip_next_hop(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
+
 /* dtmf.c */
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);

@@ -67,6 +67,8 @@ class Msg:
 class UA:
     transport = "UDP"
     scheme = "sip"
+    contact_host = None  # a host name here: the bridge must reach us without resolving it
+    via_host = None
 
     def __init__(self, port, host="127.0.0.1", user="tester", name=None, allow_message=True):
         self.bridge = (host, port)
@@ -141,7 +143,8 @@ class UA:
     def request(self, method, uri, call_id, cseq, from_tag, to_tag=None, body="",
                 ctype=None, extra=(), branch=None):
         lines = ["%s %s SIP/2.0" % (method, uri),
-                 "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (self.transport, self.local[0],
+                 "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (self.transport,
+                                                            self.via_host or self.local[0],
                                                             self.local[1],
                                                             branch or self.branch()),
                  "Max-Forwards: 70",
@@ -150,7 +153,8 @@ class UA:
                  "To: <%s>%s" % (uri, ";tag=" + to_tag if to_tag else ""),
                  "Call-ID: %s" % call_id,
                  "CSeq: %d %s" % (cseq, method),
-                 "Contact: <%s:%s@%s:%d%s>" % (self.scheme, self.user, self.local[0],
+                 "Contact: <%s:%s@%s:%d%s>" % (self.scheme, self.user,
+                                               self.contact_host or self.local[0],
                                                self.local[1],
                                                ";transport=tcp" if self.transport == "TCP"
                                                else "")]

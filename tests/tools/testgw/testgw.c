@@ -11,6 +11,7 @@
  *   {"cmd":"watch","room":R,"on":true}
  *   {"cmd":"roster","room":R}                                        -> "roster":[...]
  *   {"cmd":"kick","room":R,"who":ID_OR_NAME}
+ *   {"cmd":"stall","ms":N}   blocks the core thread N ms (at most 60 s): a stuck core loop
  * Events: {"ev":"text",...}, {"ev":"roster","type":"joined|left|state|room_ended",...},
  *         {"ev":"hangup","id":I,"why":W}. Core thread only, like every gateway. */
 #define TT_LOG_DOMAIN "testgw"
@@ -181,6 +182,14 @@ static json_t *handle(struct testgw *gw, json_t *req)
 		int rc = p ? core->participant_kick(p, "kicked by test") : -ENOENT;
 		core->participant_unref(p);
 		return rc ? err_json(rc) : json_pack("{s:b}", "ok", 1);
+	}
+	if (!strcmp(cmd, "stall")) {
+		/* the shutdown watchdog's test: the loop answers nothing, signals included */
+		json_int_t ms = json_integer_value(json_object_get(req, "ms"));
+		if (ms < 0 || ms > 60000)
+			return err_json(-EINVAL);
+		g_usleep((gulong)ms * 1000);
+		return json_pack("{s:b}", "ok", 1);
 	}
 	return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown cmd");
 }
