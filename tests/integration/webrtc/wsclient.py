@@ -109,7 +109,10 @@ class WsClient:
             if op == 8:
                 self.close_code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
                 raise Closed("close frame %s" % self.close_code)
-            if op in (9, 10):
+            if op == 9:   # the bridge's keep-alive: unanswered, it hangs up (RFC 6455 5.5.2)
+                self.send_raw(data, opcode=10)
+                continue
+            if op == 10:
                 continue
             parts += data
             if fin:
@@ -164,7 +167,10 @@ class AsyncWs:
             fin, op, data, _ = f
             if op == 8:
                 raise Closed("close frame")
-            if op in (9, 10):
+            if op == 9:   # keep-alive: answered, or the bridge hangs up after 310 s
+                self.writer.write(encode_frame(data, opcode=10))
+                continue
+            if op == 10:
                 continue
             parts += data
             if fin:
