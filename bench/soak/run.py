@@ -169,7 +169,8 @@ class SipSlot(threading.Thread):
         super().__init__(daemon=True)
         self.k, self.args, self.sip_port, self.workdir = k, args, sip_port, workdir
         self.end, self.kids, self.stop = end, kids, stop
-        self.calls = []   # (start offset s, planned s, exit code, ok, failed)
+        self.calls = []
+        self.start_failures = []   # SIPp exited before it made a call: retried
 
     def run(self):
         rnd = random.Random(self.k)
@@ -184,26 +185,35 @@ class SipSlot(threading.Thread):
             self.calls.append(self.one_call(dur))
 
     def one_call(self, dur):
-        t0 = time.time()
-        cmd = [SIPP, "127.0.0.1:%d" % self.sip_port, "-i", "127.0.0.1", "-p", "0",
-               "-nostdin", "-sf", os.path.join(SCENARIOS, "uac_rtp_stream.xml"), "-s", ROOM,
-               "-m", "1", "-d", str(int(dur * 1000)),
-               "-mp", str(free_port(socket.SOCK_DGRAM)),
-               "-timeout", "%ds" % int(dur + 30), "-timeout_error"]
-        p = self.kids.popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-        try:
-            out = p.communicate(timeout=dur + 60)[0]
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out = p.communicate()[0]
-        st = screen_stats(out)
+        """One call; a SIPp that could not start (it picks its media ports itself and two
+        soaks' or tests' ports can collide) is retried, and counted apart."""
+        for _ in range(3):
+            t0 = time.time()
+            cmd = [SIPP, "127.0.0.1:%d" % self.sip_port, "-i", "127.0.0.1", "-p", "0",
+                   "-nostdin", "-sf", os.path.join(SCENARIOS, "uac_rtp_stream.xml"),
+                   "-s", ROOM, "-m", "1", "-d", str(int(dur * 1000)),
+                   "-mp", str(free_port(socket.SOCK_DGRAM)),
+                   "-timeout", "%ds" % int(dur + 30), "-timeout_error"]
+            p = self.kids.popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+            try:
+                out = p.communicate(timeout=dur + 60)[0]
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out = p.communicate()[0]
+            st = screen_stats(out)
+            if st.get("created") or p.returncode == 0:
+                break
+            self.start_failures.append(out.strip()[-300:])
+            log("sip slot %d: SIPp did not start a call (exit %s): %s"
+                % (self.k, p.returncode, out.strip()[-200:]))
         ok = p.returncode == 0 and st.get("ok") == 1
         if not ok:
             log("sip slot %d: call failed (exit %s, %s): %s" % (self.k, p.returncode, st,
                                                                  out.strip()[-300:]))
         return {"t": round(t0, 1), "planned_s": round(dur, 1), "rc": p.returncode,
-                "ok": ok, "took_s": round(time.time() - t0, 1)}
+                "ok": ok, "took_s": round(time.time() - t0, 1),
+                "out": None if ok else out.strip()[-1500:]}
 
 
 class PeersReader(threading.Thread):
@@ -388,12 +398,31 @@ def run(args, workdir, kids, res):
     ircs = []
     for nick in ("soaklisten", "soakchat"):
         c = RawIrc(irc.port, nick)
+        # RawIrc's socket keeps create_connection's 10 s timeout, and its reader thread
+        # ends at the first quiet 10 s: block instead, for the whole soak
+        c.sock.settimeout(None)
         c.send("JOIN " + CHANNEL)
         c.wait(" JOIN ", CHANNEL)
         ircs.append(c)
     listen, chat = ircs
     kids.ircs = ircs
     listen.wait("tuttisoak", timeout=30)   # its JOIN, or NAMES
+
+    # Baseline, same machine, same minutes: the bridge idle but for the IRC people. Tick
+    # lateness here is the machine's (other processes, ASan), not the load's.
+    if args.idle > 0:
+        a = sample(bridge.pid, http_port, time.time())
+        time.sleep(args.idle)
+        b = sample(bridge.pid, http_port, time.time())
+        if "ticks" in a and "ticks" in b and b["ticks"] > a["ticks"]:
+            nt = b["ticks"] - a["ticks"]
+            nl, ns = b["late"] - a["late"], b["skipped"] - a["skipped"]
+            res["idle"] = {"seconds": args.idle, "ticks": nt, "late": nl, "skipped": ns,
+                           "pct": 100.0 * (nl + ns) / nt, "rss_kib": b["rss_kib"],
+                           "cpu_pct": 100.0 * (b["cpu_s"] - a["cpu_s"]) / args.idle,
+                           "load": b["load"]}
+            log("idle baseline: %(late)d late + %(skipped)d skipped of %(ticks)d ticks, "
+                "RSS %(rss_kib)d KiB, CPU %(cpu_pct).1f %%" % res["idle"])
 
     t0 = time.time()
     res["t0"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(t0))
@@ -518,9 +547,12 @@ def run(args, workdir, kids, res):
     check("SIP calls", not bad and (calls or args.sip == 0),
           "%d calls, %d failed" % (len(calls), len(bad)))
     res["sip_calls"] = calls
+    res["sipp_start_failures"] = [f for s in slots for f in s.start_failures]
     last = pr.stats[-1][1] if pr.stats else []
     web_tx = sum(p["chat_tx"] for p in last)
     web_on_irc = listen.count("soak web ")
+    with open(os.path.join(workdir, "irc_listen.log"), "w") as f:
+        f.write("\n".join(listen.lines) + "\n")
     check("web chat reaches IRC", web_on_irc == web_tx,
           "%d of %d lines" % (web_on_irc, web_tx))
     irc_rx = [p["chat_rx_irc"] for p in last]
@@ -652,6 +684,9 @@ def summary(args, res):
                 "%s: %d + %d of %d (%.3f %%)" % (k, v["late"], v["skipped"], v["ticks"], v["pct"])
                 for k, v in t.items()) + ("; max late %.1f ms" % (
                     (t.get("whole", {}).get("max_late_us") or 0) / 1000)) if t else "?"),
+            ("idle baseline (before the load, same run)", "%(seconds)g s: %(late)d late + "
+             "%(skipped)d skipped of %(ticks)d ticks (%(pct).3f %%), RSS %(rss_kib)d KiB, "
+             "CPU %(cpu_pct).1f %%" % res["idle"] if res.get("idle") else "not measured"),
             ("bridge CPU", "%.1f %% of one core (mean)" % res["cpu_pct"]
              if "cpu_pct" in res else "?"),
             ("tt_loadgen", "loss %s %%, late %s %%, latency p50 %s / p99 %s ms, N-1 %s" % (
@@ -685,6 +720,8 @@ def main():
     ap.add_argument("--irc-every", type=float, default=5, help="s between IRC lines")
     ap.add_argument("--web-chatters", type=int, default=2)
     ap.add_argument("--web-chat-every", type=float, default=10)
+    ap.add_argument("--idle", type=float, default=30,
+                    help="s of idle baseline before the load (tick lateness of the machine)")
     ap.add_argument("--sample", type=float, default=5, help="s between samples")
     ap.add_argument("--rss-slope-max", type=float, default=256, help="KiB/min")
     ap.add_argument("--late-max-pct", type=float, default=0.1,
