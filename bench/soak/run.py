@@ -11,7 +11,7 @@ One room ("soak") on one tutti, everything on 127.0.0.1:
              --sip-min..--sip-max seconds long, so callers come and go all the time;
   - IRC      a throw-away ngircd, the IRC gateway mapping #soak to the room, a person on IRC
              chatting a line every --irc-every seconds and another one listening;
-  - XMPP     not part of it: there is no XMPP gateway yet (gateways/xmpp is a stub).
+  - XMPP     not part of it: there is no XMPP gateway yet (no gateways/xmpp).
 
 Every --sample seconds it records the bridge's RSS (/proc/PID/status VmRSS), its CPU, the
 tick counters of GET /api/health and the room's participants (GET /api/rooms/soak). At the
@@ -204,9 +204,11 @@ class SipSlot(threading.Thread):
             st = screen_stats(out)
             if st.get("created") or p.returncode == 0:
                 break
-            self.start_failures.append(out.strip()[-300:])
+            why = [ln for ln in out.splitlines()
+                   if re.search(r"error|unable|cannot|fail", ln, re.I)][:5]
+            self.start_failures.append(why or out.strip()[:400])
             log("sip slot %d: SIPp did not start a call (exit %s): %s"
-                % (self.k, p.returncode, out.strip()[-200:]))
+                % (self.k, p.returncode, why or out.strip()[:200]))
         ok = p.returncode == 0 and st.get("ok") == 1
         if not ok:
             log("sip slot %d: call failed (exit %s, %s): %s" % (self.k, p.returncode, st,
@@ -547,8 +549,10 @@ def run(args, workdir, kids, res):
     check("SIP calls", not bad and (calls or args.sip == 0),
           "%d calls, %d failed" % (len(calls), len(bad)))
     res["sip_calls"] = calls
+    res["peer_events"] = [e for e in pr.events if e.get("ev") != "connected"][:50]
+    res["peers_last"] = last_stats = pr.stats[-1][1] if pr.stats else []
     res["sipp_start_failures"] = [f for s in slots for f in s.start_failures]
-    last = pr.stats[-1][1] if pr.stats else []
+    last = last_stats
     web_tx = sum(p["chat_tx"] for p in last)
     web_on_irc = listen.count("soak web ")
     with open(os.path.join(workdir, "irc_listen.log"), "w") as f:
