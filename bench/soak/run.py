@@ -346,6 +346,20 @@ def expected_stayers(args):
             + ["irc/soakchat", "irc/soaklisten"])
 
 
+def sip_media(samples):
+    """(SIP participants seen in two samples or more, those of them whose packets in and
+    out both stayed 0): SIPp's rtp_stream sends, and the bridge sends the mix back."""
+    seen, last = {}, {}
+    for s in samples:
+        for name, io in s.get("parts", {}).items():
+            if name.startswith("phone/"):
+                seen[name] = seen.get(name, 0) + 1
+                last[name] = io
+    long_ = [n for n, k in seen.items() if k >= 2]
+    silent = [n for n in long_ if not (last[n][0] or 0) > 0 or not (last[n][1] or 0) > 0]
+    return long_, silent
+
+
 def wait_until(pred, timeout, step=0.5):
     end = time.time() + timeout
     while time.time() < end:
@@ -549,6 +563,10 @@ def run(args, workdir, kids, res):
     check("SIP calls", not bad and (calls or args.sip == 0),
           "%d calls, %d failed" % (len(calls), len(bad)))
     res["sip_calls"] = calls
+    long_, silent = sip_media(samples)
+    check("SIP media both ways", not silent and (long_ or args.sip == 0),
+          "%d SIP participants sampled twice or more, %d without packets in or out%s"
+          % (len(long_), len(silent), ": %s" % silent[:5] if silent else ""))
     res["peer_events"] = [e for e in pr.events if e.get("ev") != "connected"][:50]
     res["peers_last"] = last_stats = pr.stats[-1][1] if pr.stats else []
     res["sipp_start_failures"] = [f for s in slots for f in s.start_failures]
