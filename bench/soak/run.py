@@ -50,12 +50,10 @@ python3-aiortc for /usr/bin/python3 (TT_AIORTC_PYTHON to use another).
 import argparse
 import json
 import os
-import random
 import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,194 +63,22 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
-sys.path.insert(0, os.path.join(SRC, "tests", "integration", "irc"))
-sys.path.insert(0, os.path.join(SRC, "tests", "integration", "sip"))
+for d in (HERE, os.path.join(SRC, "tests", "integration"),
+          os.path.join(SRC, "tests", "integration", "irc"),
+          os.path.join(SRC, "tests", "integration", "sip")):
+    sys.path.insert(0, d)
+from clients import (AIORTC_PY, CHANNEL, SIPP, Children, IrcPeople, LoadGen,  # noqa: E402
+                     SipSlot, start_peers, stop_peers)
+from probe import (ROOM, get_json, is_asan, log, room, sample, sip_media,  # noqa: E402
+                   slope_per_min, tick_window)
 from ttlib import free_port, free_port_udp_tcp, render_config  # noqa: E402
-from ircenv import NgIrcd, RawIrc, _die_with_parent, have_ngircd  # noqa: E402
-from sipplib import SCENARIOS, SIPP, screen_stats, write_ulaw_wav  # noqa: E402
+from ircenv import NgIrcd, have_ngircd  # noqa: E402
+from sipplib import write_ulaw_wav  # noqa: E402
 
-ROOM = "soak"
-CHANNEL = "#soak"
-AIORTC_PY = os.environ.get("TT_AIORTC_PYTHON", "/usr/bin/python3")
-TICK = os.sysconf("SC_CLK_TCK")
 # Sanitizer reports in the bridge's log (stdout and stderr go there).
 SAN_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
                     r"SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)")
 
-
-def log(msg):
-    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
-
-
-# ---- the bridge's numbers ----
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def get_json(port, path, timeout=5):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
-        return json.loads(r.read().decode())
-
-
-def ticks(health, worker=None):
-    """(ticks, late, skipped, max late us) of one worker of GET /api/health (the room's:
-    an idle worker's punctual ticks would dilute the figure), or summed over all."""
-    t = l = s = m = 0
-    for w in health.get("workers", []):
-        if worker is not None and w.get("index") != worker:
-            continue
-        t += w.get("ticks", 0)
-        l += w.get("late", 0)
-        s += w.get("skipped", 0)
-        m = max(m, w.get("max_late_us", 0))
-    return t, l, s, m
-
-
-def slope_per_min(points):
-    """Least-squares slope of (seconds, KiB) points in KiB per minute, or None."""
-    if len(points) < 3:
-        return None
-    n = len(points)
-    mx = sum(p[0] for p in points) / n
-    my = sum(p[1] for p in points) / n
-    sxx = sum((p[0] - mx) ** 2 for p in points)
-    if sxx == 0:
-        return None
-    return 60.0 * sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
-
-
-def is_asan(binary):
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-    return "libasan" in out
-
-
-# ---- children ----
-
-class Children:
-    """Every process the soak starts, so that all of them are stopped at the end."""
-
-    def __init__(self):
-        self.procs = []
-        self.lock = threading.Lock()
-
-    def popen(self, cmd, **kw):
-        # SIGTERM when the soak dies, even by SIGKILL: no bridge or SIPp outlives it
-        p = subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kw)
-        with self.lock:
-            self.procs.append(p)
-        return p
-
-    def stop_all(self):
-        with self.lock:
-            procs = list(self.procs)
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
-class SipSlot(threading.Thread):
-    """One SIP caller after another until `end`: each call is one SIPp process running the
-    rtp_stream scenario for a random duration."""
-
-    def __init__(self, k, args, sip_port, workdir, end, kids, stop):
-        super().__init__(daemon=True)
-        self.k, self.args, self.sip_port, self.workdir = k, args, sip_port, workdir
-        self.end, self.kids, self.stop = end, kids, stop
-        self.calls = []
-        self.start_failures = []   # SIPp exited before it made a call: retried
-
-    def run(self):
-        rnd = random.Random(self.k)
-        # stagger the slots: calls start and end all the time, never all at once
-        if self.stop.wait(self.k * self.args.sip_min / max(1, self.args.sip)):
-            return
-        while not self.stop.is_set():
-            left = self.end - time.time() - 5
-            if left < 5:
-                return
-            dur = min(rnd.uniform(self.args.sip_min, self.args.sip_max), left)
-            self.calls.append(self.one_call(dur))
-
-    def one_call(self, dur):
-        """One call; a SIPp that could not start (it picks its media ports itself and two
-        soaks' or tests' ports can collide) is retried, and counted apart."""
-        for _ in range(3):
-            t0 = time.time()
-            cmd = [SIPP, "127.0.0.1:%d" % self.sip_port, "-i", "127.0.0.1", "-p", "0",
-                   "-nostdin", "-sf", os.path.join(SCENARIOS, "uac_rtp_stream.xml"),
-                   "-s", ROOM, "-m", "1", "-d", str(int(dur * 1000)),
-                   "-mp", str(free_port(socket.SOCK_DGRAM)),
-                   "-timeout", "%ds" % int(dur + 30), "-timeout_error"]
-            p = self.kids.popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-            try:
-                out = p.communicate(timeout=dur + 60)[0]
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out = p.communicate()[0]
-            st = screen_stats(out)
-            if st.get("created") or p.returncode == 0:
-                break
-            why = [ln for ln in out.splitlines()
-                   if re.search(r"error|unable|cannot|fail", ln, re.I)][:5]
-            self.start_failures.append(why or out.strip()[:400])
-            log("sip slot %d: SIPp did not start a call (exit %s): %s"
-                % (self.k, p.returncode, why or out.strip()[:200]))
-        ok = p.returncode == 0 and st.get("ok") == 1
-        if not ok:
-            log("sip slot %d: call failed (exit %s, %s): %s" % (self.k, p.returncode, st,
-                                                                 out.strip()[-300:]))
-        return {"t": round(t0, 1), "planned_s": round(dur, 1), "rc": p.returncode,
-                "ok": ok, "took_s": round(time.time() - t0, 1),
-                "out": None if ok else out.strip()[-1500:]}
-
-
-class PeersReader(threading.Thread):
-    """Reads peers.py's JSON lines; keeps every stats line."""
-
-    def __init__(self, proc):
-        super().__init__(daemon=True)
-        self.proc = proc
-        self.stats = []      # (monotonic time, peers list)
-        self.done = None
-        self.events = []
-
-    def run(self):
-        for line in self.proc.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev.get("ev") == "stats":
-                self.stats.append((time.monotonic(), ev["peers"]))
-            elif ev.get("ev") == "done":
-                self.done = ev["peers"]
-            else:
-                self.events.append(ev)
-
-    def connected(self):
-        return sum(1 for e in self.events if e.get("ev") == "connected")
-
-
-# ---- the run ----
 
 def bridge_conf(workdir, http_port, sip_port, irc_port, args):
     conf = {
@@ -307,34 +133,6 @@ def sanitizer_env(asan):
     return env
 
 
-def room(http_port):
-    try:
-        return get_json(http_port, "/api/rooms/" + ROOM)
-    except Exception:  # noqa: BLE001 - a missing room (404) or a slow answer: no sample
-        return None
-
-
-def sample(pid, http_port, t0):
-    s = {"t": round(time.time() - t0, 1), "rss_kib": rss_kib(pid), "cpu_s": cpu_s(pid),
-         "load": os.getloadavg()[0]}
-    r = room(http_port)
-    try:
-        s["ticks"], s["late"], s["skipped"], s["max_late_us"] = ticks(
-            get_json(http_port, "/api/health"), r.get("worker") if r else None)
-    except Exception:  # noqa: BLE001
-        s["health_error"] = True
-    if r is not None:
-        s["worker"] = r.get("worker")
-        parts = r.get("participants", [])
-        s["by_network"] = {}
-        for p in parts:
-            s["by_network"][p["network"]] = s["by_network"].get(p["network"], 0) + 1
-        s["parts"] = {"%s/%s" % (p["network"], p["name"]): (
-            (p.get("media") or {}).get("packets_in"), (p.get("media") or {}).get("packets_out"))
-            for p in parts}
-    return s
-
-
 def kick_one(http_port):
     """--inject kick: hang up one RTP participant behind the soak's back."""
     r = room(http_port) or {}
@@ -353,20 +151,6 @@ def expected_stayers(args):
             + ["irc/soakchat", "irc/soaklisten"])
 
 
-def sip_media(samples):
-    """(SIP participants seen in two samples or more, those of them whose packets in and
-    out both stayed 0): SIPp's rtp_stream sends, and the bridge sends the mix back."""
-    seen, last = {}, {}
-    for s in samples:
-        for name, io in s.get("parts", {}).items():
-            if name.startswith("phone/"):
-                seen[name] = seen.get(name, 0) + 1
-                last[name] = io
-    long_ = [n for n, k in seen.items() if k >= 2]
-    silent = [n for n in long_ if not (last[n][0] or 0) > 0 or not (last[n][1] or 0) > 0]
-    return long_, silent
-
-
 def wait_until(pred, timeout, step=0.5):
     end = time.time() + timeout
     while time.time() < end:
@@ -377,316 +161,287 @@ def wait_until(pred, timeout, step=0.5):
     return pred()
 
 
-def run(args, workdir, kids, res):
-    build = os.path.abspath(args.build)
-    binary = os.path.join(build, "tutti")
-    loadgen = os.path.join(build, "bench", "loadgen", "tt_loadgen")
-    for f in (binary, loadgen):
+class Soak:
+    """One soak's state, passed from phase to phase; `check` records a verdict."""
+
+    def __init__(self, args, workdir, kids, res):
+        self.args, self.workdir, self.kids, self.res = args, workdir, kids, res
+        self.run_s = args.minutes * 60
+        self.samples = []
+        self.all_in_at = None
+        self.stayers = expected_stayers(args)
+        self.gone = {}     # stayer -> first sample time it was missing, once everyone was in
+        res["samples"] = self.samples
+
+    def check(self, name, ok, detail):
+        self.res["checks"].append({"check": name, "ok": bool(ok), "detail": detail})
+        log("%s %s: %s" % ("ok  " if ok else "FAIL", name, detail))
+
+
+def prerequisites(s):
+    build = os.path.abspath(s.args.build)
+    s.binary = os.path.join(build, "tutti")
+    s.loadgen = os.path.join(build, "bench", "loadgen", "tt_loadgen")
+    for f in (s.binary, s.loadgen):
         if not os.access(f, os.X_OK):
             raise SystemExit("%s is missing: build it (see --help)" % f)
-    asan = is_asan(binary)
-    res["asan"] = asan
-    if not asan and not args.no_asan:
+    s.asan = s.res["asan"] = is_asan(s.binary)
+    if not s.asan and not s.args.no_asan:
         raise SystemExit("%s is not an ASan build (cmake -DTT_SANITIZE=address,undefined); "
-                         "--no-asan runs it anyway without the leak check" % binary)
+                         "--no-asan runs it anyway without the leak check" % s.binary)
     missing = [w for w, ok in (("ngircd", have_ngircd()), ("sipp", SIPP),
                                (AIORTC_PY, os.access(AIORTC_PY, os.X_OK))) if not ok]
     if missing:
         raise SystemExit("missing: %s (scripts/debian-packages.txt)" % ", ".join(missing))
 
-    run_s = args.minutes * 60
-    http_port, sip_port = free_port(), free_port_udp_tcp()
-    irc = NgIrcd().start()
-    kids.irc = irc
-    conf = bridge_conf(workdir, http_port, sip_port, irc.port, args)
-    tlog = open(os.path.join(workdir, "tutti.log"), "w")
-    env = sanitizer_env(asan)
-    if args.inject == "leak":
-        env["LD_PRELOAD"] = leak_preload(binary, workdir)
-    bridge = kids.popen([binary, "--config", conf], stdout=tlog, stderr=subprocess.STDOUT,
-                        cwd=workdir, env=env)
-    res["bridge_pid"] = bridge.pid
+
+def start_bridge(s):
+    """ngircd, then tutti with the IRC gateway pointed at it, then the two IRC people."""
+    s.http_port, s.sip_port = free_port(), free_port_udp_tcp()
+    s.irc = s.kids.irc = NgIrcd().start()
+    conf = bridge_conf(s.workdir, s.http_port, s.sip_port, s.irc.port, s.args)
+    s.tlog = open(os.path.join(s.workdir, "tutti.log"), "w")
+    env = sanitizer_env(s.asan)
+    if s.args.inject == "leak":
+        env["LD_PRELOAD"] = leak_preload(s.binary, s.workdir)
+    s.bridge = s.kids.popen([s.binary, "--config", conf], stdout=s.tlog,
+                            stderr=subprocess.STDOUT, cwd=s.workdir, env=env)
 
     def up():
         try:
-            return get_json(http_port, "/api/health", 1).get("status") == "ok"
-        except Exception:  # noqa: BLE001
-            return bridge.poll() is not None
-    if not wait_until(up, 60, 0.2) or bridge.poll() is not None:
-        raise RuntimeError("tutti did not start (see %s/tutti.log)" % workdir)
+            return get_json(s.http_port, "/api/health", 1).get("status") == "ok"
+        except Exception:  # noqa: BLE001 - not listening yet
+            return s.bridge.poll() is not None
+    if not wait_until(up, 60, 0.2) or s.bridge.poll() is not None:
+        raise RuntimeError("tutti did not start (see %s/tutti.log)" % s.workdir)
     log("tutti %s up (pid %d, http %d, sip %d, ngircd %d), work dir %s"
-        % ("(ASan)" if asan else "", bridge.pid, http_port, sip_port, irc.port, workdir))
+        % ("(ASan)" if s.asan else "", s.bridge.pid, s.http_port, s.sip_port, s.irc.port,
+           s.workdir))
+    s.people = s.kids.people = IrcPeople(s.irc.port)
 
-    # IRC: a listener and a chatter in the channel; the bridge's bot joins it.
-    ircs = []
-    for nick in ("soaklisten", "soakchat"):
-        c = RawIrc(irc.port, nick)
-        # RawIrc's socket keeps create_connection's 10 s timeout, and its reader thread
-        # ends at the first quiet 10 s: block instead, for the whole soak
-        c.sock.settimeout(None)
-        c.send("JOIN " + CHANNEL)
-        c.wait(" JOIN ", CHANNEL)
-        ircs.append(c)
-    listen, chat = ircs
-    kids.ircs = ircs
-    listen.wait("tuttisoak", timeout=30)   # its JOIN, or NAMES
 
-    # Baseline, same machine, same minutes: the bridge idle but for the IRC people. Tick
-    # lateness here is the machine's (other processes, ASan), not the load's.
-    if args.idle > 0:
-        a = sample(bridge.pid, http_port, time.time())
-        time.sleep(args.idle)
-        b = sample(bridge.pid, http_port, time.time())
-        if "ticks" in a and "ticks" in b and b["ticks"] > a["ticks"]:
-            nt = b["ticks"] - a["ticks"]
-            nl, ns = b["late"] - a["late"], b["skipped"] - a["skipped"]
-            res["idle"] = {"seconds": args.idle, "ticks": nt, "late": nl, "skipped": ns,
-                           "pct": 100.0 * (nl + ns) / nt, "rss_kib": b["rss_kib"],
-                           "cpu_pct": 100.0 * (b["cpu_s"] - a["cpu_s"]) / args.idle,
-                           "load": b["load"]}
-            log("idle baseline: %(late)d late + %(skipped)d skipped of %(ticks)d ticks, "
-                "RSS %(rss_kib)d KiB, CPU %(cpu_pct).1f %%" % res["idle"])
+def idle_baseline(s):
+    """The bridge idle but for the IRC people, same machine, same minutes: tick lateness
+    here is the machine's (other processes, ASan), not the load's."""
+    if s.args.idle <= 0:
+        return
+    a = sample(s.bridge.pid, s.http_port, time.time())
+    time.sleep(s.args.idle)
+    b = sample(s.bridge.pid, s.http_port, time.time())
+    w = tick_window(a, b)
+    if w:
+        w.update({"seconds": s.args.idle, "rss_kib": b["rss_kib"], "load": b["load"],
+                  "cpu_pct": 100.0 * (b["cpu_s"] - a["cpu_s"]) / s.args.idle})
+        s.res["idle"] = w
+        log("idle baseline: %(late)d late + %(skipped)d skipped of %(ticks)d ticks, "
+            "RSS %(rss_kib)d KiB, CPU %(cpu_pct).1f %%" % w)
 
-    t0 = time.time()
-    res["t0"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(t0))
-    end = t0 + run_s
-    lg = kids.popen([loadgen, "--url", "http://127.0.0.1:%d" % http_port, "--room", ROOM,
-                     "-n", str(args.rtp), "--talkers", str(min(3, args.rtp)), "--codec", "opus",
-                     "--seconds", str(int(run_s + 20)), "--pid", str(bridge.pid),
-                     "--check", "--json", "--keep-room"],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lg_out = {}
 
-    def lg_reader():
-        lg_out["stdout"], lg_out["stderr"] = lg.communicate()
-    threading.Thread(target=lg_reader, daemon=True).start()
+def start_load(s):
+    s.t0 = time.time()
+    s.res["t0"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(s.t0))
+    s.end = s.t0 + s.run_s
+    s.lg = LoadGen(s.kids, s.loadgen, s.http_port, s.args.rtp, s.run_s + 20, s.bridge.pid)
+    s.peers = start_peers(s.kids, s.args, s.http_port, s.run_s + 300)
+    s.stop = s.kids.stop_event = threading.Event()
+    write_ulaw_wav(os.path.join(s.workdir, "tone.wav"), 700, 2.0, amp=s.args.sip_amp)
+    s.slots = [SipSlot(k, s.args, s.sip_port, s.workdir, s.end, s.kids, s.stop)
+               for k in range(s.args.sip)]
+    for slot in s.slots:
+        slot.start()
+    s.people.chat_until(s.args.irc_every, s.end, s.stop)
 
-    peers = kids.popen([AIORTC_PY, os.path.join(HERE, "peers.py"), "--port", str(http_port),
-                        "--room", ROOM, "--count", str(args.webrtc), "--seconds",
-                        str(run_s + 300), "--interval", str(args.sample),
-                        "--chatters", str(min(args.web_chatters, args.webrtc)),
-                        "--chat-every", str(args.web_chat_every)],
-                       stdout=subprocess.PIPE, text=True)
-    pr = PeersReader(peers)
-    pr.start()
 
-    stop = threading.Event()
-    kids.stop_event = stop
-    write_ulaw_wav(os.path.join(workdir, "tone.wav"), 700, 2.0, amp=args.sip_amp)
-    slots = [SipSlot(k, args, sip_port, workdir, end, kids, stop) for k in range(args.sip)]
-    for s in slots:
-        s.start()
-
-    irc_sent = [0]
-
-    def irc_chat():
-        while not stop.wait(args.irc_every) and time.time() < end - 10:
-            irc_sent[0] += 1
-            chat.send("PRIVMSG %s :soak irc line %d" % (CHANNEL, irc_sent[0]))
-    ichat = threading.Thread(target=irc_chat, daemon=True)
-    ichat.start()
-
-    # ---- sampling ----
-    samples = []
-    res["samples"] = samples
-    all_in_at = None
-    stayers = expected_stayers(args)
-    gone = {}          # stayer -> first sample time it was missing, once everyone was in
+def sample_until_end(s):
     next_t = time.time()
     kicked = False
-    while time.time() < end:
-        if args.inject == "kick" and not kicked and time.time() >= t0 + run_s / 2:
-            kicked = kick_one(http_port)
-        if bridge.poll() is not None:
-            raise RuntimeError("tutti exited with %s during the run" % bridge.returncode)
-        s = sample(bridge.pid, http_port, t0)
-        samples.append(s)
-        present = set(s.get("parts", {}))
-        if all_in_at is None and all(x in present for x in stayers):
-            all_in_at = s["t"]
-            log("everyone is in after %.1f s: %s" % (all_in_at, s.get("by_network")))
-        elif all_in_at is not None and "parts" in s:
-            for x in stayers:
-                if x not in present and x not in gone:
-                    gone[x] = s["t"]
-                    log("LOST: %s is no longer in the room (t=%.1f s)" % (x, s["t"]))
-        if len(samples) % max(1, int(60 / args.sample)) == 0:
+    while time.time() < s.end:
+        if s.args.inject == "kick" and not kicked and time.time() >= s.t0 + s.run_s / 2:
+            kicked = kick_one(s.http_port)
+        if s.bridge.poll() is not None:
+            raise RuntimeError("tutti exited with %s during the run" % s.bridge.returncode)
+        x = sample(s.bridge.pid, s.http_port, s.t0)
+        s.samples.append(x)
+        present = set(x.get("parts", {}))
+        if s.all_in_at is None and all(p in present for p in s.stayers):
+            s.all_in_at = x["t"]
+            log("everyone is in after %.1f s: %s" % (s.all_in_at, x.get("by_network")))
+        elif s.all_in_at is not None and "parts" in x:
+            for p in s.stayers:
+                if p not in present and p not in s.gone:
+                    s.gone[p] = x["t"]
+                    log("LOST: %s is no longer in the room (t=%.1f s)" % (p, x["t"]))
+        if len(s.samples) % max(1, int(60 / s.args.sample)) == 0:
             log("t=%4.0f s  RSS %d KiB  %s  ticks %s late %s skipped %s  load %.1f" % (
-                s["t"], s["rss_kib"] or -1, s.get("by_network"), s.get("ticks"),
-                s.get("late"), s.get("skipped"), s["load"]))
-        next_t += args.sample
-        time.sleep(max(0.0, min(next_t, end) - time.time()))
-    final = sample(bridge.pid, http_port, t0)
-    samples.append(final)
-    res["all_in_at_s"] = all_in_at
+                x["t"], x["rss_kib"] or -1, x.get("by_network"), x.get("ticks"),
+                x.get("late"), x.get("skipped"), x["load"]))
+        next_t += s.args.sample
+        time.sleep(max(0.0, min(next_t, s.end) - time.time()))
+    s.final = sample(s.bridge.pid, s.http_port, s.t0)
+    s.samples.append(s.final)
+    s.res["all_in_at_s"] = s.all_in_at
 
-    # ---- the end of the run: who is still here, and does media still flow ----
-    checks = []
-    res["checks"] = checks
 
-    def check(name, ok, detail):
-        checks.append({"check": name, "ok": bool(ok), "detail": detail})
-        log("%s %s: %s" % ("ok  " if ok else "FAIL", name, detail))
-
+def check_presence(s):
+    """At the end of the run: who is still here, and does media still flow."""
+    args, final = s.args, s.final
     present = set(final.get("parts", {}))
-    missing = [x for x in stayers if x not in present]
-    check("everyone joined", all_in_at is not None,
-          "all %d stayers in the room after %s s" % (len(stayers), all_in_at)
-          if all_in_at is not None else "never all in; missing at the end: %s" % missing[:10])
-    check("nobody lost", not missing and not gone,
-          "%d RTP + %d WebRTC + 2 IRC still in the room" % (args.rtp, args.webrtc)
-          if not missing and not gone else "missing %s; left during the run %s"
-          % (missing[:10], dict(list(gone.items())[:10])))
+    missing = [p for p in s.stayers if p not in present]
+    s.check("everyone joined", s.all_in_at is not None,
+            "all %d stayers in the room after %s s" % (len(s.stayers), s.all_in_at)
+            if s.all_in_at is not None
+            else "never all in; missing at the end: %s" % missing[:10])
+    s.check("nobody lost", not missing and not s.gone,
+            "%d RTP + %d WebRTC + 2 IRC still in the room" % (args.rtp, args.webrtc)
+            if not missing and not s.gone else "missing %s; left during the run %s"
+            % (missing[:10], dict(list(s.gone.items())[:10])))
     # media counters at the bridge over the last interval
-    prev = samples[-2] if len(samples) >= 2 else {}
+    prev = s.samples[-2] if len(s.samples) >= 2 else {}
     stalled = []
-    for x in stayers:
-        if x.startswith("irc/"):
+    for p in s.stayers:
+        if p.startswith("irc/"):
             continue
-        a, b = prev.get("parts", {}).get(x), final.get("parts", {}).get(x)
+        a, b = prev.get("parts", {}).get(p), final.get("parts", {}).get(p)
         if not a or not b or a[0] is None or b[0] is None or b[0] <= a[0] or b[1] <= a[1]:
-            stalled.append(x)
-    check("media still flows", not stalled,
-          "packets in and out grew for every RTP and WebRTC participant in the last %.0f s"
-          % (final["t"] - prev.get("t", 0)) if not stalled
-          else "%d stalled, e.g. %s" % (len(stalled), stalled[:5]))
-    if len(pr.stats) >= 2:
-        (ta, pa), (tb, pb) = pr.stats[-2], pr.stats[-1]
+            stalled.append(p)
+    s.check("media still flows", not stalled,
+            "packets in and out grew for every RTP and WebRTC participant in the last %.0f s"
+            % (final["t"] - prev.get("t", 0)) if not stalled
+            else "%d stalled, e.g. %s" % (len(stalled), stalled[:5]))
+    stats = s.peers.stats
+    if len(stats) >= 2:
+        (ta, pa), (tb, pb) = stats[-2], stats[-1]
         deaf = [b["i"] for a, b in zip(pa, pb) if b["frames_rx"] <= a["frames_rx"]]
         fps = min((b["frames_rx"] - a["frames_rx"]) / max(0.1, tb - ta) for a, b in zip(pa, pb))
-        check("WebRTC peers hear audio", not deaf,
-              "every peer decoded frames in its last %.0f s (slowest %.0f frames/s)"
-              % (tb - ta, fps) if not deaf else "peers without new frames: %s" % deaf)
+        s.check("WebRTC peers hear audio", not deaf,
+                "every peer decoded frames in its last %.0f s (slowest %.0f frames/s)"
+                % (tb - ta, fps) if not deaf else "peers without new frames: %s" % deaf)
     else:
-        check("WebRTC peers hear audio", args.webrtc == 0, "no stats lines from peers.py")
+        s.check("WebRTC peers hear audio", args.webrtc == 0, "no stats lines from peers.py")
 
-    # ---- wind down: SIP slots end by themselves, IRC chat stops, chat is delivered ----
-    stop.set()
-    for s in slots:
-        s.join(timeout=90)
+
+def wind_down(s):
+    """SIP slots end by themselves, IRC chat stops, the last chat lines are delivered; then
+    the peers leave and tt_loadgen ends (deleting its participants); nobody may remain."""
+    args, res = s.args, s.res
+    s.stop.set()
+    for slot in s.slots:
+        slot.join(timeout=90)
     time.sleep(args.sample + 5)   # the last chat lines, and one more peers' stats line
-    calls = [c for s in slots for c in s.calls]
+    calls = res["sip_calls"] = [c for slot in s.slots for c in slot.calls]
+    res["sipp_start_failures"] = [f for slot in s.slots for f in slot.start_failures]
     bad = [c for c in calls if not c["ok"]]
-    check("SIP calls", not bad and (calls or args.sip == 0),
-          "%d calls, %d failed" % (len(calls), len(bad)))
-    res["sip_calls"] = calls
-    long_, silent = sip_media(samples)
-    check("SIP media both ways", not silent and (long_ or args.sip == 0),
-          "%d SIP participants sampled twice or more, %d without packets in or out%s"
-          % (len(long_), len(silent), ": %s" % silent[:5] if silent else ""))
-    res["peer_events"] = [e for e in pr.events if e.get("ev") != "connected"][:50]
-    res["peers_last"] = last_stats = pr.stats[-1][1] if pr.stats else []
-    res["sipp_start_failures"] = [f for s in slots for f in s.start_failures]
-    last = last_stats
+    s.check("SIP calls", not bad and (calls or args.sip == 0),
+            "%d calls, %d failed" % (len(calls), len(bad)))
+    long_, silent = sip_media(s.samples)
+    s.check("SIP media both ways", not silent and (long_ or args.sip == 0),
+            "%d SIP participants sampled twice or more, %d without packets in or out%s"
+            % (len(long_), len(silent), ": %s" % silent[:5] if silent else ""))
+
+    res["peer_events"] = [e for e in s.peers.events if e.get("ev") != "connected"][:50]
+    last = res["peers_last"] = s.peers.stats[-1][1] if s.peers.stats else []
     web_tx = sum(p["chat_tx"] for p in last)
-    web_on_irc = listen.count("soak web ")
-    with open(os.path.join(workdir, "irc_listen.log"), "w") as f:
-        f.write("\n".join(listen.lines) + "\n")
-    check("web chat reaches IRC", web_on_irc == web_tx,
-          "%d of %d lines" % (web_on_irc, web_tx))
+    web_on_irc = s.people.web_lines()
+    s.people.save(os.path.join(s.workdir, "irc_listen.log"))
+    s.check("web chat reaches IRC", web_on_irc == web_tx, "%d of %d lines" % (web_on_irc, web_tx))
     irc_rx = [p["chat_rx_irc"] for p in last]
-    check("IRC chat reaches every WebRTC peer",
-          irc_rx and min(irc_rx) == irc_sent[0] or args.webrtc == 0,
-          "%d lines sent, fewest received by a peer %s" % (irc_sent[0],
-                                                          min(irc_rx) if irc_rx else "-"))
-    res["chat"] = {"irc_sent": irc_sent[0], "web_sent": web_tx, "web_on_irc": web_on_irc,
+    sent = s.people.sent
+    s.check("IRC chat reaches every WebRTC peer",
+            irc_rx and min(irc_rx) == sent or args.webrtc == 0,
+            "%d lines sent, fewest received by a peer %s" % (sent, min(irc_rx) if irc_rx else "-"))
+    res["chat"] = {"irc_sent": sent, "web_sent": web_tx, "web_on_irc": web_on_irc,
                    "irc_rx_min": min(irc_rx) if irc_rx else None}
 
-    # peers leave (SIGTERM closes their connections); tt_loadgen ends on its own and
-    # deletes its participants through the API
-    peers.send_signal(signal.SIGTERM)
-    try:
-        peers.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        peers.kill()
-    lg_left = end + 20 + 60 - time.time()
-    try:
-        lg.wait(timeout=max(10, lg_left))
-    except subprocess.TimeoutExpired:
-        lg.kill()
-    time.sleep(0.5)
-    try:
-        lgj = json.loads(lg_out.get("stdout", "")[lg_out.get("stdout", "").index("{"):])
-    except (ValueError, KeyError):
-        lgj = {"error": (lg_out.get("stderr") or "")[-300:]}
+    stop_peers(s.peers)
+    lgj = s.lg.result(s.end + 20 + 60 - time.time())
     res["loadgen"] = {k: v for k, v in lgj.items() if k != "listeners"}
-    check("tt_loadgen N-1 and loss", lg.returncode == 0 and lgj.get("check_ok"),
-          "exit %s, N-1 %s, loss %s %%, %s of %s streams, latency p50 %s ms"
-          % (lg.returncode, "ok" if lgj.get("check_ok") else "FAILED", lgj.get("loss_pct"),
-             lgj.get("streams"), lgj.get("participants"), lgj.get("latency_ms_median")))
+    rc = s.lg.proc.returncode
+    s.check("tt_loadgen N-1 and loss", rc == 0 and lgj.get("check_ok"),
+            "exit %s, N-1 %s, loss %s %%, %s of %s streams, latency p50 %s ms"
+            % (rc, "ok" if lgj.get("check_ok") else "FAILED", lgj.get("loss_pct"),
+               lgj.get("streams"), lgj.get("participants"), lgj.get("latency_ms_median")))
 
     def only_irc():
-        r = room(http_port)
+        r = room(s.http_port)
         return r is not None and all(p["network"] == "irc" for p in r["participants"])
     clean = wait_until(only_irc, 30)
-    r = room(http_port) or {}
-    check("no ghosts", clean, "after everyone left the room holds %s" % sorted(
+    r = room(s.http_port) or {}
+    s.check("no ghosts", clean, "after everyone left the room holds %s" % sorted(
         "%s/%s" % (p["network"], p["name"]) for p in r.get("participants", []))[:10])
 
-    # ---- figures ----
-    half = [(s["t"], s["rss_kib"]) for s in samples if s["t"] >= run_s / 2 and s["rss_kib"]]
-    slope = slope_per_min(half)
-    res["rss_slope_kib_min"] = slope
-    res["rss_kib"] = {"after_setup": next((s["rss_kib"] for s in samples
-                                           if all_in_at is not None and s["t"] >= all_in_at),
-                                          None),
+
+def figures(s):
+    """RSS slope over the second half, tick lateness of the room's worker, CPU, load."""
+    args, res, samples, final = s.args, s.res, s.samples, s.final
+    half = [(x["t"], x["rss_kib"]) for x in samples if x["t"] >= s.run_s / 2 and x["rss_kib"]]
+    slope = res["rss_slope_kib_min"] = slope_per_min(half)
+    res["rss_kib"] = {"after_setup": next((x["rss_kib"] for x in samples if s.all_in_at
+                                           is not None and x["t"] >= s.all_in_at), None),
                       "half": half[0][1] if half else None, "end": final["rss_kib"],
-                      "max": max(s["rss_kib"] or 0 for s in samples)}
-    check("RSS flat after warm-up", slope is not None and slope <= args.rss_slope_max,
-          "%s KiB/min over the second half (limit %d)" % (
-              "%.1f" % slope if slope is not None else "?", args.rss_slope_max))
-    # ticks of the room's worker from the first sample after everyone was in (steady
-    # state; the joins are set-up) and over the whole run
-    ok_s = [s for s in samples if "ticks" in s and s.get("worker") == final.get("worker")]
-    steady = [s for s in ok_s if all_in_at is not None and s["t"] >= all_in_at]
+                      "max": max(x["rss_kib"] or 0 for x in samples)}
+    s.check("RSS flat after warm-up", slope is not None and slope <= args.rss_slope_max,
+            "%s KiB/min over the second half (limit %d)" % (
+                "%.1f" % slope if slope is not None else "?", args.rss_slope_max))
+    # the room's worker from the first sample after everyone was in (steady state; the
+    # joins are set-up), and over the whole run
+    worker = [x for x in samples if "ticks" in x and x.get("worker") == final.get("worker")]
+    steady = [x for x in worker if s.all_in_at is not None and x["t"] >= s.all_in_at]
     res["ticks"] = {}
-    for name, part in (("whole", ok_s), ("steady", steady)):
-        if len(part) >= 2 and part[-1]["ticks"] > part[0]["ticks"]:
-            a, b = part[0], part[-1]
-            nt, nl, ns = b["ticks"] - a["ticks"], b["late"] - a["late"], b["skipped"] - a["skipped"]
-            res["ticks"][name] = {"ticks": nt, "late": nl, "skipped": ns,
-                                  "pct": 100.0 * (nl + ns) / nt, "from_s": a["t"],
-                                  "max_late_us": b.get("max_late_us")}
+    for name, part in (("whole", worker), ("steady", steady)):
+        w = tick_window(part[0], part[-1]) if len(part) >= 2 else None
+        if w:
+            res["ticks"][name] = w
     st = res["ticks"].get("steady")
     if st:
-        check("tick lateness", st["pct"] <= args.late_max_pct,
-              "room's worker after everyone was in: %d late + %d skipped of %d ticks = "
-              "%.3f %% (limit %.3f %%), max late %.1f ms"
-              % (st["late"], st["skipped"], st["ticks"], st["pct"], args.late_max_pct,
-                 (st["max_late_us"] or 0) / 1000))
+        s.check("tick lateness", st["pct"] <= args.late_max_pct,
+                "room's worker after everyone was in: %d late + %d skipped of %d ticks = "
+                "%.3f %% (limit %.3f %%), max late %.1f ms"
+                % (st["late"], st["skipped"], st["ticks"], st["pct"], args.late_max_pct,
+                   (st["max_late_us"] or 0) / 1000))
     else:
-        check("tick lateness", False, "no tick counters in GET /api/health")
+        s.check("tick lateness", False, "no tick counters in GET /api/health")
     res["cpu_pct"] = (100.0 * (final["cpu_s"] - samples[0]["cpu_s"])
                       / max(1.0, final["t"] - samples[0]["t"]))
-    res["load_mean"] = sum(s["load"] for s in samples) / len(samples)
+    res["load_mean"] = sum(x["load"] for x in samples) / len(samples)
 
-    # ---- SIGTERM, exit code, sanitizer reports ----
-    for c in ircs:
-        try:
-            c.send("QUIT :soak over")
-        except OSError:
-            pass
+
+def stop_bridge(s):
+    """SIGTERM, the exit code, and the sanitizers' reports in the log."""
+    s.people.quit()
     t1 = time.time()
-    bridge.send_signal(signal.SIGTERM)
+    s.bridge.send_signal(signal.SIGTERM)
     try:
-        rc = bridge.wait(timeout=120)   # LeakSanitizer's scan at exit takes a while
+        rc = s.bridge.wait(timeout=120)   # LeakSanitizer's scan at exit takes a while
     except subprocess.TimeoutExpired:
-        bridge.kill()
+        s.bridge.kill()
         rc = "killed after 120 s"
-    res["exit"] = {"rc": rc, "seconds": round(time.time() - t1, 1)}
-    tlog.close()
-    with open(os.path.join(workdir, "tutti.log"), errors="replace") as f:
-        text = f.read()
-    reports = [ln for ln in text.splitlines() if SAN_RE.search(ln)]
-    res["sanitizer"] = reports[:20]
+    s.res["exit"] = {"rc": rc, "seconds": round(time.time() - t1, 1)}
+    s.tlog.close()
+    with open(os.path.join(s.workdir, "tutti.log"), errors="replace") as f:
+        lines = f.read().splitlines()
+    reports = [ln for ln in lines if SAN_RE.search(ln)]
+    s.res["sanitizer"] = reports[:20]
     if reports:   # the report itself, for the reader of the soak's output
-        lines = text.splitlines()
         at = next(i for i, ln in enumerate(lines) if SAN_RE.search(ln))
         log("sanitizer report (from tutti.log):\n" + "\n".join(lines[at:at + 60]))
-    check("exit on SIGTERM", rc == 0, "exit %s after %.1f s" % (rc, res["exit"]["seconds"]))
-    check("sanitizers" if asan else "sanitizers (not an ASan build: leaks not checked)",
-          not reports, "no ASan, LSan or UBSan report" if not reports
-          else "%d report lines, e.g. %s (log kept in %s)" % (len(reports), reports[0], workdir))
+    s.check("exit on SIGTERM", rc == 0, "exit %s after %.1f s" % (rc, s.res["exit"]["seconds"]))
+    s.check("sanitizers" if s.asan else "sanitizers (not an ASan build: leaks not checked)",
+            not reports, "no ASan, LSan or UBSan report" if not reports
+            else "%d report lines, e.g. %s (log kept in %s)" % (len(reports), reports[0],
+                                                                s.workdir))
+
+
+def run(args, workdir, kids, res):
+    s = Soak(args, workdir, kids, res)
+    prerequisites(s)
+    start_bridge(s)
+    idle_baseline(s)
+    start_load(s)
+    sample_until_end(s)
+    check_presence(s)
+    wind_down(s)
+    figures(s)
+    stop_bridge(s)
 
 
 def summary(args, res):
@@ -771,7 +526,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="tt-soak-")
     os.chmod(workdir, 0o755)
     kids = Children()
-    kids.irc, kids.ircs, kids.stop_event = None, [], None
+    kids.irc, kids.people, kids.stop_event = None, None, None
     res = {"args": vars(args), "checks": []}
     # SIGTERM to the soak itself: clean up like an exception
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -784,8 +539,8 @@ def main():
     finally:
         if kids.stop_event:
             kids.stop_event.set()
-        for c in kids.ircs:
-            c.close()
+        if kids.people:
+            kids.people.close()
         kids.stop_all()
         if kids.irc:
             kids.irc.cleanup()
