@@ -61,16 +61,20 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Carries the callback, not the worker set: the core drains its mailbox after the set is
+ * freed (tt__core_free), and a report posted just before the workers stopped runs then. */
 struct stats_msg {
-	struct tt_workers *set;
+	tt_worker_stats_h fn;
+	void *arg;
 	struct tt_worker_stats st;
 };
 
 static void stats_on_core(void *core, void *arg)
 {
 	struct stats_msg *m = arg;
-	if (m->set->stats_fn)
-		m->set->stats_fn(m->set->stats_arg, &m->st);
+	(void)core;
+	if (m->fn)
+		m->fn(m->arg, &m->st);
 	g_free(m);
 }
 
@@ -124,7 +128,8 @@ static gboolean on_tick(gint fd, GIOCondition cond, gpointer data)
 	if (wk->st.ticks - wk->ticks_at_report >= per_report) {
 		wk->ticks_at_report = wk->st.ticks;
 		struct stats_msg *m = g_new(struct stats_msg, 1);
-		m->set = wk->set;
+		m->fn = wk->set->stats_fn;
+		m->arg = wk->set->stats_arg;
 		m->st = wk->st;
 		m->st.clients = wk->clients->len;
 		if (wk->mux) {

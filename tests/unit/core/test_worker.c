@@ -135,3 +135,22 @@ TT_TEST(worker_ticks_and_counts_late_and_skipped)
 	tt_mq_free(core_mq);
 	g_main_context_unref(ctx);
 }
+
+/* A report the worker posted just before it stopped is still in the core's mailbox when the
+ * set is freed: the core drains that mailbox afterwards (tt__core_free), so the message must
+ * not point into the set. ASan saw a heap-use-after-free at a bridge's exit before. */
+TT_TEST(worker_stats_report_outlives_the_worker_set)
+{
+	GMainContext *ctx = g_main_context_new();
+	struct tt_mq *core_mq = NULL;
+	struct tt_workers *ws = NULL;
+	g_atomic_int_set(&reports, 0);
+	TT_ASSERT_INT_EQ(tt_mq_alloc(&core_mq, ctx, NULL), 0);
+	TT_ASSERT_INT_EQ(tt_workers_alloc(&ws, 1, 20, core_mq, on_stats, NULL), 0);
+	/* reports come once a second; never iterate ctx, so they wait in the mailbox */
+	g_usleep(1300 * 1000);
+	ws = tt_workers_free(ws);
+	tt_mq_free(core_mq);   /* runs the waiting report now */
+	TT_ASSERT_MSG(g_atomic_int_get(&reports) >= 1, "%d reports", g_atomic_int_get(&reports));
+	g_main_context_unref(ctx);
+}
