@@ -61,29 +61,30 @@ static void entry_xml(const struct tt_roster_entry *e, void *arg)
 	g_free(net);
 }
 
-static char *conference_xml(struct sip_sub *s)
+char *tt__sip_conference_xml(struct sipgw *gw, const char *room, const char *entity,
+			     unsigned version)
 {
 	GString *x = g_string_new(NULL);
-	char *entity = g_markup_escape_text(s->entity, -1);
-	char *room = g_markup_escape_text(s->room, -1);
+	char *ent = g_markup_escape_text(entity, -1);
+	char *name = g_markup_escape_text(room, -1);
 	g_string_append_printf(x,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\"\n"
 		" xmlns:tt=\"urn:tutti:params:xml:ns:conference-info\"\n"
 		" entity=\"%s\" state=\"full\" version=\"%u\">\n"
 		" <conference-description><display-text>%s</display-text></conference-description>\n"
-		" <users>\n", entity, ++s->version, room);
-	const struct tt_core_api *core = s->gw->core;
-	core->room_roster(core->core_of(s->gw->h), s->room, entry_xml, x);
+		" <users>\n", ent, version, name);
+	const struct tt_core_api *core = gw->core;
+	core->room_roster(core->core_of(gw->h), room, entry_xml, x);
 	g_string_append(x, " </users>\n</conference-info>\n");
-	g_free(entity);
-	g_free(room);
+	g_free(ent);
+	g_free(name);
 	return g_string_free(x, FALSE);
 }
 
 static void sub_notify(struct sip_sub *s, bool terminated)
 {
-	char *xml = conference_xml(s);
+	char *xml = tt__sip_conference_xml(s->gw, s->room, s->entity, ++s->version);
 	nua_notify(s->nh, NUTAG_SUBSTATE(terminated ? nua_substate_terminated
 						    : nua_substate_active),
 		   SIPTAG_EVENT_STR("conference"),
