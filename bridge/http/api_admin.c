@@ -174,8 +174,14 @@ void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 		tt__http_error(r, 400, "room", "room names are 1-64 of A-Z a-z 0-9 . _ -");
 		goto out;
 	}
-	bool existed = tt__room_find(core, req->params[0]) != NULL;
-	struct tt_room *room = NULL;
+	struct tt_room *room = tt__room_find(core, req->params[0]);
+	bool existed = room != NULL;
+	/* before anything changes: a 409 must leave the room as it was */
+	if (room && max > 0 && (unsigned)max < room->parts->len) {
+		tt__http_error(r, 409, "max_participants", "the room has %u participants",
+			       room->parts->len);
+		goto out;
+	}
 	int rc = tt__room_put(core, req->params[0], (int)rate, (int)speakers, &room);
 	if (rc) {
 		tt__http_error(r, 400, NULL, "%s", tt_strerror(rc));
@@ -184,11 +190,6 @@ void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 	if (locked)
 		room->locked = json_is_true(locked);
 	if (max > 0 && (unsigned)max != room->max_participants) {
-		if ((unsigned)max < room->parts->len) {
-			tt__http_error(r, 409, "max_participants", "the room has %u participants",
-				       room->parts->len);
-			goto out;
-		}
 		room->max_participants = room->api_max = (unsigned)max;
 		tt__room_media_reconfigure(room);  /* the mixer is sized for the limit */
 	}

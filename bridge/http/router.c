@@ -31,8 +31,12 @@ void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *fiel
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = g_strdup_vprintf(fmt, ap);
+	char *raw = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	/* the path is decoded (%FF): jansson refuses a string that is not UTF-8, and the
+	 * answer would lose its "error" */
+	char *msg = g_utf8_make_valid(raw, -1);
+	g_free(raw);
 	if (resp->json)
 		json_decref(resp->json);
 	resp->status = status;

@@ -344,7 +344,10 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 	if (in && g_utf8_validate(in, -1, NULL)) {
 		for (const char *q = in; *q; q = g_utf8_next_char(q)) {
 			gunichar ch = g_utf8_get_char(q);
-			if (g_unichar_iscntrl(ch) || ch == 0x200B || ch == 0xFEFF)
+			/* noncharacters too: never interchanged, and U+FFFE/U+FFFF are not XML
+			 * characters (an RFC 4575 roster with one would not parse) */
+			if (g_unichar_iscntrl(ch) || ch == 0x200B || ch == 0xFEFF ||
+			    (ch >= 0xFDD0 && ch <= 0xFDEF) || (ch & 0xFFFE) == 0xFFFE)
 				continue;
 			if (s->len + 6 > 64)
 				break;

@@ -424,29 +424,6 @@ static void on_ack(struct sipgw *gw, struct sip_call *c, const sip_t *sip)
 		tt__sip_call_hang_up(gw, c, "media update failed");
 }
 
-static char info_digit(const sip_t *sip)
-{
-	if (!has_sdp(sip))
-		return 0;
-	const char *b = sip->sip_payload->pl_data;
-	size_t n = sip->sip_payload->pl_len;
-	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
-	if (!g_ascii_strcasecmp(ct, "application/dtmf") && n >= 1)
-		return strchr("0123456789*#ABCD", b[0]) ? b[0] : 0;
-	/* application/dtmf-relay: "Signal=5\r\nDuration=160" */
-	for (size_t i = 0; i + 7 < n; i++) {
-		if (g_ascii_strncasecmp(b + i, "signal=", 7))
-			continue;
-		size_t k = i + 7;
-		while (k < n && b[k] == ' ')
-			k++;
-		if (k < n && b[k] && strchr("0123456789*#ABCDabcd", b[k]))
-			return g_ascii_toupper(b[k]);
-		return 0;
-	}
-	return 0;
-}
-
 void tt__sip_call_event(struct sipgw *gw, nua_event_t ev, int status, const char *phrase,
 			nua_handle_t *nh, struct sip_call *c, const sip_t *sip, tagi_t tags[])
 {
@@ -458,7 +435,7 @@ void tt__sip_call_event(struct sipgw *gw, nua_event_t ev, int status, const char
 		reinvite(gw, c, sip, true);
 		break;
 	case nua_i_info: {
-		char d = info_digit(sip);
+		char d = tt__sip_info_digit(sip);
 		nua_respond(nh, d ? 200 : 415, d ? "OK" : "Unsupported Media Type",
 			    NUTAG_WITH_THIS(gw->nua), TAG_END());
 		if (d && c->p && gw->h)

@@ -132,6 +132,37 @@ void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit)
 	}
 }
 
+/* The key in an INFO body (application/dtmf: the key; application/dtmf-relay: "Signal=5"),
+ * or 0 when there is none. */
+char tt__sip_info_digit(const sip_t *sip)
+{
+	if (!sip->sip_payload || sip->sip_payload->pl_len == 0)
+		return 0;
+	const char *b = sip->sip_payload->pl_data;
+	size_t n = sip->sip_payload->pl_len;
+	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
+	if (!g_ascii_strcasecmp(ct, "application/dtmf") && n >= 1)
+		return strchr("0123456789*#ABCD", b[0]) ? b[0] : 0;
+	/* application/dtmf-relay: "Signal=5\r\nDuration=160"; '*' and '#' as themselves or,
+	 * like Asterisk and FreeSWITCH read them, as their RFC 4733 event codes 10 and 11 */
+	for (size_t i = 0; i + 7 < n; i++) {
+		if (g_ascii_strncasecmp(b + i, "signal=", 7))
+			continue;
+		size_t k = i + 7;
+		while (k < n && b[k] == ' ')
+			k++;
+		if (k + 1 < n && g_ascii_isdigit(b[k]) && g_ascii_isdigit(b[k + 1])) {
+			int ev = (b[k] - '0') * 10 + (b[k + 1] - '0');
+			bool more = k + 2 < n && g_ascii_isdigit(b[k + 2]);
+			return !more && ev < 16 ? "0123456789*#ABCD"[ev] : 0;
+		}
+		if (k < n && b[k] && strchr("0123456789*#ABCDabcd", b[k]))
+			return g_ascii_toupper(b[k]);
+		return 0;
+	}
+	return 0;
+}
+
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit)
 {
 	struct sipgw *gw = state;

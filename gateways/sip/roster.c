@@ -30,12 +30,32 @@ struct sip_sub {
 	bool watching;
 };
 
+/* Text for the document: valid UTF-8 (the entity's host is whatever sofia-sip let through
+ * in the Request-URI, bytes like \xff and \x01 included, and g_markup_escape_text wants
+ * UTF-8), without what XML 1.0 forbids (controls, U+FFFE, U+FFFF), escaped. */
+static char *xml_escape(const char *s)
+{
+	char *valid = g_utf8_make_valid(s ? s : "", -1);
+	GString *clean = g_string_sized_new(strlen(valid));
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar ch = g_utf8_get_char(p);
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0xFFFE ||
+		    ch == 0xFFFF)
+			continue;
+		g_string_append_unichar(clean, ch);
+	}
+	char *esc = g_markup_escape_text(clean->str, (gssize)clean->len);
+	g_string_free(clean, TRUE);
+	g_free(valid);
+	return esc;
+}
+
 static void entry_xml(const struct tt_roster_entry *e, void *arg)
 {
 	GString *x = arg;
-	char *id = g_markup_escape_text(e->id ? e->id : "", -1);
-	char *name = g_markup_escape_text(e->name ? e->name : "", -1);
-	char *net = g_markup_escape_text(e->network ? e->network : "", -1);
+	char *id = xml_escape(e->id);
+	char *name = xml_escape(e->name);
+	char *net = xml_escape(e->network);
 	bool hold = e->state & TT_PS_HOLD, muted = e->state & TT_PS_MUTED;
 	bool deaf = e->state & TT_PS_DEAF;
 	const char *media = hold ? "inactive" : muted && deaf ? "inactive"
@@ -61,29 +81,30 @@ static void entry_xml(const struct tt_roster_entry *e, void *arg)
 	g_free(net);
 }
 
-static char *conference_xml(struct sip_sub *s)
+char *tt__sip_conference_xml(struct sipgw *gw, const char *room, const char *entity,
+			     unsigned version)
 {
 	GString *x = g_string_new(NULL);
-	char *entity = g_markup_escape_text(s->entity, -1);
-	char *room = g_markup_escape_text(s->room, -1);
+	char *ent = xml_escape(entity);
+	char *name = xml_escape(room);
 	g_string_append_printf(x,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\"\n"
 		" xmlns:tt=\"urn:tutti:params:xml:ns:conference-info\"\n"
 		" entity=\"%s\" state=\"full\" version=\"%u\">\n"
 		" <conference-description><display-text>%s</display-text></conference-description>\n"
-		" <users>\n", entity, ++s->version, room);
-	const struct tt_core_api *core = s->gw->core;
-	core->room_roster(core->core_of(s->gw->h), s->room, entry_xml, x);
+		" <users>\n", ent, version, name);
+	const struct tt_core_api *core = gw->core;
+	core->room_roster(core->core_of(gw->h), room, entry_xml, x);
 	g_string_append(x, " </users>\n</conference-info>\n");
-	g_free(entity);
-	g_free(room);
+	g_free(ent);
+	g_free(name);
 	return g_string_free(x, FALSE);
 }
 
 static void sub_notify(struct sip_sub *s, bool terminated)
 {
-	char *xml = conference_xml(s);
+	char *xml = tt__sip_conference_xml(s->gw, s->room, s->entity, ++s->version);
 	nua_notify(s->nh, NUTAG_SUBSTATE(terminated ? nua_substate_terminated
 						    : nua_substate_active),
 		   SIPTAG_EVENT_STR("conference"),

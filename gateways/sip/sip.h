@@ -117,6 +117,8 @@ bool tt__sip_next_hop(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
 void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c);
+/* The key an INFO request carries, or 0 (answered 415). */
+char tt__sip_info_digit(const sip_t *sip);
 
 /* prompts.c */
 void tt__sip_prompts_load(struct sipgw *gw, const char *dir);
@@ -134,6 +136,9 @@ void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
 bool tt__sip_sub_event(struct sipgw *gw, nua_event_t ev, int status, nua_handle_t *nh,
 		       const sip_t *sip, tagi_t tags[]);
 void tt__sip_on_roster(void *state, const struct tt_roster_event *ev);
+/* The RFC 4575 conference-info document (state="full") of room's roster: a new string. */
+char *tt__sip_conference_xml(struct sipgw *gw, const char *room, const char *entity,
+			     unsigned version);
 void tt__sip_subs_free(struct sipgw *gw);
 
 /* text.c */
