@@ -25,40 +25,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "webrtc"))
 from peer import Tone, emit  # noqa: E402  (also limits aioice to 127.0.0.1)
-from wsclient import AsyncWs, Closed, decode_frame, encode_frame  # noqa: E402
+from wsclient import AsyncWs, Closed  # noqa: E402  (it answers the bridge's PINGs)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.sdp import candidate_from_sdp  # noqa: E402
-
-
-class PongWs(AsyncWs):
-    """AsyncWs that answers the server's PINGs, as browsers do. libwebsockets (4.1, its
-    default retry policy) pings a connection after 300 s without a PONG and hangs it up at
-    310 s: tests/integration's AsyncWs ignores PINGs, fine for tests of seconds, fatal in a
-    soak (every peer was hung up 310 s after it joined)."""
-
-    async def recv(self):
-        parts = b""
-        while True:
-            f = decode_frame(self.buf)
-            if not f:
-                chunk = await self.reader.read(65536)
-                if not chunk:
-                    raise Closed("connection closed")
-                self.buf += chunk
-                continue
-            self.buf = self.buf[f[3]:]
-            fin, op, data, _ = f
-            if op == 8:
-                raise Closed("close frame")
-            if op == 9:
-                self.writer.write(encode_frame(data, opcode=10))
-                self.pings = getattr(self, "pings", 0) + 1
-                continue
-            if op == 10:
-                continue
-            parts += data
-            if fin:
-                return json.loads(parts.decode())
 
 
 async def pinger(ws, stop):
@@ -82,7 +51,7 @@ async def chatter(i, ws, st, every, stop):
 
 async def peer(i, args, st, stop):
     try:
-        ws = await PongWs().connect(args.port)
+        ws = await AsyncWs().connect(args.port)
         st["ws"] = ws
         await ws.recv()   # hello
         ws.send({"type": "join", "room": args.room, "name": "web%d" % i})

@@ -169,6 +169,7 @@ class AsyncWs:
                 raise Closed("close frame")
             if op == 9:   # keep-alive: answered, or the bridge hangs up after 310 s
                 self.writer.write(encode_frame(data, opcode=10))
+                self.pings = getattr(self, "pings", 0) + 1
                 continue
             if op == 10:
                 continue
