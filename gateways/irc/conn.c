@@ -555,6 +555,11 @@ bool tt__irc_conn_registered(const struct tt__irc_conn *c)
 	return c->state == TT_IRC_ST_REGISTERED;
 }
 
+unsigned tt__irc_conn_queued(const struct tt__irc_conn *c)
+{
+	return c->queue.length;
+}
+
 bool tt__irc_conn_ended(const struct tt__irc_conn *c)
 {
 	return c->state == TT_IRC_ST_ENDED;

@@ -90,6 +90,7 @@ int tt__irc_conn_send(struct tt__irc_conn *c, const char *fmt, ...)
 void tt__irc_conn_feed(struct tt__irc_conn *c, const char *line, size_t len);
 
 bool tt__irc_conn_registered(const struct tt__irc_conn *c);
+unsigned tt__irc_conn_queued(const struct tt__irc_conn *c);  /* lines waiting to be written */
 bool tt__irc_conn_ended(const struct tt__irc_conn *c);  /* quit and closed */
 const char *tt__irc_conn_nick(const struct tt__irc_conn *c);  /* current or wanted */
 bool tt__irc_conn_has_cap(const struct tt__irc_conn *c, const char *cap);

@@ -77,6 +77,7 @@ static void chan_free(gpointer data)
 	struct tt__irc_chan *ch = data;
 	struct tt__irc_gw *gw = ch->net->gw;
 	tt__irc_chan_clear(ch, 0);
+	tt__irc_roster_notices_free(ch);
 	g_hash_table_destroy(ch->members);
 	if (ch->watching)
 		gw->api->room_watch(gw->gw, ch->room, false);

@@ -58,6 +58,9 @@ struct tt__irc_chan {
 	bool watching;            /* room_watch succeeded */
 	bool told_away;           /* the room heard that text does not reach the channel now */
 	GHashTable *members;      /* folded nick -> struct tt__irc_member * */
+	GPtrArray *notice_joined, *notice_left;  /* notices.c: "name\0network" waiting */
+	int64_t notice_since;     /* monotonic us when they started waiting */
+	guint notice_timer;
 };
 
 struct tt__irc_member {
@@ -97,6 +100,11 @@ void tt__irc_notice(struct tt__irc_chan *ch, const char *text);
 void tt__irc_forward(struct tt__irc_chan *from, const char *nick, const char *text,
 		     bool action);
 void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev);
+/* notices.c: a join or leave notice for ch; said at once while the bot's send queue is
+ * empty, else gathered with the others and said together once it drains. */
+void tt__irc_roster_notice(struct tt__irc_chan *ch, bool joined, const char *name,
+			   const char *network);
+void tt__irc_roster_notices_free(struct tt__irc_chan *ch);
 /* A conn gave up on `lines` lines to `target` (err says why): the room of that channel
  * hears it as a notice, so the senders know their words did not reach IRC. */
 void tt__irc_undelivered(struct tt__irc_net *net, const char *target, unsigned lines, int err);

@@ -515,6 +515,16 @@ static bool room_mapped(struct tt__irc_net *net, const char *room)
 	return false;
 }
 
+static void notice_event(struct tt__irc_net *net, const struct tt_roster_event *ev, bool joined)
+{
+	for (guint i = 0; i < net->chans->len; i++) {
+		struct tt__irc_chan *ch = net->chans->pdata[i];
+		if (strcmp(ch->room, ev->room) == 0)
+			tt__irc_roster_notice(ch, joined, ev->who.name ? ev->who.name : "?",
+					      ev->who.network ? ev->who.network : "?");
+	}
+}
+
 static void talking_notice(struct tt__irc_net *net, const struct tt_roster_event *ev)
 {
 	int64_t now = g_get_monotonic_time();
@@ -538,14 +548,12 @@ void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev
 	if (ev->type == TT_ROSTER_ROOM_ENDED || !ev->who.id ||
 	    g_strcmp0(ev->who.gateway, TT_IRC_GW_NAME) == 0)
 		return;  /* our own IRC members: the channel already saw them */
-	char *t = NULL;
 	switch (ev->type) {
 	case TT_ROSTER_JOINED:
 		if (net->mode == TT_IRC_PUPPET && tt__irc_puppet_add(net, &ev->who, ev->room))
 			break;  /* the puppet's own JOIN says it */
 		if (net->events != TT_IRC_EVENTS_NONE)
-			t = g_strdup_printf("%s joined the room (%s)", ev->who.name,
-					    ev->who.network);
+			notice_event(net, ev, true);
 		break;
 	case TT_ROSTER_LEFT:
 		g_hash_table_remove(net->talk_last, ev->who.id);
@@ -554,8 +562,7 @@ void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev
 			break;
 		}
 		if (net->events == TT_IRC_EVENTS_ALL)
-			t = g_strdup_printf("%s left the room (%s)", ev->who.name,
-					    ev->who.network);
+			notice_event(net, ev, false);
 		break;
 	case TT_ROSTER_STATE:
 		if (net->talking && (ev->changed & TT_PS_TALKING) &&
@@ -565,7 +572,4 @@ void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev
 	default:
 		break;
 	}
-	if (t)
-		notice_room(net, ev->room, t);
-	g_free(t);
 }
