@@ -437,23 +437,33 @@ static bool got_registered(struct seen *s)
 	return s->registered > 0;
 }
 
+/* A conn registered with the fake server and paced to a line a minute once its burst is
+ * spent, so lines sent now stay queued; queue_max 0 keeps the default. */
+static struct tt__irc_conn *slow_conn(struct fake *f, struct seen *s, int queue_max)
+{
+	struct tt__irc_conn_cfg cfg = test_cfg(f->port);
+	cfg.ping_interval_ms = 10000;
+	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
+	cfg.flood_interval_ms = 60000;
+	if (queue_max)
+		cfg.queue_max = queue_max;
+	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
+	struct tt__irc_conn *c = NULL;
+	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, s), 0);
+	tt__irc_conn_start(c);
+	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!got_registered(s) && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	TT_ASSERT(tt__irc_conn_registered(c));
+	return c;
+}
+
 TT_TEST(irc_conn_quit_reports_waiting_lines)
 {
 	struct fake f = {0};
 	fake_start(&f, "quit_waiting.txt");
-	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
-	cfg.ping_interval_ms = 10000;
-	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
-	cfg.flood_interval_ms = 60000;
-	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
 	struct seen s = {.join = true};
-	struct tt__irc_conn *c = NULL;
-	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
-	tt__irc_conn_start(c);
-	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!got_registered(&s) && g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	TT_ASSERT(tt__irc_conn_registered(c));
+	struct tt__irc_conn *c = slow_conn(&f, &s, 0);
 	for (int i = 0; i < 4; i++)
 		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
 	tt__irc_conn_quit(c, "bye");
@@ -469,24 +479,12 @@ TT_TEST(irc_conn_overflow_reported_once_per_paste)
 {
 	struct fake f = {0};
 	fake_start(&f, "quit_waiting.txt");
-	struct tt__irc_conn_cfg cfg = test_cfg(f.port);
-	cfg.ping_interval_ms = 10000;
-	cfg.flood_burst = 6;              /* registration, JOIN, one line; then one a minute */
-	cfg.flood_interval_ms = 60000;
-	cfg.queue_max = 5;
-	cfg.reconnect_min_ms = cfg.reconnect_max_ms = 60000;
 	struct seen s = {.join = true};
-	struct tt__irc_conn *c = NULL;
-	TT_ASSERT_INT_EQ(tt__irc_conn_alloc(&c, &cfg, &ops, &s), 0);
-	tt__irc_conn_start(c);
-	int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!got_registered(&s) && g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	TT_ASSERT(tt__irc_conn_registered(c));
+	struct tt__irc_conn *c = slow_conn(&f, &s, 5);
 	for (int i = 0; i < 10; i++)   /* 0 goes out, 1-4 are pushed out, 5-9 wait */
 		TT_ASSERT_INT_EQ(tt__irc_conn_send(c, "PRIVMSG #t :%d", i), 0);
 	TT_ASSERT_INT_EQ(s.undelivered, 0);  /* not from inside the send */
-	end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	int64_t end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
 	while (!s.undelivered && g_get_monotonic_time() < end)
 		g_main_context_iteration(NULL, TRUE);
 	TT_ASSERT_INT_EQ(s.undelivered, 4);
