@@ -199,6 +199,9 @@ void tt_mixer_part_remove(struct tt_mixer_part *p)
 	if (!p)
 		return;
 	struct tt_mixer_room *m = p->room;
+	m->gone_late += p->jb.st.late;
+	m->gone_lost += p->jb.st.lost;
+	m->gone_concealed += p->jb.st.concealed;
 	for (unsigned i = 0; i < m->nspk; i++)
 		if (m->spk[i].who == p) {
 			m->spk[i] = m->spk[--m->nspk];
@@ -347,5 +350,14 @@ void tt_mixer_room_stats(const struct tt_mixer_room *m, struct tt_mixer_room_sta
 		.ticks = m->ticks, .parts = m->nparts, .speakers = m->ncontrib,
 		.decodes_last_tick = m->decodes, .encodes_last_tick = m->encodes,
 		.variants = nv, .events_dropped = m->ev_dropped,
+		.decodes = m->decodes_total, .encodes_shared = m->enc_shared,
+		.encodes_private = m->enc_private, .encodes_prompt = m->enc_prompt,
+		.late = m->gone_late, .lost = m->gone_lost, .concealed = m->gone_concealed,
 	};
+	for (unsigned i = 0; i < m->nparts; i++) {
+		const struct tt__jbuf_stats *j = &m->parts[i]->jb.st;
+		st->late += j->late;
+		st->lost += j->lost;
+		st->concealed += j->concealed;
+	}
 }

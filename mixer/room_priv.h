@@ -122,7 +122,11 @@ struct tt_mixer_room {
 	struct tt_mixer_event *ev;
 	unsigned ev_cap, ev_head, ev_len;
 	uint64_t ev_dropped;
-	unsigned decodes, encodes;
+	unsigned decodes, encodes;       /* this tick */
+	/* totals for tt_mixer_room_stats: counted where the work is done, and the jitter
+	 * buffers of removed participants, so that the totals never go back */
+	uint64_t decodes_total, enc_shared, enc_private, enc_prompt;
+	uint64_t gone_late, gone_lost, gone_concealed;
 };
 
 /* encgrp.c */

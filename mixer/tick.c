@@ -319,7 +319,9 @@ static void encode_prompts(struct tt_mixer_room *m)
 		memcpy(m->nm1, p->prompt + p->prompt_pos, take * sizeof(*m->nm1));
 		memset(m->nm1 + take, 0, (m->frame - take) * sizeof(*m->nm1));
 		p->prompt_pos += take;
-		m->encodes += tt__encgrp_feed(p->prompt_grp, m->nm1, m->frame, m->ticks, m->rate);
+		unsigned e = tt__encgrp_feed(p->prompt_grp, m->nm1, m->frame, m->ticks, m->rate);
+		m->encodes += e;
+		m->enc_prompt += e;
 	}
 }
 
@@ -357,9 +359,11 @@ static void encode(struct tt_mixer_room *m)
 	}
 	for (int v = 0; v < TT__VARIANTS_MAX; v++) {
 		struct tt__variant *var = m->vars[v];
-		if (var && var->listeners)
-			m->encodes += tt__encgrp_feed(&var->shared, m->full, m->frame, m->ticks,
-						      m->rate);
+		if (!var || !var->listeners)
+			continue;
+		unsigned e = tt__encgrp_feed(&var->shared, m->full, m->frame, m->ticks, m->rate);
+		m->encodes += e;
+		m->enc_shared += e;
 	}
 	encode_prompts(m);
 	for (unsigned i = 0; i < m->ncontrib; i++) {
@@ -367,7 +371,9 @@ static void encode(struct tt_mixer_room *m)
 		if (p->outgrp != p->priv || !p->priv)
 			continue;
 		m->kern->sub_sat(m->nm1, m->acc, p->contrib, m->frame);
-		m->encodes += tt__encgrp_feed(p->priv, m->nm1, m->frame, m->ticks, m->rate);
+		unsigned e = tt__encgrp_feed(p->priv, m->nm1, m->frame, m->ticks, m->rate);
+		m->encodes += e;
+		m->enc_private += e;
 	}
 }
 
@@ -380,6 +386,7 @@ int tt_mixer_room_tick(struct tt_mixer_room *m, uint64_t now_us)
 	choose(m, top, ntop);
 	mix(m);
 	encode(m);
+	m->decodes_total += m->decodes;
 	m->ticks++;
 	return 0;
 }

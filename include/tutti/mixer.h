@@ -166,6 +166,8 @@ struct tt_mixer_part_stats {
 };
 void tt_mixer_part_stats(const struct tt_mixer_part *p, struct tt_mixer_part_stats *st);
 
+/* A room's counters. Totals count from tt_mixer_room_alloc (a new mixer starts at zero);
+ * the jitter-buffer totals include participants removed since. */
 struct tt_mixer_room_stats {
 	uint64_t ticks;
 	unsigned parts;
@@ -174,7 +176,14 @@ struct tt_mixer_room_stats {
 	unsigned encodes_last_tick;  /* encoder calls */
 	unsigned variants;           /* distinct codec variants in use */
 	uint64_t events_dropped;
+	uint64_t decodes;            /* decoder calls (decode, conceal, warm-up) */
+	uint64_t encodes_shared;     /* encoder calls for the listeners' shared mixes */
+	uint64_t encodes_private;    /* ... for speakers' own N-1 mixes */
+	uint64_t encodes_prompt;     /* ... for prompts (tt_mixer_part_play) */
+	uint64_t late, lost, concealed;  /* jitter buffers: packets too late, never arrived,
+					    frames concealed */
 };
+/* Between ticks; walks the participants (no allocation, no lock). */
 void tt_mixer_room_stats(const struct tt_mixer_room *m, struct tt_mixer_room_stats *st);
 
 #endif

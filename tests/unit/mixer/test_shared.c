@@ -21,16 +21,25 @@ TT_TEST(mixer_shared_encoder_count)
 		TT_ASSERT_INT_EQ(sender_init(&s[i], m, c, 48000, 20, 300 + 100 * i, 8000, 20, 0), 0);
 		s[i].silent = i >= 3;
 	}
-	struct tt_mixer_room_stats st;
+	struct tt_mixer_room_stats st = { 0 };
 	unsigned checked = 0;
+	uint64_t encodes = 0, decodes = 0;
 	for (int t = 0; t < 20; t++) {
 		uint64_t now = (uint64_t)t * 20000;
 		for (int i = 0; i < BIG; i++)
 			sender_tick(&s[i], now);
 		tt_mixer_room_tick(m, now);
+		uint64_t priv_before = st.encodes_private;
 		tt_mixer_room_stats(m, &st);
+		encodes += st.encodes_last_tick;
+		decodes += st.decodes_last_tick;
+		/* the totals are the per-tick counts added up, split by kind */
+		TT_ASSERT_INT_EQ(st.encodes_shared + st.encodes_private + st.encodes_prompt, encodes);
+		TT_ASSERT_INT_EQ(st.decodes, decodes);
+		TT_ASSERT_INT_EQ(st.encodes_prompt, 0);
 		if (t < 10)
 			continue;
+		TT_ASSERT_INT_EQ(st.encodes_private - priv_before, 3);  /* an N-1 mix per speaker */
 		/* 3 private N-1 encodes + one shared encode per variant = 5; the issue's
 		 * (K + 1) x variants = 8 is the bound when every N-1 mix had both variants. */
 		TT_ASSERT_INT_EQ(st.variants, 2);
@@ -106,5 +115,39 @@ TT_TEST(mixer_handover_speaker_to_listener)
 	sender_fini(&a);
 	sender_fini(&b);
 	sender_fini(&l);
+	tt_mixer_room_free(m);
+}
+
+/* The room's jitter-buffer totals are counters: they keep what removed participants lost,
+ * so a reader (the API, a later /metrics) never sees them go back. */
+TT_TEST(mixer_room_stats_keep_removed_parts)
+{
+	struct tt_mixer_room *m = NULL;
+	struct tt_mixer_room_cfg cfg = {.rate = 8000, .max_parts = 4, .cpu = TT_MIXER_CPU_AUTO};
+	struct sender a, b;
+	TT_ASSERT_INT_EQ(tt_mixer_room_alloc(&m, &cfg), 0);
+	TT_ASSERT_INT_EQ(sender_init(&a, m, "pcmu", 8000, 20, 400, 8000, 15, 0), 0);
+	TT_ASSERT_INT_EQ(sender_init(&b, m, "pcmu", 8000, 20, 900, 8000, 15, 0), 0);
+	struct tt_mixer_part *keep = a.part;
+	for (int t = 0; t < 40; t++) {
+		a.part = t >= 10 && t < 13 ? NULL : keep;   /* three packets never arrive */
+		sender_tick(&a, (uint64_t)t * 20000);
+		sender_tick(&b, (uint64_t)t * 20000);
+		tt_mixer_room_tick(m, (uint64_t)t * 20000);
+	}
+	struct tt_mixer_room_stats before, after;
+	tt_mixer_room_stats(m, &before);
+	TT_ASSERT_INT_EQ(before.lost, 3);
+	TT_ASSERT(before.concealed >= 3);
+	TT_ASSERT_INT_EQ(before.parts, 2);
+	tt_mixer_part_remove(keep);
+	a.part = NULL;
+	tt_mixer_room_stats(m, &after);
+	TT_ASSERT_INT_EQ(after.parts, 1);
+	TT_ASSERT_INT_EQ(after.lost, before.lost);
+	TT_ASSERT_INT_EQ(after.concealed, before.concealed);
+	TT_ASSERT(after.decodes == before.decodes && after.decodes >= 40);
+	sender_fini(&a);
+	sender_fini(&b);
 	tt_mixer_room_free(m);
 }
