@@ -158,13 +158,25 @@ static int api_text_notice(struct tt_gw_handle *gw, const char *room, const char
 	return tt__text_notice(gw, room, text);
 }
 
+/* The audio calls check the participant here, on the core side; the media side (media.h)
+ * checks the leg and knows nothing of rooms. The order of the checks is the order of the
+ * errors core.h promises. */
+static bool in_room(const struct tt_participant *p)
+{
+	return p->room && !g_atomic_int_get((gint *)&p->destroyed);
+}
+
 static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg)
 {
 	CORE_THREAD_ONLY(-EPERM);
 	if (!p)
 		return -EINVAL;
-	return tt__room_media_attach(p, leg, cb, arg);
+	if (!in_room(p))
+		return -ENOENT;
+	if (!(p->caps & TT_CAP_AUDIO))
+		return -EPERM;
+	return tt__room_media_attach(p->room->media, p, leg, cb, arg);
 }
 
 static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg *leg,
@@ -173,7 +185,9 @@ static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg 
 	CORE_THREAD_ONLY(-EPERM);
 	if (!p)
 		return -EINVAL;
-	return tt__room_media_update(p, leg, cb, arg);
+	if (!in_room(p) || !p->room->media)
+		return -ENOENT;
+	return tt__room_media_update(p->room->media, p, leg, cb, arg);
 }
 
 /* ---- ICE legs and WebSocket endpoints ---- */
@@ -183,7 +197,11 @@ static int api_audio_ice_candidate(struct tt_participant *p, const char *cand)
 	CORE_THREAD_ONLY(-EPERM);
 	if (!p)
 		return -EINVAL;
-	return tt__room_media_ice_candidate(p, cand);
+	if (!in_room(p))
+		return -ENOENT;
+	if (!(p->caps & TT_CAP_AUDIO))
+		return -EPERM;
+	return tt__room_media_ice_candidate(p->room->media, p, cand);
 }
 
 static int api_ws_register(struct tt_gw_handle *gw, const char *path,
@@ -233,7 +251,9 @@ static int api_audio_play(struct tt_participant *p, const int16_t *pcm, size_t n
 	CORE_THREAD_ONLY(-EPERM);
 	if (!p)
 		return -EINVAL;
-	return tt__room_media_play(p, pcm, n, rate);
+	if (!in_room(p) || !p->room->media)
+		return -ENOENT;
+	return tt__room_media_play(p->room->media, p, pcm, n, rate, p->room->rate);
 }
 
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }

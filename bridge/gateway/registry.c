@@ -1,5 +1,6 @@
-/* registry.c: checks a gateway descriptor before the core accepts it. */
-#include "core/core_priv.h"
+/* registry.c: checks a gateway descriptor before the core accepts it, and makes the calls
+ * into gateways that the core makes from several places. */
+#include "registry.h"
 
 #include <string.h>
 #include <tutti/errno.h>
@@ -38,4 +39,16 @@ int tt__gateway_check(const struct tt_gateway *gw, char **why)
 		}
 	}
 	return 0;
+}
+
+void tt__gateway_hang_up(struct tt_gw_handle *h, struct tt_participant *p, const char *why)
+{
+	if (h->started)
+		h->gw->hang_up(h->state, p, why);
+}
+
+void tt__gateway_dtmf(struct tt_gw_handle *h, struct tt_participant *p, char digit)
+{
+	if (h->started && h->gw->on_dtmf)
+		h->gw->on_dtmf(h->state, p, digit);
 }

@@ -191,7 +191,7 @@ void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 		room->locked = json_is_true(locked);
 	if (max > 0 && (unsigned)max != room->max_participants) {
 		room->max_participants = room->api_max = (unsigned)max;
-		tt__room_media_reconfigure(room);  /* the mixer is sized for the limit */
+		tt__room_media_resize(room);  /* the mixer is sized for the limit */
 	}
 	r->status = existed ? 200 : 201;
 	/* the view is what GET shows */

@@ -1,4 +1,5 @@
-/* api_rooms.c: read-only JSON views of the health and the rooms. */
+/* api_rooms.c: read-only JSON views of the health, and the rooms. Statistics
+ * are rendered from their field tables (stats/stats.h), never field by field here. */
 #include "http.h"
 
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "participant/participant.h"
 #include "room/room.h"
+#include "stats/stats.h"
 
 void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r)
 {
@@ -43,25 +45,8 @@ json_t *tt__api_participant_json(const struct tt_participant *p)
 			 "talking", !!(e.state & TT_PS_TALKING),
 			 "moderator", !!(e.state & TT_PS_MODERATOR),
 			 "hand", !!(e.state & TT_PS_HAND));
-	const struct tt_media_snapshot *m = p->media;
-	if (m && m->valid) {
-		json_t *media = json_pack(
-			"{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I,"
-			" s:{s:I, s:I, s:I, s:I, s:i}, s:i, s:b, s:b}",
-			"codec", m->codec, "local", m->local, "remote", m->remote, "srtp", m->srtp,
-			"packets_in", (json_int_t)m->pkts_in, "packets_out", (json_int_t)m->pkts_out,
-			"bytes_in", (json_int_t)m->bytes_in, "bytes_out", (json_int_t)m->bytes_out,
-			"srtp_failures", (json_int_t)m->srtp_fail,
-			"foreign_dropped", (json_int_t)m->bleed_dropped,
-			"malformed", (json_int_t)m->malformed, "lost", (json_int_t)m->rx_lost,
-			"jitter_ms", m->rx_jitter_ms, "peer_fraction_lost", m->peer_fraction_lost,
-			"rtt_us", (json_int_t)m->rtt_us,
-			"jitter_buffer", "late", (json_int_t)m->jb_late, "lost", (json_int_t)m->jb_lost,
-			"concealed", (json_int_t)m->jb_concealed, "duplicate",
-			(json_int_t)m->jb_duplicate, "depth_ms", (int)m->jb_depth_ms,
-			"level_dbov", m->level_dbov, "talking", m->talking, "speaker", m->speaker);
-		json_object_set_new(o, "media", media);
-	}
+	if (p->media)
+		json_object_set_new(o, "media", tt__stats_json(tt_leg_stat_fields, p->media));
 	return o;
 }
 
@@ -73,11 +58,15 @@ static json_t *room_json(const struct tt_room *room)
 		if (!p->lobby)   /* PIN entry in progress: not in the room yet */
 			json_array_append_new(parts, tt__api_participant_json(p));
 	}
-	return json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:o}", "name", room->name,
-			 "rate", (int)room->rate, "speakers", (int)room->speakers,
-			 "max_participants", (int)room->max_participants, "locked", room->locked,
-			 "pin", room->pin != NULL, "worker", (int)tt_worker_index(room->worker),
-			 "participants", parts);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:i, s:o}", "name", room->name,
+			      "rate", (int)room->rate, "speakers", (int)room->speakers,
+			      "max_participants", (int)room->max_participants,
+			      "locked", room->locked, "pin", room->pin != NULL,
+			      "worker", (int)tt_worker_index(room->worker), "participants", parts);
+	if (room->has_mixer_stats)
+		json_object_set_new(o, "mixer", tt__stats_json(tt_mixer_room_stat_fields,
+							       &room->mixer_stats));
+	return o;
 }
 
 static gint by_name(gconstpointer a, gconstpointer b)

@@ -10,9 +10,6 @@
 #include <tutti/sdes.h>
 #include <tutti/srtp.h>
 
-#include "participant/participant.h"
-#include "room/room.h"
-
 #define MAX_PKT 1500
 
 /* core.h spells the ICE sizes out (it does not include ice.h); keep them in step. */
@@ -159,43 +156,23 @@ void tt__leg_close(struct media_part *mp)
 	}
 }
 
-void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s)
+/* The transport's and the mixer input's own structs go in whole (tutti/stats.h): what
+ * either adds reaches the API by one row in the field table, not a copy here. */
+void tt__leg_snapshot(struct media_part *mp, struct tt_leg_stats *s)
 {
 	struct leg *l = mp->leg;
 	memset(s, 0, sizeof *s);
 	if (!l)
 		return;
-	struct tt_transport_stats ts;
-	tt_transport_stats(l->t, &ts);
-	s->valid = true;
+	tt_transport_stats(l->t, &s->transport);
 	g_strlcpy(s->codec, l->codec, sizeof s->codec);
 	g_strlcpy(s->local, l->local, sizeof s->local);
 	g_strlcpy(s->remote, l->remote, sizeof s->remote);
-	s->pkts_in = ts.pkts_in;
-	s->pkts_out = ts.pkts_out;
-	s->bytes_in = ts.bytes_in;
-	s->bytes_out = ts.bytes_out;
-	s->srtp_fail = ts.srtp_fail;
-	s->bleed_dropped = ts.bleed_dropped;
-	s->malformed = ts.malformed;
-	s->rx_lost = ts.rx_lost;
 	unsigned clock = (unsigned)tt_codec_rtp_rate(tt_codec_find(l->codec));
-	s->rx_jitter_ms = clock ? ts.rx_jitter * 1000.0 / clock : 0;
-	s->peer_fraction_lost = ts.peer_fraction_lost;
-	s->rtt_us = ts.rtt_us;
+	s->rx_jitter_ms = clock ? s->transport.rx_jitter * 1000.0 / clock : 0;
 	s->srtp = l->srtp;
-	if (mp->mixer) {
-		struct tt_mixer_part_stats ms;
-		tt_mixer_part_stats(mp->mixer, &ms);
-		s->jb_late = ms.late;
-		s->jb_lost = ms.lost;
-		s->jb_concealed = ms.concealed;
-		s->jb_duplicate = ms.duplicate;
-		s->jb_depth_ms = ms.depth_ms;
-		s->level_dbov = ms.level_dbov;
-		s->talking = ms.talking;
-		s->speaker = ms.speaker;
-	}
+	if (mp->mixer)
+		tt_mixer_part_stats(mp->mixer, &s->mixer);
 }
 
 /* ---- attach: core -> worker -> core ---- */
@@ -231,7 +208,7 @@ struct cand_msg {
 static void cand_on_core(void *core, void *arg)
 {
 	struct cand_msg *msg = arg;
-	if (g_atomic_int_get(&msg->p->destroyed) == 0 && msg->cb)
+	if (!tt__participant_left(msg->p) && msg->cb)
 		msg->cb(msg->arg, msg->p, msg->cand);
 	tt__participant_unref(msg->p);
 	g_free(msg->cand);
@@ -246,7 +223,7 @@ static void on_local_candidate(void *arg, const char *cand)
 	msg->cb = l->cand_h;
 	msg->arg = l->cand_arg;
 	msg->cand = g_strdup(cand);
-	tt_mq_post(l->mp->m->core->mq, cand_on_core, msg);
+	tt_mq_post(l->mp->m->core_mq, cand_on_core, msg);
 }
 
 static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
@@ -290,24 +267,20 @@ static void icecand_on_worker(void *w, void *arg)
 	g_free(msg);
 }
 
-int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand)
+int tt__room_media_ice_candidate(struct tt_room_media *m, struct tt_participant *p,
+				 const char *cand)
 {
-	struct tt_room *room = p->room;
-	if (!room || g_atomic_int_get(&p->destroyed))
-		return -ENOENT;
-	if (!(p->caps & TT_CAP_AUDIO))
-		return -EPERM;
 	/* checked here, on the caller's thread, so that the gateway can tell its client; the
 	 * worker only drops what is well formed but unusable */
 	if (cand && *cand && (strpbrk(cand, "\r\n") || tt_ice_candidate_check(cand) < 0))
 		return -EINVAL;
-	if (!room->media)
+	if (!m)
 		return -ENODEV;
 	struct icecand_msg *msg = g_new0(struct icecand_msg, 1);
-	msg->m = room->media;
+	msg->m = m;
 	msg->p = tt__participant_ref(p);
 	msg->cand = g_strdup(cand && *cand ? cand : "");
-	tt_worker_post(room->worker, icecand_on_worker, msg);
+	tt_worker_post(m->worker, icecand_on_worker, msg);
 	return 0;
 }
 
@@ -403,12 +376,12 @@ out:
 /* The message of an attach or an update: it owns a participant reference, a copy of the
  * leg (codec string and ICE policy reference included), and goes back to the core with the
  * result (attach_done_on_core releases all of it). */
-static void post_leg_msg(struct tt_room *room, struct tt_participant *p,
+static void post_leg_msg(struct tt_room_media *m, struct tt_participant *p,
 			 const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
 			 tt_mq_h on_worker)
 {
 	struct attach_msg *msg = g_new0(struct attach_msg, 1);
-	msg->m = room->media;
+	msg->m = m;
 	msg->p = tt__participant_ref(p);
 	msg->leg = *leg;
 	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
@@ -416,7 +389,7 @@ static void post_leg_msg(struct tt_room *room, struct tt_participant *p,
 	msg->leg.ice = tt_ice_policy_ref(leg->ice);
 	msg->cb = cb;
 	msg->arg = arg;
-	tt_worker_post(room->worker, on_worker, msg);
+	tt_worker_post(m->worker, on_worker, msg);
 }
 
 static void attach_on_worker(void *w, void *arg)
@@ -429,7 +402,7 @@ static void attach_on_worker(void *w, void *arg)
 		msg->res.err = -EALREADY;
 	else
 		msg->res.err = leg_open(mp, msg);
-	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
+	tt_mq_post(msg->m->core_mq, attach_done_on_core, msg);
 }
 
 /* What attach and update both require of a leg description from a gateway. */
@@ -439,19 +412,14 @@ static bool leg_valid(const struct tt_audio_leg *leg, tt_audio_attached_h cb)
 	       leg->remote_len <= sizeof leg->remote;
 }
 
-int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
-			  tt_audio_attached_h cb, void *arg)
+int tt__room_media_attach(struct tt_room_media *m, struct tt_participant *p,
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg)
 {
-	struct tt_room *room = p->room;
-	if (!room || g_atomic_int_get(&p->destroyed))
-		return -ENOENT;
-	if (!(p->caps & TT_CAP_AUDIO))
-		return -EPERM;
 	if (!leg_valid(leg, cb))
 		return -EINVAL;
-	if (!room->media)
+	if (!m)
 		return -ENODEV;
-	post_leg_msg(room, p, leg, cb, arg, attach_on_worker);
+	post_leg_msg(m, p, leg, cb, arg, attach_on_worker);
 	return 0;
 }
 
@@ -528,18 +496,15 @@ static void update_on_worker(void *w, void *arg)
 		msg->res.err = -ENOENT;
 	else
 		msg->res.err = leg_update(mp, msg);
-	tt_mq_post(msg->m->core->mq, attach_done_on_core, msg);
+	tt_mq_post(msg->m->core_mq, attach_done_on_core, msg);
 }
 
-int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *leg,
-			  tt_audio_attached_h cb, void *arg)
+int tt__room_media_update(struct tt_room_media *m, struct tt_participant *p,
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg)
 {
-	struct tt_room *room = p->room;
-	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
-		return -ENOENT;
 	if (!leg_valid(leg, cb))
 		return -EINVAL;
-	post_leg_msg(room, p, leg, cb, arg, update_on_worker);
+	post_leg_msg(m, p, leg, cb, arg, update_on_worker);
 	return 0;
 }
 
@@ -565,27 +530,25 @@ static void play_on_worker(void *w, void *arg)
 
 /* Linear interpolation: prompts are speech at 16-22 kHz going to an 8-48 kHz room, where
  * a better filter would not be heard; it keeps the core free of a resampler object. */
-int tt__room_media_play(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate)
+int tt__room_media_play(struct tt_room_media *m, struct tt_participant *p, const int16_t *pcm,
+			size_t n, unsigned rate, unsigned room_rate)
 {
-	struct tt_room *room = p->room;
-	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
-		return -ENOENT;
 	if ((n && !pcm) || (n && (rate < 8000 || rate > 192000)) || n > 10u * 60 * 192000)
 		return -EINVAL;
-	size_t out_n = n ? (size_t)((double)n * room->rate / rate) : 0;
+	size_t out_n = n ? (size_t)((double)n * room_rate / rate) : 0;
 	int16_t *out = out_n ? g_new(int16_t, out_n) : NULL;
 	for (size_t i = 0; i < out_n; i++) {
-		double x = (double)i * rate / room->rate;
+		double x = (double)i * rate / room_rate;
 		size_t k = (size_t)x;
 		double f = x - (double)k;
 		int a = pcm[k < n ? k : n - 1], b = pcm[k + 1 < n ? k + 1 : n - 1];
 		out[i] = (int16_t)(a + (b - a) * f);
 	}
 	struct play_msg *msg = g_new0(struct play_msg, 1);
-	msg->m = room->media;
+	msg->m = m;
 	msg->p = tt__participant_ref(p);
 	msg->pcm = out;
 	msg->n = out_n;
-	tt_worker_post(room->worker, play_on_worker, msg);
+	tt_worker_post(m->worker, play_on_worker, msg);
 	return 0;
 }

@@ -1,21 +1,31 @@
 /* media.h: a room's media side, owned by one media worker: the room's mixer, and per
  * participant an audio leg (transport + mixer input/output + RTP sender state).
  *
- * The core calls the functions below on the core thread; each posts a message to the room's
- * worker, which owns every media object. Results and events come back as messages to the core
- * (media_events.c), never through shared structs. */
+ * Calls go one way. The core calls the functions below on the core thread; each posts a
+ * message to the room's worker, which owns every media object. What the worker has to tell
+ * (talking, statistics, DTMF, a transport that ended) goes back through the table of
+ * callbacks the core gave when it made the room's media (struct tt__media_events), called
+ * on the core thread after the mailbox hop (media_events.c). Nothing here knows rooms or
+ * gateways: a participant is an opaque, refcounted handle (participant_ref.h), and the
+ * callers check what the participant may do before calling. */
 #ifndef TT_MEDIA_H
 #define TT_MEDIA_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <tutti/codec.h>
+#include <tutti/conf.h>
+#include <tutti/core.h>
+#include <tutti/stats.h>
 
-#include "core/core_priv.h"
+#include "loop/mq.h"
+#include "loop/worker.h"
+#include "participant/participant_ref.h"
 
-struct tt_room;
 struct tt_room_media;
 
-/* Media settings read from [media] when a room is placed (copied: a reload applies to rooms
- * made afterwards). */
+/* Media settings read from [media] when a room's media is made (copied: a reload applies
+ * to rooms made afterwards). */
 struct tt_media_cfg {
 	char address[64];
 	unsigned port_min, port_max;
@@ -29,42 +39,73 @@ struct tt_media_cfg {
 	int cpu;                     /* enum tt_mixer_cpu, or TT_MIXER_CPU_AUTO */
 };
 
-/* A participant's media statistics, as last reported by the worker (about once a second);
- * kept on the participant, core thread only. */
-struct tt_media_snapshot {
-	bool valid;
-	char codec[8];
-	char local[64];
-	char remote[64];
-	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
-	uint64_t srtp_fail, bleed_dropped, malformed;
-	int64_t rx_lost;
-	double rx_jitter_ms;
-	int peer_fraction_lost;      /* /256, -1: no report yet */
-	int64_t rtt_us;              /* -1: unknown */
-	uint64_t jb_late, jb_lost, jb_concealed, jb_duplicate;
-	unsigned jb_depth_ms;
-	int level_dbov;
-	bool talking, speaker, srtp;
-};
-
 void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *conf);
 
-void tt__room_media_place(struct tt_room *room);
-void tt__room_media_reconfigure(struct tt_room *room);   /* rate or speakers changed */
-void tt__room_media_add(struct tt_room *room, struct tt_participant *p);
-void tt__room_media_remove(struct tt_room *room, struct tt_participant *p);
-void tt__room_media_set_state(struct tt_room *room, struct tt_participant *p, unsigned state);
-void tt__room_media_end(struct tt_room *room);
-/* See core.h audio_attach. */
-int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
-			  tt_audio_attached_h cb, void *arg);
-/* Change p's leg (core.h audio_update): same message path as attach. Core thread. */
-int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *leg,
-			  tt_audio_attached_h cb, void *arg);
-/* core.h audio_play: resampled here, played by the worker's mixer. Core thread. */
-int tt__room_media_play(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
-/* See core.h audio_ice_candidate. */
-int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand);
+/* One leg's statistics, and whose. */
+struct tt__leg_report {
+	struct tt_participant *p;
+	struct tt_leg_stats st;
+};
+
+/* What a room's media reports, on the core thread, `arg` being the core mailbox's target.
+ * Participants are borrowed for the call; each may have left since the worker spoke, so
+ * the callee checks before it acts. The table must outlive every message in flight: make
+ * it static const. */
+struct tt__media_events {
+	/* The mixer's voice activity for p started (on) or stopped. */
+	void (*talking)(void *arg, struct tt_participant *p, bool on);
+	/* About once a second while the room has legs, and once after its last leg went:
+	 * the mixer's counters (NULL when the room has no mixer) and each leg's. `room` is
+	 * the name given at tt__room_media_new; `m` is that media, to compare only (it is
+	 * the worker's): its address is not reused before the last message naming it has
+	 * been handled. */
+	void (*stats)(void *arg, const struct tt_room_media *m, const char *room,
+		      const struct tt_mixer_room_stats *mix, unsigned n,
+		      const struct tt__leg_report *legs);
+	/* An RFC 4733 digit completed in p's audio. */
+	void (*dtmf)(void *arg, struct tt_participant *p, char digit);
+	/* p's transport ended by itself: -ETIMEDOUT (no packets within the inactivity
+	 * limit), or what ended it (an RTCP BYE, a DTLS failure, lost ICE consent). */
+	void (*ended)(void *arg, struct tt_participant *p, int reason);
+};
+
+struct tt__media_room_cfg {
+	const char *name;              /* copied */
+	unsigned rate, speakers, max_parts;
+	struct tt_worker *worker;      /* where it lives (counted with tt_worker_placed) */
+	struct tt_mq *core_mq;         /* where its reports go */
+	const struct tt__media_events *events;
+	const struct tt_conf *conf;    /* [media] is read from it now */
+};
+
+/* All core thread. */
+int tt__room_media_new(struct tt_room_media **mp, const struct tt__media_room_cfg *cfg);
+/* Rate, speakers or the participant limit changed: the worker makes a new mixer. */
+void tt__room_media_reconfigure(struct tt_room_media *m, unsigned rate, unsigned speakers,
+				unsigned max_parts);
+/* p joins the media with its state bits (TT_PS_MUTED/DEAF/HOLD), changes them, leaves.
+ * Each takes its own reference to p for the worker. */
+void tt__room_media_add(struct tt_room_media *m, struct tt_participant *p, unsigned state);
+void tt__room_media_remove(struct tt_room_media *m, struct tt_participant *p);
+void tt__room_media_set_state(struct tt_room_media *m, struct tt_participant *p,
+			      unsigned state);
+/* The room ends: its worker closes every leg and frees the mixer; m is unusable after.
+ * NULL is allowed. Returns NULL. */
+struct tt_room_media *tt__room_media_end(struct tt_room_media *m);
+
+/* core.h audio_attach, for a participant the caller checked (in the room, audio): -EINVAL
+ * (bad leg), -ENODEV (m NULL: the room has no media), or 0 and cb runs later. */
+int tt__room_media_attach(struct tt_room_media *m, struct tt_participant *p,
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg);
+/* core.h audio_update: same message path as attach. -EINVAL. */
+int tt__room_media_update(struct tt_room_media *m, struct tt_participant *p,
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg);
+/* core.h audio_play: resampled here from `rate` to the room's `room_rate`, played by the
+ * worker's mixer. -EINVAL. */
+int tt__room_media_play(struct tt_room_media *m, struct tt_participant *p, const int16_t *pcm,
+			size_t n, unsigned rate, unsigned room_rate);
+/* core.h audio_ice_candidate: -EINVAL (not a candidate line), -ENODEV (m NULL). */
+int tt__room_media_ice_candidate(struct tt_room_media *m, struct tt_participant *p,
+				 const char *cand);
 
 #endif

@@ -1,15 +1,12 @@
 /* media_events.c: what a worker tells the core about media: talking, statistics, DTMF, and
- * legs that ended by themselves. Each message owns a participant reference; the core side
- * acts only if the participant is still in its room. */
+ * legs that ended by themselves. Each is a message into the core's mailbox that carries
+ * the callback table (not the room's media, which the worker may free meanwhile) and a
+ * participant reference; on the core thread it calls the table (media.h), which decides
+ * what to do. Nothing here knows what a room or a gateway is. */
 #define TT_LOG_DOMAIN "media"
 #include "media_priv.h"
 
 #include <string.h>
-#include <tutti/errno.h>
-#include <tutti/log.h>
-
-#include "participant/participant.h"
-#include "room/room.h"
 
 struct talk {
 	struct tt_participant *p;
@@ -17,21 +14,16 @@ struct talk {
 };
 
 struct talk_msg {
+	const struct tt__media_events *ev;
 	unsigned n;
 	struct talk t[];
 };
-
-static bool alive(struct tt_participant *p)
-{
-	return p->room && !g_atomic_int_get(&p->destroyed);
-}
 
 static void talk_on_core(void *core, void *arg)
 {
 	struct talk_msg *msg = arg;
 	for (unsigned i = 0; i < msg->n; i++) {
-		if (alive(msg->t[i].p))
-			tt__room_set_state(msg->t[i].p, TT_PS_TALKING, msg->t[i].on);
+		msg->ev->talking(core, msg->t[i].p, msg->t[i].on);
 		tt__participant_unref(msg->t[i].p);
 	}
 	g_free(msg);
@@ -57,56 +49,62 @@ void tt__media_post_events(struct tt_room_media *m)
 		msg->t[msg->n].on = ev.type == TT_MIXER_EV_TALK_START;
 		msg->n++;
 	}
-	if (msg)
-		tt_mq_post(m->core->mq, talk_on_core, msg);
+	if (msg) {
+		msg->ev = m->ev;
+		tt_mq_post(m->core_mq, talk_on_core, msg);
+	}
 }
 
-struct stat_item {
-	struct tt_participant *p;
-	struct tt_media_snapshot s;
-};
-
 struct stats_msg {
+	const struct tt__media_events *ev;
+	const struct tt_room_media *m;  /* only compared, and its (const) name read: it is
+					 * freed after this message (room_media.c) */
+	bool has_mix;
+	struct tt_mixer_room_stats mix;
 	unsigned n;
-	struct stat_item it[];
+	struct tt__leg_report it[];
 };
 
 static void stats_on_core(void *core, void *arg)
 {
 	struct stats_msg *msg = arg;
-	for (unsigned i = 0; i < msg->n; i++) {
-		struct tt_participant *p = msg->it[i].p;
-		if (alive(p)) {
-			if (!p->media)
-				p->media = g_new0(struct tt_media_snapshot, 1);
-			*p->media = msg->it[i].s;
-		}
-		tt__participant_unref(p);
-	}
+	msg->ev->stats(core, msg->m, msg->m->name, msg->has_mix ? &msg->mix : NULL, msg->n,
+		       msg->it);
+	for (unsigned i = 0; i < msg->n; i++)
+		tt__participant_unref(msg->it[i].p);
 	g_free(msg);
 }
 
+/* Once a second: the mixer's counters and every leg's, in one message per room. A room
+ * without legs stays quiet, after one last report that shows them gone. */
 void tt__media_post_stats(struct tt_room_media *m)
 {
 	unsigned n = 0;
 	for (guint i = 0; i < m->parts->len; i++)
 		n += ((struct media_part *)g_ptr_array_index(m->parts, i))->leg != NULL;
-	if (!n)
+	if (!n && !m->reported_legs)
 		return;
-	struct stats_msg *msg = g_malloc(sizeof *msg + n * sizeof msg->it[0]);
-	msg->n = 0;
+	m->reported_legs = n > 0;
+	struct stats_msg *msg = g_malloc0(sizeof *msg + n * sizeof msg->it[0]);
+	msg->ev = m->ev;
+	msg->m = m;
+	if (m->mixer) {
+		msg->has_mix = true;
+		tt_mixer_room_stats(m->mixer, &msg->mix);
+	}
 	for (guint i = 0; i < m->parts->len; i++) {
 		struct media_part *mp = g_ptr_array_index(m->parts, i);
 		if (!mp->leg)
 			continue;
 		msg->it[msg->n].p = tt__participant_ref(mp->p);
-		tt__leg_snapshot(mp, &msg->it[msg->n].s);
+		tt__leg_snapshot(mp, &msg->it[msg->n].st);
 		msg->n++;
 	}
-	tt_mq_post(m->core->mq, stats_on_core, msg);
+	tt_mq_post(m->core_mq, stats_on_core, msg);
 }
 
 struct one_msg {
+	const struct tt__media_events *ev;
 	struct tt_participant *p;
 	char digit;
 	int reason;
@@ -115,9 +113,7 @@ struct one_msg {
 static void dtmf_on_core(void *core, void *arg)
 {
 	struct one_msg *msg = arg;
-	struct tt_gw_handle *h = msg->p->gw;
-	if (alive(msg->p) && h->started && h->gw->on_dtmf)
-		h->gw->on_dtmf(h->state, msg->p, msg->digit);
+	msg->ev->dtmf(core, msg->p, msg->digit);
 	tt__participant_unref(msg->p);
 	g_free(msg);
 }
@@ -125,21 +121,16 @@ static void dtmf_on_core(void *core, void *arg)
 void tt__media_post_dtmf(struct media_part *mp, char digit)
 {
 	struct one_msg *msg = g_new0(struct one_msg, 1);
+	msg->ev = mp->m->ev;
 	msg->p = tt__participant_ref(mp->p);
 	msg->digit = digit;
-	tt_mq_post(mp->m->core->mq, dtmf_on_core, msg);
+	tt_mq_post(mp->m->core_mq, dtmf_on_core, msg);
 }
 
 static void closed_on_core(void *core, void *arg)
 {
 	struct one_msg *msg = arg;
-	struct tt_gw_handle *h = msg->p->gw;
-	if (alive(msg->p) && h->started) {
-		tt_info("%s: media ended (%s)", msg->p->id, msg->reason == -ETIMEDOUT ?
-			"no packets within [media] inactivity_s" : tt_strerror(msg->reason));
-		h->gw->hang_up(h->state, msg->p, msg->reason == -ETIMEDOUT ? "media timeout"
-									   : "media ended");
-	}
+	msg->ev->ended(core, msg->p, msg->reason);
 	tt__participant_unref(msg->p);
 	g_free(msg);
 }
@@ -147,7 +138,8 @@ static void closed_on_core(void *core, void *arg)
 void tt__media_post_closed(struct media_part *mp, int reason)
 {
 	struct one_msg *msg = g_new0(struct one_msg, 1);
+	msg->ev = mp->m->ev;
 	msg->p = tt__participant_ref(mp->p);
 	msg->reason = reason;
-	tt_mq_post(mp->m->core->mq, closed_on_core, msg);
+	tt_mq_post(mp->m->core_mq, closed_on_core, msg);
 }

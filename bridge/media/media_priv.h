@@ -1,4 +1,6 @@
-/* media_priv.h: the worker-side media objects. Worker thread only, except where noted. */
+/* media_priv.h: the worker-side media objects. Worker thread only, except where noted:
+ * (const) fields are set on the core thread before the worker sees the object and never
+ * change. */
 #ifndef TT_MEDIA_PRIV_H
 #define TT_MEDIA_PRIV_H
 
@@ -11,15 +13,17 @@
 struct leg;
 
 struct tt_room_media {
-	char *name;
-	struct tt_core *core;          /* only its mailbox (core->mq) is used, to post back */
-	struct tt_worker *worker;
+	char *name;                    /* (const) */
+	struct tt_mq *core_mq;         /* (const) reports go here ... */
+	const struct tt__media_events *ev;  /* (const) ... to these callbacks */
+	struct tt_worker *worker;      /* (const) */
 	struct tt_tick_client *tick;
 	GPtrArray *parts;              /* struct media_part * */
 	struct tt_mixer_room *mixer;   /* NULL if it could not be made: text only */
 	unsigned rate, speakers, max_parts;
 	struct tt_media_cfg cfg;
 	uint64_t ticks;
+	bool reported_legs;            /* the last statistics report had legs */
 };
 
 struct media_part {
@@ -48,7 +52,7 @@ void tt__leg_close(struct media_part *mp);
 void tt__leg_apply_hold(struct media_part *mp);
 void tt__leg_mixer_detach(struct media_part *mp);
 int tt__leg_mixer_attach(struct media_part *mp);
-void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s);
+void tt__leg_snapshot(struct media_part *mp, struct tt_leg_stats *s);
 
 /* media_events.c: worker -> core messages */
 void tt__media_post_events(struct tt_room_media *m);

@@ -7,9 +7,6 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
-#include "participant/participant.h"
-#include "room/room.h"
-
 #define STATS_EVERY_TICKS 50   /* one second */
 
 /* ---- worker side ---- */
@@ -99,6 +96,15 @@ static void reconf_on_worker(void *w, void *arg)
 	g_free(msg);
 }
 
+/* The last message about m: everything the worker posted before it has been handled, so
+ * from here on no report names m and its address may be reused. */
+static void media_free_on_core(void *core, void *arg)
+{
+	struct tt_room_media *m = arg;
+	g_free(m->name);
+	g_free(m);
+}
+
 static void media_free_on_worker(void *w, void *arg)
 {
 	struct tt_room_media *m = arg;
@@ -106,9 +112,9 @@ static void media_free_on_worker(void *w, void *arg)
 	for (guint i = 0; i < m->parts->len; i++)
 		tt__media_part_free(g_ptr_array_index(m->parts, i));
 	g_ptr_array_free(m->parts, TRUE);
-	tt_mixer_room_free(m->mixer);
-	g_free(m->name);
-	g_free(m);
+	m->parts = NULL;
+	m->mixer = tt_mixer_room_free(m->mixer);
+	tt_mq_post(m->core_mq, media_free_on_core, m);
 }
 
 struct part_msg {
@@ -196,65 +202,70 @@ void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *c)
 		mc->cpu = TT_MIXER_CPU_AUTO;
 }
 
-void tt__room_media_place(struct tt_room *room)
+int tt__room_media_new(struct tt_room_media **mp, const struct tt__media_room_cfg *c)
 {
+	if (!c->worker || !c->core_mq || !c->events || !c->name)
+		return -EINVAL;
 	struct tt_room_media *m = g_new0(struct tt_room_media, 1);
-	m->name = g_strdup(room->name);
-	m->core = room->core;
+	m->name = g_strdup(c->name);
+	m->core_mq = c->core_mq;
+	m->ev = c->events;
 	m->parts = g_ptr_array_new();
-	m->rate = room->rate;
-	m->speakers = room->speakers;
-	m->max_parts = room->max_participants;
-	tt__media_cfg_read(&m->cfg, room->core->conf);
-	room->worker = tt_workers_pick(room->core->workers);
-	m->worker = room->worker;
-	tt_worker_placed(room->worker, +1);
-	room->media = m;
-	tt_worker_post(room->worker, media_new_on_worker, m);
+	m->rate = c->rate;
+	m->speakers = c->speakers;
+	m->max_parts = c->max_parts;
+	tt__media_cfg_read(&m->cfg, c->conf);
+	m->worker = c->worker;
+	tt_worker_placed(m->worker, +1);
+	tt_worker_post(m->worker, media_new_on_worker, m);
+	*mp = m;
+	return 0;
 }
 
-void tt__room_media_reconfigure(struct tt_room *room)
+void tt__room_media_reconfigure(struct tt_room_media *m, unsigned rate, unsigned speakers,
+				unsigned max_parts)
 {
-	if (!room->media)
+	if (!m)
 		return;
 	struct reconf_msg *msg = g_new0(struct reconf_msg, 1);
-	msg->m = room->media;
-	msg->rate = room->rate;
-	msg->speakers = room->speakers;
-	msg->max_parts = room->max_participants;
-	tt_worker_post(room->worker, reconf_on_worker, msg);
+	msg->m = m;
+	msg->rate = rate;
+	msg->speakers = speakers;
+	msg->max_parts = max_parts;
+	tt_worker_post(m->worker, reconf_on_worker, msg);
 }
 
-static void post_part(struct tt_room *room, tt_mq_h fn, struct tt_participant *p,
+static void post_part(struct tt_room_media *m, tt_mq_h fn, struct tt_participant *p,
 		      unsigned state)
 {
 	struct part_msg *msg = g_new0(struct part_msg, 1);
-	msg->m = room->media;
+	msg->m = m;
 	msg->p = tt__participant_ref(p);
 	msg->state = state;
-	tt_worker_post(room->worker, fn, msg);
+	tt_worker_post(m->worker, fn, msg);
 }
 
-void tt__room_media_add(struct tt_room *room, struct tt_participant *p)
+void tt__room_media_add(struct tt_room_media *m, struct tt_participant *p, unsigned state)
 {
-	post_part(room, part_add_on_worker, p, (unsigned)g_atomic_int_get(&p->state));
+	post_part(m, part_add_on_worker, p, state);
 }
 
-void tt__room_media_remove(struct tt_room *room, struct tt_participant *p)
+void tt__room_media_remove(struct tt_room_media *m, struct tt_participant *p)
 {
-	post_part(room, part_remove_on_worker, p, 0);
+	post_part(m, part_remove_on_worker, p, 0);
 }
 
-void tt__room_media_set_state(struct tt_room *room, struct tt_participant *p, unsigned state)
+void tt__room_media_set_state(struct tt_room_media *m, struct tt_participant *p,
+			      unsigned state)
 {
-	post_part(room, part_state_on_worker, p, state);
+	post_part(m, part_state_on_worker, p, state);
 }
 
-void tt__room_media_end(struct tt_room *room)
+struct tt_room_media *tt__room_media_end(struct tt_room_media *m)
 {
-	if (!room->media)
-		return;
-	tt_worker_placed(room->worker, -1);
-	tt_worker_post(room->worker, media_free_on_worker, room->media);
-	room->media = NULL;
+	if (!m)
+		return NULL;
+	tt_worker_placed(m->worker, -1);
+	tt_worker_post(m->worker, media_free_on_worker, m);
+	return NULL;
 }

@@ -49,6 +49,11 @@ struct tt_participant *tt__participant_unref(struct tt_participant *p)
 	return NULL;
 }
 
+bool tt__participant_left(const struct tt_participant *p)
+{
+	return g_atomic_int_get((gint *)&p->destroyed) != 0;
+}
+
 bool tt__participant_mark_destroyed(struct tt_participant *p)
 {
 	return g_atomic_int_compare_and_exchange(&p->destroyed, 0, 1);

@@ -7,7 +7,10 @@
 #ifndef TT_PARTICIPANT_H
 #define TT_PARTICIPANT_H
 
+#include <tutti/stats.h>
+
 #include "core/core_priv.h"
+#include "participant_ref.h"
 
 #define TT_PARTICIPANT_MAGIC 0x7474706bu
 
@@ -24,7 +27,7 @@ struct tt_participant {
 	gint state;                  /* atomic read anywhere, written on the core thread */
 	void *gw_data;               /* (const) */
 	struct tt_room *room;        /* core thread; NULL once left */
-	struct tt_media_snapshot *media;  /* core thread: last media statistics, or NULL */
+	struct tt_leg_stats *media;  /* core thread: its leg's last statistics, or NULL */
 	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden
 				      * from rosters, events and counts until admitted */
 };
@@ -32,8 +35,6 @@ struct tt_participant {
 struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,
 					   const struct tt_join *req, const char *name,
 					   struct tt_room *room);
-struct tt_participant *tt__participant_ref(struct tt_participant *p);
-struct tt_participant *tt__participant_unref(struct tt_participant *p);
 /* Marks destroyed; true only for the one caller that did it. */
 bool tt__participant_mark_destroyed(struct tt_participant *p);
 void tt__participant_entry(const struct tt_participant *p, struct tt_roster_entry *e);

@@ -89,7 +89,13 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	r->created_us = g_get_real_time();
 	apply_settings(r);
 	g_hash_table_insert(core->rooms, r->name, r);
-	tt__room_media_place(r);
+	r->worker = tt_workers_pick(core->workers);
+	struct tt__media_room_cfg mc = {
+		.name = r->name, .rate = r->rate, .speakers = r->speakers,
+		.max_parts = r->max_participants, .worker = r->worker, .core_mq = core->mq,
+		.events = &tt__room_media_events, .conf = core->conf,
+	};
+	tt__room_media_new(&r->media, &mc);   /* cannot fail with these */
 	tt_info("room %s created (%u Hz, %u speakers, worker %u)", r->name, r->rate, r->speakers,
 		tt_worker_index(r->worker));
 	return r;
@@ -97,7 +103,7 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 
 static void room_free(struct tt_room *r)
 {
-	tt__room_media_end(r);
+	r->media = tt__room_media_end(r->media);
 	g_ptr_array_free(r->parts, TRUE);
 	g_hash_table_destroy(r->names);
 	g_hash_table_destroy(r->name_next);
@@ -147,9 +153,14 @@ int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
 	if (speakers >= 0)
 		r->speakers = r->api_speakers = (unsigned)speakers;
 	if (r->rate != old_rate || r->speakers != old_speakers)
-		tt__room_media_reconfigure(r);
+		tt__room_media_resize(r);
 	*rp = r;
 	return 0;
+}
+
+void tt__room_media_resize(struct tt_room *r)
+{
+	tt__room_media_reconfigure(r->media, r->rate, r->speakers, r->max_participants);
 }
 
 void tt__rooms_apply_conf(struct tt_core *core)
@@ -164,7 +175,7 @@ void tt__rooms_apply_conf(struct tt_core *core)
 		apply_settings(r);
 		if (r->rate != old_rate || r->speakers != old_speakers ||
 		    r->max_participants != old_max)
-			tt__room_media_reconfigure(r);
+			tt__room_media_resize(r);
 		g_ptr_array_add(gc, v);
 	}
 	for (guint i = 0; i < gc->len; i++)
@@ -441,7 +452,7 @@ int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
 		       (moderator ? TT_PS_MODERATOR : 0);
 	g_atomic_int_set(&p->state, (gint)now);
 	if (p->caps & TT_CAP_AUDIO)
-		tt__room_media_set_state(p->room, p, now);
+		tt__room_media_set_state(p->room->media, p, now);
 	tt_info("%s admitted to %s from the lobby", p->id, p->room->name);
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = p->room->name };
 	tt__participant_entry(p, &ev.who);
@@ -491,7 +502,7 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 	g_ptr_array_add(room->parts, tt__participant_ref(p));  /* the room's reference */
 	g_hash_table_add(room->names, name_key(p->name));
 	if (p->caps & TT_CAP_AUDIO)
-		tt__room_media_add(room, p);
+		tt__room_media_add(room->media, p, (unsigned)g_atomic_int_get(&p->state));
 	tt_info("%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
 		room->name, p->name, p->network);
 	if (lobby) {
@@ -515,7 +526,7 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 	p->room = NULL;
 	if (room) {
 		if (p->caps & TT_CAP_AUDIO)
-			tt__room_media_remove(room, p);
+			tt__room_media_remove(room->media, p);
 		g_ptr_array_remove(room->parts, p);
 		char *key = name_key(p->name);
 		g_hash_table_remove(room->names, key);
@@ -561,7 +572,7 @@ int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 		return 0;
 	g_atomic_int_set(&p->state, (gint)now);
 	if ((p->caps & TT_CAP_AUDIO) && ((old ^ now) & (TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD)))
-		tt__room_media_set_state(p->room, p, now);
+		tt__room_media_set_state(p->room->media, p, now);
 	if (p->lobby)
 		return 0;
 	struct tt_roster_event ev = { .type = TT_ROSTER_STATE, .room = p->room->name,

@@ -1,6 +1,7 @@
 /* room.h: the room registry, on the core thread. A room has settings, participants (the room
  * holds one reference to each), watchers (gateways present without participants) and a media
- * side that lives on one media worker (room_media.c), reached only by messages. */
+ * side that lives on one media worker (media/media.h), reached only by messages; what the
+ * media reports comes back through room_events.c. */
 #ifndef TT_ROOM_H
 #define TT_ROOM_H
 
@@ -27,6 +28,8 @@ struct tt_room {
 	struct tt_worker *worker;
 	struct tt_room_media *media;  /* owned by the worker; an address to name it in messages */
 	int64_t created_us;
+	bool has_mixer_stats;         /* mixer_stats came from the worker (room_events.c) */
+	struct tt_mixer_room_stats mixer_stats;
 };
 
 /* Rooms anyone can see: the registry without the hidden decoy lobby. Core thread. */
@@ -43,6 +46,8 @@ int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
 int tt__room_check(struct tt_core *core, const char *name, const char *pin, bool *moderator);
 /* Re-read settings of every room from the current config (SIGHUP). */
 void tt__rooms_apply_conf(struct tt_core *core);
+/* The room's rate, speakers or max_participants changed: its worker makes a new mixer. */
+void tt__room_media_resize(struct tt_room *room);
 /* Every gateway present in the room, in registration order, each once. */
 GPtrArray *tt__room_present_gateways(struct tt_room *room);
 void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev);
@@ -64,5 +69,10 @@ int tt__room_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
 int tt__room_lobby_admit(struct tt_participant *p, const char *pin);
 struct tt_participant *tt__room_leave(struct tt_participant *p, int reason);
 int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on);
+
+/* room_events.c: what rooms' media workers report (media.h), applied on the core thread:
+ * talking to the roster, statistics to participants and rooms, DTMF and ended transports
+ * to the participant's gateway. */
+extern const struct tt__media_events tt__room_media_events;
 
 #endif
