@@ -9,6 +9,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "gateway/rtp.h"
 #include "http/http.h"
 #include "participant/participant.h"
 #include "room/room.h"

@@ -6,9 +6,14 @@
 
 #include "core/core_priv.h"
 
+/* The state of the running handle of `gw`, or NULL (not registered, disabled, stopped). */
+void *tt__gateway_state(struct tt_core *core, const struct tt_gateway *gw);
 /* h->gw->hang_up, if h runs. */
 void tt__gateway_hang_up(struct tt_gw_handle *h, struct tt_participant *p, const char *why);
 /* h->gw->on_dtmf, if h runs and has one. */
 void tt__gateway_dtmf(struct tt_gw_handle *h, struct tt_participant *p, char digit);
+/* The gateway's statistics (tt_gateway.stats), or NULL when it has none or does not run:
+ * a new zeroed buffer of stats_size bytes (and a NUL) filled by the gateway; g_free it. */
+void *tt__gateway_stats(struct tt_gw_handle *h);
 
 #endif

@@ -1,5 +1,5 @@
 /* api_admin.c: the admin API: create, change and end rooms; add, change and remove plain
- * RTP participants. Every request is validated whole before anything changes; a bad one gets
+ * RTP participants (through the built-in "rtp" gateway, gateway/rtp.h). Every request is validated whole before anything changes; a bad one gets
  * 400 with a JSON error naming the field. */
 #define TT_LOG_DOMAIN "http"
 #include "http.h"
@@ -11,75 +11,9 @@
 #include <tutti/srtp.h>
 #include <tutti/transport.h>
 
+#include "gateway/rtp.h"
 #include "participant/participant.h"
 #include "room/room.h"
-
-/* ---- the "rtp" gateway: participants the API made. Core thread. ---- */
-
-struct rtp_gw {
-	struct tt_gw_handle *h;
-	const struct tt_core_api *api;
-	GHashTable *parts;   /* struct tt_participant * (our reference) -> itself */
-};
-
-static struct rtp_gw *the_rtp_gw;
-
-static int rtp_start(struct tt_gw_handle *h, const struct tt_core_api *api,
-		     const struct tt_conf *conf, void **statep)
-{
-	struct rtp_gw *g = g_new0(struct rtp_gw, 1);
-	g->h = h;
-	g->api = api;
-	g->parts = g_hash_table_new(g_direct_hash, g_direct_equal);
-	the_rtp_gw = g;
-	*statep = g;
-	return 0;
-}
-
-static void rtp_drop(struct rtp_gw *g, struct tt_participant *p, int reason)
-{
-	if (g_hash_table_remove(g->parts, p))
-		g->api->participant_leave(p, reason);
-}
-
-static void rtp_stop(void *state)
-{
-	struct rtp_gw *g = state;
-	GHashTableIter it;
-	gpointer k;
-	g_hash_table_iter_init(&it, g->parts);
-	while (g_hash_table_iter_next(&it, &k, NULL)) {
-		g_hash_table_iter_steal(&it);
-		g->api->participant_leave(k, -ESHUTDOWN);
-	}
-}
-
-static void rtp_free(void *state)
-{
-	struct rtp_gw *g = state;
-	rtp_stop(g);
-	g_hash_table_destroy(g->parts);
-	if (the_rtp_gw == g)
-		the_rtp_gw = NULL;
-	g_free(g);
-}
-
-static void rtp_hang_up(void *state, struct tt_participant *p, const char *why)
-{
-	/* nobody to say goodbye to on plain RTP but the RTCP BYE the transport sends */
-	tt_info("%s hung up: %s", p->id, why);
-	rtp_drop(state, p, 0);
-}
-
-const struct tt_gateway tt__gateway_rtp = {
-	.api_version = TT_GATEWAY_API_VERSION,
-	.name = "rtp",
-	.network = "rtp",
-	.start = rtp_start,
-	.stop = rtp_stop,
-	.free = rtp_free,
-	.hang_up = rtp_hang_up,
-};
 
 /* ---- helpers ---- */
 
@@ -218,6 +152,7 @@ void tt__api_room_delete(struct tt_core *core, const struct tt_http_req *req,
 /* ---- participants ---- */
 
 struct post_ctx {
+	struct tt_core *core;
 	struct tt_http_pending *pd;
 	int suite;
 };
@@ -231,8 +166,9 @@ static void attached(void *arg, struct tt_participant *p, const struct tt_audio_
 		tt__http_error(&r, err == -EADDRINUSE ? 503 : 500, NULL, "cannot set up media: %s",
 			       err == -EADDRINUSE ? "no free port in [media] port_min..port_max"
 						  : tt_strerror(err));
-		if (the_rtp_gw)
-			rtp_drop(the_rtp_gw, p, err);
+		struct tt__rtp_gw *g = tt__rtp_gw_get(c->core);
+		if (g)   /* not when it stopped meanwhile (shutdown): it let go then */
+			tt__rtp_gw_drop(g, p, err);
 	} else {
 		char local[64] = "";
 		tt_sockaddr_format(local, sizeof local, (const struct sockaddr *)&res->local);
@@ -330,7 +266,8 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 		tt__http_error(r, 400, "room", "room names are 1-64 of A-Z a-z 0-9 . _ -");
 		goto out;
 	}
-	if (!the_rtp_gw) {
+	struct tt__rtp_gw *g = tt__rtp_gw_get(core);
+	if (!g) {
 		tt__http_error(r, 503, NULL, "plain RTP participants are disabled ([rtp] enabled)");
 		goto out;
 	}
@@ -347,23 +284,23 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 	struct tt_join j = { .room = req->params[0], .name = name ? name : "rtp",
 			     .caps = TT_CAP_AUDIO, .pin = pin };
 	struct tt_participant *p = NULL;
-	int rc = the_rtp_gw->api->participant_join(the_rtp_gw->h, &j, &p);
+	int rc = tt__rtp_gw_join(g, &j, &p);
 	if (rc) {
 		tt__http_error(r, join_status(rc), rc == -EACCES ? "pin" : "room", "cannot join: %s",
 			       tt_strerror(rc));
 		goto out;
 	}
-	g_hash_table_add(the_rtp_gw->parts, p);
 	struct post_ctx *c = g_new0(struct post_ctx, 1);
+	c->core = core;
 	c->suite = leg.srtp_suite;
 	c->pd = tt__http_defer(req);
-	rc = the_rtp_gw->api->audio_attach(p, &leg, attached, c);
+	rc = tt__rtp_gw_attach(g, p, &leg, attached, c);
 	if (rc) {  /* cannot happen after the checks above; answer rather than hang */
 		struct tt_http_resp e = { 0 };
 		tt__http_error(&e, 500, NULL, "cannot attach audio: %s", tt_strerror(rc));
 		tt__http_finish(c->pd, &e);
 		g_free(c);
-		rtp_drop(the_rtp_gw, p, rc);
+		tt__rtp_gw_drop(g, p, rc);
 	}
 out:
 	json_decref(o);

@@ -1,10 +1,11 @@
-/* api_rooms.c: read-only JSON views of the health, and the rooms. Statistics
+/* api_rooms.c: read-only JSON views of the health, the rooms and the gateways. Statistics
  * are rendered from their field tables (stats/stats.h), never field by field here. */
 #include "http.h"
 
 #include <string.h>
 #include <tutti/core.h>
 
+#include "gateway/registry.h"
 #include "participant/participant.h"
 #include "room/room.h"
 #include "stats/stats.h"
@@ -102,4 +103,21 @@ void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
 		return;
 	}
 	r->json = room_json(room);
+}
+
+void tt__api_gateways(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r)
+{
+	json_t *gws = json_array();
+	for (unsigned i = 0; i < core->n_gws; i++) {
+		struct tt_gw_handle *h = &core->gws[i];
+		json_t *g = json_pack("{s:s, s:s, s:b}", "name", h->gw->name,
+				      "network", h->gw->network, "running", h->started);
+		void *st = tt__gateway_stats(h);
+		if (st)
+			json_object_set_new(g, "stats", tt__stats_json(h->gw->stat_fields, st));
+		g_free(st);
+		json_array_append_new(gws, g);
+	}
+	r->json = json_pack("{s:o}", "gateways", gws);
 }

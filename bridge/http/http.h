@@ -58,6 +58,10 @@ void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
 void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r);
 json_t *tt__api_participant_json(const struct tt_participant *p);
+/* Every registered gateway: name, network, running, and its own statistics if it has any
+ * (tt_gateway.stats). */
+void tt__api_gateways(struct tt_core *core, const struct tt_http_req *req,
+		      struct tt_http_resp *r);
 
 /* api_admin.c: rooms and plain RTP participants (admin) */
 void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
@@ -72,7 +76,5 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 			struct tt_http_resp *r);
 void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
 			 struct tt_http_resp *r);
-/* The built-in gateway that owns participants made through the API ("rtp" network). */
-extern const struct tt_gateway tt__gateway_rtp;
 
 #endif

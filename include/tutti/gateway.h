@@ -16,10 +16,13 @@
 #define TUTTI_GATEWAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <tutti/conf.h>
 #include <tutti/core.h>
+#include <tutti/stats.h>
 
-#define TT_GATEWAY_API_VERSION 1
+/* 2: the optional statistics (stat_fields, stats_size, stats) */
+#define TT_GATEWAY_API_VERSION 2
 
 enum tt_gw_flags {
 	/* The gateway's network shows a line to all its own users at once (an IRC channel, an
@@ -56,6 +59,15 @@ struct tt_gateway {
 	/* New configuration (SIGHUP). Return 0 if applied, or -EPERM after logging which keys
 	 * need a restart. `conf` is borrowed until the next reload or free. */
 	int (*reload)(void *state, const struct tt_conf *conf);
+
+	/* Optional statistics: the gateway's own counters, shown by GET /api/gateways (and
+	 * readable by a /metrics endpoint from the same table). `stats` fills `out`, a
+	 * zeroed struct of stats_size bytes that stat_fields (tutti/stats.h, NULL-terminated)
+	 * describes; it is called when the API is read, on the core thread, only while the
+	 * gateway runs. All three or none; the table is checked at registration. */
+	const struct tt_stat_field *stat_fields;
+	size_t stats_size;
+	void (*stats)(void *state, void *out);
 };
 
 #endif
