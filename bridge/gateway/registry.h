@@ -4,7 +4,7 @@
 #ifndef TT_GATEWAY_REGISTRY_H
 #define TT_GATEWAY_REGISTRY_H
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 /* The state of the running handle of `gw`, or NULL (not registered, disabled, stopped). */
 void *tt__gateway_state(struct tt_core *core, const struct tt_gateway *gw);

@@ -6,7 +6,7 @@
 #ifndef TT_GATEWAY_RTP_H
 #define TT_GATEWAY_RTP_H
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 extern const struct tt_gateway tt__gateway_rtp;
 

@@ -9,7 +9,7 @@
 
 #include <tutti/stats.h>
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 #include "participant_ref.h"
 
 #define TT_PARTICIPANT_MAGIC 0x7474706bu
