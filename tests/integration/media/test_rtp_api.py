@@ -130,6 +130,15 @@ def test_admin_api_validation_and_stats():
         check(m and m["codec"] == "pcma" and m["packets_in"] >= 50, "media stats: %s" % p)
         check(m["foreign_dropped"] >= 5, "bleed not counted: %s" % m)
         check(m["packets_out"] > 20, "nothing sent: %s" % m)
+        # the room's mixer statistics travel with the legs'; the rtp gateway counts its own
+        s, room = br.http("GET", "/api/rooms/conf")
+        mix = room.get("mixer", {})
+        check(mix.get("inputs") == 1 and mix.get("decodes", 0) > 0 and
+              mix.get("encodes_shared", 0) > 0, "mixer stats: %s" % room)
+        s, gws = br.http("GET", "/api/gateways")
+        rtp_gw = [g for g in gws.get("gateways", []) if g["name"] == "rtp"]
+        check(s == 200 and rtp_gw and rtp_gw[0]["stats"]["participants"] == 1 and
+              rtp_gw[0]["stats"]["joined"] == 1, "gateway stats: %s %s" % (s, gws))
         s, p = br.http("PATCH", "/api/rooms/conf/participants/" + pid, {"muted": True})
         check(s == 200 and p["muted"], "PATCH: %s" % p)
         s, _ = br.http("GET", "/api/rooms/conf/participants/nope")
