@@ -14,16 +14,12 @@ void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct 
 {
 	json_t *workers = json_array();
 	for (unsigned i = 0; i < core->n_wstats; i++) {
-		const struct tt_worker_stats *s = &core->wstats[i];
-		json_t *w = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}",
-			"index", (int)i, "ticks", (json_int_t)s->ticks, "late", (json_int_t)s->late,
-			"skipped", (json_int_t)s->skipped, "max_late_us", (json_int_t)s->max_late_us,
-			"rooms", (int)s->clients);
-		if (s->shared_port[0])
-			json_object_set_new(w, "shared_port", json_pack("{s:s, s:i, s:I, s:I}",
-				"local", s->shared_port, "members", (int)s->shared_members,
-				"foreign_dropped", (json_int_t)s->shared_foreign_dropped,
-				"send_errors", (json_int_t)s->shared_send_errors));
+		struct tt_worker_stats s = core->wstats[i];
+		s.index = i;   /* a slot no report reached yet is zero */
+		json_t *w = tt__stats_json(tt__worker_stat_fields, &s);
+		if (s.shared_port[0])
+			json_object_set_new(w, "shared_port",
+					    tt__stats_json(tt__worker_port_stat_fields, &s));
 		json_array_append_new(workers, w);
 	}
 	r->json = json_pack("{s:s, s:s, s:i, s:o}", "status", "ok", "version", TT_VERSION,

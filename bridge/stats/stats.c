@@ -6,6 +6,8 @@
 #include <string.h>
 #include <tutti/errno.h>
 
+#include "loop/worker.h"
+
 #define LEG(member, ty, grp, name, fl, help) \
 	TT_STAT_FIELD(struct tt_leg_stats, member, ty, grp, name, fl, help)
 #define C TT_STAT_COUNTER
@@ -71,6 +73,28 @@ const struct tt_stat_field tt_mixer_room_stat_fields[] = {
 	ROOM(lost, U64, "lost", C, "packets that never came, every input"),
 	ROOM(concealed, U64, "concealed", C, "frames concealed, every input"),
 	ROOM(events_dropped, U64, "events_dropped", C, "talking events lost to a full ring"),
+	{ 0 },
+};
+
+#define WK(member, ty, name, fl, help) \
+	TT_STAT_FIELD(struct tt_worker_stats, member, ty, NULL, name, fl, help)
+
+const struct tt_stat_field tt__worker_stat_fields[] = {
+	WK(index, U32, "index", 0, "the worker's number"),
+	WK(ticks, U64, "ticks", C, "ticks run"),
+	WK(late, U64, "late", C, "ticks that started more than 5 ms after their deadline"),
+	WK(skipped, U64, "skipped", C, "deadlines dropped after a stall"),
+	WK(max_late_us, I64, "max_late_us", 0, "the latest a tick has started"),
+	WK(clients, U32, "rooms", 0, "rooms ticking on it"),
+	{ 0 },
+};
+
+const struct tt_stat_field tt__worker_port_stat_fields[] = {
+	WK(shared_port, STR, "local", 0, "the worker's shared RTP port"),
+	WK(shared_members, U32, "members", 0, "legs on it"),
+	WK(shared_foreign_dropped, U64, "foreign_dropped", C,
+	   "datagrams from an address that is no member's"),
+	WK(shared_send_errors, U64, "send_errors", C, "datagrams the kernel refused"),
 	{ 0 },
 };
 

@@ -7,6 +7,11 @@
 #include <jansson.h>
 #include <tutti/stats.h>
 
+/* A media worker's report (loop/worker.h struct tt_worker_stats), for GET /api/health:
+ * its ticks, and its shared port's counters (shown only when it has one). */
+extern const struct tt_stat_field tt__worker_stat_fields[];
+extern const struct tt_stat_field tt__worker_port_stat_fields[];
+
 /* 0, or -EINVAL with *why (newly allocated) naming the bad row: a name that is not
  * [a-z0-9_]+, a row past `size`, an unknown type, a name twice in one group. */
 int tt__stats_check(const struct tt_stat_field *fields, size_t size, char **why);

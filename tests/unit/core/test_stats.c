@@ -1,5 +1,5 @@
 /* test_stats.c: the one stats path, in-process: counters a media worker counts reach the
- * API's JSON (a plain RTP leg's packets, the room's mixer), a gateway's own counters are
+ * API's JSON (a plain RTP leg's packets, the room's mixer, the worker's ticks), a gateway's own counters are
  * shown under it, field tables are rendered and checked; and the media side's reports
  * (DTMF here) reach the gateway through the core's callback table. */
 #include "tt_test.h"
@@ -251,6 +251,18 @@ TT_TEST(stats_leg_counters_reach_the_api)
 	TT_ASSERT(json_integer_value(json_object_get(mix, "ticks")) >= 50);
 	TT_ASSERT(json_is_integer(json_object_get(mix, "encodes_shared")));
 	TT_ASSERT(json_is_integer(json_object_get(mix, "lost")));
+
+	/* the workers' own reports render from their tables too */
+	json_t *health = get(core, tt__api_health, NULL, NULL);
+	json_t *w0 = json_array_get(json_object_get(health, "workers"), 0);
+	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(w0, "index")), 0);
+	TT_ASSERT(json_integer_value(json_object_get(w0, "ticks")) >= 50);
+	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(w0, "rooms")), 1);
+	json_t *port = json_object_get(w0, "shared_port");   /* [media] shared_port = true */
+	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(port, "members")), 1);
+	TT_ASSERT(g_str_has_prefix(json_string_value(json_object_get(port, "local")),
+				   "127.0.0.1:"));
+	json_decref(health);
 
 	/* a digit goes worker -> core callbacks -> the gateway registry -> on_dtmf */
 	const uint8_t ev5[4] = { 5, 0x0a, 0x00, 0xa0 }, end5[4] = { 5, 0x8a, 0x03, 0x20 };
