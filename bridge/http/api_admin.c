@@ -1,6 +1,7 @@
 /* api_admin.c: the admin API: create, change and end rooms; add, change and remove plain
- * RTP participants (through the built-in "rtp" gateway, gateway/rtp.h). Every request is validated whole before anything changes; a bad one gets
- * 400 with a JSON error naming the field. */
+ * RTP participants (through the built-in "rtp" gateway, gateway/rtp.h). Every request is
+ * validated whole before anything changes; a bad one gets 400 with a JSON error naming the
+ * field. */
 #define TT_LOG_DOMAIN "http"
 #include "http.h"
 

@@ -30,7 +30,8 @@ while [ -s "$todo" ]; do
 	sed -i 1d "$todo"
 	grep -qxF "$f" "$seen" && continue
 	echo "$f" >>"$seen"
-	for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]\([^">]*\)[">].*/\1/p' "$f"); do
+	incs=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]\([^">]*\)[">].*/\1/p' "$f")
+	for inc in $incs; do
 		r=$(resolve "$f" "$inc")
 		[ -n "$r" ] || continue
 		case $r in

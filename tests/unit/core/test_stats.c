@@ -1,7 +1,7 @@
 /* test_stats.c: the one stats path, in-process: counters a media worker counts reach the
- * API's JSON (a plain RTP leg's packets, the room's mixer, the worker's ticks), a gateway's own counters are
- * shown under it, field tables are rendered and checked; and the media side's reports
- * (DTMF here) reach the gateway through the core's callback table. */
+ * API's JSON (a plain RTP leg's packets, the room's mixer, the worker's ticks), a gateway's
+ * own counters are shown under it, field tables are rendered and checked; and the media
+ * side's reports (DTMF here) reach the gateway through the core's callback table. */
 #include "tt_test.h"
 
 #include <arpa/inet.h>

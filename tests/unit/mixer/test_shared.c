@@ -34,7 +34,8 @@ TT_TEST(mixer_shared_encoder_count)
 		encodes += st.encodes_last_tick;
 		decodes += st.decodes_last_tick;
 		/* the totals are the per-tick counts added up, split by kind */
-		TT_ASSERT_INT_EQ(st.encodes_shared + st.encodes_private + st.encodes_prompt, encodes);
+		TT_ASSERT_INT_EQ(st.encodes_shared + st.encodes_private + st.encodes_prompt,
+				 encodes);
 		TT_ASSERT_INT_EQ(st.decodes, decodes);
 		TT_ASSERT_INT_EQ(st.encodes_prompt, 0);
 		if (t < 10)
