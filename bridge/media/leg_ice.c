@@ -232,3 +232,26 @@ int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand)
 		return -EINVAL;
 	return tt__leg_post(p, cand_on_worker, g_strdup(cand && *cand ? cand : ""), g_free);
 }
+
+static void creds_on_worker(struct leg *l, void *arg)
+{
+	struct ice_creds *c = arg;
+	if (l->ops->set_credentials)
+		l->ops->set_credentials(l, c->ufrag, c->pwd, c->fp, c->dtls_active);
+}
+
+int tt__room_media_ice_credentials(struct tt_participant *p, const char *ufrag,
+				   const char *pwd, const char *fp, bool dtls_active)
+{
+	int rc = tt__leg_target(p);
+	if (rc)
+		return rc;
+	if (!ufrag || !pwd || !fp || tt_ice_credentials_check(ufrag, pwd, fp))
+		return -EINVAL;
+	struct ice_creds *c = g_new0(struct ice_creds, 1);
+	g_strlcpy(c->ufrag, ufrag, sizeof c->ufrag);
+	g_strlcpy(c->pwd, pwd, sizeof c->pwd);
+	g_strlcpy(c->fp, fp, sizeof c->fp);
+	c->dtls_active = dtls_active;
+	return tt__leg_post(p, creds_on_worker, c, g_free);
+}

@@ -129,8 +129,8 @@ struct tt_audio_leg_udp {
 
 /* TT_LEG_ICE: an ICE agent on the room's worker; SRTP keys come from the DTLS handshake.
  * The peer's credentials (ufrag, pwd and fingerprint) are either all given or all empty:
- * then audio_update gives them later (a Jingle transport that arrives in pieces), and
- * connectivity checks start once they are known. */
+ * then audio_ice_credentials (or audio_update) gives them later (a Jingle transport
+ * that arrives in pieces), and connectivity checks start once they are known. */
 struct tt_audio_leg_ice {
 	struct tt_ice_policy *policy; /* borrowed: audio_attach takes its own reference */
 	bool controlling;             /* our ICE role: true when we made the offer */
@@ -330,6 +330,17 @@ struct tt_core_api {
 	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
 	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
 	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
+
+	/* ---- ICE legs, continued (a later offer, a Jingle transport in pieces) ---- */
+	/* The peer's ICE credentials, DTLS fingerprint and our DTLS role for p's ICE leg
+	 * attached without them; posted to the worker, where connectivity checks start (the
+	 * candidates given meanwhile are kept). Checked here as audio_attach checks them: 0,
+	 * -EINVAL (ufrag 4..64 or pwd 22..256 ice-chars, fingerprint not "sha-256 ..."),
+	 * -ENOENT (left), -EPERM (no audio). On the worker, the same values again change
+	 * nothing; other values once they are set (an ICE restart) are refused with a warning
+	 * in the log, and the leg goes on; a leg of another kind ignores them. */
+	int (*audio_ice_credentials)(struct tt_participant *p, const char *ufrag, const char *pwd,
+				     const char *fingerprint, bool dtls_active);
 };
 
 #endif
