@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "tutti/errno.h"
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "cpu.h"
 
 extern const struct tt_mix_kernels tt__mix_kernels_c;

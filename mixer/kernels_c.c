@@ -1,6 +1,6 @@
 /* kernels_c.c: the portable scalar reference kernels (built with -fno-tree-vectorize so the
  * benchmark's scalar baseline really is scalar). */
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "kernels_impl.h"
 
 static void gain_c(int16_t *dst, const int16_t *src, int16_t g, size_t n)

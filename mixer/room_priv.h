@@ -6,7 +6,7 @@
 
 #include "tutti/codec.h"
 #include "tutti/mixer.h"
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "jitter/jbuf.h"
 #include "level/level.h"
 #include "select/select.h"

@@ -13,7 +13,7 @@
 #include "tutti/ice.h"
 #include "tutti/log.h"
 #include "tutti/srtp.h"
-#include "tutti/transport_impl.h"
+#include "transport_impl.h"
 
 #define DTLS_TIMER_MS 50
 #define MAX_DGRAM 1600

@@ -9,7 +9,7 @@
 #include "tutti/log.h"
 #include "tutti/rtcp.h"
 #include "tutti/srtp.h"
-#include "tutti/transport_impl.h"
+#include "transport_impl.h"
 #include "tutti/reactor.h"
 
 /* One slot holds the largest packet we send (a UDP payload within a 1500-byte MTU) plus

@@ -15,7 +15,7 @@
 #define TT_LOG_DOMAIN "udp"
 #include "tutti/errno.h"
 #include "tutti/log.h"
-#include "tutti/transport_impl.h"
+#include "transport_impl.h"
 #include "tutti/reactor.h"
 #include "udp_priv.h"
 

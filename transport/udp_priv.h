@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "tutti/transport_impl.h"
+#include "transport_impl.h"
 
 struct udp;
 struct tt__mux_member;

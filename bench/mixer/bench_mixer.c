@@ -11,7 +11,7 @@
 
 #include "tutti/codec.h"
 #include "tutti/mixer.h"
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 
 static double now_s(void)
 {

@@ -24,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "webrtc"))
-from peer import Tone, emit  # noqa: E402  (also limits aioice to 127.0.0.1)
+from peer import Tone, emit, watch  # noqa: E402  (also limits aioice to 127.0.0.1)
 from wsclient import AsyncWs, Closed  # noqa: E402  (it answers the bridge's PINGs)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.sdp import candidate_from_sdp  # noqa: E402
@@ -67,23 +67,7 @@ async def peer(i, args, st, stop):
     st["pc"] = pc
     pc.addTrack(Tone(args.tone + 10 * i if i < args.talkers else 0))
 
-    @pc.on("track")
-    def on_track(track):
-        async def pull():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:  # noqa: BLE001 - the track ended
-                    return
-                st["frames_rx"] += 1
-        asyncio.ensure_future(pull())
-
-    @pc.on("connectionstatechange")
-    def on_state():
-        st["state"] = pc.connectionState
-        if pc.connectionState == "connected" and not st["connected"]:
-            st["connected"] = True
-            emit({"ev": "connected", "i": i})
+    watch(pc, i, st)
 
     await pc.setLocalDescription(await pc.createOffer())
     ws.send({"type": "offer", "sdp": pc.localDescription.sdp})

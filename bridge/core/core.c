@@ -90,6 +90,11 @@ static int build_schema(struct tt_conf_schema **sp, const struct tt_gateway *con
 	int rc = tt__conf_schema_alloc(&s);
 	if (rc)
 		return rc;
+	rc = tt__conf_schema_add(s, tt__core_conf_keys, "core");
+	if (rc) {
+		tt__conf_schema_free(s);
+		return rc;
+	}
 	for (const struct tt_gateway *const *g = gws; *g; g++) {
 		char *why = NULL;
 		rc = tt__gateway_check(*g, &why);

@@ -1,49 +1,21 @@
-/* core_priv.h: the core's internal objects. Core-thread only unless a field says otherwise.
- * Gateways never see this header; they get const struct tt_core_api (core.h). */
+/* core_priv.h: the core's life cycle (build, run, reload, shut down, free), its signal
+ * thread and its configuration schema: for core/, main/ and the tests that build a core.
+ * Every other bridge module needs only the types, in core_types.h.
+ * Core-thread only unless a declaration says otherwise. */
 #ifndef TT_CORE_PRIV_H
 #define TT_CORE_PRIV_H
 
 #include <glib.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <tutti/conf.h>
-#include <tutti/core.h>
-#include <tutti/gateway.h>
 
-#include "conf/conf_priv.h"
-#include "loop/mq.h"
-#include "loop/worker.h"
+#include "conf/loader.h"
+#include "core/core_types.h"
 
-struct tt_http;
-struct tt_room;
-
-struct tt_gw_handle {
-	const struct tt_gateway *gw;
-	struct tt_core *core;
-	void *state;
-	bool started;
-	bool enabled;
-};
-
-struct tt_core {
-	struct tt_conf_schema *schema;
-	struct tt_conf *conf;
-	GMainLoop *loop;
-	struct tt_mq *mq;                /* into the core loop, from workers */
-	struct tt_workers *workers;
-	struct tt_http *http;
-	GHashTable *rooms;               /* name -> struct tt_room * (owned) */
-	struct tt_gw_handle *gws;        /* registered gateways, in table order */
-	unsigned n_gws;
-	uint64_t next_id;
-	bool stopping;
-	int exit_code;
-	struct tt_worker_stats *wstats;  /* latest report per worker (by value) */
-	unsigned n_wstats;
-};
+/* conf_keys.c: the core's own configuration rows, terminated by key == NULL. */
+extern const struct tt_conf_key tt__core_conf_keys[];
 
 /* core.c */
-extern const struct tt_core_api tt__core_api;
 /* Build the core: schema from the gateway table, config, workers, HTTP. Does not start
  * gateways. `gateways` is NULL-terminated. On error prints what is wrong to stderr. */
 int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *gateways,
@@ -68,10 +40,5 @@ void tt__signals_stop(void);
 
 /* Schema = core rows + every gateway's rows (each gateway checked first). */
 int tt__core_build_schema(struct tt_conf_schema **sp, const struct tt_gateway *const *gws);
-/* Debug aid: true on the core thread (or before the core exists). */
-bool tt__on_core_thread(void);
-
-/* gateway/registry.c: -EPROTO (bad version), -EINVAL (missing mandatory op or bad name). */
-int tt__gateway_check(const struct tt_gateway *gw, char **why);
 
 #endif

@@ -1,5 +1,5 @@
 /* registry.c: checks a gateway descriptor before the core accepts it. */
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 #include <string.h>
 #include <tutti/errno.h>

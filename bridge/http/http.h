@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 struct tt_http;
 

@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <tutti/log.h>
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 #define DEF_MAX_MSG 16384
 #define DEF_RATE 20

@@ -59,9 +59,20 @@ int main(int argc, char **argv)
 	};
 	GError *err = NULL;
 	GOptionContext *oc = g_option_context_new("- multiprotocol audio conferencing bridge");
-	g_option_context_set_summary(oc,
-		"Rooms with participants from SIP, WebRTC, XMPP and IRC, one mixer.\n"
-		"With no --config, runs the embedded defaults (HTTP on 127.0.0.1:8080).");
+	/* Named from the gateway table, so that --help never promises a network this build
+	 * does not have. */
+	GString *nets = g_string_new(NULL);
+	for (const struct tt_gateway *const *g = tt__gateway_table; *g; g++)
+		g_string_append_printf(nets, "%s%s (%s)", nets->len ? ", " : "", (*g)->name,
+				       (*g)->network);
+	char *summary = g_strdup_printf(
+		"Rooms with participants from every gateway of this build, one mixer.\n"
+		"Gateways: %s; plain RTP through the admin API.\n"
+		"With no --config, runs the embedded defaults (HTTP on 127.0.0.1:8080).",
+		nets->len ? nets->str : "none");
+	g_string_free(nets, TRUE);
+	g_option_context_set_summary(oc, summary);
+	g_free(summary);
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!g_option_context_parse(oc, &argc, &argv, &err)) {
 		fprintf(stderr, "tutti: %s (try --help)\n", err->message);

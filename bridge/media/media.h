@@ -9,7 +9,7 @@
 
 #include <tutti/codec.h>
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 struct tt_room;
 struct tt_room_media;

@@ -7,7 +7,7 @@
 #ifndef TT_PARTICIPANT_H
 #define TT_PARTICIPANT_H
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 #define TT_PARTICIPANT_MAGIC 0x7474706bu
 

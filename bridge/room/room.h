@@ -4,7 +4,7 @@
 #ifndef TT_ROOM_H
 #define TT_ROOM_H
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 #include "media/media.h"
 
 struct tt_room {

@@ -2,7 +2,7 @@
 #ifndef TT_TEXTBUS_H
 #define TT_TEXTBUS_H
 
-#include "core/core_priv.h"
+#include "core/core_types.h"
 
 struct tt_room;
 

@@ -1,6 +1,6 @@
 /* errno.h: tutti's one error currency: int, 0 on success, negative errno on failure.
  *
- * Foreign error types (Opus, libsrtp2, GError, lws, sofia, libstrophe) are converted at the
+ * Foreign error types (Opus, libsrtp2, GError, lws, sofia) are converted at the
  * boundary, one helper per library, and the detail is logged where the error happens. */
 #ifndef TUTTI_ERRNO_H
 #define TUTTI_ERRNO_H

@@ -1,4 +1,4 @@
-/* ice.h: the ICE + DTLS-SRTP media transport (WebRTC, XMPP/Jingle): a libnice full ICE
+/* ice.h: the ICE + DTLS-SRTP media transport (WebRTC): a libnice full ICE
  * agent with trickle candidates and RFC 7675 consent freshness, DTLS (OpenSSL) whose peer
  * certificate is checked against the signalled fingerprint, and SRTP keys exported from the
  * handshake (AEAD_AES_128_GCM preferred, AES_CM_128_HMAC_SHA1_80 as fallback). RTP and RTCP

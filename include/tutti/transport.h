@@ -1,6 +1,6 @@
 /* transport.h: a media transport sends and receives RTP/RTCP for one participant. Plain UDP
  * (tt_transport_udp_alloc) is the first implementation; ICE+DTLS adds a second through the
- * ops table in transport_impl.h. SRTP (srtp.h) wraps either: the generic layer here
+ * ops table in transport/transport_impl.h. SRTP (srtp.h) wraps either: the generic layer here
  * unprotects what the implementation receives and protects what the caller sends.
  *
  * Threading: a transport lives on one media worker thread. It is created with that worker's

@@ -1,7 +1,7 @@
 /* mix_neon.c: NEON kernels (AArch64, where NEON is always present), 8 samples per step. */
 #include <arm_neon.h>
 
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "../kernels_impl.h"
 
 static void gain_neon(int16_t *dst, const int16_t *src, int16_t g, size_t n)

@@ -1,7 +1,7 @@
 /* mix_avx2.c: AVX2 kernels, 16 samples per step; only this file is built with -mavx2. */
 #include <immintrin.h>
 
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "../kernels_impl.h"
 
 /* packs works per 128-bit lane; 0xD8 puts the four 64-bit quarters back in order. */

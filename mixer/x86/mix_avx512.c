@@ -2,7 +2,7 @@
  * vpmovsdw narrows with saturation in order, so no lane fix-up is needed. */
 #include <immintrin.h>
 
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "../kernels_impl.h"
 
 static inline __m512i load16(const int16_t *p)

@@ -1,7 +1,7 @@
 /* mix_sse2.c: SSE2 kernels, 8 samples per step; only this file is built with -msse2. */
 #include <emmintrin.h>
 
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 #include "../kernels_impl.h"
 
 /* Sign-extend 8 int16 into two int32 vectors (SSE2 has no pmovsx). */

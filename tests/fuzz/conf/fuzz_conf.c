@@ -1,4 +1,4 @@
-/* fuzz_conf.c: the config loader (bridge/conf/conf.c) on an operator's INI text, against the
+/* fuzz_conf.c: the config loader (base/conf/conf.c) on an operator's INI text, against the
  * real key table: the core's rows and every gateway this build has (the same schema
  * `tutti --print-default-config` prints).
  *
@@ -15,7 +15,7 @@
 #include <tutti/gateway.h>
 #include <tutti/log.h>
 
-#include "conf/conf_priv.h"
+#include "conf/loader.h"
 #include "core/core_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

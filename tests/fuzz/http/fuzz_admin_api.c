@@ -28,7 +28,7 @@
 #include <tutti/gateway.h>
 #include <tutti/log.h>
 
-#include "conf/conf_priv.h"
+#include "conf/loader.h"
 #include "core/core_priv.h"
 #include "http/http.h"
 #include "room/room.h"

@@ -27,7 +27,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
-#include "conf/conf_priv.h"
+#include "conf/loader.h"
 #include "webrtc_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -61,19 +61,9 @@ class Tone(MediaStreamTrack):
         return frame
 
 
-async def peer(i, args, stats):
-    st = stats[i]
-    ws = await AsyncWs().connect(args.port)
-    await ws.recv()   # hello
-    ws.send({"type": "join", "room": args.room, "name": "peer%d" % i})
-    joined = await ws.recv()
-    if joined["type"] != "joined":
-        st["error"] = joined
-        return
-    pc = RTCPeerConnection()
-    talker = args.talkers < 0 or i < args.talkers
-    pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
-
+def watch(pc, i, st):
+    """Count the frames pc decodes (st["frames_rx"]), keep st["state"], and emit
+    "connected" once (st["connected"])."""
     @pc.on("track")
     def on_track(track):
         async def pull():
@@ -87,9 +77,26 @@ async def peer(i, args, stats):
 
     @pc.on("connectionstatechange")
     def on_state():
+        st["state"] = pc.connectionState
         if pc.connectionState == "connected" and not st["connected"]:
             st["connected"] = True
             emit({"ev": "connected", "i": i})
+
+
+async def peer(i, args, stats):
+    st = stats[i]
+    ws = await AsyncWs().connect(args.port)
+    await ws.recv()   # hello
+    ws.send({"type": "join", "room": args.room, "name": "peer%d" % i})
+    joined = await ws.recv()
+    if joined["type"] != "joined":
+        st["error"] = joined
+        return
+    pc = RTCPeerConnection()
+    talker = args.talkers < 0 or i < args.talkers
+    pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
+
+    watch(pc, i, st)
 
     await pc.setLocalDescription(await pc.createOffer())
     sdp = pc.localDescription.sdp

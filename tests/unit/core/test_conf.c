@@ -6,7 +6,8 @@
 #include <string.h>
 #include <tutti/errno.h>
 
-#include "conf/conf_priv.h"
+#include "conf/loader.h"
+#include "core/core_priv.h"  /* the core's rows */
 
 static const struct tt_conf_key extra[] = {
 	{ "irc.*", "server", TT_CONF_STRING, "localhost", 0, 64, NULL, 0, "server" },
@@ -20,6 +21,7 @@ static struct tt_conf_schema *schema(void)
 {
 	struct tt_conf_schema *s = NULL;
 	TT_ASSERT_INT_EQ(tt__conf_schema_alloc(&s), 0);
+	TT_ASSERT_INT_EQ(tt__conf_schema_add(s, tt__core_conf_keys, "core"), 0);
 	TT_ASSERT_INT_EQ(tt__conf_schema_add(s, extra, "test"), 0);
 	return s;
 }

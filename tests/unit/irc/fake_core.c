@@ -4,7 +4,7 @@
 #include <string.h>
 #include <tutti/conf.h>
 
-#include "conf/conf_priv.h"
+#include "conf/loader.h"
 
 struct tt_core { int unused; };
 struct tt_gw_handle { int unused; };

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tt_test.h"
-#include "tutti/mixer_kernels.h"
+#include "kernels.h"
 
 #define MAXN 1000
 

@@ -1,18 +1,17 @@
-/* conf_priv.h: the config schema and loader, internal to the core.
+/* loader.h: the config schema and loader (base/: uses nothing of tutti's). The daemon builds
+ * the schema from the core's rows and every gateway's; tests and fuzz targets build smaller
+ * ones. Gateways never see this header: they read values through tutti/conf.h.
  * Threading: the schema is built once on the core thread before anything else runs; loaded
  * configs are immutable and may be read from any thread. */
-#ifndef TT_CONF_PRIV_H
-#define TT_CONF_PRIV_H
+#ifndef TT_BASE_CONF_LOADER_H
+#define TT_BASE_CONF_LOADER_H
 
 #include <stdio.h>
 #include <tutti/conf.h>
 
 struct tt_conf_schema;
 
-/* The core's own rows, terminated by key == NULL. */
-extern const struct tt_conf_key tt__core_conf_keys[];
-
-/* A schema is the core's rows plus every gateway's. Returns a new schema. */
+/* A new, empty schema; rows come from tt__conf_schema_add (the core's, each gateway's). */
 int tt__conf_schema_alloc(struct tt_conf_schema **sp);
 /* Add rows (terminated by key == NULL). -EINVAL if a row is malformed or a duplicate. */
 int tt__conf_schema_add(struct tt_conf_schema *s, const struct tt_conf_key *rows,

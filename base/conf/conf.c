@@ -4,7 +4,7 @@
  * keys and stray lines; so a small scanner walks the file first to map every (section, key)
  * to its line and to report lines GKeyFile would reject, then GKeyFile reads the values. */
 #define TT_LOG_DOMAIN "conf"
-#include "conf_priv.h"
+#include "loader.h"
 
 #include <glib.h>
 #include <string.h>
@@ -40,11 +40,6 @@ int tt__conf_schema_alloc(struct tt_conf_schema **sp)
 {
 	struct tt_conf_schema *s = g_new0(struct tt_conf_schema, 1);
 	s->rows = g_ptr_array_new();
-	int rc = tt__conf_schema_add(s, tt__core_conf_keys, "core");
-	if (rc) {
-		tt__conf_schema_free(s);
-		return rc;
-	}
 	*sp = s;
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* keys.c: the core's configuration table. Gateways bring their own rows. */
-#include "conf_priv.h"
+/* conf_keys.c: the core's configuration table. Gateways bring their own rows. */
+#include "core/core_priv.h"
 #include <stddef.h>
 
 #define R TT_CONF_RELOADABLE

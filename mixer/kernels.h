@@ -1,10 +1,10 @@
-/* mixer_kernels.h: the mixer's sample kernels, one const table per SIMD level.
+/* kernels.h: the mixer's sample kernels, one const table per SIMD level.
  *
  * Every variant is bit-exact with the scalar `_c` reference (tests check it at every level
  * the CPU has). Buffers need no alignment and lengths need not be multiples of the vector
  * width. Pure functions over caller memory: any thread. */
-#ifndef TUTTI_MIXER_KERNELS_H
-#define TUTTI_MIXER_KERNELS_H
+#ifndef TT_MIXER_KERNELS_H
+#define TT_MIXER_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
