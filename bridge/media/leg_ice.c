@@ -128,7 +128,8 @@ static int set_remote(struct leg *l, const char *ufrag, const char *pwd, const c
 }
 
 /* audio_ice_credentials has no result to give: a refusal is logged, and the leg goes on
- * (without credentials it never connects, and ends at [media] inactivity_s). */
+ * (without the peer's fingerprint DTLS never finishes, no media is accepted, and the
+ * transport ends at [media] inactivity_s like any silent one). */
 static int ice_set_credentials(struct leg *l, const char *ufrag, const char *pwd,
 			       const char *fp, bool dtls_active)
 {
