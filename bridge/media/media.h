@@ -104,8 +104,12 @@ int tt__room_media_update(struct tt_room_media *m, struct tt_participant *p,
  * worker's mixer. -EINVAL. */
 int tt__room_media_play(struct tt_room_media *m, struct tt_participant *p, const int16_t *pcm,
 			size_t n, unsigned rate, unsigned room_rate);
-/* core.h audio_ice_candidate: -EINVAL (not a candidate line), -ENODEV (m NULL). */
+/* core.h audio_ice_candidate and audio_ice_credentials (leg_ice.c), for a participant the
+ * caller checked: -EINVAL (not a candidate line; bad credentials), -ENODEV (m NULL). */
 int tt__room_media_ice_candidate(struct tt_room_media *m, struct tt_participant *p,
 				 const char *cand);
+int tt__room_media_ice_credentials(struct tt_room_media *m, struct tt_participant *p,
+				   const char *ufrag, const char *pwd, const char *fp,
+				   bool dtls_active);
 
 #endif

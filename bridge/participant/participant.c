@@ -54,6 +54,11 @@ bool tt__participant_left(const struct tt_participant *p)
 	return g_atomic_int_get((gint *)&p->destroyed) != 0;
 }
 
+const char *tt__participant_id(const struct tt_participant *p)
+{
+	return p->id;
+}
+
 bool tt__participant_mark_destroyed(struct tt_participant *p)
 {
 	return g_atomic_int_compare_and_exchange(&p->destroyed, 0, 1);

@@ -15,5 +15,7 @@ struct tt_participant *tt__participant_unref(struct tt_participant *p);
 /* True once p has left (participant_leave): it stays valid memory for every holder, but
  * nothing should be done for it any more. */
 bool tt__participant_left(const struct tt_participant *p);
+/* Its id ("p7"), for logs; borrowed for p's life. */
+const char *tt__participant_id(const struct tt_participant *p);
 
 #endif

@@ -179,10 +179,10 @@ static void peer_open(struct peer *pe, struct fake *f, struct tt_participant *p)
 	TT_ASSERT(pe->fd >= 0 && bind(pe->fd, (struct sockaddr *)&a, sizeof a) == 0);
 	socklen_t l = sizeof pe->me;
 	getsockname(pe->fd, (struct sockaddr *)&pe->me, &l);
-	struct tt_audio_leg leg = { .codec = "pcmu", .pt = 0, .ptime = 20, .dtmf_pt = 101,
-				    .srtp_suite = -1 };
-	memcpy(&leg.remote, &pe->me, sizeof pe->me);
-	leg.remote_len = sizeof pe->me;
+	struct tt_audio_leg leg = { .kind = TT_LEG_UDP, .codec = "pcmu", .pt = 0, .ptime = 20,
+				    .dtmf_pt = 101, .udp.srtp_suite = -1 };
+	memcpy(&leg.udp.remote, &pe->me, sizeof pe->me);
+	leg.udp.remote_len = sizeof pe->me;
 	TT_ASSERT_INT_EQ(f->api->audio_attach(p, &leg, on_attached, pe), 0);
 	TT_ASSERT(run_until(is_attached, pe));
 	TT_ASSERT_INT_EQ(pe->res.err, 0);
@@ -195,8 +195,8 @@ static void peer_send(struct peer *pe, uint8_t pt, const uint8_t *payload, size_
 				  (uint8_t)(pe->ts >> 8), (uint8_t)pe->ts, 0x12, 0x34, 0x56, 0x78 };
 	memcpy(pkt + 12, payload, len);
 	pe->seq++;
-	TT_ASSERT(sendto(pe->fd, pkt, 12 + len, 0, (struct sockaddr *)&pe->res.local,
-			 pe->res.local_len) == (ssize_t)(12 + len));
+	TT_ASSERT(sendto(pe->fd, pkt, 12 + len, 0, (struct sockaddr *)&pe->res.udp.local,
+			 pe->res.udp.local_len) == (ssize_t)(12 + len));
 }
 
 struct watch {
