@@ -158,6 +158,25 @@ static int api_text_notice(struct tt_gw_handle *gw, const char *room, const char
 	return tt__text_notice(gw, room, text);
 }
 
+static int api_text_medium_open(struct tt_gw_handle *gw, const char *room, void *data,
+				struct tt_text_medium **mp)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_medium_open(gw, room, data, mp);
+}
+
+static struct tt_text_medium *api_text_medium_close(struct tt_text_medium *m)
+{
+	CORE_THREAD_ONLY(NULL);
+	return tt__text_medium_close(m);
+}
+
+static int api_text_medium_notice(struct tt_text_medium *m, const char *text)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_medium_notice(m, text);
+}
+
 static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg)
 {
@@ -274,4 +293,8 @@ const struct tt_core_api tt__core_api = {
 	.lobby_join = api_lobby_join,
 	.lobby_admit = api_lobby_admit,
 	.audio_play = api_audio_play,
+	/* text media: text by origin */
+	.text_medium_open = api_text_medium_open,
+	.text_medium_close = api_text_medium_close,
+	.text_medium_notice = api_text_medium_notice,
 };

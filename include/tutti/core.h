@@ -26,6 +26,7 @@ struct tt_participant;   /* opaque, refcounted */
 struct tt_conf;
 struct tt_ws;            /* one WebSocket connection (core thread; see ws_register) */
 struct tt_ice_policy;    /* ICE + DTLS settings shared by a gateway's legs (tutti/ice.h) */
+struct tt_text_medium;   /* one shared text medium of a gateway in a room (text_medium_open) */
 
 /* Capabilities a participant has (what it can receive and send). */
 enum tt_caps {
@@ -75,14 +76,21 @@ enum tt_text_flags {
 	TT_TEXT_NOTICE = 1 << 1,  /* from the bridge itself, not a person */
 };
 
-/* A text message on a room's text bus; borrowed for the duration of on_text(). */
+/* A text message on a room's text bus; borrowed for the duration of the callback that
+ * hands it over (on_text, on_text_to, on_medium_text). */
 struct tt_text {
 	const char *room;
-	struct tt_roster_entry from;
+	struct tt_roster_entry from;  /* a notice: id "", name "tutti", the gateway's network */
 	const char *text;          /* valid UTF-8, NUL-terminated, no NUL inside */
 	size_t len;
 	unsigned flags;            /* enum tt_text_flags */
-	const struct tt_gw_handle *origin;  /* gateway it came from, for loop prevention */
+	/* Its origin: the gateway, the shared medium within it (NULL: none, as for a web or
+	 * SIP participant) and the participant who wrote it (NULL: a notice). The bus has
+	 * already used them to keep the line from going back where it came from; they are
+	 * here for display and logs. */
+	const struct tt_gw_handle *origin;
+	const struct tt_text_medium *origin_medium;
+	const struct tt_participant *sender;
 };
 
 /* A join request. Strings are copied by the core. */
@@ -97,6 +105,10 @@ struct tt_join {
 	/* lobby_join only: if the room does not exist, wait in a hidden lobby where no PIN is
 	 * right, so that an outsider cannot tell unknown rooms from PIN rooms. */
 	bool decoy;
+	/* The shared text medium the participant speaks through (an IRC channel member), or
+	 * NULL: its own, point-to-point (a web page, a SIP dialog). It must be open, the same
+	 * gateway's and in the same room (-EINVAL otherwise). */
+	struct tt_text_medium *medium;
 };
 
 typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
@@ -219,11 +231,15 @@ struct tt_core_api {
 
 	/* Text bus. Posts text from p to p's room. 0, or -EILSEQ (not UTF-8 or has control
 	 * characters other than tab), -EMSGSIZE (longer than bridge.max_text_bytes), -EINVAL
-	 * (empty), -EPERM (p has no TT_CAP_TEXT), -ENOENT (p has left). Nothing is delivered on
-	 * error. Delivery: once to every gateway present in the room, except the origin gateway
-	 * when it declared TT_GW_SHARED_TEXT (its network already showed the line to everyone). */
+	 * (empty), -EPERM (p has no TT_CAP_TEXT, or waits in the PIN lobby), -ENOENT (p has
+	 * left). Nothing is delivered on error. Delivery (synchronous, before this returns):
+	 * to every text medium and text participant in the room except where the line came
+	 * from (p's shared medium, or p itself), and once to every present gateway's on_text;
+	 * see gateway.h. */
 	int (*text_post)(struct tt_participant *p, const char *text, size_t len, unsigned flags);
-	/* A notice from a gateway itself (no participant), e.g. "alice joined by phone". */
+	/* A notice from a gateway itself (no participant and no medium), e.g. "alice joined by
+	 * phone": delivered everywhere in the room, the gateway's own media and participants
+	 * included. Errors as text_post, -ENOENT (no such room). */
 	int (*text_notice)(struct tt_gw_handle *gw, const char *room, const char *text);
 
 	/* Audio. Attach a leg to a participant that joined with TT_CAP_AUDIO: the room's media
@@ -286,6 +302,26 @@ struct tt_core_api {
 	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
 	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
 	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
+
+	/* ---- Text media: text by origin (bridge/textbus/textbus.h says why this shape) ---- */
+	/* Open a shared text medium of gw in `room`: a place where the gateway's network shows
+	 * every line to all its users at once (an IRC channel on one network; later an XMPP
+	 * MUC, a link to another bridge). Room text reaches it through the gateway's
+	 * on_medium_text(state, data, msg), except the lines that came from it: those of the
+	 * participants joined with tt_join.medium = *mp, and its own text_medium_notice. An
+	 * open medium makes gw present in the room as room_watch does (the room is created if
+	 * rooms are made on demand, and outlives its participants). On success *mp is the
+	 * gateway's until text_medium_close. -ENOENT (no such room), -EINVAL, -EOPNOTSUPP
+	 * (gw has no on_medium_text). */
+	int (*text_medium_open)(struct tt_gw_handle *gw, const char *room, void *data,
+				struct tt_text_medium **mp);
+	/* Close m: no on_medium_text for it from now on, also within a delivery under way.
+	 * Participants joined through it stay (they post as before; nothing goes back to a
+	 * closed medium). Ends the presence it gave. Returns NULL (assign it to the holder). */
+	struct tt_text_medium *(*text_medium_close)(struct tt_text_medium *m);
+	/* A notice about m (e.g. "2 lines for #chan could not be delivered"): like
+	 * text_notice, but never handed back to m. Errors as text_notice, -ENOENT (closed). */
+	int (*text_medium_notice)(struct tt_text_medium *m, const char *text);
 };
 
 #endif

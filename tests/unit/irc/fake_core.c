@@ -270,7 +270,8 @@ void fake_voice_leave(struct fake_p *p)
 
 void fake_say(struct fake_p *p, const char *text, unsigned flags)
 {
-	struct tt_text msg = {p->room, entry_of(p), text, strlen(text), flags, NULL};
+	struct tt_text msg = {.room = p->room, .from = entry_of(p), .text = text,
+			      .len = strlen(text), .flags = flags};
 	fake.gw_desc->on_text(fake.gw_state, &msg);
 }
 
