@@ -47,15 +47,14 @@ static bool reaches_participant(const struct tt_participant *p, const struct tt_
 
 /* Every place in the room except where the line came from, gateway by gateway in
  * registration order, as they are now. */
-static GArray *targets(struct tt_room *room, const struct tt_gw_handle *origin,
-		       const struct tt_text_medium *from_medium,
+static GArray *targets(struct tt_room *room, const struct tt_text_medium *from_medium,
 		       const struct tt_participant *sender)
 {
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct target));
 	GPtrArray *gws = tt__room_present_gateways(room);
 	for (guint g = 0; g < gws->len; g++) {
 		struct tt_gw_handle *h = g_ptr_array_index(gws, g);
-		if (h->gw->on_text && !(h == origin && (h->gw->flags & TT_GW_SHARED_TEXT)))
+		if (h->gw->on_text)
 			g_array_append_val(out, ((struct target){ .gw = h }));
 		for (guint i = 0; h->gw->on_medium_text && i < room->text_media->len; i++) {
 			struct tt_text_medium *m = g_ptr_array_index(room->text_media, i);
@@ -76,7 +75,7 @@ static GArray *targets(struct tt_room *room, const struct tt_gw_handle *origin,
 
 static void deliver(struct tt_room *room, const struct tt_text *msg)
 {
-	GArray *ts = targets(room, msg->origin, msg->origin_medium, msg->sender);
+	GArray *ts = targets(room, msg->origin_medium, msg->sender);
 	/* room may be freed by a callback (the last member leaves, the last medium closes):
 	 * from here on, only the targets' references are used */
 	for (guint i = 0; i < ts->len; i++) {

@@ -26,9 +26,9 @@
  * The places are fixed before the first callback runs, each held by a reference: a
  * callback may close a medium, make a participant leave, or post in turn; a medium closed
  * or a participant gone before its turn is skipped, and one that arrives meanwhile does
- * not get the line. Rejected: one flag per gateway (TT_GW_SHARED_TEXT), which cannot
- * tell one IRC network from another, so the IRC gateway relays between its own networks
- * itself, and web and SIP each repeat the sender check; it goes once they have moved. */
+ * not get the line. Rejected: one flag per gateway (TT_GW_SHARED_TEXT, API version 1),
+ * which could not tell one IRC network from another, so the IRC gateway relayed between
+ * its own networks itself, and web and SIP each repeated the sender check. */
 #ifndef TT_TEXTBUS_H
 #define TT_TEXTBUS_H
 

@@ -19,12 +19,11 @@
 #include <tutti/conf.h>
 #include <tutti/core.h>
 
-#define TT_GATEWAY_API_VERSION 1
+#define TT_GATEWAY_API_VERSION 2
 
 enum tt_gw_flags {
-	/* The gateway's network shows a line to all its own users at once: its on_text does
-	 * not get the text it posted. Until the gateways have moved to text media. */
-	TT_GW_SHARED_TEXT = 1 << 0,
+	/* 1 << 0 was TT_GW_SHARED_TEXT (API version 1): shared media say it now, per medium
+	 * (text_medium_open in core.h). */
 	/* Hidden from the default build's tables (test gateways). */
 	TT_GW_TEST_ONLY   = 1 << 1,
 };
