@@ -199,9 +199,10 @@ struct tt_core_api {
 			   void *arg);
 	/* Count of participants (all networks). -ENOENT if no room. */
 	int (*room_count)(struct tt_core *core, const char *room);
-	/* Presence without participants (e.g. a SUBSCRIBE to the roster, an IRC channel with
-	 * nobody else in it): the gateway gets the room's text and roster events while watching.
-	 * Creates the room if rooms are made on demand. Calls nest: watch twice, unwatch twice. */
+	/* Presence without participants (e.g. a SUBSCRIBE to the roster; an open text medium is
+	 * a presence too): the gateway gets the room's roster events, and its on_text the
+	 * room's text, while watching. Creates the room if rooms are made on demand. Calls
+	 * nest: watch twice, unwatch twice. */
 	int (*room_watch)(struct tt_gw_handle *gw, const char *room, bool on);
 
 	/* Participants. On success *pp is a new reference owned by the caller. Errors as in
