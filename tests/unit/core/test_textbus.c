@@ -38,7 +38,7 @@ static void record(const char *where, const struct tt_text *m)
 	TT_ASSERT_STR_EQ(m->room, "r");
 }
 
-static int f_start(void **statep)
+static int no_state(void **statep)
 {
 	*statep = NULL;
 	return 0;
@@ -48,19 +48,19 @@ static int web_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 		     const struct tt_conf *c, void **s)
 {
 	web = (struct fake){ h, api };
-	return f_start(s);
+	return no_state(s);
 }
 static int chan_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 		      const struct tt_conf *c, void **s)
 {
 	chan = (struct fake){ h, api };
-	return f_start(s);
+	return no_state(s);
 }
 static int watch_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 		       const struct tt_conf *c, void **s)
 {
 	watch = (struct fake){ h, api };
-	return f_start(s);
+	return no_state(s);
 }
 static void f_stop(void *s) { (void)s; }
 static void f_free(void *s) { (void)s; }
@@ -255,7 +255,7 @@ TT_TEST(textbus_notices_follow_the_same_rules)
 	/* from a gateway about nothing in particular: everywhere */
 	TT_ASSERT_INT_EQ(chan.api->text_notice(chan.h, "r", "all"), 0);
 	TOOK("chan:A<tutti!:all|chan:B<tutti!:all|watch<tutti!:all|web:ann<tutti!:all");
-	/* bad text delivers nothing; a closed medium says nothing */
+	/* bad text delivers nothing; a closed medium hears nothing */
 	TT_ASSERT_INT_EQ(chan.api->text_medium_notice(a, "bell\a"), -EILSEQ);
 	chan.api->text_medium_close(b);
 	TT_ASSERT_INT_EQ(chan.api->text_medium_notice(a, "B gone"), 0);
