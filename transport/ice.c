@@ -379,20 +379,32 @@ static bool ice_chars_ok(const char *s, size_t min, size_t max)
 	return true;
 }
 
+int tt_ice_credentials_check(const char *ufrag, const char *pwd, const char *fp)
+{
+	if (!ice_chars_ok(ufrag, 4, TT_ICE_UFRAG_MAX) || !ice_chars_ok(pwd, 22, TT_ICE_PWD_MAX))
+		return -EINVAL;
+	return tt_dtls_fingerprint_check(fp);
+}
+
+/* libnice (0.1.21) keeps remote candidates that come before the credentials, and answers
+ * the peer's checks that arrive meanwhile once it has them (conn_check_remote_credentials_set),
+ * so a leg may learn them late: a Jingle transport in pieces. */
 int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, const char *fp,
 		      enum tt_dtls_setup setup)
 {
 	if (ice->have_remote)
 		return -EALREADY;
-	if (!ice_chars_ok(ufrag, 4, TT_ICE_UFRAG_MAX) || !ice_chars_ok(pwd, 22, TT_ICE_PWD_MAX) ||
-	    tt_dtls_fingerprint_check(fp))
+	if (tt_ice_credentials_check(ufrag, pwd, fp))
 		return -EINVAL;
 	int err = tt__dtls_alloc(&ice->dtls, ice->policy->cert, setup == TT_DTLS_ACTIVE, fp,
 				 dtls_out, ice);
 	if (err)
 		return err;
-	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd))
+	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd)) {
+		tt__dtls_free(ice->dtls);   /* so that a later call can try again */
+		ice->dtls = NULL;
 		return -EIO;
+	}
 	ice->have_remote = true;
 	if (ice->connected)   /* checks can succeed before the answer arrives (peer-reflexive) */
 		start_dtls(ice);

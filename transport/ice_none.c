@@ -40,6 +40,11 @@ int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, co
 	return -ENOTSUP;
 }
 
+int tt_ice_credentials_check(const char *ufrag, const char *pwd, const char *fp)
+{
+	return -ENOTSUP;
+}
+
 int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
 {
 	return -ENOTSUP;

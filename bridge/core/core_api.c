@@ -205,6 +205,15 @@ static int api_audio_ice_candidate(struct tt_participant *p, const char *cand)
 	return tt__room_media_ice_candidate(p, cand);
 }
 
+static int api_audio_ice_credentials(struct tt_participant *p, const char *ufrag,
+				     const char *pwd, const char *fingerprint, bool dtls_active)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!p)
+		return -EINVAL;
+	return tt__room_media_ice_credentials(p, ufrag, pwd, fingerprint, dtls_active);
+}
+
 static int api_ws_register(struct tt_gw_handle *gw, const char *path,
 			   const struct tt_ws_ops *ops, void *arg)
 {
@@ -285,6 +294,7 @@ const struct tt_core_api tt__core_api = {
 	/* SIP gateway additions */
 	.audio_update = api_audio_update,
 	.audio_ice_candidate = api_audio_ice_candidate,
+	.audio_ice_credentials = api_audio_ice_credentials,
 	.ws_register = api_ws_register,
 	.ws_send = api_ws_send,
 	.ws_close = api_ws_close,

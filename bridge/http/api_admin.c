@@ -235,13 +235,14 @@ static void attached(void *arg, struct tt_participant *p, const struct tt_audio_
 			rtp_drop(the_rtp_gw, p, err);
 	} else {
 		char local[64] = "";
-		tt_sockaddr_format(local, sizeof local, (const struct sockaddr *)&res->local);
+		tt_sockaddr_format(local, sizeof local, (const struct sockaddr *)&res->udp.local);
 		r.status = 201;
 		r.json = json_pack("{s:s, s:s, s:s, s:s}", "id", p->id, "name", p->name, "room",
 				   p->room_name, "local", local);
 		if (c->suite >= 0) {
 			char key[64];
-			tt_sdes_key_encode(key, sizeof key, res->srtp_local_key, res->srtp_key_len);
+			tt_sdes_key_encode(key, sizeof key, res->udp.srtp_local_key,
+					   res->udp.srtp_key_len);
 			json_object_set_new(r.json, "srtp", json_pack("{s:s, s:s}", "suite",
 				tt_srtp_suite_name((enum tt_srtp_suite)c->suite), "key", key));
 		}
@@ -262,7 +263,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 	static const char *const keys[] = { "name", "transport", "remote", "codec", "pt",
 		"ptime", "audio_level_ext_id", "dtmf_pt", "bitrate", "fec", "dtx", "latch", "srtp",
 		"pin", NULL };
-	struct tt_audio_leg leg = { .dtmf_pt = -1, .srtp_suite = -1 };
+	struct tt_audio_leg leg = { .kind = TT_LEG_UDP, .dtmf_pt = -1, .udp.srtp_suite = -1 };
 	json_t *o = body_object(req, r, false);
 	if (!o)
 		return;
@@ -282,7 +283,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 		tt__http_error(r, 400, "transport", "transport must be \"rtp\"");
 		goto out;
 	}
-	if (!remote || tt_sockaddr_parse(&leg.remote, &leg.remote_len, remote) != 0) {
+	if (!remote || tt_sockaddr_parse(&leg.udp.remote, &leg.udp.remote_len, remote) != 0) {
 		tt__http_error(r, 400, "remote", "remote must be \"host:port\" (IPv6: \"[::1]:port\")");
 		goto out;
 	}
@@ -319,12 +320,12 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 				       " AES_CM_128_HMAC_SHA1_32 or AEAD_AES_128_GCM");
 			goto out;
 		}
-		if (!key || tt_sdes_key_decode(leg.srtp_remote_key, s, key, strlen(key)) != 0) {
+		if (!key || tt_sdes_key_decode(leg.udp.srtp_remote_key, s, key, strlen(key)) != 0) {
 			tt__http_error(r, 400, "srtp.key", "srtp.key must be base64 of %zu bytes of key"
 				       " and salt", tt_srtp_key_len(s));
 			goto out;
 		}
-		leg.srtp_suite = (int)s;
+		leg.udp.srtp_suite = (int)s;
 	}
 	if (!tt__room_name_valid(req->params[0])) {
 		tt__http_error(r, 400, "room", "room names are 1-64 of A-Z a-z 0-9 . _ -");
@@ -342,7 +343,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 	leg.bitrate = (unsigned)bitrate;
 	leg.fec = json_is_true(json_object_get(o, "fec"));
 	leg.dtx = json_is_true(json_object_get(o, "dtx"));
-	leg.latch = json_is_true(json_object_get(o, "latch"));
+	leg.udp.latch = json_is_true(json_object_get(o, "latch"));
 
 	struct tt_join j = { .room = req->params[0], .name = name ? name : "rtp",
 			     .caps = TT_CAP_AUDIO, .pin = pin };
@@ -355,7 +356,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 	}
 	g_hash_table_add(the_rtp_gw->parts, p);
 	struct post_ctx *c = g_new0(struct post_ctx, 1);
-	c->suite = leg.srtp_suite;
+	c->suite = leg.udp.srtp_suite;
 	c->pd = tt__http_defer(req);
 	rc = the_rtp_gw->api->audio_attach(p, &leg, attached, c);
 	if (rc) {  /* cannot happen after the checks above; answer rather than hang */

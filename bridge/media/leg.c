@@ -1,46 +1,22 @@
-/* leg.c: a participant's audio leg on the worker: a transport, a mixer input/output, and the
- * RTP sender state (SSRC, sequence, timestamp offset) of what we send to it. */
+/* leg.c: what every audio leg on the worker has, whatever its kind (leg_kind.h): a mixer
+ * input/output, the RTP sender state (SSRC, sequence, timestamp offset) of what we send it,
+ * the tick's send, statistics, and the attach/update messages from the core. How the media
+ * travels is the kind's: leg.c reaches it only through the kind's ops and leg->t. */
 #define TT_LOG_DOMAIN "media"
-#include "media_priv.h"
+#include "leg_kind.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <tutti/errno.h>
-#include <tutti/ice.h>
 #include <tutti/log.h>
-#include <tutti/sdes.h>
-#include <tutti/srtp.h>
 
 #include "participant/participant.h"
 #include "room/room.h"
 
 #define MAX_PKT 1500
 
-/* core.h spells the ICE sizes out (it does not include ice.h); keep them in step. */
-_Static_assert(sizeof(((struct tt_audio_leg *)0)->ice_ufrag) == TT_ICE_UFRAG_MAX + 1, "ufrag");
-_Static_assert(sizeof(((struct tt_audio_leg *)0)->ice_pwd) == TT_ICE_PWD_MAX + 1, "pwd");
-_Static_assert(sizeof(((struct tt_audio_leg *)0)->dtls_fingerprint) == TT_DTLS_FP_MAX, "fp");
-
-struct leg {
-	/* what the tick's send touches, in the first cache line */
-	struct tt_transport *t;
-	struct media_part *mp;
-	uint32_t ssrc;
-	uint16_t seq;
-	uint32_t ts_offset;           /* random per stream (RFC 3550 5.1) */
-	bool sent_any;
-	bool closed;
-	bool srtp;
-	bool quiet_hold;              /* the transport has the on-hold inactivity limit */
-	struct tt_ice *ice;           /* ICE legs: the transport's ICE side (owned by t) */
-	tt_audio_candidate_h cand_h;  /* core-thread callback for our trickled candidates */
-	void *cand_arg;
-	struct tt_mixer_part_cfg mcfg;
-	char codec[8];
-	int suite;                    /* SRTP suite, and our key (to re-key on an update) */
-	uint8_t our_key[TT_SRTP_MAX_KEY_LEN];
-	size_t our_key_len;
-	char local[64], remote[64];
-};
+/* The tick's send touches only these; they stay ahead of what kinds and updates use. */
+_Static_assert(offsetof(struct leg, quiet_hold) < 64, "the tick's fields in one line");
 
 static void on_recv(void *arg, const struct tt_transport_pkt *pkt)
 {
@@ -153,6 +129,7 @@ void tt__leg_close(struct media_part *mp)
 {
 	tt__leg_mixer_detach(mp);
 	if (mp->leg) {
+		mp->leg->ops->close(mp->leg);
 		tt_transport_free(mp->leg->t);  /* sends BYE when RTCP is on */
 		g_free(mp->leg);
 		mp->leg = NULL;
@@ -203,7 +180,7 @@ void tt__leg_snapshot(struct media_part *mp, struct tt_media_snapshot *s)
 struct attach_msg {
 	struct tt_room_media *m;
 	struct tt_participant *p;      /* reference owned by the message */
-	struct tt_audio_leg leg;       /* codec points into codec_buf */
+	struct tt_audio_leg leg;       /* codec points into codec_buf; held by the kind */
 	char codec_buf[8];
 	tt_audio_attached_h cb;
 	void *arg;
@@ -215,100 +192,10 @@ static void attach_done_on_core(void *core, void *arg)
 	struct attach_msg *msg = arg;
 	msg->cb(msg->arg, msg->p, &msg->res);
 	tt__participant_unref(msg->p);
-	tt_ice_policy_unref(msg->leg.ice);
+	const struct tt__leg_kind_ops *ops = tt__leg_kind(msg->leg.kind);
+	if (ops->release)
+		ops->release(&msg->leg);
 	g_free(msg);
-}
-
-/* ---- ICE legs: our candidates go to the core, the peer's come from it ---- */
-
-struct cand_msg {
-	struct tt_participant *p;      /* reference owned by the message */
-	tt_audio_candidate_h cb;
-	void *arg;
-	char *cand;                    /* NULL: gathering done */
-};
-
-static void cand_on_core(void *core, void *arg)
-{
-	struct cand_msg *msg = arg;
-	if (g_atomic_int_get(&msg->p->destroyed) == 0 && msg->cb)
-		msg->cb(msg->arg, msg->p, msg->cand);
-	tt__participant_unref(msg->p);
-	g_free(msg->cand);
-	g_free(msg);
-}
-
-static void on_local_candidate(void *arg, const char *cand)
-{
-	struct leg *l = arg;
-	struct cand_msg *msg = g_new0(struct cand_msg, 1);
-	msg->p = tt__participant_ref(l->mp->p);
-	msg->cb = l->cand_h;
-	msg->arg = l->cand_arg;
-	msg->cand = g_strdup(cand);
-	tt_mq_post(l->mp->m->core->mq, cand_on_core, msg);
-}
-
-static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
-		    const struct tt_audio_leg *al, struct tt_audio_attached *res)
-{
-	l->cand_h = al->cand_h;
-	l->cand_arg = al->cand_arg;
-	struct tt_ice_cfg ic = { .policy = al->ice, .controlling = al->ice_controlling,
-				 .cand_h = on_local_candidate, .cand_arg = l };
-	int rc = tt_transport_ice_alloc(&l->t, &l->ice, tc, &ic);
-	if (rc)
-		return rc;
-	rc = tt_ice_set_remote(l->ice, al->ice_ufrag, al->ice_pwd, al->dtls_fingerprint,
-			       al->dtls_active ? TT_DTLS_ACTIVE : TT_DTLS_PASSIVE);
-	if (rc)
-		return rc;   /* the caller frees l->t */
-	g_strlcpy(res->ice_ufrag, tt_ice_ufrag(l->ice), sizeof res->ice_ufrag);
-	g_strlcpy(res->ice_pwd, tt_ice_pwd(l->ice), sizeof res->ice_pwd);
-	g_strlcpy(res->dtls_fingerprint,
-		  tt_dtls_cert_fingerprint(tt_ice_policy_cert(al->ice)),
-		  sizeof res->dtls_fingerprint);
-	l->srtp = true;
-	g_strlcpy(l->remote, "ice", sizeof l->remote);
-	return 0;
-}
-
-struct icecand_msg {
-	struct tt_room_media *m;
-	struct tt_participant *p;      /* reference owned by the message */
-	char *cand;
-};
-
-static void icecand_on_worker(void *w, void *arg)
-{
-	struct icecand_msg *msg = arg;
-	struct media_part *mp = tt__media_find(msg->m, msg->p);
-	if (mp && mp->leg && mp->leg->ice && !mp->leg->closed)
-		tt_ice_add_candidate(mp->leg->ice, msg->cand);  /* unusable ones are skipped */
-	tt__participant_unref(msg->p);
-	g_free(msg->cand);
-	g_free(msg);
-}
-
-int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand)
-{
-	struct tt_room *room = p->room;
-	if (!room || g_atomic_int_get(&p->destroyed))
-		return -ENOENT;
-	if (!(p->caps & TT_CAP_AUDIO))
-		return -EPERM;
-	/* checked here, on the caller's thread, so that the gateway can tell its client; the
-	 * worker only drops what is well formed but unusable */
-	if (cand && *cand && (strpbrk(cand, "\r\n") || tt_ice_candidate_check(cand) < 0))
-		return -EINVAL;
-	if (!room->media)
-		return -ENODEV;
-	struct icecand_msg *msg = g_new0(struct icecand_msg, 1);
-	msg->m = room->media;
-	msg->p = tt__participant_ref(p);
-	msg->cand = g_strdup(cand && *cand ? cand : "");
-	tt_worker_post(room->worker, icecand_on_worker, msg);
-	return 0;
 }
 
 static int leg_open(struct media_part *mp, struct attach_msg *msg)
@@ -319,6 +206,8 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	if (codec < 0)
 		return -EINVAL;
 	struct leg *l = g_new0(struct leg, 1);
+	l->ops = tt__leg_kind(al->kind);
+	l->mp = mp;
 	g_strlcpy(l->codec, al->codec, sizeof l->codec);
 	l->ssrc = g_random_int();
 	l->seq = (uint16_t)g_random_int();
@@ -343,65 +232,20 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 		.rtcp_interval_ms = mc->rtcp_interval_ms,
 		.cname = "tutti",
 	};
-	struct tt_udp_cfg uc = {
-		.bind_addr = mc->address,
-		.port_min = (uint16_t)mc->port_min,
-		.port_max = (uint16_t)mc->port_max,
-		.remote = al->remote,
-		.remote_len = al->remote_len,
-		.latch = al->latch,
-		.mux = mc->shared_port && !al->latch && !al->ice
-			? tt_worker_udp_mux(mp->m->worker, mc->address, mc->port_min, mc->port_max)
-			: NULL,
-	};
-	int rc;
-	if (al->ice) {
-		l->mp = mp;
-		rc = ice_open(l, &tc, al, &msg->res);
-		if (rc)
-			goto out;
-	} else if ((rc = tt_transport_udp_alloc(&l->t, &tc, &uc)) != 0) {
-		goto out;
+	int rc = l->ops->open(l, &tc, al, &msg->res);
+	if (rc) {
+		g_free(l);
+		return rc;
 	}
-	if (!al->ice && al->srtp_suite >= 0) {
-		struct tt_sdes_crypto ours;
-		struct tt_srtp *s = NULL;
-		rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
-		if (rc == 0)
-			rc = tt_srtp_alloc(&s, (enum tt_srtp_suite)al->srtp_suite, ours.key,
-					   al->srtp_remote_key);
-		if (rc)
-			goto out;
-		tt_transport_set_srtp(l->t, s);
-		memcpy(msg->res.srtp_local_key, ours.key, ours.key_len);
-		msg->res.srtp_key_len = ours.key_len;
-		l->srtp = true;
-		l->suite = al->srtp_suite;
-		memcpy(l->our_key, ours.key, ours.key_len);
-		l->our_key_len = ours.key_len;
-	}
-	msg->res.local_len = sizeof msg->res.local;
-	if (tt_transport_local(l->t, &msg->res.local, &msg->res.local_len) == 0)
-		tt_sockaddr_format(l->local, sizeof l->local, (struct sockaddr *)&msg->res.local);
-	else
-		msg->res.local_len = 0;   /* ICE: candidates tell where */
-	if (al->remote_len)
-		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
 	mp->leg = l;
-	l = NULL;
 	rc = tt__leg_mixer_attach(mp);
 	if (rc)
 		tt__leg_close(mp);
-out:
-	if (l) {
-		tt_transport_free(l->t);
-		g_free(l);
-	}
 	return rc;
 }
 
 /* The message of an attach or an update: it owns a participant reference, a copy of the
- * leg (codec string and ICE policy reference included), and goes back to the core with the
+ * leg (with the codec string, and what the kind holds), and goes back to the core with the
  * result (attach_done_on_core releases all of it). */
 static void post_leg_msg(struct tt_room *room, struct tt_participant *p,
 			 const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
@@ -413,9 +257,12 @@ static void post_leg_msg(struct tt_room *room, struct tt_participant *p,
 	msg->leg = *leg;
 	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
 	msg->leg.codec = msg->codec_buf;
-	msg->leg.ice = tt_ice_policy_ref(leg->ice);
+	const struct tt__leg_kind_ops *ops = tt__leg_kind(leg->kind);
+	if (ops->hold)
+		ops->hold(&msg->leg);
 	msg->cb = cb;
 	msg->arg = arg;
+	msg->res.kind = leg->kind;
 	tt_worker_post(room->worker, on_worker, msg);
 }
 
@@ -433,10 +280,11 @@ static void attach_on_worker(void *w, void *arg)
 }
 
 /* What attach and update both require of a leg description from a gateway. */
-static bool leg_valid(const struct tt_audio_leg *leg, tt_audio_attached_h cb)
+static bool leg_valid(const struct tt_audio_leg *leg, tt_audio_attached_h cb, bool update)
 {
-	return leg && leg->codec && tt_codec_find(leg->codec) >= 0 && cb &&
-	       leg->remote_len <= sizeof leg->remote;
+	const struct tt__leg_kind_ops *ops = leg ? tt__leg_kind(leg->kind) : NULL;
+	return ops && leg->codec && tt_codec_find(leg->codec) >= 0 && cb &&
+	       ops->check(leg, update) == 0;
 }
 
 int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
@@ -447,7 +295,7 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 		return -ENOENT;
 	if (!(p->caps & TT_CAP_AUDIO))
 		return -EPERM;
-	if (!leg_valid(leg, cb))
+	if (!leg_valid(leg, cb, false))
 		return -EINVAL;
 	if (!room->media)
 		return -ENODEV;
@@ -457,15 +305,15 @@ int tt__room_media_attach(struct tt_participant *p, const struct tt_audio_leg *l
 
 /* ---- update: core -> worker -> core (re-INVITE, UPDATE, answer to our offer) ---- */
 
-/* Re-key, switch codec or move the peer without closing the transport, so the local port
- * the peer knows stays the same. The mixer part is remade only when the codec side changed
- * (its jitter buffer and encoder belong to the old payload). */
+/* Switch codec, then let the kind move the peer or re-key, without closing the transport,
+ * so that what the peer knows of us stays the same. The mixer part is remade only when the
+ * codec side changed (its jitter buffer and encoder belong to the old payload). */
 static int leg_update(struct media_part *mp, struct attach_msg *msg)
 {
 	struct leg *l = mp->leg;
 	const struct tt_audio_leg *al = &msg->leg;
 	int codec = tt_codec_find(al->codec);
-	if (codec < 0)
+	if (codec < 0 || tt__leg_kind(al->kind) != l->ops)
 		return -EINVAL;
 	unsigned ptime = al->ptime ? al->ptime : 20;
 	if (strcmp(l->codec, al->codec) || l->mcfg.pt != al->pt || l->mcfg.ptime != ptime ||
@@ -484,40 +332,7 @@ static int leg_update(struct media_part *mp, struct attach_msg *msg)
 			return rc;
 	}
 	tt_transport_set_payload(l->t, tt_codec_rtp_rate(codec), al->dtmf_pt);
-	if (al->remote_len) {
-		int rc = tt_transport_set_remote(l->t, (const struct sockaddr *)&al->remote,
-						 al->remote_len);
-		if (rc)
-			return rc;
-		tt_sockaddr_format(l->remote, sizeof l->remote, (const struct sockaddr *)&al->remote);
-	}
-	if (al->srtp_suite < 0) {
-		if (l->srtp)
-			tt_transport_set_srtp(l->t, NULL);
-		l->srtp = false;
-	} else {
-		if (!l->srtp || l->suite != al->srtp_suite) {
-			struct tt_sdes_crypto ours;
-			int rc = tt_sdes_generate(&ours, 1, (enum tt_srtp_suite)al->srtp_suite);
-			if (rc)
-				return rc;
-			memcpy(l->our_key, ours.key, ours.key_len);
-			l->our_key_len = ours.key_len;
-			l->suite = al->srtp_suite;
-		}
-		struct tt_srtp *s = NULL;
-		int rc = tt_srtp_alloc(&s, (enum tt_srtp_suite)al->srtp_suite, l->our_key,
-				       al->srtp_remote_key);
-		if (rc)
-			return rc;
-		tt_transport_set_srtp(l->t, s);
-		l->srtp = true;
-		memcpy(msg->res.srtp_local_key, l->our_key, l->our_key_len);
-		msg->res.srtp_key_len = l->our_key_len;
-	}
-	msg->res.local_len = sizeof msg->res.local;
-	tt_transport_local(l->t, &msg->res.local, &msg->res.local_len);
-	return 0;
+	return l->ops->update(l, al, &msg->res);
 }
 
 static void update_on_worker(void *w, void *arg)
@@ -537,9 +352,57 @@ int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *l
 	struct tt_room *room = p->room;
 	if (!room || g_atomic_int_get(&p->destroyed) || !room->media)
 		return -ENOENT;
-	if (!leg_valid(leg, cb))
+	if (!leg_valid(leg, cb, true))
 		return -EINVAL;
 	post_leg_msg(room, p, leg, cb, arg, update_on_worker);
+	return 0;
+}
+
+/* ---- a kind's extras: core -> worker ---- */
+
+int tt__leg_target(const struct tt_participant *p)
+{
+	if (!p->room || g_atomic_int_get(&p->destroyed))
+		return -ENOENT;
+	return p->caps & TT_CAP_AUDIO ? 0 : -EPERM;
+}
+
+struct leg_fn_msg {
+	struct tt_room_media *m;
+	struct tt_participant *p;      /* reference owned by the message */
+	tt__leg_fn fn;
+	void *arg;
+	void (*free_fn)(void *);
+};
+
+static void leg_fn_on_worker(void *w, void *arg)
+{
+	struct leg_fn_msg *msg = arg;
+	struct media_part *mp = tt__media_find(msg->m, msg->p);
+	if (mp && mp->leg && !mp->leg->closed)
+		msg->fn(mp->leg, msg->arg);
+	if (msg->free_fn)
+		msg->free_fn(msg->arg);
+	tt__participant_unref(msg->p);
+	g_free(msg);
+}
+
+int tt__leg_post(struct tt_participant *p, tt__leg_fn fn, void *arg, void (*free_fn)(void *))
+{
+	struct tt_room *room = p->room;
+	int rc = !room || g_atomic_int_get(&p->destroyed) ? -ENOENT : !room->media ? -ENODEV : 0;
+	if (rc) {
+		if (free_fn)
+			free_fn(arg);
+		return rc;
+	}
+	struct leg_fn_msg *msg = g_new0(struct leg_fn_msg, 1);
+	msg->m = room->media;
+	msg->p = tt__participant_ref(p);
+	msg->fn = fn;
+	msg->arg = arg;
+	msg->free_fn = free_fn;
+	tt_worker_post(room->worker, leg_fn_on_worker, msg);
 	return 0;
 }
 

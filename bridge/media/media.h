@@ -64,7 +64,9 @@ int tt__room_media_update(struct tt_participant *p, const struct tt_audio_leg *l
 			  tt_audio_attached_h cb, void *arg);
 /* core.h audio_play: resampled here, played by the worker's mixer. Core thread. */
 int tt__room_media_play(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
-/* See core.h audio_ice_candidate. */
+/* See core.h audio_ice_candidate and audio_ice_credentials (leg_ice.c). Core thread. */
 int tt__room_media_ice_candidate(struct tt_participant *p, const char *cand);
+int tt__room_media_ice_credentials(struct tt_participant *p, const char *ufrag,
+				   const char *pwd, const char *fp, bool dtls_active);
 
 #endif

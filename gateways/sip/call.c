@@ -141,15 +141,15 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 		c->state = CALL_ENDED;
 		return;
 	}
-	memcpy(&c->local, &r->local, sizeof c->local);
-	c->local_len = r->local_len;
-	if (r->srtp_key_len) {
+	memcpy(&c->local, &r->udp.local, sizeof c->local);
+	c->local_len = r->udp.local_len;
+	if (r->udp.srtp_key_len) {
 		/* answering: the tag of the offer's line we took; offering: our line 1 */
 		c->ours.tag = c->media.srtp ? c->media.crypto.tag : 1;
 		c->ours.suite = c->media.srtp ? c->media.crypto.suite
 					      : TT_SRTP_AES_CM_128_HMAC_SHA1_80;
-		c->ours.key_len = r->srtp_key_len;
-		memcpy(c->ours.key, r->srtp_local_key, r->srtp_key_len);
+		c->ours.key_len = r->udp.srtp_key_len;
+		memcpy(c->ours.key, r->udp.srtp_local_key, r->udp.srtp_key_len);
 	}
 	respond_sdp(c, SIP_200_OK, c->offered, false);
 	c->state = CALL_ANSWERED;
@@ -161,17 +161,18 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 static void fill_leg(struct tt_audio_leg *leg, const struct tt_sip_media *m)
 {
 	memset(leg, 0, sizeof *leg);
+	leg->kind = TT_LEG_UDP;
 	leg->codec = m->codec;
 	leg->pt = m->pt;
 	leg->ptime = m->ptime;
 	leg->fec = !strcmp(m->codec, "opus");
 	leg->dtmf_pt = m->dtmf_pt;
-	memcpy(&leg->remote, &m->remote, sizeof leg->remote);
-	leg->remote_len = m->remote_len;
-	leg->latch = true;
-	leg->srtp_suite = m->srtp ? (int)m->crypto.suite : -1;
+	memcpy(&leg->udp.remote, &m->remote, sizeof leg->udp.remote);
+	leg->udp.remote_len = m->remote_len;
+	leg->udp.latch = true;
+	leg->udp.srtp_suite = m->srtp ? (int)m->crypto.suite : -1;
 	if (m->srtp)
-		memcpy(leg->srtp_remote_key, m->crypto.key,
+		memcpy(leg->udp.srtp_remote_key, m->crypto.key,
 		       m->crypto.key_len < TT_AUDIO_KEY_MAX ? m->crypto.key_len : TT_AUDIO_KEY_MAX);
 }
 
@@ -236,12 +237,12 @@ static void on_updated(void *arg, struct tt_participant *p, const struct tt_audi
 			tt__sip_call_hang_up(c->gw, c, "media update failed");
 		return;
 	}
-	if (r->srtp_key_len) {
+	if (r->udp.srtp_key_len) {
 		c->ours.tag = c->media.srtp ? c->media.crypto.tag : 1;
 		c->ours.suite = c->media.srtp ? c->media.crypto.suite
 					      : TT_SRTP_AES_CM_128_HMAC_SHA1_80;
-		c->ours.key_len = r->srtp_key_len;
-		memcpy(c->ours.key, r->srtp_local_key, r->srtp_key_len);
+		c->ours.key_len = r->udp.srtp_key_len;
+		memcpy(c->ours.key, r->udp.srtp_local_key, r->udp.srtp_key_len);
 	}
 	if (pending)
 		respond_sdp(c, SIP_200_OK, false, false);
@@ -380,9 +381,9 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		/* our offer needs our key now; the peer's comes with the answer (ACK), until
 		 * then a random one makes its packets fail authentication, as they should */
 		struct tt_sdes_crypto tmp;
-		leg.srtp_suite = TT_SRTP_AES_CM_128_HMAC_SHA1_80;
+		leg.udp.srtp_suite = TT_SRTP_AES_CM_128_HMAC_SHA1_80;
 		if (tt_sdes_generate(&tmp, 1, TT_SRTP_AES_CM_128_HMAC_SHA1_80) == 0)
-			memcpy(leg.srtp_remote_key, tmp.key, tmp.key_len);
+			memcpy(leg.udp.srtp_remote_key, tmp.key, tmp.key_len);
 	}
 	rc = core->audio_attach(c->p, &leg, on_attached, (void *)core);
 	if (rc) {

@@ -243,10 +243,10 @@ char *wr_sdp_answer(const struct wr_offer *o, const struct tt_audio_attached *r)
 		}
 		g_string_append_printf(a, "m=audio 9 UDP/TLS/RTP/SAVPF %u\r\n", o->opus_pt);
 		g_string_append(a, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
-		g_string_append_printf(a, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", r->ice_ufrag,
-				       r->ice_pwd);
+		g_string_append_printf(a, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", r->ice.ufrag,
+				       r->ice.pwd);
 		g_string_append(a, "a=ice-options:trickle\r\n");
-		g_string_append_printf(a, "a=fingerprint:%s\r\n", r->dtls_fingerprint);
+		g_string_append_printf(a, "a=fingerprint:%s\r\n", r->ice.fingerprint);
 		g_string_append_printf(a, "a=setup:%s\r\n",
 				       wr_sdp_we_are_active(o) ? "active" : "passive");
 		if (o->mid[0])

@@ -169,22 +169,24 @@ static void do_offer(struct wr_session *s, const struct wr_msg *m)
 		return;
 	}
 	struct tt_audio_leg leg = {
+		.kind = TT_LEG_ICE,
 		.codec = "opus",
 		.pt = (uint8_t)o->opus_pt,
 		.ptime = 20,
 		.fec = true,
 		.dtmf_pt = -1,
 		.audio_level_ext_id = (uint8_t)o->level_ext_id,
-		.srtp_suite = -1,
-		.ice = s->gw->policy,
-		.ice_controlling = false,
-		.dtls_active = wr_sdp_we_are_active(o),
-		.cand_h = on_candidate,
-		.cand_arg = s,
+		.ice = {
+			.policy = s->gw->policy,
+			.controlling = false,
+			.dtls_active = wr_sdp_we_are_active(o),
+			.cand_h = on_candidate,
+			.cand_arg = s,
+		},
 	};
-	g_strlcpy(leg.ice_ufrag, o->ufrag, sizeof leg.ice_ufrag);
-	g_strlcpy(leg.ice_pwd, o->pwd, sizeof leg.ice_pwd);
-	g_strlcpy(leg.dtls_fingerprint, o->fingerprint, sizeof leg.dtls_fingerprint);
+	g_strlcpy(leg.ice.ufrag, o->ufrag, sizeof leg.ice.ufrag);
+	g_strlcpy(leg.ice.pwd, o->pwd, sizeof leg.ice.pwd);
+	g_strlcpy(leg.ice.fingerprint, o->fingerprint, sizeof leg.ice.fingerprint);
 	g_free(s->offer);
 	s->offer = o;
 	int rc = core->audio_attach(s->p, &leg, on_attached, wr_session_ref(s));

@@ -118,10 +118,46 @@ typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
  * only while p is alive. */
 typedef void (*tt_audio_candidate_h)(void *arg, struct tt_participant *p, const char *cand);
 
-/* An audio leg: how a participant's audio travels (what signalling negotiated). Copied by
- * audio_attach(). Plain RTP over UDP, optionally SDES-SRTP; ICE+DTLS legs come later. */
+/* The kinds of audio leg: how a participant's audio travels. The room's worker takes each
+ * kind's operations from one table (bridge/media/leg_kinds.c): a new kind is a new file
+ * there, a new row and a new sub-struct below, not a branch in the media path. */
+enum tt_leg_kind {
+	TT_LEG_UDP,       /* plain RTP over UDP, optionally SDES-SRTP (SIP, the admin API) */
+	TT_LEG_ICE,       /* ICE + DTLS-SRTP (WebRTC; Jingle later) */
+	TT_LEG_KINDS      /* how many kinds there are; not a kind */
+};
+
 #define TT_AUDIO_KEY_MAX 30
+
+/* TT_LEG_UDP: a UDP socket of the worker (or its shared port) and RTP to a known or
+ * latched address; SRTP keys come from signalling (SDES, RFC 4568). */
+struct tt_audio_leg_udp {
+	struct sockaddr_storage remote;  /* where to send; remote_len 0: learn by latching */
+	socklen_t remote_len;
+	bool latch;                   /* symmetric RTP: follow the real source once, early */
+	int srtp_suite;               /* enum tt_srtp_suite (tutti/srtp.h), or -1: plain RTP */
+	uint8_t srtp_remote_key[TT_AUDIO_KEY_MAX];  /* the peer's master key || salt */
+};
+
+/* TT_LEG_ICE: an ICE agent on the room's worker; SRTP keys come from the DTLS handshake.
+ * The peer's credentials (ufrag, pwd and fingerprint) are either all given or all empty:
+ * then audio_ice_credentials (or audio_update) gives them later (a Jingle transport
+ * that arrives in pieces), and connectivity checks start once they are known. */
+struct tt_audio_leg_ice {
+	struct tt_ice_policy *policy; /* borrowed: audio_attach takes its own reference */
+	bool controlling;             /* our ICE role: true when we made the offer */
+	char ufrag[65];               /* the peer's a=ice-ufrag (4..64 ice-chars), or "" */
+	char pwd[257];                /* the peer's a=ice-pwd (22..256), or "" */
+	char fingerprint[104];        /* the peer's a=fingerprint: "sha-256 AB:CD:...", or "" */
+	bool dtls_active;             /* we are the DTLS client (we answered a=setup:active) */
+	tt_audio_candidate_h cand_h;  /* our candidates, trickled on the core thread */
+	void *cand_arg;
+};
+
+/* An audio leg: what signalling negotiated. Copied by audio_attach(). The fields before the
+ * union apply to every kind; `kind` says which member of the union is meant. */
 struct tt_audio_leg {
+	enum tt_leg_kind kind;
 	const char *codec;            /* "opus", "g722", "pcmu", "pcma" */
 	uint8_t pt;                   /* payload type we send with and expect */
 	unsigned ptime;               /* 10, 20, 40 or 60 ms; 0: 20 */
@@ -129,37 +165,38 @@ struct tt_audio_leg {
 	bool fec, dtx;                /* Opus in-band FEC, DTX */
 	int dtmf_pt;                  /* RFC 4733 telephone-event payload type, -1: none */
 	uint8_t audio_level_ext_id;   /* RFC 6464 header extension id, 0: none */
-	struct sockaddr_storage remote;  /* where to send; remote_len 0: learn by latching */
-	socklen_t remote_len;
-	bool latch;                   /* symmetric RTP: follow the real source once, early */
-	int srtp_suite;               /* enum tt_srtp_suite (tutti/srtp.h), or -1: plain RTP */
-	uint8_t srtp_remote_key[TT_AUDIO_KEY_MAX];  /* the peer's master key || salt */
-
-	/* ---- ICE + DTLS-SRTP legs (WebRTC, Jingle). With `ice` set, the leg is an ICE agent
-	 * on the room's worker instead of a UDP socket; remote, latch and srtp_* are unused
-	 * (SRTP keys come from the DTLS handshake). ---- */
-	struct tt_ice_policy *ice;    /* borrowed: audio_attach takes its own reference */
-	bool ice_controlling;         /* our ICE role: true when we made the offer */
-	char ice_ufrag[65];           /* the peer's a=ice-ufrag (4..64 ice-chars) */
-	char ice_pwd[257];            /* the peer's a=ice-pwd (22..256) */
-	char dtls_fingerprint[104];   /* the peer's a=fingerprint: "sha-256 AB:CD:..." */
-	bool dtls_active;             /* we are the DTLS client (we answered a=setup:active) */
-	tt_audio_candidate_h cand_h;  /* our candidates, trickled on the core thread */
-	void *cand_arg;
+	union {
+		struct tt_audio_leg_udp udp;
+		struct tt_audio_leg_ice ice;
+	};
 };
 
-/* Result of audio_attach(), borrowed for the callback. On success `local` is where the
- * peer must send, and srtp_local_key (srtp_key_len bytes) is the key we send with. */
-struct tt_audio_attached {
-	int err;                      /* 0, -EADDRINUSE (no free port), -EINVAL, -ENOSPC ... */
+/* What a UDP leg tells signalling: where the peer must send, and the SRTP key we send
+ * with (srtp_key_len bytes; 0 for plain RTP). */
+struct tt_audio_attached_udp {
 	struct sockaddr_storage local;
 	socklen_t local_len;
 	uint8_t srtp_local_key[TT_AUDIO_KEY_MAX];
 	size_t srtp_key_len;
-	/* ICE legs: our credentials and DTLS fingerprint for the answer (local is unset). */
-	char ice_ufrag[65];
-	char ice_pwd[257];
-	char dtls_fingerprint[104];
+};
+
+/* What an ICE leg tells signalling: our credentials and DTLS fingerprint for the answer
+ * (where to send is what our trickled candidates say). */
+struct tt_audio_attached_ice {
+	char ufrag[65];
+	char pwd[257];
+	char fingerprint[104];
+};
+
+/* Result of audio_attach() and audio_update(), borrowed for the callback. On success the
+ * union member of `kind` (the leg's) is filled; on error only err and kind mean anything. */
+struct tt_audio_attached {
+	int err;                      /* 0, -EADDRINUSE (no free port), -EINVAL, -ENOSPC ... */
+	enum tt_leg_kind kind;
+	union {
+		struct tt_audio_attached_udp udp;
+		struct tt_audio_attached_ice ice;
+	};
 };
 
 /* A WebSocket endpoint a gateway serves on the HTTP server (ws_register). Every callback
@@ -246,7 +283,8 @@ struct tt_core_api {
 	/* Audio. Attach a leg to a participant that joined with TT_CAP_AUDIO: the room's media
 	 * worker opens the transport and the mixer input/output, then `cb` runs on the core
 	 * thread with the result (also when p left meanwhile: check participant_alive). Returns
-	 * 0 (cb will run) or an error now (-EINVAL, -EPERM no audio cap, -EALREADY, -ENOENT).
+	 * 0 (cb will run) or an error now (-EINVAL: unknown kind, codec or malformed kind
+	 * fields; -EPERM no audio cap, -ENOENT). -EALREADY (a leg is attached) comes in cb.
 	 * A participant has at most one leg; it ends when the participant leaves. */
 	int (*audio_attach)(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg);
@@ -258,10 +296,16 @@ struct tt_core_api {
 
 	/* ---- SIP gateway additions (re-INVITE, lobby, prompts) ---- */
 	/* Change p's attached leg as signalling renegotiated it (re-INVITE, UPDATE, the answer
-	 * to our own offer): codec, pt, ptime, dtmf_pt, the remote address (remote_len 0:
-	 * keep it) and SRTP (srtp_suite -1: plain RTP from now; else the peer's new key, ours
-	 * stays unless SRTP was off before). The local address never changes. `cb` runs on the
-	 * core thread as for audio_attach (r->local and our key as they are now). Returns 0 (cb
+	 * to our own offer). The kind stays the leg's (another kind: -EINVAL in cb).
+	 * Every kind: codec, pt, ptime, fec and dtx (when one of them changed, the mixer input
+	 * is remade, with bitrate too unless 0), and dtmf_pt.
+	 * UDP: the remote address (remote_len 0: keep it) and SRTP (srtp_suite -1: plain RTP
+	 * from now; else the peer's new key, ours stays unless SRTP was off before); the local
+	 * address never changes.
+	 * ICE: the peer's credentials, fingerprint and our DTLS role if the leg was attached
+	 * without them (empty: keep; the same again change nothing; others, an ICE restart,
+	 * -EALREADY in cb); the policy, our ICE role and the candidate callback stay.
+	 * `cb` runs on the core thread as for audio_attach (r as the leg is now). Returns 0 (cb
 	 * will run) or -EINVAL, -ENOENT (no leg, or p left). */
 	int (*audio_update)(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg);
@@ -303,6 +347,17 @@ struct tt_core_api {
 	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
 	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
 	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
+
+	/* ---- ICE legs, continued (a later offer, a Jingle transport in pieces) ---- */
+	/* The peer's ICE credentials, DTLS fingerprint and our DTLS role for p's ICE leg
+	 * attached without them; posted to the worker, where connectivity checks start (the
+	 * candidates given meanwhile are kept). Checked here as audio_attach checks them: 0,
+	 * -EINVAL (ufrag 4..64 or pwd 22..256 ice-chars, fingerprint not "sha-256 ..."),
+	 * -ENOENT (left), -EPERM (no audio). On the worker, the same values again change
+	 * nothing; other values once they are set (an ICE restart) are refused with a warning
+	 * in the log, and the leg goes on; a leg of another kind ignores them. */
+	int (*audio_ice_credentials)(struct tt_participant *p, const char *ufrag, const char *pwd,
+				     const char *fingerprint, bool dtls_active);
 
 	/* ---- Text media: text by origin (bridge/textbus/textbus.h says why this shape) ---- */
 	/* Open a shared text medium of gw in `room`: a place where the gateway's network shows

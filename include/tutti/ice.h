@@ -97,10 +97,15 @@ int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 const char *tt_ice_ufrag(const struct tt_ice *ice);
 const char *tt_ice_pwd(const struct tt_ice *ice);
 
-/* The peer's credentials, DTLS fingerprint ("sha-256 AB:..") and our DTLS role. Once.
- * -EINVAL (bad values), -EALREADY, -EIO. */
+/* The peer's credentials, DTLS fingerprint ("sha-256 AB:..") and our DTLS role. Once,
+ * at any time after alloc: remote candidates given before are kept, and checks start
+ * when both are known. -EINVAL (bad values), -EALREADY, -EIO. */
 int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, const char *fp,
 		      enum tt_dtls_setup setup);
+/* Whether tt_ice_set_remote would take these values: ufrag 4..TT_ICE_UFRAG_MAX and pwd
+ * 22..TT_ICE_PWD_MAX ice-chars (RFC 8839), fp as tt_dtls_fingerprint_check. 0, -EINVAL,
+ * -ENOTSUP (a hash other than sha-256, or a build without libnice). Pure; any thread. */
+int tt_ice_credentials_check(const char *ufrag, const char *pwd, const char *fp);
 /* One remote candidate ("candidate:..." with or without "a="), or NULL / "" for the end
  * of candidates. Candidates that cannot be used (mDNS ".local" names, TCP, other
  * components) are ignored with 0; garbage gives -EINVAL. */

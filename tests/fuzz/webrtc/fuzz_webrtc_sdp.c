@@ -19,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wr_offer *o = g_new0(struct wr_offer, 1);
 	const char *why = NULL;
 	if (wr_sdp_parse_offer(o, copy, size, &why) == 0) {
-		struct tt_audio_attached r = { 0 };
-		g_strlcpy(r.ice_ufrag, "abcd", sizeof r.ice_ufrag);
-		g_strlcpy(r.ice_pwd, "abcdefghijklmnopqrstuvwx", sizeof r.ice_pwd);
-		g_strlcpy(r.dtls_fingerprint, "sha-256 00", sizeof r.dtls_fingerprint);
+		struct tt_audio_attached r = { .kind = TT_LEG_ICE };
+		g_strlcpy(r.ice.ufrag, "abcd", sizeof r.ice.ufrag);
+		g_strlcpy(r.ice.pwd, "abcdefghijklmnopqrstuvwx", sizeof r.ice.pwd);
+		g_strlcpy(r.ice.fingerprint, "sha-256 00", sizeof r.ice.fingerprint);
 		char *ans = wr_sdp_answer(o, &r);
 		unsigned m = 0;
 		for (const char *p = ans; (p = strstr(p, "\r\nm=")); p += 4)

@@ -194,7 +194,8 @@ static int audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg
 			tt_audio_attached_h cb, void *arg)
 {
 	alive_or_trap(p);
-	if (!leg->ice || leg->pt > 127 || !*leg->ice_ufrag || !*leg->ice_pwd)
+	if (leg->kind != TT_LEG_ICE || !leg->ice.policy || leg->pt > 127 || !*leg->ice.ufrag ||
+	    !*leg->ice.pwd)
 		__builtin_trap();   /* the offer's checks let a leg through the core refuses */
 	struct attach *a = g_new0(struct attach, 1);
 	a->p = p;
@@ -209,10 +210,10 @@ static void attach_done(bool ok)
 	struct attach *a = g_queue_pop_head(&F.attaches);
 	if (!a)
 		return;
-	struct tt_audio_attached r = { .err = ok && a->p->alive ? 0 : -EIO };
-	g_strlcpy(r.ice_ufrag, "abcd", sizeof r.ice_ufrag);
-	g_strlcpy(r.ice_pwd, "0123456789abcdefghijkl", sizeof r.ice_pwd);
-	g_strlcpy(r.dtls_fingerprint, "sha-256 AB:CD", sizeof r.dtls_fingerprint);
+	struct tt_audio_attached r = { .err = ok && a->p->alive ? 0 : -EIO, .kind = TT_LEG_ICE };
+	g_strlcpy(r.ice.ufrag, "abcd", sizeof r.ice.ufrag);
+	g_strlcpy(r.ice.pwd, "0123456789abcdefghijkl", sizeof r.ice.pwd);
+	g_strlcpy(r.ice.fingerprint, "sha-256 AB:CD", sizeof r.ice.fingerprint);
 	a->cb(a->arg, a->p, &r);
 	g_free(a);
 }

@@ -56,10 +56,10 @@ TT_TEST(sdp_chrome_offer_and_answer)
 	TT_ASSERT_INT_EQ(o.setup, WR_SETUP_ACTPASS);
 	TT_ASSERT(wr_sdp_we_are_active(&o));
 	TT_ASSERT_INT_EQ(o.n_mlines, 1);
-	struct tt_audio_attached r = { 0 };
-	g_strlcpy(r.ice_ufrag, "ours", sizeof r.ice_ufrag);
-	g_strlcpy(r.ice_pwd, "ourpasswordourpassword", sizeof r.ice_pwd);
-	g_strlcpy(r.dtls_fingerprint, FP, sizeof r.dtls_fingerprint);
+	struct tt_audio_attached r = { .kind = TT_LEG_ICE };
+	g_strlcpy(r.ice.ufrag, "ours", sizeof r.ice.ufrag);
+	g_strlcpy(r.ice.pwd, "ourpasswordourpassword", sizeof r.ice.pwd);
+	g_strlcpy(r.ice.fingerprint, FP, sizeof r.ice.fingerprint);
 	char *a = wr_sdp_answer(&o, &r);
 	const char *want[] = {
 		"a=group:BUNDLE 0\r\n", "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
