@@ -158,6 +158,25 @@ static int api_text_notice(struct tt_gw_handle *gw, const char *room, const char
 	return tt__text_notice(gw, room, text);
 }
 
+static int api_text_medium_open(struct tt_gw_handle *gw, const char *room, void *data,
+				struct tt_text_medium **mp)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_medium_open(gw, room, data, mp);
+}
+
+static struct tt_text_medium *api_text_medium_close(struct tt_text_medium *m)
+{
+	CORE_THREAD_ONLY(NULL);
+	return tt__text_medium_close(m);
+}
+
+static int api_text_medium_notice(struct tt_text_medium *m, const char *text)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__text_medium_notice(m, text);
+}
+
 /* The audio calls check the participant here, on the core side; the media side (media.h)
  * checks the leg and knows nothing of rooms. The order of the checks is the order of the
  * errors core.h promises. */
@@ -309,4 +328,8 @@ const struct tt_core_api tt__core_api = {
 	.lobby_join = api_lobby_join,
 	.lobby_admit = api_lobby_admit,
 	.audio_play = api_audio_play,
+	/* text media: text by origin */
+	.text_medium_open = api_text_medium_open,
+	.text_medium_close = api_text_medium_close,
+	.text_medium_notice = api_text_medium_notice,
 };

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <tutti/log.h>
 
+#include "textbus/textbus.h"
+
 struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,
 					   const struct tt_join *req, const char *name,
 					   struct tt_room *room)
@@ -19,6 +21,7 @@ struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_ha
 	p->gw = gw;
 	p->caps = req->caps;
 	p->gw_data = req->gw_data;
+	p->medium = req->medium ? tt__text_medium_ref(req->medium) : NULL;
 	p->room = room;
 	return p;
 }
@@ -44,6 +47,7 @@ struct tt_participant *tt__participant_unref(struct tt_participant *p)
 		g_free(p->network);
 		g_free(p->room_name);
 		g_free(p->media);
+		tt__text_medium_unref(p->medium);
 		g_free(p);
 	}
 	return NULL;

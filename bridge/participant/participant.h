@@ -26,6 +26,8 @@ struct tt_participant {
 	unsigned caps;               /* (const) */
 	gint state;                  /* atomic read anywhere, written on the core thread */
 	void *gw_data;               /* (const) */
+	struct tt_text_medium *medium;  /* (const) the shared text medium it speaks through, a
+					 * reference, or NULL (textbus.h) */
 	struct tt_room *room;        /* core thread; NULL once left */
 	struct tt_leg_stats *media;  /* core thread: its leg's last statistics, or NULL */
 	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden

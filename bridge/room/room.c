@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "participant/participant.h"
+#include "textbus/textbus.h"
 
 #define NAME_MAX_BYTES 64
 
@@ -86,6 +87,7 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	r->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->name_next = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->watch = g_hash_table_new(g_direct_hash, g_direct_equal);
+	r->text_media = g_ptr_array_new();
 	r->created_us = g_get_real_time();
 	apply_settings(r);
 	g_hash_table_insert(core->rooms, r->name, r);
@@ -108,6 +110,8 @@ static void room_free(struct tt_room *r)
 	g_hash_table_destroy(r->names);
 	g_hash_table_destroy(r->name_next);
 	g_hash_table_destroy(r->watch);
+	tt__text_media_room_gone(r);
+	g_ptr_array_free(r->text_media, TRUE);
 	g_free(r->pin);
 	g_free(r->moderator_pin);
 	g_free(r->name);
@@ -489,6 +493,10 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 	if (room->parts->len >= room->max_participants) {
 		tt__room_gc(room);
 		return -EUSERS;
+	}
+	if (req->medium && !tt__text_medium_fits(req->medium, gw, room)) {
+		tt__room_gc(room);
+		return -EINVAL;
 	}
 	char *name = sanitize_name(room, req->name);
 	struct tt_participant *p = tt__participant_new(core, gw, req, name, room);

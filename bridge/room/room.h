@@ -25,6 +25,8 @@ struct tt_room {
 	GHashTable *names;            /* name key (NFKC, case-folded) of each participant */
 	GHashTable *name_next;        /* name key of a base name -> next " (n)" to try */
 	GHashTable *watch;            /* struct tt_gw_handle * -> count */
+	GPtrArray *text_media;        /* struct tt_text_medium *, open ones, one reference each
+				       * (textbus/medium.c), in the order opened */
 	struct tt_worker *worker;
 	struct tt_room_media *media;  /* owned by the worker; an address to name it in messages */
 	int64_t created_us;

@@ -79,8 +79,7 @@ static void chan_free(gpointer data)
 	tt__irc_chan_clear(ch, 0);
 	tt__irc_roster_notices_free(ch);
 	g_hash_table_destroy(ch->members);
-	if (ch->watching)
-		gw->api->room_watch(gw->gw, ch->room, false);
+	ch->medium = ch->medium ? gw->api->text_medium_close(ch->medium) : NULL;
 	g_free(ch->name);
 	g_free(ch->key);
 	g_free(ch->room);
@@ -291,8 +290,7 @@ static int irc_start(struct tt_gw_handle *gw, const struct tt_core_api *api,
 		struct tt__irc_net *net = g->nets->pdata[i];
 		for (guint j = 0; j < net->chans->len; j++) {
 			struct tt__irc_chan *ch = net->chans->pdata[j];
-			int e = api->room_watch(gw, ch->room, true);
-			ch->watching = e == 0;
+			int e = api->text_medium_open(gw, ch->room, ch, &ch->medium);
 			if (e)
 				tt_warn("%s: %s: room %s: %s", net->name, ch->name, ch->room,
 					tt_strerror(e));
@@ -357,19 +355,11 @@ static void irc_hang_up(void *state, struct tt_participant *p, const char *why)
 	g_free(t);
 }
 
-static void irc_on_text(void *state, const struct tt_text *msg)
+/* The bus never hands a channel its own lines back (textbus.h): a line from another
+ * network's channel in the same room arrives here like any other room text. */
+static void irc_on_medium_text(void *state, void *medium_data, const struct tt_text *msg)
 {
-	struct tt__irc_gw *g = state;
-	if (g_strcmp0(msg->from.gateway, TT_IRC_GW_NAME) == 0)
-		return;  /* the channel showed it already (and other IRC nets got tt__irc_forward) */
-	for (guint i = 0; i < g->nets->len; i++) {
-		struct tt__irc_net *net = g->nets->pdata[i];
-		for (guint j = 0; j < net->chans->len; j++) {
-			struct tt__irc_chan *ch = net->chans->pdata[j];
-			if (strcmp(ch->room, msg->room) == 0)
-				tt__irc_say(ch, msg);
-		}
-	}
+	tt__irc_say(medium_data, msg);
 }
 
 static void irc_on_roster(void *state, const struct tt_roster_event *ev)
@@ -408,14 +398,13 @@ const struct tt_gateway tt_gateway_irc = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = TT_IRC_GW_NAME,
 	.network = "irc",
-	.flags = TT_GW_SHARED_TEXT,
 	.conf_keys = irc_conf_keys,
 	.start = irc_start,
 	.stop = irc_stop,
 	.free = irc_free,
 	.hang_up = irc_hang_up,
 	.stopped = irc_stopped,
-	.on_text = irc_on_text,
 	.on_roster = irc_on_roster,
 	.reload = irc_reload,
+	.on_medium_text = irc_on_medium_text,
 };

@@ -55,7 +55,10 @@ struct tt__irc_chan {
 	char *key;                /* NULL: none */
 	char *room;
 	bool joined;              /* the bot is in it */
-	bool watching;            /* room_watch succeeded */
+	/* The channel's text medium in the room (core.h text_medium_open): its members speak
+	 * through it, and room text reaches it, other IRC channels' included. NULL: the room
+	 * refused it at start (no such room). */
+	struct tt_text_medium *medium;
 	bool told_away;           /* the room heard that text does not reach the channel now */
 	GHashTable *members;      /* folded nick -> struct tt__irc_member * */
 	GPtrArray *notice_joined, *notice_left;  /* notices.c: "name\0network" waiting */
@@ -83,7 +86,9 @@ struct tt__irc_puppet {
  * *key NULL when none). -EINVAL and nothing written when malformed. */
 int tt__irc_chan_spec_parse(const char *spec, char **chan, char **room, char **key);
 
-/* relay.c */
+/* relay.c. Every channel is a shared text medium of its room: a line in it is posted once
+ * and the core's text bus hands it to every other place in the room, other channels mapped
+ * to the same room (on this network or another) included; nothing comes back to it. */
 void tt__irc_relay_connect(struct tt__irc_net *net);
 struct tt__irc_chan *tt__irc_chan_find(struct tt__irc_net *net, const char *name);
 void tt__irc_chan_clear(struct tt__irc_chan *ch, int reason);
@@ -92,13 +97,11 @@ void tt__irc_member_free(gpointer data);
 bool tt__irc_member_is_op(struct tt__irc_net *net, const struct tt__irc_member *m);
 /* Is nick one of ours on this net (the bot or a puppet)? */
 bool tt__irc_net_is_ours(struct tt__irc_net *net, const char *nick);
-/* Room text out to one channel, via the sender's puppet or the bot's relay format. */
+/* Room text out to one channel (on_medium_text), via the sender's puppet or the bot's relay
+ * format. */
 void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg);
 /* The bot sends text (may hold newlines) to a channel as NOTICEs. */
 void tt__irc_notice(struct tt__irc_chan *ch, const char *text);
-/* The same IRC line to every other channel mapped to ch's room (IRC <-> IRC bridging). */
-void tt__irc_forward(struct tt__irc_chan *from, const char *nick, const char *text,
-		     bool action);
 void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev);
 /* notices.c: a join or leave notice for ch; said at once while the bot's send queue is
  * empty, else gathered with the others and said together once it drains. */

@@ -68,12 +68,12 @@ static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *ni
 	m->prefixes = g_strdup(prefixes);
 	struct tt_join req = {
 		.room = ch->room, .name = nick, .network = NULL, .caps = TT_CAP_TEXT,
-		.gw_data = m,
+		.gw_data = m, .medium = ch->medium,
 	};
 	/* A room that refused the watch at start (no such room) refuses members too: one
 	 * warning then, not one per nick now. */
-	int err = ch->watching ? gw->api->participant_join(gw->gw, &req, &m->p) : -ENOENT;
-	if (err && ch->watching)
+	int err = ch->medium ? gw->api->participant_join(gw->gw, &req, &m->p) : -ENOENT;
+	if (err && ch->medium)
 		tt_warn("%s: %s in %s could not join room %s: %s", ch->net->name, nick, ch->name,
 			ch->room, tt_strerror(err));
 	if (err)
@@ -233,14 +233,13 @@ static void on_privmsg(struct tt__irc_net *net, const struct tt__irc_msg *m)
 	const char *body = action ? args : text;
 	char *clean = tt__irc_strip(body, strlen(body));
 	if (*clean && (action || !tt__irc_command(ch, mem, clean))) {
+		/* through the channel's medium: the room and every other channel, not this one */
 		int err = mem->p ? net->gw->api->text_post(mem->p, clean, strlen(clean),
 							  action ? TT_TEXT_ACTION : 0)
 				 : -ENOENT;
 		if (err)
 			tt_debug("%s: line from %s not posted: %s", net->name, m->nick,
 				 tt_strerror(err));
-		else
-			tt__irc_forward(ch, m->nick, clean, action);
 	}
 	g_free(clean);
 out:
@@ -353,14 +352,14 @@ static void bot_closed(struct tt__irc_conn *c, int err, void *arg)
 void tt__irc_undelivered(struct tt__irc_net *net, const char *target, unsigned lines, int err)
 {
 	struct tt__irc_chan *ch = tt__irc_chan_find(net, target);
-	if (!ch || !ch->watching)
+	if (!ch || !ch->medium)
 		return;  /* a private reply (CTCP VERSION): nobody in a room to tell */
 	char *t = g_strdup_printf("%u line%s for IRC %s (%s) could not be delivered: %s", lines,
 				  lines == 1 ? "" : "s", ch->name, net->name,
 				  err == -ETIMEDOUT ? "the link to the server is down"
 				  : err == -ENOBUFS ? "too much text at once"
 				  : err == -ESHUTDOWN ? "the connection was closed" : tt_strerror(err));
-	int e = net->gw->api->text_notice(net->gw->gw, ch->room, t);
+	int e = net->gw->api->text_medium_notice(ch->medium, t);
 	if (e)
 		tt_debug("%s: notice to room %s: %s", net->name, ch->room, tt_strerror(e));
 	g_free(t);
@@ -451,12 +450,12 @@ void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg)
 	if (!ch->joined || !tt__irc_conn_registered(net->bot)) {
 		/* Not queued: a rejoin much later should not replay old chat. But not silent
 		 * either: the room hears it once per outage. */
-		if (!(msg->flags & TT_TEXT_NOTICE) && !ch->told_away && ch->watching) {
+		if (!(msg->flags & TT_TEXT_NOTICE) && !ch->told_away && ch->medium) {
 			ch->told_away = true;
 			char *t = g_strdup_printf("IRC %s (%s) is not connected right now: text "
 						  "does not reach it until the bridge is back",
 						  ch->name, net->name);
-			net->gw->api->text_notice(net->gw->gw, ch->room, t);
+			net->gw->api->text_medium_notice(ch->medium, t);
 			g_free(t);
 		}
 		return;
@@ -476,24 +475,6 @@ void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg)
 	tt__irc_send_text(net->bot, ch->name, action ? net->action_format : net->relay_format,
 			  msg->from.name, msg->from.network, ch->room, msg->text, msg->len,
 			  action, false);
-}
-
-void tt__irc_forward(struct tt__irc_chan *from, const char *nick, const char *text,
-		     bool action)
-{
-	struct tt__irc_gw *gw = from->net->gw;
-	for (guint i = 0; i < gw->nets->len; i++) {
-		struct tt__irc_net *net = gw->nets->pdata[i];
-		for (guint j = 0; j < net->chans->len; j++) {
-			struct tt__irc_chan *ch = net->chans->pdata[j];
-			if (ch == from || strcmp(ch->room, from->room) != 0 || !ch->joined ||
-			    !tt__irc_conn_registered(net->bot))
-				continue;
-			tt__irc_send_text(net->bot, ch->name,
-					  action ? net->action_format : net->relay_format, nick,
-					  "irc", ch->room, text, strlen(text), action, false);
-		}
-	}
 }
 
 /* ---- room events on IRC ---- */

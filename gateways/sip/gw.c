@@ -463,8 +463,8 @@ const struct tt_gateway tt_gateway_sip = {
 	.stopped = sip_stopped,
 	.free = sip_free,
 	.hang_up = sip_hang_up,
-	.on_text = tt__sip_on_text,
 	.on_dtmf = tt__sip_on_dtmf,
 	.on_roster = tt__sip_on_roster,
 	.reload = sip_reload,
+	.on_text_to = tt__sip_on_text_to,
 };

@@ -144,6 +144,6 @@ void tt__sip_subs_free(struct sipgw *gw);
 /* text.c */
 void tt__sip_message(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		     const sip_t *sip);
-void tt__sip_on_text(void *state, const struct tt_text *msg);
+void tt__sip_on_text_to(void *state, struct tt_participant *p, const struct tt_text *msg);
 
 #endif

@@ -65,25 +65,20 @@ void tt__sip_message(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		nua_handle_destroy(nh);
 }
 
-void tt__sip_on_text(void *state, const struct tt_text *msg)
+/* The bus calls this once per caller that joined with TT_CAP_TEXT (its INVITE allowed
+ * MESSAGE), never for the sender: only whether the dialog can carry a MESSAGE yet is ours
+ * to decide. */
+void tt__sip_on_text_to(void *state, struct tt_participant *p, const struct tt_text *msg)
 {
 	struct sipgw *gw = state;
-	const struct tt_core_api *core = gw->core;
-	GHashTableIter it;
-	gpointer k;
-	g_hash_table_iter_init(&it, gw->calls);
-	while (g_hash_table_iter_next(&it, &k, NULL)) {
-		struct sip_call *c = k;
-		if (!c->text || !c->p || c->state != CALL_UP || g_strcmp0(c->room, msg->room))
-			continue;
-		if (msg->from.id && !strcmp(msg->from.id, core->participant_id(c->p)))
-			continue;   /* never echo a caller's own line */
-		char *line = msg->flags & TT_TEXT_NOTICE ? g_strdup(msg->text)
-			     : msg->flags & TT_TEXT_ACTION
-				     ? g_strdup_printf("* %s %s", msg->from.name, msg->text)
-				     : g_strdup_printf("%s: %s", msg->from.name, msg->text);
-		nua_message(c->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
-			    SIPTAG_PAYLOAD_STR(line), TAG_END());
-		g_free(line);
-	}
+	struct sip_call *c = gw->core->participant_gw_data(p);
+	if (!c || c->p != p || !c->text || c->state != CALL_UP)
+		return;   /* a drive-by MESSAGE's participant, or a dialog not up yet */
+	char *line = msg->flags & TT_TEXT_NOTICE ? g_strdup(msg->text)
+		     : msg->flags & TT_TEXT_ACTION
+			     ? g_strdup_printf("* %s %s", msg->from.name, msg->text)
+			     : g_strdup_printf("%s: %s", msg->from.name, msg->text);
+	nua_message(c->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
+		    SIPTAG_PAYLOAD_STR(line), TAG_END());
+	g_free(line);
 }

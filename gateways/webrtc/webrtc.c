@@ -182,19 +182,18 @@ static void wr_on_roster(void *state, const struct tt_roster_event *ev)
 	wr_roster_event(state, ev);
 }
 
-static void wr_on_text(void *state, const struct tt_text *msg)
+/* Once per browser in the room but the sender's, whose page shows its own line already:
+ * the bus decides that (textbus.h). */
+static void wr_on_text_to(void *state, struct tt_participant *p, const struct tt_text *msg)
 {
 	struct wr_gw *gw = state;
-	GPtrArray *in_room = g_hash_table_lookup(gw->by_room, msg->room);
-	for (guint i = 0; in_room && i < in_room->len; i++) {
-		struct wr_session *s = g_ptr_array_index(in_room, i);
-		if (msg->from.id && !strcmp(msg->from.id, gw->core->participant_id(s->p)))
-			continue;   /* the sender's client shows its own line already */
-		wr_session_send(s, json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", "chat", "from",
-					     wr_entry_json(&msg->from), "text", msg->text, "action",
-					     !!(msg->flags & TT_TEXT_ACTION), "notice",
-					     !!(msg->flags & TT_TEXT_NOTICE)));
-	}
+	struct wr_session *s = gw->core->participant_gw_data(p);
+	if (!s || s->p != p)
+		return;
+	wr_session_send(s, json_pack("{s:s, s:o, s:s, s:b, s:b}", "type", "chat", "from",
+				     wr_entry_json(&msg->from), "text", msg->text, "action",
+				     !!(msg->flags & TT_TEXT_ACTION), "notice",
+				     !!(msg->flags & TT_TEXT_NOTICE)));
 }
 
 static int wr_reload(void *state, const struct tt_conf *conf)
@@ -214,7 +213,7 @@ const struct tt_gateway tt_gateway_webrtc = {
 	.free = wr_free,
 	.hang_up = wr_hang_up,
 	.stopped = wr_stopped,
-	.on_text = wr_on_text,
 	.on_roster = wr_on_roster,
 	.reload = wr_reload,
+	.on_text_to = wr_on_text_to,
 };

@@ -2,14 +2,16 @@
  * the const struct tt_core_api they receive in start(); they never call core internals, so
  * a gateway could be a dlopen()ed module later without changing.
  *
+ * The API comes in groups, each with its types and its calls, in this order: rooms,
+ * participants (with the PIN lobby), text, audio, WebSockets, statistics. Each group's
+ * banner says who owns what and on which thread it runs; the general rules are these:
+ *
  * Threading: every call here is core-thread only (the GLib main loop thread), unless it says
- * "any thread". A gateway that runs its own thread (libstrophe) posts into the core loop with
+ * "any thread". A gateway that runs a thread of its own posts into the core loop with
  * g_main_context_invoke() first.
  *
- * Ownership: tt_participant is refcounted. participant_join() returns a new reference owned
- * by the gateway; participant_leave() ends it logically (exactly once; roster "left" is sent)
- * and drops that reference. participant_ref/unref are for extra holders (any thread).
- * A participant that has left stays valid memory for every holder until its last unref. */
+ * Ownership: everything the core hands a gateway is borrowed for the call (or the callback)
+ * unless a group says otherwise; everything a gateway hands the core is copied. */
 #ifndef TUTTI_CORE_H
 #define TUTTI_CORE_H
 
@@ -18,7 +20,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define TT_CORE_API_VERSION 2
+/* 3: the calls regrouped by concept (issue 14: leg kinds, text media, the order below). */
+#define TT_CORE_API_VERSION 3
 
 struct tt_core;          /* the core; one per process */
 struct tt_gw_handle;     /* the core's record of one registered gateway */
@@ -26,6 +29,20 @@ struct tt_participant;   /* opaque, refcounted */
 struct tt_conf;
 struct tt_ws;            /* one WebSocket connection (core thread; see ws_register) */
 struct tt_ice_policy;    /* ICE + DTLS settings shared by a gateway's legs (tutti/ice.h) */
+struct tt_text_medium;   /* one shared text medium of a gateway in a room (text_medium_open) */
+
+/* ==== Rooms ====
+ * A room is named by a string, created on demand ([rooms] on_demand), by configuration or by
+ * the admin API, and owned by the core. A gateway is *present* in a room while it has a
+ * participant there, watches it (room_watch) or has a text medium open in it; present
+ * gateways get its roster events and text. Core thread. */
+
+/* ==== Participants, their roster and the PIN lobby ====
+ * tt_participant is refcounted. participant_join() returns a new reference owned by the
+ * gateway; participant_leave() ends it logically (exactly once; roster "left" is sent) and
+ * drops that reference. participant_ref/unref are for extra holders (any thread). A
+ * participant that has left stays valid memory for every holder until its last unref.
+ * Roster entries and events are snapshots by value, borrowed for the callback. */
 
 /* Capabilities a participant has (what it can receive and send). */
 enum tt_caps {
@@ -56,7 +73,7 @@ enum tt_roster_type {
 struct tt_roster_entry {
 	const char *id;        /* unique in the process, stable for the participant's life */
 	const char *name;      /* display name, UTF-8 */
-	const char *network;   /* "phone", "web", "xmpp", "irc", "rtp", "test" ... */
+	const char *network;   /* "phone", "web", "irc", "rtp", "test" ... */
 	const char *gateway;   /* the gateway's name */
 	unsigned caps;         /* enum tt_caps */
 	unsigned state;        /* enum tt_pstate */
@@ -70,20 +87,8 @@ struct tt_roster_event {
 	int reason;                   /* TT_ROSTER_LEFT: 0 normal, or negative errno */
 };
 
-enum tt_text_flags {
-	TT_TEXT_ACTION = 1 << 0,  /* "/me waves" */
-	TT_TEXT_NOTICE = 1 << 1,  /* from the bridge itself, not a person */
-};
-
-/* A text message on a room's text bus; borrowed for the duration of on_text(). */
-struct tt_text {
-	const char *room;
-	struct tt_roster_entry from;
-	const char *text;          /* valid UTF-8, NUL-terminated, no NUL inside */
-	size_t len;
-	unsigned flags;            /* enum tt_text_flags */
-	const struct tt_gw_handle *origin;  /* gateway it came from, for loop prevention */
-};
+/* room_roster calls this once per participant. */
+typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
 
 /* A join request. Strings are copied by the core. */
 struct tt_join {
@@ -97,9 +102,47 @@ struct tt_join {
 	/* lobby_join only: if the room does not exist, wait in a hidden lobby where no PIN is
 	 * right, so that an outsider cannot tell unknown rooms from PIN rooms. */
 	bool decoy;
+	/* The shared text medium the participant speaks through (an IRC channel member), or
+	 * NULL: its own, point-to-point (a web page, a SIP dialog). It must be open, the same
+	 * gateway's and in the same room (-EINVAL otherwise). */
+	struct tt_text_medium *medium;
 };
 
-typedef void (*tt_roster_entry_h)(const struct tt_roster_entry *e, void *arg);
+/* ==== Text ====
+ * The text bus: a line posted by a participant (or a gateway's notice) is validated once and
+ * delivered synchronously, before text_post returns, to every text medium and text
+ * participant in the room except where it came from; the bus alone decides (gateways keep
+ * no relays or sender checks of their own). Messages are borrowed for the callback that
+ * hands them over (gateway.h: on_text, on_text_to, on_medium_text). A text medium is owned
+ * by the gateway that opened it until text_medium_close. Core thread. */
+
+enum tt_text_flags {
+	TT_TEXT_ACTION = 1 << 0,  /* "/me waves" */
+	TT_TEXT_NOTICE = 1 << 1,  /* from the bridge itself, not a person */
+};
+
+/* A text message on a room's text bus; borrowed for the duration of the callback that
+ * hands it over (on_text, on_text_to, on_medium_text). */
+struct tt_text {
+	const char *room;
+	struct tt_roster_entry from;  /* a notice: id "", name "tutti", the gateway's network */
+	const char *text;          /* valid UTF-8, NUL-terminated, no NUL inside */
+	size_t len;
+	unsigned flags;            /* enum tt_text_flags */
+	/* Its origin: the gateway, the shared medium within it (NULL: none, as for a web or
+	 * SIP participant) and the participant who wrote it (NULL: a notice). The bus has
+	 * already used them to keep the line from going back where it came from; they are
+	 * here for display and logs. */
+	const struct tt_gw_handle *origin;
+	const struct tt_text_medium *origin_medium;
+	const struct tt_participant *sender;
+};
+
+/* ==== Audio ====
+ * A participant that joined with TT_CAP_AUDIO gets at most one leg (audio_attach), of one
+ * kind; it lives on the room's media worker and ends when the participant leaves. The core
+ * copies the leg description; results and our trickled candidates come back on the core
+ * thread through the callbacks given, borrowed for the call. Calls: core thread. */
 
 /* One of our ICE candidates for p's leg, trickled: an SDP attribute value without "a="
  * ("candidate:1 1 UDP ..."), or NULL when gathering is done. Core thread; borrowed. Runs
@@ -111,7 +154,7 @@ typedef void (*tt_audio_candidate_h)(void *arg, struct tt_participant *p, const 
  * there, a new row and a new sub-struct below, not a branch in the media path. */
 enum tt_leg_kind {
 	TT_LEG_UDP,       /* plain RTP over UDP, optionally SDES-SRTP (SIP, the admin API) */
-	TT_LEG_ICE,       /* ICE + DTLS-SRTP (WebRTC; Jingle later) */
+	TT_LEG_ICE,       /* ICE + DTLS-SRTP (WebRTC) */
 	TT_LEG_KINDS      /* how many kinds there are; not a kind */
 };
 
@@ -187,6 +230,14 @@ struct tt_audio_attached {
 	};
 };
 
+typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
+				    const struct tt_audio_attached *r);
+
+/* ==== WebSockets ====
+ * A gateway serves WebSocket endpoints on the bridge's one HTTP server (ws_register); a
+ * struct tt_ws is the core's, valid from ops->open until ops->close returns. Messages sent
+ * are copied; messages received are borrowed for the callback. Core thread. */
+
 /* A WebSocket endpoint a gateway serves on the HTTP server (ws_register). Every callback
  * runs on the core thread. */
 struct tt_ws_ops {
@@ -208,13 +259,23 @@ struct tt_ws_ops {
 	size_t max_backlog_bytes;
 	unsigned max_stall_ms;
 };
-typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
-				    const struct tt_audio_attached *r);
+/* ==== Statistics ====
+ * No call: the core reads statistics, gateways do not ask for them. A gateway reports its
+ * own counters through its descriptor (gateway.h: stat_fields, stats_size, stats), read by
+ * the core on the core thread; legs and rooms report from their worker once a second
+ * (tutti/stats.h: one struct per kind and the field tables the JSON API renders). */
 
 struct tt_core_api {
 	unsigned api_version;      /* TT_CORE_API_VERSION */
 
-	/* Rooms. room_check: 0 when `room` may be joined with `pin` (NULL: none given), or
+	/* ---- the core ---- */
+	/* The core of this gateway handle, and the running configuration (borrowed until the
+	 * next reload() call). */
+	struct tt_core *(*core_of)(struct tt_gw_handle *gw);
+	const struct tt_conf *(*conf)(struct tt_core *core);
+
+	/* ---- rooms ---- */
+	/* room_check: 0 when `room` may be joined with `pin` (NULL: none given), or
 	 * -ENOENT (no such room, and rooms are not created on demand), -EACCES (PIN needed or
 	 * wrong), -EBUSY (locked), -EUSERS (full). Gateways facing outsiders must not reveal the
 	 * difference between -ENOENT and -EACCES. */
@@ -224,12 +285,14 @@ struct tt_core_api {
 			   void *arg);
 	/* Count of participants (all networks). -ENOENT if no room. */
 	int (*room_count)(struct tt_core *core, const char *room);
-	/* Presence without participants (e.g. a SUBSCRIBE to the roster, an IRC channel with
-	 * nobody else in it): the gateway gets the room's text and roster events while watching.
-	 * Creates the room if rooms are made on demand. Calls nest: watch twice, unwatch twice. */
+	/* Presence without participants (e.g. a SUBSCRIBE to the roster; an open text medium is
+	 * a presence too): the gateway gets the room's roster events, and its on_text the
+	 * room's text, while watching. Creates the room if rooms are made on demand. Calls
+	 * nest: watch twice, unwatch twice. */
 	int (*room_watch)(struct tt_gw_handle *gw, const char *room, bool on);
 
-	/* Participants. On success *pp is a new reference owned by the caller. Errors as in
+	/* ---- participants and the PIN lobby ---- */
+	/* participant_join: on success *pp is a new reference owned by the caller. Errors as in
 	 * room_check, plus -EINVAL (bad name) and -ENOMEM. */
 	int (*participant_join)(struct tt_gw_handle *gw, const struct tt_join *req,
 				struct tt_participant **pp);
@@ -254,16 +317,52 @@ struct tt_core_api {
 	/* Ask the owning gateway to hang p up (moderation, e.g. IRC "!kick"). */
 	int (*participant_kick)(struct tt_participant *p, const char *why);
 
-	/* Text bus. Posts text from p to p's room. 0, or -EILSEQ (not UTF-8 or has control
+	/* The lobby, for PIN entry by DTMF: join like participant_join but without the PIN
+	 * check, into the room's media only (DTMF arrives; on hold: not heard, hears nothing)
+	 * and hidden (no roster entry, events or count). Errors as participant_join, never
+	 * -EACCES. The reference and participant_leave work as usual. */
+	int (*lobby_join)(struct tt_gw_handle *gw, const struct tt_join *req,
+			  struct tt_participant **pp);
+	/* Admit p from the lobby with the PIN it gave: 0 (now a normal participant, roster
+	 * "joined", moderator when it was the moderator PIN), -EACCES (wrong PIN; still in the
+	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). */
+	int (*lobby_admit)(struct tt_participant *p, const char *pin);
+
+	/* ---- text (text media: bridge/textbus/textbus.h says why this shape) ---- */
+	/* Posts text from p to p's room. 0, or -EILSEQ (not UTF-8 or has control
 	 * characters other than tab), -EMSGSIZE (longer than bridge.max_text_bytes), -EINVAL
-	 * (empty), -EPERM (p has no TT_CAP_TEXT), -ENOENT (p has left). Nothing is delivered on
-	 * error. Delivery: once to every gateway present in the room, except the origin gateway
-	 * when it declared TT_GW_SHARED_TEXT (its network already showed the line to everyone). */
+	 * (empty), -EPERM (p has no TT_CAP_TEXT, or waits in the PIN lobby), -ENOENT (p has
+	 * left). Nothing is delivered on error. Delivery (synchronous, before this returns):
+	 * to every text medium and text participant in the room except where the line came
+	 * from (p's shared medium, or p itself), and once to every present gateway's on_text;
+	 * see gateway.h. */
 	int (*text_post)(struct tt_participant *p, const char *text, size_t len, unsigned flags);
-	/* A notice from a gateway itself (no participant), e.g. "alice joined by phone". */
+	/* A notice from a gateway itself (no participant and no medium), e.g. "alice joined by
+	 * phone": delivered everywhere in the room, the gateway's own media and participants
+	 * included. Errors as text_post, -ENOENT (no such room). */
 	int (*text_notice)(struct tt_gw_handle *gw, const char *room, const char *text);
 
-	/* Audio. Attach a leg to a participant that joined with TT_CAP_AUDIO: the room's media
+	/* Open a shared text medium of gw in `room`: a place where the gateway's network shows
+	 * every line to all its users at once (an IRC channel on one network; later an XMPP
+	 * MUC, a link to another bridge). Room text reaches it through the gateway's
+	 * on_medium_text(state, data, msg), except the lines that came from it: those of the
+	 * participants joined with tt_join.medium = *mp, and its own text_medium_notice. An
+	 * open medium makes gw present in the room as room_watch does (the room is created if
+	 * rooms are made on demand, and outlives its participants). On success *mp is the
+	 * gateway's until text_medium_close. -ENOENT (no such room), -EINVAL, -EOPNOTSUPP
+	 * (gw has no on_medium_text). */
+	int (*text_medium_open)(struct tt_gw_handle *gw, const char *room, void *data,
+				struct tt_text_medium **mp);
+	/* Close m: no on_medium_text for it from now on, also within a delivery under way.
+	 * Participants joined through it stay (they post as before; nothing goes back to a
+	 * closed medium). Ends the presence it gave. Returns NULL (assign it to the holder). */
+	struct tt_text_medium *(*text_medium_close)(struct tt_text_medium *m);
+	/* A notice about m (e.g. "2 lines for #chan could not be delivered"): like
+	 * text_notice, but never handed back to m. Errors as text_notice, -ENOENT (closed). */
+	int (*text_medium_notice)(struct tt_text_medium *m, const char *text);
+
+	/* ---- audio ---- */
+	/* Attach a leg to a participant that joined with TT_CAP_AUDIO: the room's media
 	 * worker opens the transport and the mixer input/output, then `cb` runs on the core
 	 * thread with the result (also when p left meanwhile: check participant_alive). Returns
 	 * 0 (cb will run) or an error now (-EINVAL: unknown kind, codec or malformed kind
@@ -272,12 +371,6 @@ struct tt_core_api {
 	int (*audio_attach)(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg);
 
-	/* The core of this gateway handle, and the running configuration (borrowed until the
-	 * next reload() call). */
-	struct tt_core *(*core_of)(struct tt_gw_handle *gw);
-	const struct tt_conf *(*conf)(struct tt_core *core);
-
-	/* ---- SIP gateway additions (re-INVITE, lobby, prompts) ---- */
 	/* Change p's attached leg as signalling renegotiated it (re-INVITE, UPDATE, the answer
 	 * to our own offer). The kind stays the leg's (another kind: -EINVAL in cb).
 	 * Every kind: codec, pt, ptime, fec and dtx (when one of them changed, the mixer input
@@ -293,13 +386,27 @@ struct tt_core_api {
 	int (*audio_update)(struct tt_participant *p, const struct tt_audio_leg *leg,
 			    tt_audio_attached_h cb, void *arg);
 
-	/* ---- ICE legs and WebSocket endpoints (added for the WebRTC gateway) ---- */
-
 	/* A remote ICE candidate for p's ICE leg ("candidate:..." with or without "a="), or
 	 * NULL / "" for the end of candidates; posted to the worker (candidates given before
 	 * the leg exists wait for it). 0, -EINVAL (not a candidate line), -ENOENT (left),
 	 * -EPERM (no audio). Unusable candidates (mDNS, TCP) are dropped silently. */
 	int (*audio_ice_candidate)(struct tt_participant *p, const char *cand);
+	/* The peer's ICE credentials, DTLS fingerprint and our DTLS role for p's ICE leg
+	 * attached without them; posted to the worker, where connectivity checks start (the
+	 * candidates given meanwhile are kept). Checked here as audio_attach checks them: 0,
+	 * -EINVAL (ufrag 4..64 or pwd 22..256 ice-chars, fingerprint not "sha-256 ..."),
+	 * -ENOENT (left), -EPERM (no audio). On the worker, the same values again change
+	 * nothing; other values once they are set (an ICE restart) are refused with a warning
+	 * in the log, and the leg goes on; a leg of another kind ignores them. */
+	int (*audio_ice_credentials)(struct tt_participant *p, const char *ufrag, const char *pwd,
+				     const char *fingerprint, bool dtls_active);
+
+	/* Play a prompt to p alone: mono int16 PCM at `rate` Hz (copied, resampled to the
+	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
+	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
+	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
+
+	/* ---- WebSockets ---- */
 	/* Serve WebSocket connections on `path` ("/ws"), exact match, for gw. ops is borrowed
 	 * until unregistered: ops NULL unregisters and closes the endpoint's connections
 	 * without calling back. -EEXIST (path taken), -EINVAL, -ENODEV (no HTTP server). */
@@ -314,33 +421,6 @@ struct tt_core_api {
 	void (*ws_close)(struct tt_ws *ws, unsigned code, const char *reason);
 	/* The peer's numeric address, borrowed for the connection's life. */
 	const char *(*ws_peer)(const struct tt_ws *ws);
-
-	/* ---- SIP gateway additions, continued (PIN lobby) ---- */
-	/* The lobby, for PIN entry by DTMF: join like participant_join but without the PIN
-	 * check, into the room's media only (DTMF arrives; on hold: not heard, hears nothing)
-	 * and hidden (no roster entry, events or count). Errors as participant_join, never
-	 * -EACCES. The reference and participant_leave work as usual. */
-	int (*lobby_join)(struct tt_gw_handle *gw, const struct tt_join *req,
-			  struct tt_participant **pp);
-	/* Admit p from the lobby with the PIN it gave: 0 (now a normal participant, roster
-	 * "joined", moderator when it was the moderator PIN), -EACCES (wrong PIN; still in the
-	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). */
-	int (*lobby_admit)(struct tt_participant *p, const char *pin);
-	/* Play a prompt to p alone: mono int16 PCM at `rate` Hz (copied, resampled to the
-	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
-	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
-	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
-
-	/* ---- ICE legs, continued (a later offer, a Jingle transport in pieces) ---- */
-	/* The peer's ICE credentials, DTLS fingerprint and our DTLS role for p's ICE leg
-	 * attached without them; posted to the worker, where connectivity checks start (the
-	 * candidates given meanwhile are kept). Checked here as audio_attach checks them: 0,
-	 * -EINVAL (ufrag 4..64 or pwd 22..256 ice-chars, fingerprint not "sha-256 ..."),
-	 * -ENOENT (left), -EPERM (no audio). On the worker, the same values again change
-	 * nothing; other values once they are set (an ICE restart) are refused with a warning
-	 * in the log, and the leg goes on; a leg of another kind ignores them. */
-	int (*audio_ice_credentials)(struct tt_participant *p, const char *ufrag, const char *pwd,
-				     const char *fingerprint, bool dtls_active);
 };
 
 #endif

@@ -4,7 +4,7 @@
  *
  * Lifecycle, all on the core thread:
  *   start(gw, core, conf, &state)  -> 0, or negative errno (the daemon refuses to start)
- *   ... on_text / on_roster / hang_up / reload as things happen ...
+ *   ... on_text_to / on_medium_text / on_roster / hang_up / reload as things happen ...
  *   stop(state)                   begin hanging up politely; may return before done
  *   stopped(state)                optional; the core keeps its loop running (<= 1.5 s)
  *                                 until every gateway says true
@@ -21,13 +21,13 @@
 #include <tutti/core.h>
 #include <tutti/stats.h>
 
-/* 2: the optional statistics (stat_fields, stats_size, stats) */
-#define TT_GATEWAY_API_VERSION 2
+/* 2: text by origin (on_text_to, on_medium_text); 3: the optional statistics
+ * (stat_fields, stats_size, stats) */
+#define TT_GATEWAY_API_VERSION 3
 
 enum tt_gw_flags {
-	/* The gateway's network shows a line to all its own users at once (an IRC channel, an
-	 * XMPP MUC): text it posted is not handed back to it. */
-	TT_GW_SHARED_TEXT = 1 << 0,
+	/* 1 << 0 was TT_GW_SHARED_TEXT (API version 1): shared media say it now, per medium
+	 * (text_medium_open in core.h). */
 	/* Hidden from the default build's tables (test gateways). */
 	TT_GW_TEST_ONLY   = 1 << 1,
 };
@@ -52,6 +52,10 @@ struct tt_gateway {
 
 	/* optional */
 	bool (*stopped)(void *state);
+	/* Every line of every room the gateway is present in, once, its own participants'
+	 * included: for gateways that watch rather than show text to people (the test
+	 * gateway; a chat log). A gateway that shows text to people uses on_text_to or
+	 * on_medium_text, so that the bus keeps lines from going back where they came from. */
 	void (*on_text)(void *state, const struct tt_text *msg);
 	void (*on_roster)(void *state, const struct tt_roster_event *ev);
 	/* A DTMF digit ('0'-'9', '*', '#', 'A'-'D') arrived in p's audio (RFC 4733). */
@@ -59,6 +63,16 @@ struct tt_gateway {
 	/* New configuration (SIGHUP). Return 0 if applied, or -EPERM after logging which keys
 	 * need a restart. `conf` is borrowed until the next reload or free. */
 	int (*reload)(void *state, const struct tt_conf *conf);
+
+	/* ---- text by origin (optional; bridge/textbus/textbus.h says why this shape) ---- */
+	/* Room text for one of the gateway's own participants (`to`, borrowed for the call):
+	 * point-to-point networks (a web page, a SIP dialog) show each person what the others
+	 * wrote. Called once per participant with TT_CAP_TEXT in the room, never for the
+	 * sender, one waiting in the PIN lobby, or one joined through a shared medium. */
+	void (*on_text_to)(void *state, struct tt_participant *to, const struct tt_text *msg);
+	/* Room text for one of the gateway's shared media (core.h text_medium_open), with the
+	 * data given there; never for the medium the line came from. Needed to open media. */
+	void (*on_medium_text)(void *state, void *medium_data, const struct tt_text *msg);
 
 	/* Optional statistics: the gateway's own counters, shown by GET /api/gateways (and
 	 * readable by a /metrics endpoint from the same table). `stats` fills `out`, a

@@ -166,6 +166,16 @@ static int p_set_state(struct tt_participant *p, unsigned bits, bool on)
 	return 0;
 }
 
+/* The bus: to each browser's participant in the room but the sender (on_text_to). */
+static void deliver(const struct tt_text *m)
+{
+	for (guint i = 0; i < F.parts->len; i++) {
+		struct tt_participant *q = g_ptr_array_index(F.parts, i);
+		if (q->alive && q->ours && q != m->sender && !strcmp(q->room, m->room))
+			tt_gateway_webrtc.on_text_to(F.state, q, m);
+	}
+}
+
 static int text_post(struct tt_participant *p, const char *text, size_t len, unsigned flags)
 {
 	alive_or_trap(p);
@@ -174,8 +184,9 @@ static int text_post(struct tt_participant *p, const char *text, size_t len, uns
 	if (!g_utf8_validate(text, (gssize)len, NULL) || strlen(text) != len)
 		return -EILSEQ;
 	struct tt_text m = { .room = p->room, .text = text, .len = len, .flags = flags,
-			     .from = { .id = p->id, .name = p->name, .network = "web" } };
-	tt_gateway_webrtc.on_text(F.state, &m);
+			     .from = { .id = p->id, .name = p->name, .network = "web" },
+			     .sender = p };
+	deliver(&m);
 	return 0;
 }
 
@@ -406,8 +417,9 @@ static void command(const char *c, size_t n)
 		struct tt_participant *p;
 		if (sp && (*sp = '\0', p = other_in(arg)) && g_utf8_validate(sp + 1, -1, NULL)) {
 			struct tt_text m = { .room = p->room, .text = sp + 1, .len = strlen(sp + 1),
-					     .from = { .id = p->id, .name = p->name, .network = "phone" } };
-			tt_gateway_webrtc.on_text(F.state, &m);
+					     .from = { .id = p->id, .name = p->name, .network = "phone" },
+					     .sender = p };
+			deliver(&m);
 		}
 		break;
 	}

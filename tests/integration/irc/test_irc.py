@@ -194,6 +194,54 @@ def test_sighup_changes_the_relay_format():
         alice.wait("PRIVMSG #chan :[bob] after", since=mark)
 
 
+def test_two_networks_through_the_bus():
+    """Two [irc.*] networks with a channel each in one room: each channel is a text medium
+    of the room, so a line in one reaches the other and the room once, through the core's
+    text bus, and never comes back to its own channel."""
+    with Server() as srv:
+        alice = join_raw(srv.port, "alice")
+        bob = join_raw(srv.port, "bob", chan="#other")
+        try:
+            sections = irc_section(srv.port)
+            sections["irc.two"] = dict(sections["irc.test"], channels="#other=room1",
+                                       nick="tutti2")
+            with Bridge(sections) as br:
+                g = br.testgw()
+                alice.wait_fn(lambda l: l.startswith(":tutti!") and " JOIN " in l,
+                              what="bot one in #chan")
+                bob.wait_fn(lambda l: l.startswith(":tutti2!") and " JOIN " in l,
+                            what="bot two in #other")
+                irc_member(g, "room1", "alice")
+                irc_member(g, "room1", "bob")
+                carol = g.join("room1", "carol")
+                bob.wait("NOTICE #other :carol joined the room (test)")
+                g.drain()
+                ma, mb = alice.mark(), bob.mark()
+                alice.send("PRIVMSG #chan :hello other network")
+                bob.wait("PRIVMSG #other :<alice@irc> hello other network", since=mb)
+                bob.send("PRIVMSG #other :\x01ACTION nods\x01")
+                alice.wait("PRIVMSG #chan :\x01ACTION bob@irc nods\x01", since=ma)
+                g.say(carol, "from the room")
+                alice.wait("PRIVMSG #chan :<carol@test> from the room", since=ma)
+                bob.wait("PRIVMSG #other :<carol@test> from the room", since=mb)
+                time.sleep(1.0)
+                check(bob.count("hello other network", since=mb) == 1,
+                      "#other got the line %d times" % bob.count("hello other network",
+                                                                since=mb))
+                check(alice.count("hello other network", since=ma) == 0,
+                      "the line came back to #chan")
+                check(alice.count("nods", since=ma) == 1 and
+                      bob.count("nods", since=mb) == 0, "the action went astray")
+                for raw, m in ((alice, ma), (bob, mb)):
+                    check(raw.count("from the room", since=m) == 1, "room line count")
+                got = [e["text"] for e in texts(g.drain(0.5))]
+                check(sorted(got) == ["from the room", "hello other network", "nods"],
+                      "the room's texts: %s" % got)
+        finally:
+            alice.close()
+            bob.close()
+
+
 def test_configured_rooms_only():
     """rooms.on_demand = false: a channel mapped to a configured room works; one mapped to a
     room that does not exist is reported once and bridges nothing."""
@@ -341,7 +389,8 @@ if __name__ == "__main__":
     tests = [test_relay_both_ways_once, test_irc_line_reaches_room_once,
              test_utf8_long_line_split, test_newlines_become_lines,
              test_paced_burst_arrives_complete_in_order, test_channel_key,
-             test_configured_rooms_only, test_puppets_in_names,
+             test_configured_rooms_only, test_two_networks_through_the_bus,
+             test_puppets_in_names,
              test_reconnect_and_rejoin, test_who_mute_by_op_refused_for_others]
     if SERVER == "ngircd":
         tests += [test_tls_with_ca, test_bad_channel_config_refused_at_start,

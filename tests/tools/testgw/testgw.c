@@ -322,6 +322,8 @@ static void tg_hang_up(void *state, struct tt_participant *p, const char *why)
 	}
 }
 
+/* An observer (gateway.h on_text): every line of the rooms it is present in, once, its own
+ * participants' included, so the driver sees the room's text as it is. It never relays. */
 static void tg_on_text(void *state, const struct tt_text *msg)
 {
 	broadcast(state, json_pack("{s:s, s:s, s:o, s:s, s:b, s:b}", "ev", "text", "room",

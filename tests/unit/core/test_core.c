@@ -55,6 +55,10 @@ static void f_text(void *s, const struct tt_text *m)
 	g_strlcpy(f->last_text, m->text, sizeof f->last_text);
 	g_strlcpy(f->last_from, m->from.name, sizeof f->last_from);
 }
+static void f_medium_text(void *s, void *medium, const struct tt_text *m)
+{
+	f_text(s, m);
+}
 static void f_roster(void *s, const struct tt_roster_event *ev)
 {
 	struct fake *f = s;
@@ -73,9 +77,8 @@ static const struct tt_gateway gw_a = {
 };
 static const struct tt_gateway gw_b = {  /* a shared medium, like an IRC channel */
 	.api_version = TT_GATEWAY_API_VERSION, .name = "fakeb", .network = "irc",
-	.flags = TT_GW_SHARED_TEXT,
 	.start = f_start, .stop = f_stop, .free = f_free, .hang_up = f_hang_up,
-	.on_text = f_text, .on_roster = f_roster,
+	.on_medium_text = f_medium_text, .on_roster = f_roster,
 };
 
 static struct tt_core *make_core(const char *extra)
@@ -112,7 +115,12 @@ TT_TEST(core_text_bus_fanout_and_loop_prevention)
 	struct fake *a = fakes[0], *b = fakes[1];
 	struct tt_participant *web1 = join(a, "r", "web1", TT_CAP_AUDIO | TT_CAP_TEXT);
 	struct tt_participant *web2 = join(a, "r", "web2", TT_CAP_AUDIO | TT_CAP_TEXT);
-	struct tt_participant *irc1 = join(b, "r", "irc1", TT_CAP_TEXT);
+	/* gateway a watches every line (on_text); b is a channel: a shared medium */
+	struct tt_text_medium *chan = NULL, *chan2 = NULL;
+	TT_ASSERT_INT_EQ(b->api->text_medium_open(b->h, "r", b, &chan), 0);
+	struct tt_join ij = { .room = "r", .name = "irc1", .caps = TT_CAP_TEXT, .medium = chan };
+	struct tt_participant *irc1 = NULL;
+	TT_ASSERT_INT_EQ(b->api->participant_join(b->h, &ij, &irc1), 0);
 	/* from a point-to-point network: every present gateway once, its own included */
 	TT_ASSERT_INT_EQ(a->api->text_post(web1, "hi", 2, 0), 0);
 	TT_ASSERT_INT_EQ(a->texts, 1);
@@ -142,6 +150,7 @@ TT_TEST(core_text_bus_fanout_and_loop_prevention)
 	TT_ASSERT_INT_EQ(a->api->text_post(other, "x", 1, 0), 0);
 	TT_ASSERT_INT_EQ(b->texts, 3);
 	TT_ASSERT_INT_EQ(b->api->room_watch(b->h, "elsewhere", true), 0);
+	TT_ASSERT_INT_EQ(b->api->text_medium_open(b->h, "elsewhere", b, &chan2), 0);
 	TT_ASSERT_INT_EQ(a->api->text_post(other, "x", 1, 0), 0);
 	TT_ASSERT_INT_EQ(b->texts, 4);
 	/* a participant that left cannot post */
@@ -153,6 +162,8 @@ TT_TEST(core_text_bus_fanout_and_loop_prevention)
 	a->api->participant_leave(mute, 0);
 	a->api->participant_leave(other, 0);
 	b->api->participant_leave(irc1, 0);
+	b->api->text_medium_close(chan);
+	b->api->text_medium_close(chan2);
 	tt__core_free(core);
 }
 

@@ -100,6 +100,18 @@ static int room_count(struct tt_core *core, const char *room)
 	return n;
 }
 
+/* The bus: every open medium in room except `from`. */
+static void deliver(const struct tt_text *msg, const struct fake_medium *from)
+{
+	if (!fake.media || !fake.gw_desc->on_medium_text)
+		return;
+	for (guint i = 0; i < fake.media->len; i++) {
+		struct fake_medium *m = fake.media->pdata[i];
+		if (m->open && m != from && strcmp(m->room, msg->room) == 0)
+			fake.gw_desc->on_medium_text(fake.gw_state, m->data, msg);
+	}
+}
+
 static int room_watch(struct tt_gw_handle *gw, const char *room, bool on)
 {
 	if (on)
@@ -119,6 +131,7 @@ static int participant_join(struct tt_gw_handle *gw, const struct tt_join *req,
 	struct fake_p *p = p_new(req->room, req->name, req->network ? req->network : "irc",
 				 "irc", req->caps);
 	p->gw_data = req->gw_data;
+	p->medium = (struct fake_medium *)req->medium;
 	*pp = (struct tt_participant *)p;
 	return 0;
 }
@@ -211,12 +224,60 @@ static int text_post(struct tt_participant *tp, const char *text, size_t len, un
 		return -EILSEQ;
 	g_ptr_array_add(fake.posted, g_strdup_printf("%s|%u|%.*s", p->name, flags, (int)len,
 						     text));
+	char *copy = g_strndup(text, len);
+	struct tt_text msg = {.room = p->room, .from = entry_of(p), .text = copy, .len = len,
+			      .flags = flags, .sender = tp,
+			      .origin_medium = (struct tt_text_medium *)p->medium};
+	deliver(&msg, p->medium);
+	g_free(copy);
 	return 0;
+}
+
+static void notice(const char *room, const char *text, struct fake_medium *from)
+{
+	g_ptr_array_add(fake.posted, g_strdup_printf("-|notice|%s", text));
+	struct tt_text msg = {.room = room, .from = {"", "tutti", "irc", "irc", 0, 0},
+			      .text = text, .len = strlen(text), .flags = TT_TEXT_NOTICE,
+			      .origin_medium = (struct tt_text_medium *)from};
+	deliver(&msg, from);
 }
 
 static int text_notice(struct tt_gw_handle *gw, const char *room, const char *text)
 {
-	g_ptr_array_add(fake.posted, g_strdup_printf("-|notice|%s", text));
+	notice(room, text, NULL);
+	return 0;
+}
+
+static int medium_open(struct tt_gw_handle *gw, const char *room, void *data,
+		       struct tt_text_medium **mp)
+{
+	struct fake_medium *m = g_new0(struct fake_medium, 1);
+	m->room = g_strdup(room);
+	m->data = data;
+	m->open = true;
+	if (!fake.media)
+		fake.media = g_ptr_array_new();
+	g_ptr_array_add(fake.media, m);
+	room_watch(gw, room, true);
+	*mp = (struct tt_text_medium *)m;
+	return 0;
+}
+
+static struct tt_text_medium *medium_close(struct tt_text_medium *tm)
+{
+	struct fake_medium *m = (struct fake_medium *)tm;
+	if (m->open)
+		room_watch(NULL, m->room, false);
+	m->open = false;
+	return NULL;
+}
+
+static int medium_notice(struct tt_text_medium *tm, const char *text)
+{
+	struct fake_medium *m = (struct fake_medium *)tm;
+	if (!m->open)
+		return -ENOENT;
+	notice(m->room, text, m);
 	return 0;
 }
 
@@ -251,6 +312,9 @@ const struct tt_core_api fake_api = {
 	.participant_kick = p_kick,
 	.text_post = text_post,
 	.text_notice = text_notice,
+	.text_medium_open = medium_open,
+	.text_medium_close = medium_close,
+	.text_medium_notice = medium_notice,
 	.core_of = core_of,
 	.conf = conf_of,
 };
@@ -270,8 +334,10 @@ void fake_voice_leave(struct fake_p *p)
 
 void fake_say(struct fake_p *p, const char *text, unsigned flags)
 {
-	struct tt_text msg = {p->room, entry_of(p), text, strlen(text), flags, NULL};
-	fake.gw_desc->on_text(fake.gw_state, &msg);
+	struct tt_text msg = {.room = p->room, .from = entry_of(p), .text = text,
+			      .len = strlen(text), .flags = flags,
+			      .sender = (struct tt_participant *)p};
+	deliver(&msg, NULL);
 }
 
 struct fake_p *fake_find_irc(const char *room, const char *name)
@@ -298,6 +364,13 @@ void fake_set_state(struct fake_p *p, unsigned bits, bool on)
 	p_set_state((struct tt_participant *)p, bits, on);
 }
 
+static void medium_free(gpointer data)
+{
+	struct fake_medium *m = data;
+	g_free(m->room);
+	g_free(m);
+}
+
 static void p_free(gpointer data)
 {
 	struct fake_p *p = data;
@@ -316,6 +389,9 @@ void fake_reset(void)
 	g_clear_pointer(&fake.parts, g_ptr_array_unref);
 	g_clear_pointer(&fake.posted, g_ptr_array_unref);
 	g_clear_pointer(&fake.watched, g_ptr_array_unref);
+	if (fake.media)
+		g_ptr_array_set_free_func(fake.media, medium_free);
+	g_clear_pointer(&fake.media, g_ptr_array_unref);
 	conf = tt__conf_free(conf);
 	schema = tt__conf_schema_free(schema);
 }

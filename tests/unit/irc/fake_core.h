@@ -8,18 +8,29 @@
 #include <tutti/core.h>
 #include <tutti/gateway.h>
 
+/* A text medium (text_medium_open): a channel in a room. */
+struct fake_medium {
+	char *room;
+	void *data;
+	bool open;
+};
+
 struct fake_p {
 	char *id, *name, *room, *network, *gateway;
 	unsigned caps, state;
 	void *gw_data;
+	struct fake_medium *medium;   /* tt_join.medium */
 	bool alive;
 	int kicked;
 };
 
+/* Text is delivered as the core's bus would: to every open medium of the room but the one
+ * it came from (on_medium_text), synchronously within text_post. */
 struct fake_core {
 	GPtrArray *parts;      /* struct fake_p *, all ever created */
 	GPtrArray *posted;     /* "name|flags|text" */
-	GPtrArray *watched;    /* room names */
+	GPtrArray *watched;    /* room names (room_watch, and each open medium, as in the core) */
+	GPtrArray *media;      /* struct fake_medium *, all ever opened */
 	const struct tt_gateway *gw_desc;
 	void *gw_state;
 };
@@ -39,7 +50,8 @@ struct fake_p *fake_voice_join(const char *room, const char *name);
 void fake_voice_leave(struct fake_p *p);
 /* Sets or clears state bits (TALKING too, as the mixer would) and sends the roster event. */
 void fake_set_state(struct fake_p *p, unsigned bits, bool on);
-/* Room text from p as the core would deliver it to the IRC gateway. */
+/* Room text from p (another gateway's) as the core would deliver it to the IRC gateway:
+ * once to each of its open media in p's room. */
 void fake_say(struct fake_p *p, const char *text, unsigned flags);
 /* The live participant of gateway "irc" called name in room, or NULL. */
 struct fake_p *fake_find_irc(const char *room, const char *name);
