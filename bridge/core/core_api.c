@@ -185,16 +185,26 @@ static bool in_room(const struct tt_participant *p)
 	return p->room && !g_atomic_int_get((gint *)&p->destroyed);
 }
 
-static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
-			    tt_audio_attached_h cb, void *arg)
+/* What every audio call checks first, in the order core.h promises: -EINVAL (no p), -ENOENT
+ * (left, or not in a room), -EPERM (joined without TT_CAP_AUDIO). */
+static int audio_target(const struct tt_participant *p)
 {
-	CORE_THREAD_ONLY(-EPERM);
 	if (!p)
 		return -EINVAL;
 	if (!in_room(p))
 		return -ENOENT;
 	if (!(p->caps & TT_CAP_AUDIO))
 		return -EPERM;
+	return 0;
+}
+
+static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg *leg,
+			    tt_audio_attached_h cb, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	int rc = audio_target(p);
+	if (rc)
+		return rc;
 	return tt__room_media_attach(p->room->media, p, leg, cb, arg);
 }
 
@@ -214,12 +224,9 @@ static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg 
 static int api_audio_ice_candidate(struct tt_participant *p, const char *cand)
 {
 	CORE_THREAD_ONLY(-EPERM);
-	if (!p)
-		return -EINVAL;
-	if (!in_room(p))
-		return -ENOENT;
-	if (!(p->caps & TT_CAP_AUDIO))
-		return -EPERM;
+	int rc = audio_target(p);
+	if (rc)
+		return rc;
 	return tt__room_media_ice_candidate(p->room->media, p, cand);
 }
 
@@ -227,12 +234,9 @@ static int api_audio_ice_credentials(struct tt_participant *p, const char *ufrag
 				     const char *pwd, const char *fingerprint, bool dtls_active)
 {
 	CORE_THREAD_ONLY(-EPERM);
-	if (!p)
-		return -EINVAL;
-	if (!in_room(p))
-		return -ENOENT;
-	if (!(p->caps & TT_CAP_AUDIO))
-		return -EPERM;
+	int rc = audio_target(p);
+	if (rc)
+		return rc;
 	return tt__room_media_ice_credentials(p->room->media, p, ufrag, pwd, fingerprint,
 					      dtls_active);
 }

@@ -10,6 +10,7 @@
 #include <tutti/gateway.h>
 
 #include "core/core_priv.h"
+#include "core_fixture.h"
 #include "participant/participant.h"
 #include "room/room.h"
 
@@ -84,20 +85,8 @@ static const struct tt_gateway gw_b = {  /* a shared medium, like an IRC channel
 static struct tt_core *make_core(const char *extra)
 {
 	static const struct tt_gateway *const table[] = { &gw_a, &gw_b, NULL };
-	char *path = g_strdup("/tmp/tt-unit-XXXXXX");
-	int fd = g_mkstemp(path);
-	char *text = g_strdup_printf("[bridge]\nworkers = 1\nlog_level = warn\n"
-				     "[http]\nenabled = false\n%s", extra ? extra : "");
-	TT_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-	struct tt_core *core = NULL;
 	nfakes = 0;
-	TT_ASSERT_INT_EQ(tt__core_alloc(&core, table, path, NULL), 0);
-	TT_ASSERT_INT_EQ(tt__core_start(core), 0);
-	g_unlink(path);
-	g_free(path);
-	g_free(text);
-	return core;
+	return tt_test_core_make(table, extra);
 }
 
 static struct tt_participant *join(struct fake *f, const char *room, const char *name,

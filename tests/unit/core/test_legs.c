@@ -14,6 +14,7 @@
 #include <tutti/ice.h>
 
 #include "core/core_priv.h"
+#include "core_fixture.h"
 #include "media/leg_kind.h"
 #include "transport_impl.h"
 
@@ -42,18 +43,7 @@ static const struct tt_gateway gw_legs = {
 static struct tt_core *make_core(void)
 {
 	static const struct tt_gateway *const table[] = { &gw_legs, NULL };
-	char *path = g_strdup("/tmp/tt-unit-XXXXXX");
-	int fd = g_mkstemp(path);
-	const char *text = "[bridge]\nworkers = 1\nlog_level = warn\n[http]\nenabled = false\n"
-			   "[media]\naddress = 127.0.0.1\n";
-	TT_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-	struct tt_core *core = NULL;
-	TT_ASSERT_INT_EQ(tt__core_alloc(&core, table, path, NULL), 0);
-	TT_ASSERT_INT_EQ(tt__core_start(core), 0);
-	g_unlink(path);
-	g_free(path);
-	return core;
+	return tt_test_core_make(table, "[media]\naddress = 127.0.0.1\n");
 }
 
 static struct tt_participant *join(const char *name, unsigned caps)

@@ -16,6 +16,7 @@
 #include <tutti/stats.h>
 
 #include "core/core_priv.h"
+#include "core_fixture.h"
 #include "http/http.h"
 #include "stats/stats.h"
 
@@ -113,18 +114,7 @@ static const struct tt_gateway gw_plain = {
 static struct tt_core *make_core(void)
 {
 	static const struct tt_gateway *const table[] = { &gw_stats, &gw_plain, NULL };
-	char *path = g_strdup("/tmp/tt-unit-XXXXXX");
-	int fd = g_mkstemp(path);
-	const char *text = "[bridge]\nworkers = 1\nlog_level = warn\n[http]\nenabled = false\n"
-			   "[media]\naddress = 127.0.0.1\n";
-	TT_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-	struct tt_core *core = NULL;
-	TT_ASSERT_INT_EQ(tt__core_alloc(&core, table, path, NULL), 0);
-	TT_ASSERT_INT_EQ(tt__core_start(core), 0);
-	g_unlink(path);
-	g_free(path);
-	return core;
+	return tt_test_core_make(table, "[media]\naddress = 127.0.0.1\n");
 }
 
 /* Run the core loop (the workers' reports land there) until done(arg) or 5 s. */

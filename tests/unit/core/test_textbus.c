@@ -12,6 +12,7 @@
 #include <tutti/gateway.h>
 
 #include "core/core_priv.h"
+#include "core_fixture.h"
 #include "room/room.h"
 
 struct fake {
@@ -107,18 +108,7 @@ static const struct tt_gateway gw_watch = {
 static struct tt_core *make_core(const char *extra)
 {
 	static const struct tt_gateway *const table[] = { &gw_web, &gw_chan, &gw_watch, NULL };
-	char *path = g_strdup("/tmp/tt-unit-XXXXXX");
-	int fd = g_mkstemp(path);
-	char *text = g_strdup_printf("[bridge]\nworkers = 1\nlog_level = warn\n"
-				     "[http]\nenabled = false\n%s", extra ? extra : "");
-	TT_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-	struct tt_core *core = NULL;
-	TT_ASSERT_INT_EQ(tt__core_alloc(&core, table, path, NULL), 0);
-	TT_ASSERT_INT_EQ(tt__core_start(core), 0);
-	g_unlink(path);
-	g_free(path);
-	g_free(text);
+	struct tt_core *core = tt_test_core_make(table, extra);
 	seen = g_ptr_array_new_with_free_func(g_free);
 	during = NULL;
 	return core;
