@@ -27,3 +27,11 @@ void xg_muc_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why)
 	(void)why;
 	gw->api->participant_leave(p, 0);
 }
+struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room,
+					      const char *real_jid)
+{
+	(void)gw;
+	(void)room;
+	(void)real_jid;
+	return NULL;
+}

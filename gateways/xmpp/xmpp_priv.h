@@ -105,6 +105,11 @@ void xg_muc_stop(struct xg_gw *gw);
 void xg_muc_roster(struct xg_gw *gw, const struct tt_roster_event *ev);
 void xg_muc_medium_text(struct xg_gw *gw, void *medium_data, const struct tt_text *msg);
 void xg_muc_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why);
+/* For jingle.c: the participant of the occupant whose real JID is real_jid (full JID,
+ * compared exactly; or bare, then any of its resources) in `room`, borrowed, or NULL. A
+ * call from an occupant joins that participant's audio instead of a second participant. */
+struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room,
+					      const char *real_jid);
 
 /* jingle.c */
 int xg_jingle_new(struct xg_gw *gw);
