@@ -143,7 +143,7 @@ static void room_free(struct muc_room *r)
 	g_hash_table_destroy(r->by_key);
 	g_hash_table_destroy(r->by_real);
 	g_hash_table_destroy(r->by_pid);   /* frees the occupants */
-	g_queue_free_full(&r->history, (GDestroyNotify)xg_muc_history_free);
+	g_queue_clear_full(&r->history, (GDestroyNotify)xg_muc_history_free);
 	g_free(r->name);
 	g_free(r->jid);
 	g_free(r);
