@@ -20,6 +20,7 @@
  * libstrophe callback), so no state of a dead stream survives into the next one. */
 #define TT_LOG_DOMAIN "xmpp"
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/select.h>
 #include <glib-unix.h>
@@ -33,6 +34,8 @@
 #define HANDSHAKE_TIMEOUT_S 30
 #define FLUSH_ROUNDS 20
 #define FLUSH_WAIT_MS 10
+/* Rounds of xmpp_run_once per wake-up at most (the rest: the next wake-up). */
+#define PUMP_ROUNDS 8
 
 struct xg_conn {
 	struct xg_gw *gw;
@@ -41,7 +44,7 @@ struct xg_conn {
 	xmpp_conn_t *xc;            /* the current attempt's, or NULL between attempts */
 	int fd;                     /* xc's socket while it is open, else -1 */
 	guint in_watch, out_watch;
-	guint tick;                 /* while xc exists and the stream is not up */
+	guint tick;                 /* while xc exists: libstrophe's timers, stray writes */
 	guint retry_timer;
 	guint flush_idle;
 	guint link_idle;
@@ -67,12 +70,35 @@ static void update_watches(struct xg_conn *c);
 
 /* ---- driving libstrophe ---- */
 
+/* Input waiting on any socket of ctx's streams. */
+static bool readable(xmpp_ctx_t *ctx)
+{
+	struct pollfd p[4];
+	nfds_t n = 0;
+	for (GList *l = conns; l && n < G_N_ELEMENTS(p); l = l->next) {
+		struct xg_conn *c = l->data;
+		if (c->gw->ctx == ctx && c->fd >= 0)
+			p[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+	}
+	return n && poll(p, n, 0) > 0;
+}
+
+/* xmpp_run_once writes what is queued first, then reads once: what the handlers of a read
+ * queue (the handshake after the server's stream header, replies) waits for the next
+ * round. So a round that read is followed by another, until a round finds nothing to read
+ * (it only wrote). The send queue length libstrophe exposes counts neither its own
+ * entries nor a partly written head, so a write watch alone could not drive this. */
 static void pump(xmpp_ctx_t *ctx, unsigned long timeout_ms)
 {
 	if (in_run)
 		return;
 	in_run = true;
-	xmpp_run_once(ctx, timeout_ms);
+	for (int i = 0; i < PUMP_ROUNDS; i++) {
+		bool input = readable(ctx);
+		xmpp_run_once(ctx, i ? 0 : timeout_ms);
+		if (!input && i > 0)
+			break;
+	}
 	in_run = false;
 	for (GList *l = conns; l; l = l->next) {
 		struct xg_conn *c = l->data;
@@ -114,7 +140,8 @@ static void drop_watches(struct xg_conn *c)
 }
 
 /* Readable always while the socket is open; writable while connecting (libstrophe learns
- * that the TCP connect finished from writability) or while something waits to be sent. */
+ * that the TCP connect finished from writability) or while stanzas of ours wait. What
+ * that misses (a partly written last stanza, libstrophe's own entries) the tick sends. */
 static void update_watches(struct xg_conn *c)
 {
 	bool open = c->xc && c->fd >= 0 &&
@@ -255,10 +282,6 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t ev, int error,
 		c->ups++;
 		c->attempt = 0;
 		c->st.connects++;
-		if (c->tick) {
-			g_source_remove(c->tick);
-			c->tick = 0;
-		}
 		xmpp_handler_add(xc, on_stanza, NULL, NULL, NULL, c);
 		tt_info("%s: component stream up (%s:%u)", c->domain, c->gw->cfg.server_host,
 			c->gw->cfg.server_port);
@@ -272,6 +295,10 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t ev, int error,
 	c->online = false;
 	c->fd = -1;
 	drop_watches(c);
+	if (c->tick) {
+		g_source_remove(c->tick);
+		c->tick = 0;
+	}
 	if (was_online)
 		c->st.disconnects++;
 	else
@@ -324,7 +351,7 @@ static void release_xc(struct xg_conn *c)
 static gboolean on_tick(gpointer data)
 {
 	struct xg_conn *c = data;
-	if (c->xc && !c->online && !c->gw->stopping &&
+	if (c->xc && c->fd >= 0 && !c->online && !c->gw->stopping &&
 	    g_get_monotonic_time() - c->attempt_start_us > HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC &&
 	    !in_run) {
 		tt_warn("%s: no handshake from %s:%u in %d s", c->domain, c->gw->cfg.server_host,
@@ -336,7 +363,7 @@ static gboolean on_tick(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	pump(c->gw->ctx, 0);
-	return G_SOURCE_CONTINUE;
+	return c->tick ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;   /* 0: the stream ended */
 }
 
 /* A new xmpp_conn_t with stream-management state (the workaround above), connecting. */
@@ -363,11 +390,12 @@ static int attempt(struct xg_conn *c)
 		return -EPROTO;
 	}
 	c->fd = -1;
+	uint64_t refused = c->st.fd_refused;
 	rc = xmpp_connect_component(c->xc, gw->cfg.server_host,
 				    (unsigned short)gw->cfg.server_port, on_conn_event, c);
 	connecting = NULL;
 	if (rc != XMPP_EOK)
-		return -ECONNREFUSED;
+		return c->st.fd_refused != refused ? -EMFILE : -ECONNREFUSED;
 	c->attempt_start_us = g_get_monotonic_time();
 	c->tick = g_timeout_add(TICK_MS, on_tick, c);
 	update_watches(c);
@@ -505,8 +533,8 @@ void xg_conn_close(struct xg_conn *c)
 		c->retry_timer = 0;
 	}
 	if (c->xc && c->online) {
-		xmpp_disconnect(c->xc);   /* queues </stream:stream> */
-		schedule_flush(c);
+		xmpp_disconnect(c->xc);   /* queues </stream:stream>; the server answers alike */
+		pump(c->gw->ctx, 0);
 	} else {
 		release_xc(c);
 	}
@@ -514,8 +542,9 @@ void xg_conn_close(struct xg_conn *c)
 
 bool xg_conn_drained(const struct xg_conn *c)
 {
-	return !c->xc || c->fd < 0 || !xmpp_conn_is_connected(c->xc) ||
-	       xmpp_conn_send_queue_len(c->xc) == 0;
+	/* After xg_conn_close: libstrophe closes the socket when the server has answered
+	 * our </stream:stream> (or after its own 2 s), so everything before it was written. */
+	return !c->xc || c->fd < 0 || !xmpp_conn_is_connected(c->xc);
 }
 
 void xg_conn_stats(const struct xg_conn *c, struct xg_conn_stats *out)
