@@ -421,6 +421,11 @@ class Client:
         try:
             self.loop.run_forever()
         finally:
+            # slixmpp leaves tasks behind (its filters): end them before the loop closes
+            pending = asyncio.all_tasks(self.loop)
+            for t in pending:
+                t.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
     def call(self, fn, *args, **kw):
