@@ -156,6 +156,9 @@ void xg_reply_error(struct xg_gw *gw, xmpp_stanza_t *st, const char *type, const
 		return;   /* never answer an error with an error */
 	if (!strcmp(name, "iq") && t && strcmp(t, "get") && strcmp(t, "set"))
 		return;   /* results are not requests */
+	gw->error_replies++;
+	if (!strcmp(cond, "bad-request"))
+		gw->malformed++;
 	xmpp_stanza_t *r = xmpp_stanza_new(gw->ctx);
 	xmpp_stanza_set_name(r, name);
 	xmpp_stanza_set_type(r, "error");
@@ -189,6 +192,9 @@ void xg_reply_error(struct xg_gw *gw, xmpp_stanza_t *st, const char *type, const
 /* ---- lifecycle ---- */
 
 static void xg_free(void *state);
+
+/* The core waits at most 1.5 s for every gateway's stopped(). */
+#define STOP_WAIT_US (1000 * 1000)
 
 /* libstrophe's own log, at our levels; its debug output is the whole XML stream. */
 static void strophe_log(void *arg, xmpp_log_level_t level, const char *area, const char *msg)
@@ -248,10 +254,26 @@ static void xg_stop(void *state)
 		xg_jingle_stop(gw);
 	if (gw->muc)
 		xg_muc_stop(gw);
-	if (gw->muc_conn)
+	/* What the MUC and calls queued (unavailable presence, terminates) goes out now if the
+	 * socket takes it; stopped() waits for the rest and the stream close. */
+	gw->stop_deadline_us = g_get_monotonic_time() + STOP_WAIT_US;
+	if (gw->muc_conn) {
 		xg_conn_flush(gw->muc_conn);
-	if (gw->call_conn)
+		xg_conn_close(gw->muc_conn);
+	}
+	if (gw->call_conn) {
 		xg_conn_flush(gw->call_conn);
+		xg_conn_close(gw->call_conn);
+	}
+}
+
+static bool xg_stopped(void *state)
+{
+	struct xg_gw *gw = state;
+	if (g_get_monotonic_time() >= gw->stop_deadline_us)
+		return true;
+	return (!gw->muc_conn || xg_conn_drained(gw->muc_conn)) &&
+	       (!gw->call_conn || xg_conn_drained(gw->call_conn));
 }
 
 static void xg_free(void *state)
@@ -305,6 +327,67 @@ static int xg_reload(void *state, const struct tt_conf *conf)
 	return 0;
 }
 
+/* ---- statistics ---- */
+
+struct xg_stream_stats {
+	bool up;
+	uint64_t connects, disconnects, failures, reconnects, fd_refused;
+	uint64_t stanzas_in, stanzas_out, dropped;
+};
+struct xg_stats {
+	struct xg_stream_stats muc, call;
+	uint64_t error_replies, malformed;
+};
+
+static void stream_stats(const struct xg_conn *c, struct xg_stream_stats *o)
+{
+	struct xg_conn_stats s;
+	if (!c)
+		return;
+	xg_conn_stats(c, &s);
+	*o = (struct xg_stream_stats){
+		.up = s.online, .connects = s.connects, .disconnects = s.disconnects,
+		.failures = s.failures, .reconnects = s.reconnects, .fd_refused = s.fd_refused,
+		.stanzas_in = s.stanzas_in, .stanzas_out = s.stanzas_out, .dropped = s.dropped,
+	};
+}
+
+static void xg_stats(void *state, void *out)
+{
+	struct xg_gw *gw = state;
+	struct xg_stats *st = out;
+	stream_stats(gw->muc_conn, &st->muc);
+	stream_stats(gw->call_conn, &st->call);
+	st->error_replies = gw->error_replies;
+	st->malformed = gw->malformed;
+}
+
+#define C TT_STAT_COUNTER
+#define F(member, ty, grp, name, fl, help) \
+	TT_STAT_FIELD(struct xg_stats, member, ty, grp, name, fl, help)
+#define STREAM(m, g)                                                                         \
+	F(m.up, BOOL, g, "up", 0, "The component stream is up (handshake done)."),            \
+	F(m.connects, U64, g, "connects", C, "Handshakes completed."),                         \
+	F(m.disconnects, U64, g, "disconnects", C, "Streams lost after they were up."),        \
+	F(m.failures, U64, g, "failures", C, "Connection attempts that never came up."),       \
+	F(m.reconnects, U64, g, "reconnects", C, "Reconnects scheduled (with backoff)."),      \
+	F(m.fd_refused, U64, g, "fd_refused", C,                                               \
+	  "Sockets refused: fd above libstrophe's select() limit."),                           \
+	F(m.stanzas_in, U64, g, "stanzas_in", C, "Stanzas received."),                         \
+	F(m.stanzas_out, U64, g, "stanzas_out", C, "Stanzas queued for sending."),             \
+	F(m.dropped, U64, g, "dropped", C, "Stanzas dropped because the stream was down.")
+static const struct tt_stat_field xg_stat_fields[] = {
+	STREAM(muc, "muc_stream"),
+	STREAM(call, "call_stream"),
+	F(error_replies, U64, NULL, "error_replies", C, "Stanza error replies sent."),
+	F(malformed, U64, NULL, "malformed", C,
+	  "Stanzas refused as malformed (bad-request replies)."),
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+#undef STREAM
+#undef F
+#undef C
+
 const struct tt_gateway tt_gateway_xmpp = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = XG_GW_NAME,
@@ -312,9 +395,13 @@ const struct tt_gateway tt_gateway_xmpp = {
 	.conf_keys = keys,
 	.start = xg_start,
 	.stop = xg_stop,
+	.stopped = xg_stopped,
 	.free = xg_free,
 	.hang_up = xg_hang_up,
 	.on_roster = xg_on_roster,
 	.on_medium_text = xg_on_medium_text,
 	.reload = xg_reload,
+	.stat_fields = xg_stat_fields,
+	.stats_size = sizeof(struct xg_stats),
+	.stats = xg_stats,
 };

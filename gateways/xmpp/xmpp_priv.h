@@ -18,6 +18,7 @@
 #define XG_PRIV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <glib.h>
 #include <strophe.h>
 #include <tutti/core.h>
@@ -68,6 +69,9 @@ struct xg_gw {
 	 * put a capture here. Borrows st. */
 	void (*send)(struct xg_gw *gw, xmpp_stanza_t *st);
 	bool stopping;
+	gint64 stop_deadline_us;    /* stopped() gives the streams until then to drain */
+	uint64_t error_replies;     /* xg_reply_error stanzas sent */
+	uint64_t malformed;         /* of them, bad-request: stanzas refused as malformed */
 };
 
 /* gateway.c: an incoming stanza of either stream (borrowed). */
@@ -90,8 +94,29 @@ bool xg_conn_online(const struct xg_conn *c);
 /* Send st on the stream its 'from' domain names (dropped with a debug line when that
  * stream is down). The default gw->send. */
 void xg_conn_route(struct xg_gw *gw, xmpp_stanza_t *st);
-/* Flush what is queued now (before the core loop stops). */
+/* Flush what is queued now (before the core loop stops): a short bounded loop. */
 void xg_conn_flush(struct xg_conn *c);
+/* Stop: close the stream cleanly after what is queued (</stream:stream>, so that the
+ * server forgets the component at once instead of refusing our next start with
+ * "conflict"); no reconnect after this. */
+void xg_conn_close(struct xg_conn *c);
+/* Nothing left to write (or nothing to write to): the gateway's stopped() asks. */
+bool xg_conn_drained(const struct xg_conn *c);
+/* A stream's counters (filled on the core thread; copied out). */
+struct xg_conn_stats {
+	bool online;
+	uint64_t connects;          /* handshakes completed */
+	uint64_t disconnects;       /* streams lost after they were up */
+	uint64_t failures;          /* attempts that never came up */
+	uint64_t reconnects;        /* retries scheduled */
+	uint64_t fd_refused;        /* sockets above select()'s limit, refused */
+	uint64_t stanzas_in, stanzas_out;
+	uint64_t dropped;           /* sent while the stream was down */
+};
+void xg_conn_stats(const struct xg_conn *c, struct xg_conn_stats *out);
+/* The delay before reconnect attempt `attempt` (0 = first), ms, for r in [0, 1): exposed
+ * for its unit test. */
+unsigned xg_conn_backoff_ms(unsigned min_s, unsigned max_s, unsigned attempt, double r);
 
 /* muc.c */
 int xg_muc_new(struct xg_gw *gw);
