@@ -592,3 +592,38 @@ TT_TEST(muc_malformed_answered_nothing_changed)
 	TT_ASSERT(fake_find("r1", "alice"));
 	env_down();
 }
+
+static unsigned counted;
+static void count_send(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	(void)gw;
+	(void)st;
+	counted++;
+}
+
+/* 500 XMPP users join one room: each join costs the XEP-0045 fan-out (the others'
+ * presence to the newcomer, the newcomer's to the others, its own and the subject) and
+ * nothing more; the time is printed for docs/benchmarks.md, never asserted. */
+TT_TEST(muc_500_joins_fanout_only)
+{
+	env_up(NULL);
+	env.gw.send = count_send;
+	const unsigned n = 500;
+	gint64 t0 = g_get_monotonic_time();
+	for (unsigned k = 0; k < n; k++) {
+		char jid[64], nick[32];
+		g_snprintf(jid, sizeof jid, "u%u@example.org/r", k);
+		g_snprintf(nick, sizeof nick, "user%u", k);
+		env_join("big", nick, jid, NULL);
+	}
+	gint64 t1 = g_get_monotonic_time();
+	TT_ASSERT_INT_EQ(counted, n * (n - 1) + 2 * n);
+	TT_ASSERT_INT_EQ(fake_alive_count("big"), n);
+	counted = 0;
+	env_in("<message from='u7@example.org/r' to='big@" ENV_DOMAIN "' type='groupchat' "
+	       "id='x'><body>hi all</body></message>");
+	TT_ASSERT_INT_EQ(counted, n);   /* one line: one stanza per occupant */
+	printf("  %u joins: %.1f ms, %u stanzas for the last join\n", n,
+	       (double)(t1 - t0) / 1000.0, 2 * (n - 1) + 2);
+	env_down();
+}
