@@ -282,6 +282,24 @@ out:
 		xmpp_free(gw->ctx, pin);
 }
 
+/* A joined occupant's presence again: a raised or lowered hand in our element
+ * (<occupant xmlns='urn:tutti:occupant:0' hand='true'/>) is set on its participant, and
+ * the state change announces it everywhere; anything else (XMPP status and show, which
+ * tutti does not keep) gets its own presence back, as it stands. */
+static void presence_update(struct muc_occ *o, xmpp_stanza_t *st)
+{
+	const struct tt_core_api *api = o->room->muc->gw->api;
+	xmpp_stanza_t *t = xg_st_find(st, "occupant", NS_TUTTI);
+	const char *hand = t ? xmpp_stanza_get_attribute(t, "hand") : NULL;
+	bool up = hand && (!strcmp(hand, "true") || !strcmp(hand, "1"));
+	bool down = hand && (!strcmp(hand, "false") || !strcmp(hand, "0"));
+	if ((up || down) && !(api->participant_state(o->p) & TT_PS_HAND) != !up) {
+		api->participant_set_state(o->p, TT_PS_HAND, up);   /* announced by its event */
+		return;
+	}
+	xg_muc_presence_self(o, false, NULL, NULL);
+}
+
 void xg_muc_presence_in(struct xg_muc *m, xmpp_stanza_t *st, const char *room,
 			const char *nick)
 {
@@ -317,8 +335,8 @@ void xg_muc_presence_in(struct xg_muc *m, xmpp_stanza_t *st, const char *room,
 		char *key = xg_muc_nick_key(nick);
 		bool same = !strcmp(key, o->key);
 		g_free(key);
-		if (same)   /* a presence update: tutti keeps no XMPP status; say who it is */
-			xg_muc_presence_self(o, false, NULL, NULL);
+		if (same)
+			presence_update(o, st);
 		else
 			xg_reply_error(gw, st, "cancel", "not-acceptable",
 				       "Nickname changes are not supported here: leave the room "

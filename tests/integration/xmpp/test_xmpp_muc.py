@@ -111,6 +111,17 @@ def test_join_messages_presence():
             check(p.find("{jabber:client}status").text == "test",
                   "the status says only the network now: %s" % p)
 
+            # alice raises her hand with tutti's presence element: the room sees it
+            import xml.etree.ElementTree as ET
+            alice.send_presence(room + "/alice", extra_xml=ET.Element(TUTTI, hand="true"))
+            wait_for(lambda: [p for p in br.http("GET", "/api/rooms/standup")[1]
+                              ["participants"] if p["name"] == "alice" and p.get("hand")],
+                     10, "the hand on alice's participant")
+            own = alice.wait_for(lambda s: s.name == "presence" and s.from_ == room +
+                                 "/alice" and occupant(s, "hand") == "true",
+                                 what="alice's own presence with her hand up")
+            check("110" in codes(own), "her own presence: %s" % own)
+
             # self-ping: joined
             r = alice.iq(room + "/alice", '<ping xmlns="urn:xmpp:ping"/>')
             check(r.type == "result", "self-ping of a joined occupant: %s" % r)

@@ -627,3 +627,34 @@ TT_TEST(muc_500_joins_fanout_only)
 	       (double)(t1 - t0) / 1000.0, 2 * (n - 1) + 2);
 	env_down();
 }
+
+/* An XMPP occupant raises its hand with our presence element; a plain presence update
+ * gets its own presence back and changes nothing. */
+TT_TEST(muc_hand_from_xmpp)
+{
+	env_up(NULL);
+	env_join("r1", "alice", A, NULL);
+	env_join("r1", "carol", C, NULL);
+	env_clear();
+	env_in("<presence from='" A "' to='" R1 "/alice'><show>away</show></presence>");
+	TT_ASSERT_INT_EQ(env_count(), 1);
+	assert_codes(env_sent(0), "110");
+	TT_ASSERT_STR_EQ(xmpp_stanza_get_to(env_sent(0)), A);
+	env_clear();
+	env_in("<presence from='" A "' to='" R1 "/alice'><occupant xmlns='urn:tutti:occupant:0' "
+	       "hand='true'/></presence>");
+	TT_ASSERT(fake_find("r1", "alice")->state & TT_PS_HAND);
+	guint i = 0;
+	xmpp_stanza_t *seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen);
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "hand"), "true");
+	char *status = env_child_text(seen, "status");
+	TT_ASSERT_STR_EQ(status, "hand raised");
+	g_free(status);
+	i = 0;
+	assert_codes(env_find(&i, "presence", "", A, R1 "/alice"), "110");
+	env_in("<presence from='" A "' to='" R1 "/alice'><occupant xmlns='urn:tutti:occupant:0' "
+	       "hand='false'/></presence>");
+	TT_ASSERT(!(fake_find("r1", "alice")->state & TT_PS_HAND));
+	env_down();
+}
