@@ -293,6 +293,18 @@ static int api_audio_play(struct tt_participant *p, const int16_t *pcm, size_t n
 	return tt__room_media_play(p->room->media, p, pcm, n, rate, p->room->rate);
 }
 
+static int api_audio_add(struct tt_participant *p, tt_audio_ended_h ended, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__room_audio(p, true, ended, arg);
+}
+
+static int api_audio_remove(struct tt_participant *p)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__room_audio(p, false, NULL, NULL);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -336,4 +348,7 @@ const struct tt_core_api tt__core_api = {
 	.text_medium_open = api_text_medium_open,
 	.text_medium_close = api_text_medium_close,
 	.text_medium_notice = api_text_medium_notice,
+	/* 4: audio for a text participant (an XMPP occupant who calls) */
+	.audio_add = api_audio_add,
+	.audio_remove = api_audio_remove,
 };

@@ -23,7 +23,8 @@ struct tt_participant {
 	char *network;               /* (const) */
 	char *room_name;             /* (const) */
 	struct tt_gw_handle *gw;     /* (const) */
-	unsigned caps;               /* (const) */
+	unsigned caps;               /* core thread: TT_CAP_AUDIO comes and goes with
+				      * audio_add / audio_remove (room.c) */
 	gint state;                  /* atomic read anywhere, written on the core thread */
 	void *gw_data;               /* (const) */
 	struct tt_text_medium *medium;  /* (const) the shared text medium it speaks through, a
@@ -32,6 +33,9 @@ struct tt_participant {
 	struct tt_leg_stats *media;  /* core thread: its leg's last statistics, or NULL */
 	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden
 				      * from rosters, events and counts until admitted */
+	bool audio_added;            /* core thread: TT_CAP_AUDIO from audio_add, not the join */
+	tt_audio_ended_h audio_ended;   /* core thread: audio_add's callback, or NULL */
+	void *audio_ended_arg;
 };
 
 struct tt_participant *tt__participant_new(struct tt_core *core, struct tt_gw_handle *gw,

@@ -589,3 +589,51 @@ int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 	tt__room_emit(p->room, &ev);
 	return 0;
 }
+
+/* A participant's audio is its place in the room's media (a mixer input once a leg is
+ * attached); the participant itself, its name, roster entry and text, is untouched, so an
+ * XMPP occupant who calls in is still one person in every roster. */
+int tt__room_audio(struct tt_participant *p, bool on, tt_audio_ended_h ended, void *arg)
+{
+	if (!p)
+		return -EINVAL;
+	if (!p->room || tt__participant_left(p))
+		return -ENOENT;
+	if (p->lobby)
+		return -EPERM;
+	if (!p->room->media)
+		return -ENODEV;
+	unsigned old = (unsigned)g_atomic_int_get(&p->state);
+	unsigned now = old;
+	if (on) {
+		if (p->caps & TT_CAP_AUDIO)
+			return -EALREADY;
+		p->caps |= TT_CAP_AUDIO;
+		p->audio_added = true;
+		p->audio_ended = ended;
+		p->audio_ended_arg = arg;
+		tt__room_media_add(p->room->media, p, old);
+	} else {
+		if (!(p->caps & TT_CAP_AUDIO))
+			return -EALREADY;
+		if (!p->audio_added)
+			return -EPERM;
+		p->caps &= ~(unsigned)TT_CAP_AUDIO;
+		p->audio_added = false;
+		p->audio_ended = NULL;
+		p->audio_ended_arg = NULL;
+		/* the worker closes the leg; a talking report still in the mailbox is dropped
+		 * by room_events.c, which checks the cap */
+		tt__room_media_remove(p->room->media, p);
+		now &= ~(unsigned)TT_PS_TALKING;
+		g_atomic_int_set(&p->state, (gint)now);
+		g_free(p->media);
+		p->media = NULL;
+	}
+	tt_info("%s %s audio in %s", p->id, on ? "has" : "no longer has", p->room->name);
+	struct tt_roster_event ev = { .type = TT_ROSTER_STATE, .room = p->room->name,
+				      .changed = old ^ now, .caps_changed = TT_CAP_AUDIO };
+	tt__participant_entry(p, &ev.who);
+	tt__room_emit(p->room, &ev);
+	return 0;
+}

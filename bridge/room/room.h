@@ -71,6 +71,8 @@ int tt__room_lobby_join(struct tt_gw_handle *gw, const struct tt_join *req,
 int tt__room_lobby_admit(struct tt_participant *p, const char *pin);
 struct tt_participant *tt__room_leave(struct tt_participant *p, int reason);
 int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on);
+/* core.h audio_add (on) and audio_remove (off, ended ignored). Core thread. */
+int tt__room_audio(struct tt_participant *p, bool on, tt_audio_ended_h ended, void *arg);
 
 /* room_events.c: what rooms' media workers report (media.h), applied on the core thread:
  * talking to the roster, statistics to participants and rooms, DTMF and ended transports

@@ -19,7 +19,7 @@ static bool alive(const struct tt_participant *p)
 
 static void on_talking(void *core, struct tt_participant *p, bool on)
 {
-	if (alive(p))
+	if (alive(p) && (p->caps & TT_CAP_AUDIO))
 		tt__room_set_state(p, TT_PS_TALKING, on);
 }
 
@@ -53,8 +53,19 @@ static void on_dtmf(void *core, struct tt_participant *p, char digit)
 
 static void on_ended(void *core, struct tt_participant *p, int reason)
 {
-	if (!alive(p) || !p->gw->started)
+	if (!alive(p) || !p->gw->started || !(p->caps & TT_CAP_AUDIO))
 		return;
+	if (p->audio_added) {
+		/* audio given to a text participant (audio_add): the call ends, the participant
+		 * stays */
+		tt_audio_ended_h cb = p->audio_ended;
+		void *cb_arg = p->audio_ended_arg;
+		tt_info("%s: added audio ended (%s)", p->id, tt_strerror(reason));
+		tt__room_audio(p, false, NULL, NULL);
+		if (cb)
+			cb(cb_arg, p, reason);
+		return;
+	}
 	tt_info("%s: media ended (%s)", p->id, reason == -ETIMEDOUT ?
 		"no packets within [media] inactivity_s" : tt_strerror(reason));
 	tt__gateway_hang_up(p->gw, p, reason == -ETIMEDOUT ? "media timeout" : "media ended");

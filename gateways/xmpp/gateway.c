@@ -311,6 +311,7 @@ static void xg_hang_up(void *state, struct tt_participant *p, const char *why)
 static void xg_on_roster(void *state, const struct tt_roster_event *ev)
 {
 	xg_muc_roster(state, ev);
+	xg_jingle_roster(state, ev);
 }
 
 static void xg_on_medium_text(void *state, void *medium_data, const struct tt_text *msg)

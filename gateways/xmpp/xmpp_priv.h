@@ -144,5 +144,7 @@ bool xg_jingle_stanza(struct xg_gw *gw, xmpp_stanza_t *st);
 void xg_jingle_link(struct xg_gw *gw, bool up);
 void xg_jingle_stop(struct xg_gw *gw);
 void xg_jingle_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why);
+/* Every roster event (after muc.c's): the LEFT of an occupant in a call ends the call. */
+void xg_jingle_roster(struct xg_gw *gw, const struct tt_roster_event *ev);
 
 #endif

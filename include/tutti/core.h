@@ -20,8 +20,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* 3: the calls regrouped by concept (issue 14: leg kinds, text media, the order below). */
-#define TT_CORE_API_VERSION 3
+/* 3: the calls regrouped by concept (issue 14: leg kinds, text media, the order below).
+ * 4: audio_add / audio_remove (audio for a participant that joined for text), and
+ *    tt_roster_event.caps_changed. */
+#define TT_CORE_API_VERSION 4
 
 struct tt_core;          /* the core; one per process */
 struct tt_gw_handle;     /* the core's record of one registered gateway */
@@ -85,6 +87,9 @@ struct tt_roster_event {
 	struct tt_roster_entry who;   /* empty (id NULL) for TT_ROSTER_ROOM_ENDED */
 	unsigned changed;             /* TT_ROSTER_STATE: which enum tt_pstate bits changed */
 	int reason;                   /* TT_ROSTER_LEFT: 0 normal, or negative errno */
+	/* TT_ROSTER_STATE: which enum tt_caps bits changed (audio_add, audio_remove); `who`
+	 * has the caps as they are now. 0 for a change of state flags alone. */
+	unsigned caps_changed;
 };
 
 /* room_roster calls this once per participant. */
@@ -232,6 +237,11 @@ struct tt_audio_attached {
 
 typedef void (*tt_audio_attached_h)(void *arg, struct tt_participant *p,
 				    const struct tt_audio_attached *r);
+
+/* Audio given with audio_add ended by itself (its transport ended: ICE consent lost, DTLS
+ * refused, no packets): the audio is already removed, p stays in the room with its text.
+ * Core thread; p borrowed for the call. reason: a negative errno (-ETIMEDOUT: inactivity). */
+typedef void (*tt_audio_ended_h)(void *arg, struct tt_participant *p, int reason);
 
 /* ==== WebSockets ====
  * A gateway serves WebSocket endpoints on the bridge's one HTTP server (ws_register); a
@@ -400,6 +410,22 @@ struct tt_core_api {
 	 * in the log, and the leg goes on; a leg of another kind ignores them. */
 	int (*audio_ice_credentials)(struct tt_participant *p, const char *ufrag, const char *pwd,
 				     const char *fingerprint, bool dtls_active);
+
+	/* Give p, which joined without TT_CAP_AUDIO (an XMPP MUC occupant who then calls the
+	 * room), audio from now on: it gets a place in the room's media and TT_CAP_AUDIO, so
+	 * audio_attach and the rest work as for a participant that joined with audio, and
+	 * every present gateway gets a roster TT_ROSTER_STATE event with caps_changed
+	 * TT_CAP_AUDIO (rosters show "audio"). p stays one participant: one name, one roster
+	 * entry. `ended` (may be NULL; arg borrowed until it runs or audio_remove) runs instead
+	 * of the gateway's hang_up when the leg ends by itself: p keeps its text and stays.
+	 * 0, -EINVAL (no p), -ENOENT (left), -EPERM (waits in the PIN lobby), -EALREADY (p
+	 * has audio). */
+	int (*audio_add)(struct tt_participant *p, tt_audio_ended_h ended, void *arg);
+	/* End the audio audio_add gave p (the call ended): its leg closes on the worker, the
+	 * TT_CAP_AUDIO bit and TALKING go, with one roster TT_ROSTER_STATE event; p stays.
+	 * `ended` is not called. 0, -EINVAL, -ENOENT (left), -EALREADY (no audio), -EPERM (p
+	 * joined with audio: it ends by leaving). */
+	int (*audio_remove)(struct tt_participant *p);
 
 	/* Play a prompt to p alone: mono int16 PCM at `rate` Hz (copied, resampled to the
 	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces

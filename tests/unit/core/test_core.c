@@ -22,6 +22,7 @@ struct fake {
 	char last_from[64];
 	int joined, left, state_events;
 	int hangups;
+	unsigned last_caps, last_caps_changed;   /* of the last TT_ROSTER_STATE */
 	bool leave_on_hangup;
 	struct tt_participant *pending;  /* hung up, to leave later */
 };
@@ -67,8 +68,11 @@ static void f_roster(void *s, const struct tt_roster_event *ev)
 		f->joined++;
 	else if (ev->type == TT_ROSTER_LEFT)
 		f->left++;
-	else if (ev->type == TT_ROSTER_STATE)
+	else if (ev->type == TT_ROSTER_STATE) {
 		f->state_events++;
+		f->last_caps = ev->who.caps;
+		f->last_caps_changed = ev->caps_changed;
+	}
 }
 
 static const struct tt_gateway gw_a = {
@@ -211,6 +215,80 @@ TT_TEST(core_leave_while_worker_holds_reference)
 	TT_ASSERT_INT_EQ(g_atomic_int_get(&extra->refs), 1);
 	TT_ASSERT_STR_EQ(a->api->participant_name(extra), "alice");  /* memory still valid */
 	a->api->participant_unref(extra);  /* freed here; ASan would see a use after */
+	tt__core_free(core);
+}
+
+struct ended {
+	int calls, reason;
+	struct tt_participant *p;
+};
+
+static void on_audio_ended(void *arg, struct tt_participant *p, int reason)
+{
+	struct ended *e = arg;
+	e->calls++;
+	e->reason = reason;
+	e->p = p;
+}
+
+/* An occupant of a chat who calls the room: audio comes and goes, the participant stays
+ * one person (one roster entry) throughout, and its media's end is not a hang-up. */
+TT_TEST(core_audio_added_to_text_participant)
+{
+	struct tt_core *core = make_core(NULL);
+	struct fake *a = fakes[0], *b = fakes[1];
+	struct tt_participant *w = join(b, "r", "watcher", TT_CAP_TEXT);  /* b is present */
+	struct tt_participant *p = join(a, "r", "alice", TT_CAP_TEXT);
+	struct tt_audio_leg leg = { .kind = TT_LEG_UDP, .codec = "pcmu", .dtmf_pt = -1,
+				    .udp.srtp_suite = -1 };
+	TT_ASSERT_INT_EQ(a->api->audio_attach(p, &leg, NULL, NULL), -EPERM);
+	TT_ASSERT_INT_EQ(a->api->audio_remove(p), -EALREADY);
+	struct ended e = { 0 };
+	int before = b->state_events;
+	TT_ASSERT_INT_EQ(a->api->audio_add(p, on_audio_ended, &e), 0);
+	TT_ASSERT_INT_EQ(b->state_events, before + 1);
+	TT_ASSERT_INT_EQ(b->last_caps_changed, TT_CAP_AUDIO);
+	TT_ASSERT_INT_EQ(b->last_caps, TT_CAP_AUDIO | TT_CAP_TEXT);
+	TT_ASSERT_INT_EQ(a->api->audio_add(p, on_audio_ended, &e), -EALREADY);
+	sync_worker(core);
+	TT_ASSERT_INT_EQ(g_atomic_int_get(&p->refs), 3);  /* gateway + room + worker */
+	TT_ASSERT_INT_EQ(a->api->room_count(core, "r"), 2);  /* still one participant */
+
+	/* its media ends by itself: the callback, not the gateway's hang_up; p stays */
+	int hangups = a->hangups;
+	tt__room_media_events.ended(core, p, -ETIMEDOUT);
+	TT_ASSERT_INT_EQ(e.calls, 1);
+	TT_ASSERT_INT_EQ(e.reason, -ETIMEDOUT);
+	TT_ASSERT(e.p == p);
+	TT_ASSERT_INT_EQ(a->hangups, hangups);
+	TT_ASSERT(a->api->participant_alive(p));
+	TT_ASSERT_INT_EQ(b->last_caps, TT_CAP_TEXT);
+	TT_ASSERT_INT_EQ(a->api->audio_attach(p, &leg, NULL, NULL), -EPERM);
+	sync_worker(core);
+	TT_ASSERT_INT_EQ(g_atomic_int_get(&p->refs), 2);  /* the worker let go */
+	tt__room_media_events.ended(core, p, -ETIMEDOUT);  /* a late report: nothing */
+	TT_ASSERT_INT_EQ(e.calls, 1);
+	TT_ASSERT_INT_EQ(a->hangups, hangups);
+
+	/* a second call; this one the gateway ends: no callback */
+	TT_ASSERT_INT_EQ(a->api->audio_add(p, on_audio_ended, &e), 0);
+	TT_ASSERT_INT_EQ(a->api->audio_remove(p), 0);
+	TT_ASSERT_INT_EQ(b->last_caps_changed, TT_CAP_AUDIO);
+	TT_ASSERT_INT_EQ(b->last_caps, TT_CAP_TEXT);
+	TT_ASSERT_INT_EQ(e.calls, 1);
+	/* audio from the join ends by leaving, not here */
+	struct tt_participant *phone = join(a, "r", "phone", TT_CAP_AUDIO);
+	TT_ASSERT_INT_EQ(a->api->audio_remove(phone), -EPERM);
+	TT_ASSERT_INT_EQ(a->api->audio_add(phone, NULL, NULL), -EALREADY);
+	/* leaving with added audio frees everything (ASan) */
+	TT_ASSERT_INT_EQ(a->api->audio_add(p, NULL, NULL), 0);
+	a->api->participant_leave(phone, 0);
+	a->api->participant_leave(a->api->participant_ref(p), 0);
+	TT_ASSERT_INT_EQ(a->api->audio_add(p, NULL, NULL), -ENOENT);
+	TT_ASSERT_INT_EQ(a->api->audio_remove(p), -ENOENT);
+	a->api->participant_unref(p);
+	b->api->participant_leave(w, 0);
+	sync_worker(core);
 	tt__core_free(core);
 }
 

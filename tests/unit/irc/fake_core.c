@@ -67,7 +67,7 @@ static struct tt_roster_entry entry_of(const struct fake_p *p)
 
 static void roster_event(enum tt_roster_type type, const struct fake_p *p, unsigned changed)
 {
-	struct tt_roster_event ev = {type, p->room, entry_of(p), changed, 0};
+	struct tt_roster_event ev = {type, p->room, entry_of(p), changed, 0, 0};
 	if (fake.gw_desc->on_roster && fake.gw_state)
 		fake.gw_desc->on_roster(fake.gw_state, &ev);
 }

@@ -120,7 +120,8 @@ static struct tt_roster_entry entry_of(const struct fake_p *p)
 
 static void roster_event(enum tt_roster_type type, const struct fake_p *p, unsigned changed)
 {
-	struct tt_roster_event ev = {type, p->room, entry_of(p), changed, p->left_reason};
+	struct tt_roster_event ev = {.type = type, .room = p->room, .who = entry_of(p),
+				     .changed = changed, .reason = p->left_reason};
 	if (fake.gw.on_roster)
 		fake.gw.on_roster(fake.gw.state, &ev);
 }
