@@ -172,8 +172,13 @@ void xg_muc_presence_roster(struct xg_muc *m, const struct tt_roster_event *ev)
 	case TT_ROSTER_STATE:
 		if (!o)
 			return;
+		if (o->caps != ev->who.caps) {   /* audio_add/remove: "in the call", at once */
+			o->caps = ev->who.caps;
+			o->state = ev->who.state;
+			announce(o);
+			break;
+		}
 		o->state = ev->who.state;
-		o->caps = ev->who.caps;
 		state_changed(o, ev->changed);
 		break;
 	case TT_ROSTER_ROOM_ENDED:

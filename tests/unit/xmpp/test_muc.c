@@ -658,3 +658,30 @@ TT_TEST(muc_hand_from_xmpp)
 	TT_ASSERT(!(fake_find("r1", "alice")->state & TT_PS_HAND));
 	env_down();
 }
+
+/* An occupant who calls the room (audio_add) is "in the call" for everyone at once. */
+TT_TEST(muc_in_the_call)
+{
+	env_up(NULL);
+	env_join("r1", "alice", A, NULL);
+	env_join("r1", "carol", C, NULL);
+	env_clear();
+	struct fake_p *a = fake_find("r1", "alice");
+	fake_set_caps(a, TT_CAP_TEXT | TT_CAP_AUDIO);
+	guint i = 0;
+	xmpp_stanza_t *seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen);
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "audio"), "true");
+	char *status = env_child_text(seen, "status");
+	TT_ASSERT_STR_EQ(status, "xmpp, in the call");
+	g_free(status);
+	i = 0;
+	TT_ASSERT(env_find(&i, "presence", "", A, R1 "/alice"));
+	env_clear();
+	fake_set_caps(a, TT_CAP_TEXT);
+	i = 0;
+	seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen && !xmpp_stanza_get_child_by_name(seen, "status"));
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "audio"), "false");
+	env_down();
+}
