@@ -41,8 +41,11 @@ def error_text(st):
 
 
 def occupant(st, attr):
+    """An attribute of tutti's presence element; a flag it leaves out is "false"."""
     el = st.find(TUTTI)
-    return el.get(attr) if el is not None else None
+    if el is None:
+        return None
+    return el.get(attr, None if attr == "network" else "false")
 
 
 def roster_names(br, room):

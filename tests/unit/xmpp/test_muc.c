@@ -13,11 +13,13 @@ static bool has(const char *s, const char *part)
 	return s && strstr(s, part);
 }
 
+/* An attribute of tutti's presence element; a flag it leaves out is "false". */
 static const char *tutti_attr(xmpp_stanza_t *st, const char *name)
 {
 	xmpp_stanza_t *t = xmpp_stanza_get_child_by_name_and_ns(st, "occupant",
 								"urn:tutti:occupant:0");
-	return t ? xmpp_stanza_get_attribute(t, name) : NULL;
+	const char *v = t ? xmpp_stanza_get_attribute(t, name) : NULL;
+	return t && !v && strcmp(name, "network") ? "false" : v;
 }
 
 static void assert_codes(xmpp_stanza_t *st, const char *want)
