@@ -117,9 +117,18 @@ void xg_call_iq(struct xg_call *c, xmpp_stanza_t *el)
 	xmpp_stanza_release(iq);
 }
 
+xmpp_stanza_t *xg_reply(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	(void)gw;
+	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	if (xmpp_stanza_get_to(st))
+		xmpp_stanza_set_from(r, xmpp_stanza_get_to(st));
+	return r;
+}
+
 static void ack(struct xg_gw *gw, xmpp_stanza_t *st)
 {
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "result");
 	xg_send(gw, r);
 	xmpp_stanza_release(r);
@@ -129,7 +138,7 @@ static void ack(struct xg_gw *gw, xmpp_stanza_t *st)
 static void jerror(struct xg_gw *gw, xmpp_stanza_t *st, const char *type, const char *cond,
 		   const char *jcond, const char *text)
 {
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "error");
 	xmpp_stanza_t *e = xg_el(gw->ctx, r, "error", NULL);
 	xmpp_stanza_set_type(e, type);

@@ -58,6 +58,9 @@ void xg_call_iq(struct xg_call *c, xmpp_stanza_t *el);
 /* End every call of the full JID `caller` (or of every resource of a bare JID): it went
  * away (presence unavailable). */
 void xg_calls_end_for(struct xg_gw *gw, const char *caller);
+/* A reply to st, from its 'to' to its 'from', same id (xmpp_stanza_reply sets no 'from';
+ * a component must). The caller sets the type, adds children and releases it. */
+xmpp_stanza_t *xg_reply(struct xg_gw *gw, xmpp_stanza_t *st);
 /* The room of a JID on the call domain ("R@call_domain/x" -> R, a new string), or NULL. */
 char *xg_call_room_of(struct xg_gw *gw, const char *jid);
 
