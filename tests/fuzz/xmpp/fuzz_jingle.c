@@ -45,7 +45,7 @@ static void translate(xmpp_stanza_t *j)
 						    xg_jingle_we_are_active(&m->audio));
 		char *buf = NULL;
 		size_t len = 0;
-		if (xmpp_stanza_to_text(a, &buf, &len) || !buf || strstr(buf, "actpass"))
+		if (xmpp_stanza_to_text(a, &buf, &len) || !buf || strstr(buf, "setup=\"actpass\""))
 			abort();
 		xmpp_free(ctx, buf);
 		xmpp_stanza_release(a);
