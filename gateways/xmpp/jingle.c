@@ -54,7 +54,8 @@ struct xg_call *xg_call_new(struct xg_gw *gw, const char *caller, const char *si
 			    const char *local, const char *room)
 {
 	char *k = call_key(caller, sid);
-	if (g_hash_table_contains(gw->jingle->calls, k)) {
+	if (g_hash_table_contains(gw->jingle->calls, k) ||
+	    g_hash_table_size(gw->jingle->calls) >= XG_CALL_MAX) {
 		g_free(k);
 		return NULL;
 	}
@@ -321,6 +322,10 @@ static void on_initiate(struct xg_gw *gw, xmpp_stanza_t *st, const struct xg_jms
 	if (!c)
 		c = xg_call_new(gw, from, m->sid, to, room);
 	g_free(room);
+	if (!c) {
+		jerror(gw, st, "wait", "resource-constraint", NULL, "too many calls");
+		return;
+	}
 	if (c->timer) {
 		g_source_remove(c->timer);
 		c->timer = 0;
