@@ -189,6 +189,8 @@ async def main():
     ap.add_argument("--bad-fingerprint", action="store_true")
     ap.add_argument("--retract", action="store_true")
     ap.add_argument("--join-muc", default=None)
+    ap.add_argument("--linger", type=float, default=0,
+                    help="seconds to stay online after the call (an occupant stays)")
     a = ap.parse_args()
     listen = [float(x) for x in a.listen.split(",") if x]
     res = {"ev": "done", "frames": 0, "tones_db": {}, "terminated": None, "accepted": None,
@@ -352,8 +354,9 @@ async def main():
             break
     n = max(res["frames"], 1)
     res["tones_db"] = {"%.0f" % f: 10 * math.log10(power[f] / n + 1e-12) for f in listen}
-    emit(res)
     await pc.close()
+    await asyncio.sleep(a.linger)
+    emit(res)
     x.disconnect()
     os._exit(0)
 
