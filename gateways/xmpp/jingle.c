@@ -54,7 +54,8 @@ struct xg_call *xg_call_new(struct xg_gw *gw, const char *caller, const char *si
 			    const char *local, const char *room)
 {
 	char *k = call_key(caller, sid);
-	if (g_hash_table_contains(gw->jingle->calls, k)) {
+	if (g_hash_table_contains(gw->jingle->calls, k) ||
+	    g_hash_table_size(gw->jingle->calls) >= XG_CALL_MAX) {
 		g_free(k);
 		return NULL;
 	}
@@ -117,9 +118,18 @@ void xg_call_iq(struct xg_call *c, xmpp_stanza_t *el)
 	xmpp_stanza_release(iq);
 }
 
+xmpp_stanza_t *xg_reply(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	(void)gw;
+	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	if (xmpp_stanza_get_to(st))
+		xmpp_stanza_set_from(r, xmpp_stanza_get_to(st));
+	return r;
+}
+
 static void ack(struct xg_gw *gw, xmpp_stanza_t *st)
 {
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "result");
 	xg_send(gw, r);
 	xmpp_stanza_release(r);
@@ -129,7 +139,7 @@ static void ack(struct xg_gw *gw, xmpp_stanza_t *st)
 static void jerror(struct xg_gw *gw, xmpp_stanza_t *st, const char *type, const char *cond,
 		   const char *jcond, const char *text)
 {
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "error");
 	xmpp_stanza_t *e = xg_el(gw->ctx, r, "error", NULL);
 	xmpp_stanza_set_type(e, type);
@@ -312,6 +322,10 @@ static void on_initiate(struct xg_gw *gw, xmpp_stanza_t *st, const struct xg_jms
 	if (!c)
 		c = xg_call_new(gw, from, m->sid, to, room);
 	g_free(room);
+	if (!c) {
+		jerror(gw, st, "wait", "resource-constraint", NULL, "too many calls");
+		return;
+	}
 	if (c->timer) {
 		g_source_remove(c->timer);
 		c->timer = 0;

@@ -95,7 +95,7 @@ bool xg_jingle_disco(struct xg_gw *gw, xmpp_stanza_t *st)
 		return true;
 	}
 	g_free(room);
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "result");
 	xmpp_stanza_t *rq = xg_el(gw->ctx, r, "query", NS_DISCO_INFO);
 	const char *node = xmpp_stanza_get_attribute(q, "node");

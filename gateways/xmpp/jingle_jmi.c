@@ -80,6 +80,12 @@ static void propose(struct xg_gw *gw, xmpp_stanza_t *st, xmpp_stanza_t *e, const
 		send_jmi(gw, local, from, "proceed", id, NULL, NULL);
 	} else {
 		struct xg_call *c = xg_call_new(gw, from, id, local, room);
+		if (!c) {
+			send_jmi(gw, local, from, "reject", id, "busy", "too many calls");
+			g_free(local);
+			g_free(room);
+			return;
+		}
 		c->jmi = true;
 		c->timer = g_timeout_add_seconds(XG_CALL_PROPOSE_S, propose_expired, c);
 		send_jmi(gw, local, from, "ringing", id, NULL, NULL);

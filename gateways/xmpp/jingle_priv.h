@@ -10,6 +10,8 @@
 
 #define XG_CALL_RESOURCE "tutti"   /* R@call_domain/tutti: the callable resource */
 #define XG_CALL_MAX_CANDS 64       /* remote candidates taken per call (a client has ~10) */
+#define XG_CALL_MAX 1024           /* calls and proposals at once: a flood of proposes
+				    * must not grow the table without bound */
 #define XG_CALL_PROPOSE_S 30       /* a proceed not followed by session-initiate ends */
 
 enum xg_call_state {
@@ -47,7 +49,8 @@ struct xg_jingle {
 
 /* jingle.c */
 struct xg_call *xg_call_find(struct xg_gw *gw, const char *caller, const char *sid);
-/* A new call in the table (PROPOSED), or NULL if (caller, sid) is taken. */
+/* A new call in the table (PROPOSED), or NULL if (caller, sid) is taken or XG_CALL_MAX
+ * calls exist. */
 struct xg_call *xg_call_new(struct xg_gw *gw, const char *caller, const char *sid,
 			    const char *local, const char *room);
 /* End a call: session-terminate with `cond` (NULL: none sent, the caller ended it), JMI
@@ -58,6 +61,9 @@ void xg_call_iq(struct xg_call *c, xmpp_stanza_t *el);
 /* End every call of the full JID `caller` (or of every resource of a bare JID): it went
  * away (presence unavailable). */
 void xg_calls_end_for(struct xg_gw *gw, const char *caller);
+/* A reply to st, from its 'to' to its 'from', same id (xmpp_stanza_reply sets no 'from';
+ * a component must). The caller sets the type, adds children and releases it. */
+xmpp_stanza_t *xg_reply(struct xg_gw *gw, xmpp_stanza_t *st);
 /* The room of a JID on the call domain ("R@call_domain/x" -> R, a new string), or NULL. */
 char *xg_call_room_of(struct xg_gw *gw, const char *jid);
 

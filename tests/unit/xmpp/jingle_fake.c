@@ -14,7 +14,7 @@ struct fake F;
 void xg_reply_error(struct xg_gw *gw, xmpp_stanza_t *st, const char *type, const char *cond,
 		    const char *text)
 {
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xg_reply(gw, st);
 	xmpp_stanza_set_type(r, "error");
 	xmpp_stanza_t *e = xg_el(gw->ctx, r, "error", NULL);
 	xmpp_stanza_set_type(e, type);
@@ -191,6 +191,10 @@ static void capture(struct xg_gw *gw, xmpp_stanza_t *st)
 	char *buf = NULL;
 	size_t len = 0;
 	TT_ASSERT(xmpp_stanza_to_text(st, &buf, &len) == 0);
+	/* a component's stanzas need a 'from' on its domain, or the server drops them */
+	const char *from = xmpp_stanza_get_from(st);
+	TT_ASSERT_MSG(from && (g_str_has_suffix(from, "@call.test") || strstr(from, "@call.test/") ||
+			       !strcmp(from, "call.test")), "from %s: %s", from, buf);
 	g_ptr_array_add(F.sent, g_strndup(buf, len));
 	xmpp_free(gw->ctx, buf);
 }
@@ -215,6 +219,10 @@ void fake_setup(void)
 
 void fake_teardown(void)
 {
+	/* the core runs every attach's callback, also after the participant left */
+	for (unsigned i = 0; i < F.n_parts; i++)
+		if (F.parts[i]->cb)
+			fake_attach_done(F.parts[i], -ENOENT);
 	xg_jingle_free(&F.gw);
 	tt_ice_policy_unref(F.gw.policy);
 	xmpp_ctx_free(F.gw.ctx);

@@ -194,6 +194,19 @@ TT_TEST(jingle_call_retracted_and_refused)
 		      fake_sent(n + 1));
 	TT_ASSERT_INT_EQ(F.n_parts, 0);
 	TT_ASSERT_INT_EQ(g_hash_table_size(F.gw.jingle->calls), 0);
+	/* a flood of proposals stops at the cap, each one beyond it rejected */
+	for (unsigned i = 0; i < XG_CALL_MAX + 2; i++) {
+		char *m = g_strdup_printf("<message from='" CALLER "' to='r@call.test' type='chat'>"
+					  "<propose xmlns='urn:xmpp:jingle-message:0' id='f%u'>"
+					  "<description xmlns='urn:xmpp:jingle:apps:rtp:1' "
+					  "media='audio'/></propose></message>", i);
+		fake_in(m);
+		g_free(m);
+	}
+	TT_ASSERT_INT_EQ(g_hash_table_size(F.gw.jingle->calls), XG_CALL_MAX);
+	char id[32];
+	g_snprintf(id, sizeof id, "xmlns=" XG_NS_JMI ";id=f%u", XG_CALL_MAX + 1);
+	TT_ASSERT(fake_find_el(0, "reject", id) >= 0);
 	fake_teardown();
 }
 
