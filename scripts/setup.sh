@@ -17,6 +17,13 @@ as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+stop_system_prosody() {
+	if pgrep -u prosody -f /usr/bin/prosody >/dev/null 2>&1; then
+		echo "setup: stopping the system prosody that apt started (the tests run their own)"
+		as_root service prosody stop >/dev/null 2>&1 || as_root prosodyctl stop >/dev/null 2>&1 || true
+	fi
+}
+
 install_deps() {
 	local want=() missing=()
 	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt | grep -v '^$')
@@ -29,6 +36,11 @@ install_deps() {
 		echo "setup: installing ${missing[*]}"
 		as_root apt-get update -qq
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+		# prosody is for the tests, which start their own unprivileged one on free
+		# ports; the system service its installation may have started is not wanted.
+		if printf '%s\n' "${missing[@]}" | grep -qx prosody; then
+			stop_system_prosody
+		fi
 	fi
 	# Debian's npm conflicts with nodejs from other sources (which bring their own npm), so
 	# it is not in the package list: install it only when there is no npm at all.

@@ -44,6 +44,10 @@ int tt__gateway_check(const struct tt_gateway *gw, char **why)
 			return -EINVAL;
 		}
 	}
+	if (gw->check_config && !gw->conf_keys) {
+		*why = g_strdup_printf("gateway %s: check_config without conf_keys", gw->name);
+		return -EINVAL;
+	}
 	for (const struct tt_conf_key *r = gw->conf_keys; r && r->key; r++) {
 		size_t n = strlen(gw->name);
 		if (strncmp(r->section, gw->name, n) != 0 ||

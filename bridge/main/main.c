@@ -19,6 +19,24 @@ static int check_config(const char *path)
 	int rc = tt__core_build_schema(&s, tt__gateway_table);
 	if (rc == 0)
 		rc = tt__conf_load(&c, s, path, &errors);
+	/* Then what only the gateways know (a key another one makes required), for the
+	 * gateways this file enables: the problems their start would refuse. */
+	if (rc == 0) {
+		GString *more = g_string_new(NULL);
+		for (const struct tt_gateway *const *g = tt__gateway_table; *g; g++) {
+			char *e = NULL;
+			if ((*g)->check_config && tt_conf_bool(c, (*g)->name, "enabled") &&
+			    (*g)->check_config(c, &e)) {
+				rc = -EINVAL;
+				g_string_append(more, e ? e : "");
+				if (!e)
+					g_string_append_printf(more, "%s: [%s]: invalid\n", path,
+							       (*g)->name);
+			}
+			g_free(e);
+		}
+		errors = g_string_free(more, FALSE);
+	}
 	if (rc) {
 		if (errors)
 			fputs(errors, stdout);

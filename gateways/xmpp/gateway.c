@@ -58,40 +58,75 @@ static char *conf_dup(const struct tt_conf *conf, const char *key)
 	return v && *v ? g_strdup(v) : NULL;
 }
 
-static void conf_error(const struct tt_conf *conf, const char *key, const char *what)
+/* One "FILE:LINE: [xmpp] key: problem" line; a key the file lacks is placed at the line
+ * that enabled the gateway (the default is off, so the file has one). */
+static void problem(GString *out, const struct tt_conf *conf, const char *key, const char *what)
 {
-	tt_error("%s:%d: [xmpp] %s: %s", tt_conf_path(conf) ? tt_conf_path(conf) : "-",
-		 tt_conf_line(conf, "xmpp", key), key, what);
+	int line = tt_conf_line(conf, "xmpp", key);
+	if (line == 0)
+		line = tt_conf_line(conf, "xmpp", "enabled");
+	g_string_append_printf(out, "%s:%d: [xmpp] %s: %s\n",
+			       tt_conf_path(conf) ? tt_conf_path(conf) : "-", line, key, what);
+}
+
+static bool parse_server(const char *server, char **host, unsigned *port)
+{
+	const char *colon = server ? strrchr(server, ':') : NULL;
+	char *end = NULL;
+	unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || colon == server || !end || *end || p == 0 || p > 65535)
+		return false;
+	if (host)
+		*host = g_strndup(server, (gsize)(colon - server));
+	if (port)
+		*port = (unsigned)p;
+	return true;
+}
+
+/* What the rows' types and bounds cannot say: keys that an enabled gateway needs. Shared by
+ * start and --check-config (the descriptor's check_config), so both refuse the same. */
+static void cfg_problems(const struct tt_conf *conf, GString *out)
+{
+	const char *domain = tt_conf_str(conf, "xmpp", "domain");
+	const char *call = tt_conf_str(conf, "xmpp", "call_domain");
+	const char *secret = tt_conf_str(conf, "xmpp", "secret");
+	if (!parse_server(tt_conf_str(conf, "xmpp", "server"), NULL, NULL))
+		problem(out, conf, "server", "not HOST:PORT");
+	if (!domain || !*domain)
+		problem(out, conf, "domain", "required when the gateway is enabled");
+	if (!secret || !*secret)
+		problem(out, conf, "secret", "required when the gateway is enabled "
+			"(the server's component secret for domain)");
+	if (call && *call && domain && !g_ascii_strcasecmp(call, domain))
+		problem(out, conf, "call_domain", "must differ from domain");
+}
+
+static int xg_check_config(const struct tt_conf *conf, char **errors)
+{
+	GString *out = g_string_new(NULL);
+	cfg_problems(conf, out);
+	bool bad = out->len > 0;
+	*errors = g_string_free(out, !bad);
+	return bad ? -EINVAL : 0;
 }
 
 static int read_cfg(struct xg_cfg *c, const struct tt_conf *conf)
 {
-	const char *server = tt_conf_str(conf, "xmpp", "server");
-	const char *colon = server ? strrchr(server, ':') : NULL;
-	char *end = NULL;
-	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || colon == server || !end || *end || port == 0 || port > 65535) {
-		conf_error(conf, "server", "not HOST:PORT");
+	char *errors = NULL;
+	if (xg_check_config(conf, &errors)) {
+		char **lines = g_strsplit(errors, "\n", -1);
+		for (char **l = lines; *l; l++)
+			if (**l)
+				tt_error("%s", *l);
+		g_strfreev(lines);
+		g_free(errors);
 		return -EINVAL;
 	}
-	c->server_host = g_strndup(server, (gsize)(colon - server));
-	c->server_port = (unsigned)port;
+	parse_server(tt_conf_str(conf, "xmpp", "server"), &c->server_host, &c->server_port);
 	c->domain = conf_dup(conf, "domain");
 	c->secret = conf_dup(conf, "secret");
 	c->call_domain = conf_dup(conf, "call_domain");
 	c->call_secret = conf_dup(conf, "call_secret");
-	if (!c->domain) {
-		conf_error(conf, "domain", "required when the gateway is enabled");
-		return -EINVAL;
-	}
-	if (!c->secret) {
-		conf_error(conf, "secret", "required when the gateway is enabled");
-		return -EINVAL;
-	}
-	if (c->call_domain && !g_ascii_strcasecmp(c->call_domain, c->domain)) {
-		conf_error(conf, "call_domain", "must differ from domain");
-		return -EINVAL;
-	}
 	c->reconnect_min_s = (unsigned)tt_conf_int(conf, "xmpp", "reconnect_min");
 	c->reconnect_max_s = (unsigned)tt_conf_int(conf, "xmpp", "reconnect_max");
 	if (c->reconnect_max_s < c->reconnect_min_s)
@@ -404,4 +439,5 @@ const struct tt_gateway tt_gateway_xmpp = {
 	.stat_fields = xg_stat_fields,
 	.stats_size = sizeof(struct xg_stats),
 	.stats = xg_stats,
+	.check_config = xg_check_config,
 };

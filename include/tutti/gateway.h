@@ -22,8 +22,8 @@
 #include <tutti/stats.h>
 
 /* 2: text by origin (on_text_to, on_medium_text); 3: the optional statistics
- * (stat_fields, stats_size, stats) */
-#define TT_GATEWAY_API_VERSION 3
+ * (stat_fields, stats_size, stats); 4: the optional check_config */
+#define TT_GATEWAY_API_VERSION 4
 
 enum tt_gw_flags {
 	/* 1 << 0 was TT_GW_SHARED_TEXT (API version 1): shared media say it now, per medium
@@ -82,6 +82,14 @@ struct tt_gateway {
 	const struct tt_stat_field *stat_fields;
 	size_t stats_size;
 	void (*stats)(void *state, void *out);
+
+	/* Optional (API 4): checks that need more than one row's type and bounds (a key that
+	 * another makes required, two keys that must differ), on a config that loaded. Called
+	 * by --check-config for an enabled gateway, before any start and on the main thread;
+	 * `start` must still refuse what this refuses. Returns 0, or -EINVAL with *errors a
+	 * new string (g_free) of lines "FILE:LINE: [section] key: problem\n". Needs
+	 * conf_keys (checked at registration). */
+	int (*check_config)(const struct tt_conf *conf, char **errors);
 };
 
 #endif

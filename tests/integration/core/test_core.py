@@ -7,7 +7,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from ttlib import BUILD_DIR, SOURCE_DIR, Bridge, BridgeError, check, run  # noqa: E402
+from ttlib import (BUILD_DIR, SOURCE_DIR, Bridge, BridgeError, check, default_sections,  # noqa: E402
+                   run)
 
 
 def test_health_rooms_and_sigterm():
@@ -156,6 +157,37 @@ def test_check_config_and_sample():
     check(out.returncode == 0 and "--check-config" in out.stdout, "--help")
 
 
+def test_check_config_asks_enabled_gateways():
+    """--check-config runs a gateway's own check (a key another one makes required) for the
+    gateways the file enables: the xmpp gateway names a missing secret."""
+    tutti = os.path.join(BUILD_DIR, "tutti")
+    if "xmpp" not in default_sections(tutti):
+        print("(no xmpp gateway in this build: skipped)")
+        return
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="tutti-conf-") as d:
+        path = os.path.join(d, "x.conf")
+        with open(path, "w") as f:
+            f.write("[bridge]\nworkers = 1\n[xmpp]\nenabled = true\n"
+                    "domain = conference.example.org\n")
+        out = subprocess.run([tutti, "--check-config", path], capture_output=True, text=True)
+        check(out.returncode == 1, "a missing secret must fail: %s" % out.stdout)
+        check("x.conf:4: [xmpp] secret: required" in out.stdout,
+              "the secret named at the section's enabled line: %r" % out.stdout)
+        out = subprocess.run([tutti, "--config", path], capture_output=True, text=True,
+                             timeout=30)
+        check(out.returncode == 1 and "[xmpp] secret: required" in out.stderr,
+              "the daemon refuses it too: %r" % out.stderr[-500:])
+        with open(path, "w") as f:
+            f.write("[xmpp]\nenabled = false\n")
+        out = subprocess.run([tutti, "--check-config", path], capture_output=True, text=True)
+        check(out.returncode == 0, "a disabled gateway is not asked: %s" % out.stdout)
+        with open(path, "w") as f:
+            f.write("[xmpp]\nenabled = true\ndomain = c.example.org\nsecret = s\n")
+        out = subprocess.run([tutti, "--check-config", path], capture_output=True, text=True)
+        check(out.returncode == 0, "complete: %s" % out.stdout)
+
+
 def test_shutdown_hangs_up_politely():
     br = Bridge().start()
     try:
@@ -224,5 +256,6 @@ def test_http_junk_input():
 if __name__ == "__main__":
     run([test_health_rooms_and_sigterm, test_join_roster_text_fanout,
          test_configured_rooms_pin_and_on_demand_off, test_sighup_reload,
-         test_check_config_and_sample, test_shutdown_hangs_up_politely,
+         test_check_config_and_sample, test_check_config_asks_enabled_gateways,
+         test_shutdown_hangs_up_politely,
          test_https_when_a_certificate_is_configured, test_http_junk_input])

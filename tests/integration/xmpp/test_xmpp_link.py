@@ -24,6 +24,13 @@ def test_both_streams_up_and_stanzas_flow():
         st = xmppenv.gateway_stats(br)
         check(st["muc_stream"]["stanzas_in"] >= 1 and st["muc_stream"]["stanzas_out"] >= 1,
               "stanzas counted both ways: %s" % st)
+        # an independent client (go-sendxmpp, Go's XMPP stack) reaches the component too
+        if os.access(xmppenv.SENDXMPP, os.X_OK):
+            before = st["muc_stream"]["stanzas_in"]
+            r = px.sendxmpp("bob", "standup@" + px.muc_domain, "hello from go-sendxmpp")
+            check(r.returncode == 0, "go-sendxmpp: %s %s" % (r.stdout, r.stderr))
+            wait_for(lambda: xmppenv.gateway_stats(br)["muc_stream"]["stanzas_in"] > before,
+                     20, "go-sendxmpp's message at the component")
 
 
 def in_room(br, room, name):

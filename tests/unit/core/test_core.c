@@ -390,6 +390,13 @@ static int bad_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 	return 0;
 }
 
+static int no_problems(const struct tt_conf *c, char **errors)
+{
+	(void)c;
+	*errors = NULL;
+	return 0;
+}
+
 TT_TEST(core_refuses_bad_gateways)
 {
 	struct tt_gateway v2 = gw_a;
@@ -408,6 +415,12 @@ TT_TEST(core_refuses_bad_gateways)
 	TT_ASSERT(strstr(why, "hang_up"));
 	g_free(why);
 	TT_ASSERT_INT_EQ(tt__gateway_check(&badname, &why), -EINVAL);
+	g_free(why);
+	struct tt_gateway nokeys = gw_a;
+	nokeys.conf_keys = NULL;
+	nokeys.check_config = no_problems;
+	TT_ASSERT_INT_EQ(tt__gateway_check(&nokeys, &why), -EINVAL);
+	TT_ASSERT(strstr(why, "check_config"));
 	g_free(why);
 	why = NULL;
 	TT_ASSERT_INT_EQ(tt__gateway_check(&ok, &why), 0);
