@@ -113,7 +113,8 @@ class Prosody:
     call domains). Start/stop/restart keep the same ports, data and log."""
 
     def __init__(self, components=None, muc_domain="conference." + HOST,
-                 call_domain="call." + HOST, extra_config=""):
+                 call_domain="call." + HOST, extra_config="", users=USERS):
+        self.users = tuple(users)
         self.dir = tempfile.mkdtemp(prefix="tt-prosody-")
         self.muc_domain = muc_domain
         self.call_domain = call_domain
@@ -186,7 +187,7 @@ VirtualHost {host}
         # no prosodyctl run as root that would want to switch users.
         acc = os.path.join(self.data, HOST.replace(".", "%2e"), "accounts")
         os.makedirs(acc)
-        for u in USERS:
+        for u in self.users:
             with open(os.path.join(acc, u + ".dat"), "w") as f:
                 f.write('return {\n\t["password"] = %s;\n};\n' % _lua_str(password(u)))
 

@@ -460,6 +460,16 @@ void fake_other_leave(struct fake_p *p)
 	participant_leave((struct tt_participant *)p, 0);
 }
 
+void fake_set_caps(struct fake_p *p, unsigned caps)
+{
+	struct tt_roster_event ev = {.type = TT_ROSTER_STATE, .room = p->room,
+				     .caps_changed = p->caps ^ caps};
+	p->caps = caps;
+	ev.who = entry_of(p);
+	if (fake.gw.on_roster)
+		fake.gw.on_roster(fake.gw.state, &ev);
+}
+
 void fake_set_state(struct fake_p *p, unsigned bits, bool on)
 {
 	p_set_state((struct tt_participant *)p, bits, on);

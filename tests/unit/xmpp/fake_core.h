@@ -64,6 +64,8 @@ struct fake_p *fake_other_join(const char *room, const char *name, const char *n
 void fake_other_leave(struct fake_p *p);
 /* Sets or clears state bits (TALKING too, as the mixer would) and sends the roster event. */
 void fake_set_state(struct fake_p *p, unsigned bits, bool on);
+/* Sets p's caps as audio_add / audio_remove do, with their roster event (caps_changed). */
+void fake_set_caps(struct fake_p *p, unsigned caps);
 /* Room text from p (another gateway's) as the bus delivers it to every open medium. */
 void fake_say(struct fake_p *p, const char *text, unsigned flags);
 void fake_notice(const char *room, const char *text);

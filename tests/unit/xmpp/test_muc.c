@@ -13,11 +13,13 @@ static bool has(const char *s, const char *part)
 	return s && strstr(s, part);
 }
 
+/* An attribute of tutti's presence element; a flag it leaves out is "false". */
 static const char *tutti_attr(xmpp_stanza_t *st, const char *name)
 {
 	xmpp_stanza_t *t = xmpp_stanza_get_child_by_name_and_ns(st, "occupant",
 								"urn:tutti:occupant:0");
-	return t ? xmpp_stanza_get_attribute(t, name) : NULL;
+	const char *v = t ? xmpp_stanza_get_attribute(t, name) : NULL;
+	return t && !v && strcmp(name, "network") ? "false" : v;
 }
 
 static void assert_codes(xmpp_stanza_t *st, const char *want)
@@ -590,5 +592,98 @@ TT_TEST(muc_malformed_answered_nothing_changed)
 	}
 	TT_ASSERT_INT_EQ(fake_alive_count("r1"), 2);   /* alice, and x from case 3 */
 	TT_ASSERT(fake_find("r1", "alice"));
+	env_down();
+}
+
+static unsigned counted;
+static void count_send(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	(void)gw;
+	(void)st;
+	counted++;
+}
+
+/* 500 XMPP users join one room: each join costs the XEP-0045 fan-out (the others'
+ * presence to the newcomer, the newcomer's to the others, its own and the subject) and
+ * nothing more; the time is printed for docs/benchmarks.md, never asserted. */
+TT_TEST(muc_500_joins_fanout_only)
+{
+	env_up(NULL);
+	env.gw.send = count_send;
+	const unsigned n = 500;
+	gint64 t0 = g_get_monotonic_time();
+	for (unsigned k = 0; k < n; k++) {
+		char jid[64], nick[32];
+		g_snprintf(jid, sizeof jid, "u%u@example.org/r", k);
+		g_snprintf(nick, sizeof nick, "user%u", k);
+		env_join("big", nick, jid, NULL);
+	}
+	gint64 t1 = g_get_monotonic_time();
+	TT_ASSERT_INT_EQ(counted, n * (n - 1) + 2 * n);
+	TT_ASSERT_INT_EQ(fake_alive_count("big"), n);
+	counted = 0;
+	env_in("<message from='u7@example.org/r' to='big@" ENV_DOMAIN "' type='groupchat' "
+	       "id='x'><body>hi all</body></message>");
+	TT_ASSERT_INT_EQ(counted, n);   /* one line: one stanza per occupant */
+	printf("  %u joins: %.1f ms, %u stanzas for the last join\n", n,
+	       (double)(t1 - t0) / 1000.0, 2 * (n - 1) + 2);
+	env_down();
+}
+
+/* An XMPP occupant raises its hand with our presence element; a plain presence update
+ * gets its own presence back and changes nothing. */
+TT_TEST(muc_hand_from_xmpp)
+{
+	env_up(NULL);
+	env_join("r1", "alice", A, NULL);
+	env_join("r1", "carol", C, NULL);
+	env_clear();
+	env_in("<presence from='" A "' to='" R1 "/alice'><show>away</show></presence>");
+	TT_ASSERT_INT_EQ(env_count(), 1);
+	assert_codes(env_sent(0), "110");
+	TT_ASSERT_STR_EQ(xmpp_stanza_get_to(env_sent(0)), A);
+	env_clear();
+	env_in("<presence from='" A "' to='" R1 "/alice'><occupant xmlns='urn:tutti:occupant:0' "
+	       "hand='true'/></presence>");
+	TT_ASSERT(fake_find("r1", "alice")->state & TT_PS_HAND);
+	guint i = 0;
+	xmpp_stanza_t *seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen);
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "hand"), "true");
+	char *status = env_child_text(seen, "status");
+	TT_ASSERT_STR_EQ(status, "hand raised");
+	g_free(status);
+	i = 0;
+	assert_codes(env_find(&i, "presence", "", A, R1 "/alice"), "110");
+	env_in("<presence from='" A "' to='" R1 "/alice'><occupant xmlns='urn:tutti:occupant:0' "
+	       "hand='false'/></presence>");
+	TT_ASSERT(!(fake_find("r1", "alice")->state & TT_PS_HAND));
+	env_down();
+}
+
+/* An occupant who calls the room (audio_add) is "in the call" for everyone at once. */
+TT_TEST(muc_in_the_call)
+{
+	env_up(NULL);
+	env_join("r1", "alice", A, NULL);
+	env_join("r1", "carol", C, NULL);
+	env_clear();
+	struct fake_p *a = fake_find("r1", "alice");
+	fake_set_caps(a, TT_CAP_TEXT | TT_CAP_AUDIO);
+	guint i = 0;
+	xmpp_stanza_t *seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen);
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "audio"), "true");
+	char *status = env_child_text(seen, "status");
+	TT_ASSERT_STR_EQ(status, "xmpp, in the call");
+	g_free(status);
+	i = 0;
+	TT_ASSERT(env_find(&i, "presence", "", A, R1 "/alice"));
+	env_clear();
+	fake_set_caps(a, TT_CAP_TEXT);
+	i = 0;
+	seen = env_find(&i, "presence", "", C, R1 "/alice");
+	TT_ASSERT(seen && !xmpp_stanza_get_child_by_name(seen, "status"));
+	TT_ASSERT_STR_EQ(tutti_attr(seen, "audio"), "false");
 	env_down();
 }
