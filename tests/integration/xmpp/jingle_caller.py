@@ -5,6 +5,7 @@ translating between aiortc's SDP and Jingle. Run with Debian's /usr/bin/python3.
   jingle_caller.py --port C2S --jid user@host/res --password PW --room ROOM@CALLDOMAIN
                    [--jmi] [--tone HZ] [--listen HZ,HZ] [--seconds S] [--hangup-after S]
                    [--bad-fingerprint] [--retract] [--join-muc ROOM@MUC/NICK]
+                   [--silent-for S] [--listen-from S] [--linger S]
 
 Prints JSON lines: {"ev":"accepted",...} when tutti's session-accept came, {"ev":
 "connected"} when the media is up, {"ev":"terminated","reason":..} when tutti ended the
@@ -48,9 +49,10 @@ def emit(obj):
 class Tone(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, freq):
+    def __init__(self, freq, silent_s=0.0):
         super().__init__()
         self.freq = freq
+        self.silent_pts = int(silent_s * 48000)   # digital silence until then
         self.pts = 0
         self.start = None
 
@@ -60,7 +62,8 @@ class Tone(MediaStreamTrack):
             self.start = loop.time()
         await asyncio.sleep(max(0, self.start + self.pts / 48000 - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
-        pcm = (0.3 * 32767 * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
+        amp = 0.0 if self.pts < self.silent_pts else 0.3 * 32767
+        pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         frame.pts = self.pts
@@ -189,6 +192,10 @@ async def main():
     ap.add_argument("--bad-fingerprint", action="store_true")
     ap.add_argument("--retract", action="store_true")
     ap.add_argument("--join-muc", default=None)
+    ap.add_argument("--silent-for", type=float, default=0,
+                    help="send digital silence for the first S seconds, then the tone")
+    ap.add_argument("--listen-from", type=float, default=1.0,
+                    help="measure what is heard from S seconds after the media is up")
     ap.add_argument("--linger", type=float, default=0,
                     help="seconds to stay online after the call (an occupant stays)")
     a = ap.parse_args()
@@ -275,7 +282,7 @@ async def main():
         emit({"ev": "proceed", "from": target})
 
     pc = RTCPeerConnection()
-    pc.addTrack(Tone(a.tone))
+    pc.addTrack(Tone(a.tone, a.silent_for))
     t_connected = None
 
     @pc.on("track")
@@ -286,8 +293,9 @@ async def main():
                     fr = await track.recv()
                 except Exception:  # noqa: BLE001 - the track ended
                     return
-                if t_connected is None or asyncio.get_event_loop().time() - t_connected < 1.0:
-                    continue   # the jitter buffers fill, the mix settles
+                if t_connected is None or \
+                        asyncio.get_event_loop().time() - t_connected < a.listen_from:
+                    continue   # the jitter buffers fill, the mix settles (or: idle time)
                 arr = fr.to_ndarray().reshape(-1)
                 ch = len(fr.layout.channels)
                 mono = arr[::ch].astype(numpy.float64)
