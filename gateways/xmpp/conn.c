@@ -5,7 +5,9 @@
  * fd; a GLib fd watch calls xmpp_run_once(ctx, 0) when it is readable (or writable while
  * connecting or while the send queue is not empty), an idle source flushes after
  * xmpp_send (which only queues), and a one-second tick runs libstrophe's own timeouts
- * while a stream is not up. A thread for libstrophe (design.md's first idea) was rejected:
+ * and sends the whitespace keepalive of a stream that has been silent for
+ * [xmpp] keepalive_interval (RFC 6120 4.6.1: a server, NAT or firewall may drop a stream
+ * it has not heard from; the server's keepalives to us do not count for its side). A thread for libstrophe (design.md's first idea) was rejected:
  * libstrophe is not thread-safe and every stanza would cross threads twice.
  *
  * Two workarounds for Debian's libstrophe 0.12.2 (docs/xmpp.md, "Known library problems"):
@@ -54,6 +56,7 @@ struct xg_conn {
 	unsigned ups, reported_ups; /* a down and up between two reports is still reported */
 	unsigned attempt;           /* failed attempts since the last stream up: backoff */
 	gint64 attempt_start_us;
+	gint64 last_out_us;         /* the last stanza or keepalive queued, while online */
 	struct xg_conn_stats st;
 };
 
@@ -282,6 +285,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t ev, int error,
 		c->ups++;
 		c->attempt = 0;
 		c->st.connects++;
+		c->last_out_us = g_get_monotonic_time();
 		xmpp_handler_add(xc, on_stanza, NULL, NULL, NULL, c);
 		tt_info("%s: component stream up (%s:%u)", c->domain, c->gw->cfg.server_host,
 			c->gw->cfg.server_port);
@@ -348,6 +352,22 @@ static void release_xc(struct xg_conn *c)
 	c->online = false;
 }
 
+/* A space between stanzas after keepalive_interval without sending: cheaper than an XMPP
+ * ping (no reply to track) and enough to keep the server's read timeout and any middlebox
+ * idle timer from firing. A dead server is TCP keepalive's job (on_sockopt). */
+static void keepalive(struct xg_conn *c)
+{
+	unsigned iv = c->gw->cfg.keepalive_interval_s;
+	if (!iv || !c->online || !c->xc || c->gw->stopping || in_run)
+		return;
+	gint64 now = g_get_monotonic_time();
+	if (now - c->last_out_us < (gint64)iv * G_USEC_PER_SEC)
+		return;
+	xmpp_send_raw(c->xc, " ", 1);
+	c->last_out_us = now;
+	c->st.keepalives++;
+}
+
 static gboolean on_tick(gpointer data)
 {
 	struct xg_conn *c = data;
@@ -362,6 +382,7 @@ static gboolean on_tick(gpointer data)
 		schedule_retry(c);
 		return G_SOURCE_REMOVE;
 	}
+	keepalive(c);
 	pump(c->gw->ctx, 0);
 	return c->tick ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;   /* 0: the stream ended */
 }
@@ -516,6 +537,7 @@ void xg_conn_route(struct xg_gw *gw, xmpp_stanza_t *st)
 	}
 	xmpp_send(c->xc, st);
 	c->st.stanzas_out++;
+	c->last_out_us = g_get_monotonic_time();
 	schedule_flush(c);
 }
 

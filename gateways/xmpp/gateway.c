@@ -30,6 +30,9 @@ static const struct tt_conf_key keys[] = {
 	 "First reconnect delay, seconds (doubles per failure, with jitter)."},
 	{S, "reconnect_max", TT_CONF_INT, "120", 1, 86400, NULL, 0,
 	 "Longest reconnect delay, seconds."},
+	{S, "keepalive_interval", TT_CONF_INT, "60", 0, 3600, NULL, 0,
+	 "Seconds without sending after which a component stream gets a whitespace "
+	 "keepalive (so that a server, NAT or firewall does not drop it as idle); 0: off."},
 	{S, "history", TT_CONF_INT, "20", 0, 1000, NULL, R,
 	 "Lines of room history a joining occupant is sent (XEP-0045 with XEP-0203 delays)."},
 	{S, "talking_interval", TT_CONF_INT, "5", 1, 3600, NULL, R,
@@ -131,6 +134,7 @@ static int read_cfg(struct xg_cfg *c, const struct tt_conf *conf)
 	c->reconnect_max_s = (unsigned)tt_conf_int(conf, "xmpp", "reconnect_max");
 	if (c->reconnect_max_s < c->reconnect_min_s)
 		c->reconnect_max_s = c->reconnect_min_s;
+	c->keepalive_interval_s = (unsigned)tt_conf_int(conf, "xmpp", "keepalive_interval");
 	c->history = (unsigned)tt_conf_int(conf, "xmpp", "history");
 	c->talking_interval_s = (unsigned)tt_conf_int(conf, "xmpp", "talking_interval");
 	return 0;
@@ -367,7 +371,7 @@ static int xg_reload(void *state, const struct tt_conf *conf)
 struct xg_stream_stats {
 	bool up;
 	uint64_t connects, disconnects, failures, reconnects, fd_refused;
-	uint64_t stanzas_in, stanzas_out, dropped;
+	uint64_t stanzas_in, stanzas_out, dropped, keepalives;
 };
 struct xg_stats {
 	struct xg_stream_stats muc, call;
@@ -384,6 +388,7 @@ static void stream_stats(const struct xg_conn *c, struct xg_stream_stats *o)
 		.up = s.online, .connects = s.connects, .disconnects = s.disconnects,
 		.failures = s.failures, .reconnects = s.reconnects, .fd_refused = s.fd_refused,
 		.stanzas_in = s.stanzas_in, .stanzas_out = s.stanzas_out, .dropped = s.dropped,
+		.keepalives = s.keepalives,
 	};
 }
 
@@ -410,7 +415,8 @@ static void xg_stats(void *state, void *out)
 	  "Sockets refused: fd above libstrophe's select() limit."),                           \
 	F(m.stanzas_in, U64, g, "stanzas_in", C, "Stanzas received."),                         \
 	F(m.stanzas_out, U64, g, "stanzas_out", C, "Stanzas queued for sending."),             \
-	F(m.dropped, U64, g, "dropped", C, "Stanzas dropped because the stream was down.")
+	F(m.dropped, U64, g, "dropped", C, "Stanzas dropped because the stream was down."),  \
+	F(m.keepalives, U64, g, "keepalives", C, "Whitespace keepalives sent (idle stream).")
 static const struct tt_stat_field xg_stat_fields[] = {
 	STREAM(muc, "muc_stream"),
 	STREAM(call, "call_stream"),

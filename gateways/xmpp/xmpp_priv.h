@@ -41,6 +41,7 @@ struct xg_cfg {
 	char *call_domain;          /* callable room contacts, or NULL: calls off */
 	char *call_secret;          /* NULL: secret */
 	unsigned reconnect_min_s, reconnect_max_s;
+	unsigned keepalive_interval_s;  /* a space after this long without sending; 0: off */
 	unsigned history;           /* lines of history a joining occupant gets */
 	unsigned talking_interval_s;
 };
@@ -112,6 +113,7 @@ struct xg_conn_stats {
 	uint64_t fd_refused;        /* sockets above select()'s limit, refused */
 	uint64_t stanzas_in, stanzas_out;
 	uint64_t dropped;           /* sent while the stream was down */
+	uint64_t keepalives;        /* whitespace keepalives sent */
 };
 void xg_conn_stats(const struct xg_conn *c, struct xg_conn_stats *out);
 /* The delay before reconnect attempt `attempt` (0 = first), ms, for r in [0, 1): exposed

@@ -40,9 +40,10 @@ def emit(obj):
 class Tone(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, freq):
+    def __init__(self, freq, silent_s=0.0):
         super().__init__()
         self.freq = freq
+        self.silent_pts = int(silent_s * 48000)   # digital silence until then
         self.pts = 0
         self.start = None
 
@@ -53,7 +54,8 @@ class Tone(MediaStreamTrack):
         due = self.start + self.pts / 48000
         await asyncio.sleep(max(0, due - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
-        amp = 0.3 * 32767 if self.freq else 0   # freq 0: silence (a listener)
+        # freq 0: silence (a listener)
+        amp = 0.3 * 32767 if self.freq and self.pts >= self.silent_pts else 0
         pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000

@@ -5,6 +5,7 @@ translating between aiortc's SDP and Jingle. Run with Debian's /usr/bin/python3.
   jingle_caller.py --port C2S --jid user@host/res --password PW --room ROOM@CALLDOMAIN
                    [--jmi] [--tone HZ] [--listen HZ,HZ] [--seconds S] [--hangup-after S]
                    [--bad-fingerprint] [--retract] [--join-muc ROOM@MUC/NICK]
+                   [--silent-for S] [--listen-from S] [--linger S]
 
 Prints JSON lines: {"ev":"accepted",...} when tutti's session-accept came, {"ev":
 "connected"} when the media is up, {"ev":"terminated","reason":..} when tutti ended the
@@ -157,6 +158,10 @@ async def main():
     ap.add_argument("--bad-fingerprint", action="store_true")
     ap.add_argument("--retract", action="store_true")
     ap.add_argument("--join-muc", default=None)
+    ap.add_argument("--silent-for", type=float, default=0,
+                    help="send digital silence for the first S seconds, then the tone")
+    ap.add_argument("--listen-from", type=float, default=1.0,
+                    help="measure what is heard from S seconds after the media is up")
     ap.add_argument("--linger", type=float, default=0,
                     help="seconds to stay online after the call (an occupant stays)")
     a = ap.parse_args()
@@ -243,7 +248,7 @@ async def main():
         emit({"ev": "proceed", "from": target})
 
     pc = RTCPeerConnection()
-    pc.addTrack(Tone(a.tone))
+    pc.addTrack(Tone(a.tone, a.silent_for))
     t_connected = None
 
     @pc.on("track")
@@ -254,8 +259,9 @@ async def main():
                     fr = await track.recv()
                 except Exception:  # noqa: BLE001 - the track ended
                     return
-                if t_connected is None or asyncio.get_event_loop().time() - t_connected < 1.0:
-                    continue   # the jitter buffers fill, the mix settles
+                if t_connected is None or \
+                        asyncio.get_event_loop().time() - t_connected < a.listen_from:
+                    continue   # the jitter buffers fill, the mix settles (or: idle time)
                 arr = fr.to_ndarray().reshape(-1)
                 ch = len(fr.layout.channels)
                 mono = arr[::ch].astype(numpy.float64)

@@ -113,7 +113,11 @@ class Prosody:
     call domains). Start/stop/restart keep the same ports, data and log."""
 
     def __init__(self, components=None, muc_domain="conference." + HOST,
-                 call_domain="call." + HOST, extra_config="", users=USERS):
+                 call_domain="call." + HOST, extra_config="", users=USERS,
+                 component_config="", plugins=None):
+        """extra_config: Lua lines for the global section. component_config: Lua lines
+        for every Component section (e.g. its own modules_enabled). plugins: {name: Lua
+        source} written as mod_<name>.lua into a plugin directory Prosody searches."""
         self.users = tuple(users)
         self.dir = tempfile.mkdtemp(prefix="tt-prosody-")
         self.muc_domain = muc_domain
@@ -126,6 +130,9 @@ class Prosody:
         self.log_path = os.path.join(self.dir, "prosody.log")
         self.data = os.path.join(self.dir, "data")
         self.extra_config = extra_config
+        self.component_config = component_config
+        self.plugins = dict(plugins or {})
+        self.plugin_dir = os.path.join(self.dir, "plugins")
         self.proc = None
         self.ids = _unprivileged()
         self.cert = os.path.join(self.dir, "localhost.crt")
@@ -135,6 +142,10 @@ class Prosody:
                         "/CN=" + HOST, "-keyout", self.key, "-out", self.cert],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.makedirs(self.data)
+        os.makedirs(self.plugin_dir)
+        for name, src in self.plugins.items():
+            with open(os.path.join(self.plugin_dir, "mod_%s.lua" % name), "w") as f:
+                f.write(src)
         self._write_config()
         self._write_users()
         if self.ids:
@@ -143,8 +154,8 @@ class Prosody:
                     os.chown(n, *self.ids)
 
     def _write_config(self):
-        comps = "".join('Component %s\n\tcomponent_secret = %s\n' % (_lua_str(d), _lua_str(s))
-                        for d, s in self.secrets.items())
+        comps = "".join('Component %s\n\tcomponent_secret = %s\n%s\n' % (
+            _lua_str(d), _lua_str(s), self.component_config) for d, s in self.secrets.items())
         with open(self.config, "w") as f:
             f.write("""-- throw-away Prosody for tutti's tests
 daemonize = false
@@ -152,6 +163,7 @@ pidfile = {pid}
 data_path = {data}
 log = {{ debug = {log} }}
 admin_socket = {sock}
+plugin_paths = {{ {plugins} }}
 interfaces = {{ "127.0.0.1" }}
 local_interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {c2s} }}
@@ -179,6 +191,7 @@ VirtualHost {host}
 {comps}""".format(pid=_lua_str(os.path.join(self.dir, "prosody.pid")),
                   data=_lua_str(self.data), log=_lua_str(self.log_path),
                   sock=_lua_str(os.path.join(self.dir, "prosody.sock")),
+                  plugins=_lua_str(self.plugin_dir),
                   cert=_lua_str(self.cert), key=_lua_str(self.key), c2s=self.c2s_port, comp=self.component_port, extra=self.extra_config,
                   host=_lua_str(HOST), comps=comps))
 

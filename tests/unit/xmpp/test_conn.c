@@ -364,6 +364,61 @@ TT_TEST(component_with_workaround_gets_stanzas)
 	TT_ASSERT_INT_EQ(g_atomic_int_get(&f.connections), 1);
 }
 
+static bool keepalive_seen(void *arg)
+{
+	struct xg_gw *gw = arg;
+	struct xg_conn_stats st;
+	xg_conn_stats(gw->muc_conn, &st);
+	return st.keepalives >= 2;
+}
+
+static bool two_spaces_seen(void *arg)
+{
+	return fake_received(arg, "  ");
+}
+
+/* An idle stream gets a space every keepalive_interval, and only an idle one; with 0, none.
+ * A server (or NAT) that drops streams it has not heard from would drop it otherwise:
+ * integration_xmpp_idle shows that against Prosody. */
+TT_TEST(idle_stream_gets_whitespace_keepalives)
+{
+	struct fake f;
+	GThread *t = fake_start(&f);
+	struct xg_gw gw;
+	gw_init(&gw, f.port);
+	gw.cfg.keepalive_interval_s = 1;
+	gw.muc_conn = xg_conn_new(&gw, gw.cfg.domain, gw.cfg.secret);
+	TT_ASSERT(loop_until(got_stanza, NULL));
+	TT_ASSERT(loop_until(keepalive_seen, &gw));
+	TT_ASSERT(loop_until(two_spaces_seen, &f));
+	g_mutex_lock(&f.lock);
+	bool spaces_only = f.received->len >= 2 && strspn(f.received->str, " ") == f.received->len;
+	char *got = g_strdup(f.received->str);
+	g_mutex_unlock(&f.lock);
+	TT_ASSERT_MSG(spaces_only, "the server received more than spaces: '%s'", got);
+	g_free(got);
+	struct xg_conn_stats st;
+	xg_conn_stats(gw.muc_conn, &st);
+	TT_ASSERT_INT_EQ(st.stanzas_out, 0);
+	TT_ASSERT_INT_EQ(st.disconnects, 0);
+
+	/* off: nothing is sent in 2.5 s */
+	gw.cfg.keepalive_interval_s = 0;
+	uint64_t before = st.keepalives;
+	gint64 end = g_get_monotonic_time() + 2500 * 1000;
+	while (g_get_monotonic_time() < end)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10000);
+	xg_conn_stats(gw.muc_conn, &st);
+	TT_ASSERT_INT_EQ(st.keepalives, before);
+
+	gw.stopping = true;
+	xg_conn_close(gw.muc_conn);
+	TT_ASSERT(loop_until(closed_seen, &f));
+	gw_clear(&gw);
+	fake_stop(&f, t);
+}
+
 static bool two_connections(void *arg)
 {
 	struct fake *f = arg;
