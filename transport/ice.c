@@ -347,8 +347,9 @@ int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 	ice->dtls_timer = g_timeout_source_new(DTLS_TIMER_MS);
 	g_source_set_callback(ice->dtls_timer, on_dtls_timer, ice, NULL);
 	g_source_attach(ice->dtls_timer, ice->ctx);
-	/* Gathering reports candidates from the agent's sources, never from inside this call,
-	 * so the caller has *icep before the first candidate. */
+	/* libnice 0.1.21 signals host candidates from inside this call (measured), before the
+	 * caller has *icep: cand_h must not need it, and a gateway gets them before its attach
+	 * result. Server-reflexive and relayed ones come later, from the agent's sources. */
 	if (!nice_agent_gather_candidates(ice->agent, ice->stream)) {
 		tt_transport_free(ice->t);
 		return -EIO;

@@ -149,8 +149,8 @@ static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
 	il->cand_h = i->cand_h;
 	il->cand_arg = i->cand_arg;
 	l->ks = il;
-	/* candidates come from the agent's sources, never from inside the alloc: l->ks is
-	 * set before the first */
+	/* host candidates are signalled from inside the alloc: l->ks is set before the
+	 * first, and they reach the gateway before the attach result */
 	struct tt_ice_cfg ic = { .policy = i->policy, .controlling = i->controlling,
 				 .cand_h = on_local_candidate, .cand_arg = l };
 	int rc = tt_transport_ice_alloc(&l->t, &il->ice, tc, &ic);

@@ -42,6 +42,8 @@ static void call_unref(struct xg_call *c)
 		return;
 	if (c->timer)
 		g_source_remove(c->timer);
+	if (c->early_cands)
+		g_ptr_array_free(c->early_cands, TRUE);
 	g_free(c->offer);
 	g_free(c->sid);
 	g_free(c->caller);
@@ -217,12 +219,8 @@ void xg_calls_end_for(struct xg_gw *gw, const char *caller)
 
 /* ---- the leg ---- */
 
-static void on_candidate(void *arg, struct tt_participant *p, const char *cand)
+static void send_candidate(struct xg_gw *gw, struct xg_call *c, const char *cand)
 {
-	struct xg_gw *gw = arg;
-	struct xg_call *c = call_of_participant(gw, p);
-	if (!c || c->state != XG_CALL_ACTIVE || !cand)
-		return;   /* the end of our candidates needs no stanza */
 	xmpp_stanza_t *j = xg_jingle_transport_info(gw->ctx, c->sid, c->offer->audio.name,
 						    c->offer->audio.creator, c->ufrag, c->pwd,
 						    cand);
@@ -230,6 +228,24 @@ static void on_candidate(void *arg, struct tt_participant *p, const char *cand)
 		xg_call_iq(c, j);
 	else
 		tt_warn("call %s: our candidate not converted: %s", c->sid, cand);
+}
+
+static void on_candidate(void *arg, struct tt_participant *p, const char *cand)
+{
+	struct xg_gw *gw = arg;
+	struct xg_call *c = call_of_participant(gw, p);
+	if (!c || !cand)
+		return;   /* the end of our candidates needs no stanza */
+	if (c->state == XG_CALL_ATTACHING) {
+		/* the answer carries our credentials: candidates wait for it */
+		if (!c->early_cands)
+			c->early_cands = g_ptr_array_new_with_free_func(g_free);
+		if (c->early_cands->len < XG_CALL_MAX_CANDS)
+			g_ptr_array_add(c->early_cands, g_strdup(cand));
+		return;
+	}
+	if (c->state == XG_CALL_ACTIVE)
+		send_candidate(gw, c, cand);
 }
 
 static void on_attached(void *arg, struct tt_participant *p, const struct tt_audio_attached *r)
@@ -252,6 +268,12 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 						       xg_jingle_we_are_active(&c->offer->audio)));
 			tt_info("call %s from %s to %s accepted (%s/%d)", c->sid, c->caller,
 				c->room, ch.codec, ch.pt->id);
+			for (guint i = 0; c->early_cands && i < c->early_cands->len; i++)
+				send_candidate(gw, c, g_ptr_array_index(c->early_cands, i));
+			if (c->early_cands) {
+				g_ptr_array_free(c->early_cands, TRUE);
+				c->early_cands = NULL;
+			}
 		}
 	}
 	call_unref(c);

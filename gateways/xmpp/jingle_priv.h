@@ -37,6 +37,9 @@ struct xg_call {
 	bool creds_given;           /* the caller's ufrag/pwd/fingerprint reached the leg */
 	char ufrag[65], pwd[257];   /* ours, for transport-info */
 	unsigned n_cands;
+	GPtrArray *early_cands;     /* ours signalled before the session-accept (strings): sent
+				     * right after it (libnice reports host candidates while
+				     * the leg is being made) */
 	unsigned long iq_seq;
 	char accept_id[40];         /* the id of our session-accept IQ: its error ends the call */
 	guint timer;                /* PROPOSED: the wait for session-initiate */

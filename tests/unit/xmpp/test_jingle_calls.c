@@ -123,6 +123,45 @@ TT_TEST(jingle_call_jmi_accept_trickle_terminate)
 	fake_teardown();
 }
 
+/* libnice signals host candidates from inside nice_agent_gather_candidates, that is while
+ * the leg is being made and before the attach result reaches the core: such candidates
+ * must follow the session-accept, not be lost (Dino then had no candidate of ours, and
+ * ICE failed). */
+TT_TEST(jingle_candidates_before_the_attach_result_follow_the_accept)
+{
+	fake_setup();
+	fake_in(DINO_INITIATE);
+	struct tt_participant *p = F.parts[0];
+	unsigned n = F.sent->len;
+	p->leg.ice.cand_h(p->leg.ice.cand_arg, p,
+			  "candidate:1 1 UDP 2013266431 127.0.0.1 40000 typ host");
+	p->leg.ice.cand_h(p->leg.ice.cand_arg, p,
+			  "candidate:2 1 UDP 2013266175 192.0.2.7 40002 typ host");
+	p->leg.ice.cand_h(p->leg.ice.cand_arg, p, NULL);
+	TT_ASSERT_INT_EQ(F.sent->len, n);   /* nothing before the answer */
+	fake_attach_done(p, 0);
+	TT_ASSERT_INT_EQ(F.sent->len, n + 3);
+	TT_ASSERT_MSG(strstr(fake_sent(n), "action=\"session-accept\""), "%s", fake_sent(n));
+	const char *t1 = fake_sent(n + 1), *t2 = fake_sent(n + 2);
+	TT_ASSERT_MSG(strstr(t1, "action=\"transport-info\"") && strstr(t1, "port=\"40000\"") &&
+		      strstr(t1, "ufrag=\"OurU\""), "%s", t1);
+	TT_ASSERT_MSG(strstr(t2, "action=\"transport-info\"") && strstr(t2, "port=\"40002\""),
+		      "%s", t2);
+	fake_teardown();
+
+	/* a leg that could not be made: the early candidates go nowhere */
+	fake_setup();
+	fake_in(DINO_INITIATE);
+	p = F.parts[0];
+	p->leg.ice.cand_h(p->leg.ice.cand_arg, p,
+			  "candidate:1 1 UDP 2013266431 127.0.0.1 40000 typ host");
+	n = F.sent->len;
+	fake_attach_done(p, -EIO);
+	TT_ASSERT_INT_EQ(fake_find(n, "transport-info"), -1);
+	TT_ASSERT(fake_find(n, "session-terminate") >= 0);
+	fake_teardown();
+}
+
 TT_TEST(jingle_call_without_jmi_hung_up_by_bridge)
 {
 	fake_setup();
