@@ -5,7 +5,7 @@ translating between aiortc's SDP and Jingle. Run with Debian's /usr/bin/python3.
   jingle_caller.py --port C2S --jid user@host/res --password PW --room ROOM@CALLDOMAIN
                    [--jmi] [--tone HZ] [--listen HZ,HZ] [--seconds S] [--hangup-after S]
                    [--bad-fingerprint] [--retract] [--join-muc ROOM@MUC/NICK]
-                   [--silent-for S] [--listen-from S] [--linger S]
+                   [--silent-for S] [--listen-from S] [--linger S] [--amp A]
 
 Prints JSON lines: {"ev":"accepted",...} when tutti's session-accept came, {"ev":
 "connected"} when the media is up, {"ev":"terminated","reason":..} when tutti ended the
@@ -49,9 +49,10 @@ def emit(obj):
 class Tone(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, freq, silent_s=0.0):
+    def __init__(self, freq, silent_s=0.0, amp=0.3):
         super().__init__()
         self.freq = freq
+        self.amp = amp
         self.silent_pts = int(silent_s * 48000)   # digital silence until then
         self.pts = 0
         self.start = None
@@ -62,7 +63,7 @@ class Tone(MediaStreamTrack):
             self.start = loop.time()
         await asyncio.sleep(max(0, self.start + self.pts / 48000 - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
-        amp = 0.0 if self.pts < self.silent_pts else 0.3 * 32767
+        amp = 0.0 if self.pts < self.silent_pts else self.amp * 32767
         pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
@@ -192,6 +193,7 @@ async def main():
     ap.add_argument("--bad-fingerprint", action="store_true")
     ap.add_argument("--retract", action="store_true")
     ap.add_argument("--join-muc", default=None)
+    ap.add_argument("--amp", type=float, default=0.3, help="the tone's amplitude (of full scale)")
     ap.add_argument("--silent-for", type=float, default=0,
                     help="send digital silence for the first S seconds, then the tone")
     ap.add_argument("--listen-from", type=float, default=1.0,
@@ -282,7 +284,7 @@ async def main():
         emit({"ev": "proceed", "from": target})
 
     pc = RTCPeerConnection()
-    pc.addTrack(Tone(a.tone, a.silent_for))
+    pc.addTrack(Tone(a.tone, a.silent_for, a.amp))
     t_connected = None
 
     @pc.on("track")
