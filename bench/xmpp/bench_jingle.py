@@ -129,8 +129,12 @@ def main():
                 res["per"] = (res["cpu"] - idle) / a.peers
                 rows[kind].append(res)
                 print("round %d %s: %s" % (r, kind, json.dumps(res)), file=sys.stderr, flush=True)
+    # a round where not every peer connected measures something else: left out, and said
+    full = {k: [x for x in v if x["connected"] == a.peers] for k, v in rows.items()}
+    if not all(full.values()):
+        sys.exit("no round where every peer connected: %s" % json.dumps(rows))
     med = {k: {f: statistics.median(x[f] for x in v) for f in ("cpu", "idle", "per", "peers_cpu")}
-           for k, v in rows.items()}
+           for k, v in full.items()}
     print("| participants (%d, %d talking) | bridge CPU %% of a core | idle | per participant "
           "| ratio | peers' own CPU |" % (a.peers, a.talkers))
     print("|---|---|---|---|---|---|")
@@ -139,8 +143,8 @@ def main():
         print("| %s | %.1f | %.1f | %.3f | %.2f | %.0f |" % (
             name, m["cpu"], m["idle"], m["per"], m["per"] / med["webrtc"]["per"],
             m["peers_cpu"]))
-    print("\nmedian of %d interleaved rounds; connected: jingle %s, webrtc %s" % (
-        a.rounds, [x["connected"] for x in rows["jingle"]], [x["connected"] for x in rows["webrtc"]]))
+    print("\nmedian of the rounds where all connected (%d interleaved rounds); connected: "
+          "jingle %s, webrtc %s" % (a.rounds, [x["connected"] for x in rows["jingle"]], [x["connected"] for x in rows["webrtc"]]))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ candidates, and counts the audio frames it receives. Used by the ICE/DTLS integr
 tests and by the WebRTC benchmark.
 
   peer.py --port P --room R [--count N] [--talkers K] [--tone HZ] [--seconds S]
-          [--bad-fingerprint]
+          [--listen HZ,HZ] [--bad-fingerprint]
 
 Prints JSON lines on stdout: {"ev":"connected","i":k} when a peer's media is up,
 {"ev":"bye","i":k,"reason":...} when the bridge hangs up, and at the end
-{"ev":"done","peers":[{"connected":..,"frames_rx":..,"bye":..}, ...]}."""
+{"ev":"done","peers":[{"connected":..,"frames_rx":..,"bye":..}, ...]}; with --listen, each
+peer also has "tones_db": {HZ: level} of what it heard from 1 s after connecting (Goertzel,
+dB relative to full scale, averaged over 20 ms frames)."""
 import argparse
 import asyncio
 import fractions
@@ -38,9 +40,11 @@ def emit(obj):
 class Tone(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, freq):
+    def __init__(self, freq, silent_s=0.0, amp=0.3):
         super().__init__()
         self.freq = freq
+        self.amp = amp   # of full scale
+        self.silent_pts = int(silent_s * 48000)   # digital silence until then
         self.pts = 0
         self.start = None
 
@@ -51,7 +55,8 @@ class Tone(MediaStreamTrack):
         due = self.start + self.pts / 48000
         await asyncio.sleep(max(0, due - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
-        amp = 0.3 * 32767 if self.freq else 0   # freq 0: silence (a listener)
+        # freq 0: silence (a listener)
+        amp = self.amp * 32767 if self.freq and self.pts >= self.silent_pts else 0
         pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
@@ -61,18 +66,45 @@ class Tone(MediaStreamTrack):
         return frame
 
 
-def watch(pc, i, st):
-    """Count the frames pc decodes (st["frames_rx"]), keep st["state"], and emit
-    "connected" once (st["connected"])."""
+def tone_power(x, rate, freq):
+    """Goertzel: the squared amplitude of `freq` in x, relative to full scale."""
+    n = len(x)
+    w = numpy.exp(-2j * math.pi * freq * numpy.arange(n) / rate)
+    amp = 2 * abs(numpy.dot(x, w)) / n
+    return (amp / 32768.0) ** 2
+
+
+def tones_db(power, frames):
+    """{"HZ": dB} from summed tone_power values over `frames` frames."""
+    n = max(frames, 1)
+    return {"%.0f" % f: 10 * math.log10(p / n + 1e-12) for f, p in power.items()}
+
+
+def watch(pc, i, st, listen=()):
+    """Count the frames pc decodes (st["frames_rx"]), keep st["state"], emit "connected"
+    once (st["connected"]), and sum the power of each `listen` frequency in what it hears
+    from 1 s after connecting (st["power"], st["frames_heard"])."""
+    st["power"] = {f: 0.0 for f in listen}
+    st["frames_heard"] = 0
+    t_connected = []
+
     @pc.on("track")
     def on_track(track):
         async def pull():
             while True:
                 try:
-                    await track.recv()
+                    fr = await track.recv()
                 except Exception:  # noqa: BLE001 - the track ended
                     return
                 st["frames_rx"] += 1
+                if not listen or not t_connected or \
+                        asyncio.get_event_loop().time() - t_connected[0] < 1.0:
+                    continue   # the jitter buffers fill, the mix settles
+                arr = fr.to_ndarray().reshape(-1)
+                mono = arr[::len(fr.layout.channels)].astype(numpy.float64)
+                for f in listen:
+                    st["power"][f] += tone_power(mono[:960], fr.sample_rate, f)
+                st["frames_heard"] += 1
         asyncio.ensure_future(pull())
 
     @pc.on("connectionstatechange")
@@ -80,6 +112,7 @@ def watch(pc, i, st):
         st["state"] = pc.connectionState
         if pc.connectionState == "connected" and not st["connected"]:
             st["connected"] = True
+            t_connected.append(asyncio.get_event_loop().time())
             emit({"ev": "connected", "i": i})
 
 
@@ -96,7 +129,7 @@ async def peer(i, args, stats):
     talker = args.talkers < 0 or i < args.talkers
     pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
 
-    watch(pc, i, st)
+    watch(pc, i, st, args.listen)
 
     await pc.setLocalDescription(await pc.createOffer())
     sdp = pc.localDescription.sdp
@@ -136,8 +169,10 @@ async def main():
     ap.add_argument("--tone", type=float, default=600)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--talkers", type=int, default=-1, help="peers sending a tone (-1: all)")
+    ap.add_argument("--listen", default="", help="HZ,HZ: report these tones' levels heard")
     ap.add_argument("--bad-fingerprint", action="store_true")
     args = ap.parse_args()
+    args.listen = [float(x) for x in args.listen.split(",") if x]
     stats = [{"connected": False, "frames_rx": 0, "bye": None} for _ in range(args.count)]
     tasks = []
     for i in range(args.count):
@@ -148,6 +183,9 @@ async def main():
         pc = s.pop("pc", None)
         if pc:
             await pc.close()
+        power, heard = s.pop("power", {}), s.pop("frames_heard", 0)
+        if args.listen:
+            s["tones_db"] = tones_db(power, heard)
     emit({"ev": "done", "peers": [{k: v for k, v in s.items()} for s in stats]})
     os._exit(0)   # do not wait for aiortc's lingering tasks
 

@@ -12,22 +12,22 @@ Prints JSON lines: {"ev":"accepted",...} when tutti's session-accept came, {"ev"
 call, and at the end {"ev":"done","frames":..,"tones_db":{..},"terminated":..,...}."""
 import argparse
 import asyncio
-import fractions
 import json
-import math
 import os
 import sys
 import xml.etree.ElementTree as ET
 
 import aioice.ice
-import av
 import numpy
 import slixmpp
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
+
+# The browser peers' tone source and tone meter (tests/integration/webrtc/peer.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "webrtc"))
+from peer import Tone, tone_power, tones_db  # noqa: E402
 
 # Loopback only (aioice skips it by default).
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
@@ -44,41 +44,6 @@ NS_MUC = "http://jabber.org/protocol/muc"
 
 def emit(obj):
     print(json.dumps(obj), flush=True)
-
-
-class Tone(MediaStreamTrack):
-    kind = "audio"
-
-    def __init__(self, freq, silent_s=0.0, amp=0.3):
-        super().__init__()
-        self.freq = freq
-        self.amp = amp
-        self.silent_pts = int(silent_s * 48000)   # digital silence until then
-        self.pts = 0
-        self.start = None
-
-    async def recv(self):
-        loop = asyncio.get_event_loop()
-        if self.start is None:
-            self.start = loop.time()
-        await asyncio.sleep(max(0, self.start + self.pts / 48000 - loop.time()))
-        t = (numpy.arange(960) + self.pts) / 48000
-        amp = 0.0 if self.pts < self.silent_pts else self.amp * 32767
-        pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = 48000
-        frame.pts = self.pts
-        frame.time_base = fractions.Fraction(1, 48000)
-        self.pts += 960
-        return frame
-
-
-def tone_power(x, rate, freq):
-    """Goertzel: the squared amplitude of `freq` in x, relative to full scale."""
-    n = len(x)
-    w = numpy.exp(-2j * math.pi * freq * numpy.arange(n) / rate)
-    amp = 2 * abs(numpy.dot(x, w)) / n
-    return (amp / 32768.0) ** 2
 
 
 # ---- SDP <-> Jingle ----
@@ -362,8 +327,7 @@ async def main():
             res["terminated"] = [e.tag.split("}")[-1] for e in r][0] if r is not None else ""
             emit({"ev": "terminated", "reason": res["terminated"]})
             break
-    n = max(res["frames"], 1)
-    res["tones_db"] = {"%.0f" % f: 10 * math.log10(power[f] / n + 1e-12) for f in listen}
+    res["tones_db"] = tones_db(power, res["frames"])
     await pc.close()
     await asyncio.sleep(a.linger)
     emit(res)

@@ -1,7 +1,7 @@
 """Jingle calls into a room through a real Prosody: a caller made of slixmpp (XMPP, JMI and
 Jingle XML by hand) and python3-aiortc (ICE + DTLS-SRTP), jingle_caller.py, rings
-standup@call.localhost. It hears a plain-RTP participant's tone and that participant hears
-the caller's, never their own; also a call without JMI, one retracted before proceed, a
+standup@call.localhost. It hears a plain-RTP participant's tone and a browser's (an aiortc
+peer over /ws), and both of them hear the caller's, never anyone their own; also a call without JMI, one retracted before proceed, a
 caller that hangs up, one the bridge hangs up, a wrong fingerprint refused, a call from an
 MUC occupant that joins its audio, and the disco/caps a client needs for a call button.
 Exits 77 (skipped) without prosody, slixmpp or aiortc."""
@@ -21,7 +21,8 @@ PY = os.environ.get("TT_AIORTC_PYTHON", "/usr/bin/python3")
 CALLER = os.path.join(HERE, "jingle_caller.py")
 RTPPEER = os.path.join(BUILD_DIR, "tt_rtppeer")
 ROOM = "standup"
-CALLER_TONE, PHONE_TONE = 750, 450
+CALLER_TONE, PHONE_TONE, WEB_TONE = 750, 450, 600
+PEER = os.path.join(HERE, "..", "webrtc", "peer.py")
 MARGIN_DB = 20.0
 
 
@@ -34,13 +35,15 @@ def require_aiortc():
 def sections():
     lo = free_port(socket.SOCK_DGRAM)
     lo = max(1024, lo - (lo % 2))
-    return {"media": {"port_min": lo, "port_max": min(65535, lo + 200)}}
+    return {"media": {"port_min": lo, "port_max": min(65535, lo + 200)},
+            "webrtc": {"allow_loopback": True}}
 
 
 def start_caller(px, user="alice", *args, seconds=12):
     cmd = [PY, CALLER, "--port", str(px.c2s_port), "--jid", "%s@%s/call" % (user, xmppenv.HOST),
            "--password", xmppenv.password(user), "--room", "%s@%s" % (ROOM, px.call_domain),
-           "--tone", str(CALLER_TONE), "--listen", "%d,%d" % (PHONE_TONE, CALLER_TONE),
+           "--tone", str(CALLER_TONE),
+           "--listen", "%d,%d,%d" % (PHONE_TONE, WEB_TONE, CALLER_TONE),
            "--seconds", str(seconds)] + list(args)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -63,21 +66,36 @@ def parts(br, network=None):
 def phone(br, seconds):
     return subprocess.Popen([RTPPEER, "--url", "http://127.0.0.1:%d" % br.http_port, "--room",
                              ROOM, "--name", "phone", "--codec", "pcmu", "--tone",
-                             str(PHONE_TONE), "--listen", "%d,%d" % (PHONE_TONE, CALLER_TONE),
+                             str(PHONE_TONE), "--listen",
+                             "%d,%d,%d" % (PHONE_TONE, WEB_TONE, CALLER_TONE),
                              "--seconds", str(seconds)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def browser(br, seconds):
+    return subprocess.Popen([PY, PEER, "--port", str(br.http_port), "--room", ROOM,
+                             "--tone", str(WEB_TONE), "--seconds", str(seconds), "--listen",
+                             "%d,%d,%d" % (PHONE_TONE, WEB_TONE, CALLER_TONE)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_jmi_call_audio_both_ways_then_caller_hangs_up():
     with xmppenv.Prosody() as px, px.bridge(sections()) as br:
         xmppenv.wait_linked(br)
-        ph = phone(br, 16)
-        wait_for(lambda: parts(br, "rtp"), 10, "the phone in the room")
+        ph = phone(br, 18)
+        web = browser(br, 18)
+        wait_for(lambda: parts(br, "rtp") and parts(br, "web"), 20,
+                 "the phone and the browser in the room")
         c = start_caller(px, "alice", "--jmi", "--hangup-after", "7", seconds=40)
         evs, res = finish(c)
         so, se = ph.communicate(timeout=40)
         check(ph.returncode == 0, "tt_rtppeer: %s" % se)
         pr = json.loads(so)
+        wo, we = web.communicate(timeout=60)
+        wdone = [json.loads(ln) for ln in wo.splitlines() if '"done"' in ln]
+        check(wdone and wdone[0]["peers"][0]["connected"],
+              "the browser peer never connected:\n%s\n%s" % (wo[-1500:], we[-2000:]))
+        tw = {int(float(k)): v for k, v in wdone[0]["peers"][0]["tones_db"].items()}
         check(any(e["ev"] == "proceed" for e in evs), "no JMI proceed: %s" % evs)
         acc = res["accepted"]
         check(acc and acc["setup"] in ("active", "passive") and acc["rtcp_mux"] and
@@ -86,14 +104,17 @@ def test_jmi_call_audio_both_ways_then_caller_hangs_up():
         check(res["connected"], "the call's media never came up: %s" % res)
         check(res["frames"] > 150, "the caller decoded only %d frames" % res["frames"])
         t = {int(k): v for k, v in res["tones_db"].items()}
-        check(t[PHONE_TONE] - t[CALLER_TONE] >= MARGIN_DB and t[PHONE_TONE] > -40,
-              "the caller should hear the phone, not itself: %s" % t)
+        check(min(t[PHONE_TONE], t[WEB_TONE]) - t[CALLER_TONE] >= MARGIN_DB and
+              min(t[PHONE_TONE], t[WEB_TONE]) > -40,
+              "the caller should hear the phone and the browser, not itself: %s" % t)
         tp = {int(k): v for k, v in pr["tones_db"].items()}
         check(tp[CALLER_TONE] - tp[PHONE_TONE] >= MARGIN_DB and tp[CALLER_TONE] > -40,
               "the phone should hear the caller, not itself: %s" % tp)
+        check(tw[CALLER_TONE] - tw[WEB_TONE] >= MARGIN_DB and tw[CALLER_TONE] > -40,
+              "the browser should hear the caller, not itself: %s" % tw)
         check(any(e["ev"] == "hung_up" for e in evs), "the caller did not hang up: %s" % evs)
         wait_for(lambda: not parts(br, "xmpp"), 10, "the caller gone from the room")
-        print("caller hears %s, phone hears %s" % (t, tp))
+        print("caller hears %s, phone hears %s, browser hears %s" % (t, tp, tw))
 
 
 def test_call_without_jmi_hung_up_by_the_bridge():
