@@ -220,6 +220,9 @@ class IrcPeople:
     def web_lines(self):
         return self.listen.count("soak web ")
 
+    def xmpp_lines(self):
+        return self.listen.count("soak xmpp ")
+
     def save(self, path):
         with open(path, "w") as f:
             f.write("\n".join(self.listen.lines) + "\n")

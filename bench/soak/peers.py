@@ -5,7 +5,8 @@ one JSON line with each peer's state, so the soak can tell a peer that stopped h
 audio in minute 7 from one that never did:
 
   {"ev":"stats","t":S,"peers":[{"i":k,"connected":b,"frames_rx":n,"bye":r,"closed":b,
-                                "chat_tx":n,"chat_rx_irc":n,"chat_rx_web":n},...]}
+                                "chat_tx":n,"chat_rx_irc":n,"chat_rx_web":n,
+                                "chat_rx_xmpp":n},...]}
 
 The first CHATTERS peers also chat: "soak web K line N" every CHAT_EVERY seconds. Every
 peer pings (the JSON ping the browser client sends every 20 s) and reads everything the
@@ -99,6 +100,8 @@ async def read_ws(i, ws, pc, st):
                     st["chat_rx_irc"] += 1
                 elif text.startswith("soak web "):
                     st["chat_rx_web"] += 1
+                elif text.startswith("soak xmpp "):
+                    st["chat_rx_xmpp"] += 1
             elif t == "bye":
                 st["bye"] = m.get("reason")
                 emit({"ev": "bye", "i": i, "reason": st["bye"]})
@@ -137,7 +140,8 @@ async def main():
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     stats = [{"i": i, "connected": False, "frames_rx": 0, "bye": None, "closed": False,
-              "chat_tx": 0, "chat_rx_irc": 0, "chat_rx_web": 0, "errors": 0}
+              "chat_tx": 0, "chat_rx_irc": 0, "chat_rx_web": 0, "chat_rx_xmpp": 0,
+              "errors": 0}
              for i in range(args.count)]
     t0 = time.monotonic()
     tasks = []

@@ -11,7 +11,13 @@ One room ("soak") on one tutti, everything on 127.0.0.1:
              --sip-min..--sip-max seconds long, so callers come and go all the time;
   - IRC      a throw-away ngircd, the IRC gateway mapping #soak to the room, a person on IRC
              chatting a line every --irc-every seconds and another one listening;
-  - XMPP     not part of it: there is no XMPP gateway yet (no gateways/xmpp).
+  - XMPP     a throw-away Prosody (tests/integration/xmpp/xmppenv.py) with tutti as its MUC
+             service and call domain: --xmpp K occupants (slixmpp, one process,
+             bench/soak/occupants.py) in soak@conference.localhost, each saying a line
+             every --xmpp-every seconds, and one Jingle caller at a time
+             (tests/integration/xmpp/jingle_caller.py, slixmpp + aiortc) calling the room
+             over and over, --jingle-call-s seconds each (--no-jingle: none). Without
+             prosody or python3-slixmpp the XMPP part is skipped, with a line saying so.
 
 First --idle seconds of the bridge idle (only the IRC people in the room): a same-run
 baseline for tick lateness, which on a shared machine is the machine's. Then every --sample
@@ -23,6 +29,10 @@ the end it checks:
     the aiortc peers decode) still grow in the last sampling interval;
   - tt_loadgen's N-1 check, every SIPp call succeeded, with packets both ways;
   - chat both ways: every IRC line reached every WebRTC peer, every web line reached IRC;
+    every XMPP line reached IRC, every WebRTC peer and every other occupant, and every IRC
+    and web line reached every occupant;
+  - XMPP: every Jingle call connected, heard the room and hung up cleanly; neither
+    component stream went down;
   - RSS flat after warm-up: the slope of a least-squares line over the second half of the
     run, KiB/min, at most --rss-slope-max;
   - tick lateness: late and skipped ticks of the room's worker out of all its ticks once
@@ -45,7 +55,8 @@ The build must be an ASan build (--no-asan runs another one and skips the leak c
 or `cmake --build build-asan --target bench_soak`. A quick run: --minutes 1.5 --rtp 20
 --webrtc 4 --sip 4 --sip-min 10 --sip-max 20 (its RSS check fails: in a run that short the
 second half is still warm-up; RSS levels off about a minute after everyone is in). Needs ngircd, sipp (sip-tester) and
-python3-aiortc for /usr/bin/python3 (TT_AIORTC_PYTHON to use another).
+python3-aiortc for /usr/bin/python3 (TT_AIORTC_PYTHON to use another); the XMPP part also
+prosody and python3-slixmpp (skipped without them; --xmpp 0 leaves it out).
 """
 import argparse
 import json
@@ -69,6 +80,7 @@ for d in (HERE, os.path.join(SRC, "tests", "integration"),
     sys.path.insert(0, d)
 from clients import (AIORTC_PY, CHANNEL, SIPP, Children, IrcPeople, LoadGen,  # noqa: E402
                      SipSlot, start_peers, stop_peers)
+import xmppsoak  # noqa: E402
 from probe import (ROOM, get_json, is_asan, log, room, sample, sip_media,  # noqa: E402
                    slope_per_min, tick_window)
 from ttlib import free_port, free_port_udp_tcp, render_config  # noqa: E402
@@ -80,7 +92,7 @@ SAN_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
                     r"SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)")
 
 
-def bridge_conf(workdir, http_port, sip_port, irc_port, args):
+def bridge_conf(workdir, http_port, sip_port, irc_port, args, xmpp=None):
     conf = {
         "bridge": {"log_level": args.log_level},
         "http": {"port": http_port},
@@ -92,6 +104,8 @@ def bridge_conf(workdir, http_port, sip_port, irc_port, args):
         "irc.soak": {"server": "127.0.0.1", "port": irc_port, "nick": "tuttisoak",
                      "channels": "%s=%s" % (CHANNEL, ROOM)},
     }
+    if xmpp:
+        conf["xmpp"] = xmpp
     path = os.path.join(workdir, "tutti.conf")
     with open(path, "w") as f:
         f.write(render_config(conf))
@@ -148,7 +162,8 @@ def kick_one(http_port):
 def expected_stayers(args):
     return (["rtp/lg%d" % i for i in range(args.rtp)]
             + ["web/web%d" % i for i in range(args.webrtc)]
-            + ["irc/soakchat", "irc/soaklisten"])
+            + ["irc/soakchat", "irc/soaklisten"]
+            + ["xmpp/%s" % n for n in xmppsoak.occupant_names(args.xmpp)])
 
 
 def wait_until(pred, timeout, step=0.5):
@@ -193,13 +208,27 @@ def prerequisites(s):
                                (AIORTC_PY, os.access(AIORTC_PY, os.X_OK))) if not ok]
     if missing:
         raise SystemExit("missing: %s (scripts/debian-packages.txt)" % ", ".join(missing))
+    s.res["xmpp_skipped"] = None
+    if s.args.xmpp:
+        lack = xmppsoak.missing(AIORTC_PY)
+        if lack:
+            s.res["xmpp_skipped"] = "missing %s" % ", ".join(lack)
+            log("XMPP part SKIPPED: %s (apt-get install prosody python3-slixmpp); the rest "
+                "runs without it" % ", ".join(lack))
+            s.args.xmpp = 0
+            s.args.jingle = False
+            s.stayers = expected_stayers(s.args)
+    elif s.args.jingle:
+        s.args.jingle = False   # the caller needs the Prosody the occupants bring
 
 
 def start_bridge(s):
     """ngircd, then tutti with the IRC gateway pointed at it, then the two IRC people."""
     s.http_port, s.sip_port = free_port(), free_port_udp_tcp()
     s.irc = s.kids.irc = NgIrcd().start()
-    conf = bridge_conf(s.workdir, s.http_port, s.sip_port, s.irc.port, s.args)
+    s.xs = s.kids.xmpp = xmppsoak.XmppSide(s.args, s.kids, AIORTC_PY) if s.args.xmpp else None
+    conf = bridge_conf(s.workdir, s.http_port, s.sip_port, s.irc.port, s.args,
+                       s.xs.section() if s.xs else None)
     s.tlog = open(os.path.join(s.workdir, "tutti.log"), "w")
     env = sanitizer_env(s.asan)
     if s.args.inject == "leak":
@@ -218,6 +247,27 @@ def start_bridge(s):
         % ("(ASan)" if s.asan else "", s.bridge.pid, s.http_port, s.sip_port, s.irc.port,
            s.workdir))
     s.people = s.kids.people = IrcPeople(s.irc.port)
+    if s.xs and not wait_until(lambda: xmpp_streams(s.http_port, up=True,
+                                                    calls=s.args.jingle), 30):
+        raise RuntimeError("tutti's XMPP component streams did not come up: %s"
+                           % xmpp_streams(s.http_port))
+
+
+def xmpp_streams(http_port, up=False, calls=False):
+    """The XMPP gateway's stream stats {muc_stream: {...}, call_stream: {...}}; with up,
+    None unless the MUC stream (and with calls, the call stream) is up."""
+    try:
+        gws = get_json(http_port, "/api/gateways", 5)
+    except Exception:  # noqa: BLE001 - not answering: no stats
+        return None
+    items = gws if isinstance(gws, list) else gws.get("gateways", [])
+    st = next((g.get("stats") for g in items if g.get("name") == "xmpp"), None)
+    if not st:
+        return None
+    out = {k: st[k] for k in ("muc_stream", "call_stream") if k in st}
+    if up and not all(v["up"] for k, v in out.items() if k == "muc_stream" or calls):
+        return None
+    return out
 
 
 def idle_baseline(s):
@@ -241,6 +291,12 @@ def start_load(s):
     s.t0 = time.time()
     s.res["t0"] = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(s.t0))
     s.end = s.t0 + s.run_s
+    if s.xs:
+        # the occupants first: every line of the run, from any network, is said after they
+        # are all in (history is not counted)
+        if not s.xs.start_occupants(s.end - 10):
+            raise RuntimeError("not every XMPP occupant joined within 60 s")
+        s.xmpp_before = xmpp_streams(s.http_port)
     s.lg = LoadGen(s.kids, s.loadgen, s.http_port, s.args.rtp, s.run_s + 20, s.bridge.pid)
     s.peers = start_peers(s.kids, s.args, s.http_port, s.run_s + 300)
     s.stop = s.kids.stop_event = threading.Event()
@@ -249,6 +305,8 @@ def start_load(s):
                for k in range(s.args.sip)]
     for slot in s.slots:
         slot.start()
+    if s.xs:
+        s.xs.start_calls(s.end, s.stop)
     s.people.chat_until(s.args.irc_every, s.end, s.stop)
 
 
@@ -266,6 +324,8 @@ def sample_until_end(s):
         if s.all_in_at is None and all(p in present for p in s.stayers):
             s.all_in_at = x["t"]
             log("everyone is in after %.1f s: %s" % (s.all_in_at, x.get("by_network")))
+            if s.xs:
+                s.xs.go()
         elif s.all_in_at is not None and "parts" in x:
             for p in s.stayers:
                 if p not in present and p not in s.gone:
@@ -299,7 +359,7 @@ def check_presence(s):
     prev = s.samples[-2] if len(s.samples) >= 2 else {}
     stalled = []
     for p in s.stayers:
-        if p.startswith("irc/"):
+        if p.startswith(("irc/", "xmpp/")):   # text only
             continue
         a, b = prev.get("parts", {}).get(p), final.get("parts", {}).get(p)
         if not a or not b or a[0] is None or b[0] is None or b[0] <= a[0] or b[1] <= a[1]:
@@ -351,6 +411,8 @@ def wind_down(s):
             "%d lines sent, fewest received by a peer %s" % (sent, min(irc_rx) if irc_rx else "-"))
     res["chat"] = {"irc_sent": sent, "web_sent": web_tx, "web_on_irc": web_on_irc,
                    "irc_rx_min": min(irc_rx) if irc_rx else None}
+    if s.xs:
+        xmpp_checks(s, last, sent, web_tx)
 
     stop_peers(s.peers)
     lgj = s.lg.result(s.end + 20 + 60 - time.time())
@@ -361,6 +423,9 @@ def wind_down(s):
             % (rc, "ok" if lgj.get("check_ok") else "FAILED", lgj.get("loss_pct"),
                lgj.get("streams"), lgj.get("participants"), lgj.get("latency_ms_median")))
 
+    if s.xs:
+        s.xs.stop_occupants()   # they leave the room: the ghost check covers them too
+
     def only_irc():
         r = room(s.http_port)
         return r is not None and all(p["network"] == "irc" for p in r["participants"])
@@ -368,6 +433,54 @@ def wind_down(s):
     r = room(s.http_port) or {}
     s.check("no ghosts", clean, "after everyone left the room holds %s" % sorted(
         "%s/%s" % (p["network"], p["name"]) for p in r.get("participants", []))[:10])
+
+
+def xmpp_checks(s, peers_last, irc_sent, web_tx):
+    """Chat between XMPP and the others, the Jingle calls, the component streams."""
+    args, res = s.args, s.res
+    if s.xs.slot:
+        s.xs.slot.join(timeout=args.jingle_call_s + 120)
+    occ = s.xs.occ.last()
+    x_tx = sum(o["tx"] for o in occ)
+    x_on_irc = s.people.xmpp_lines()
+    s.check("XMPP chat reaches IRC", x_tx and x_on_irc == x_tx,
+            "%d of %d lines" % (x_on_irc, x_tx))
+    x_rx = [p.get("chat_rx_xmpp", 0) for p in peers_last]
+    s.check("XMPP chat reaches every WebRTC peer",
+            args.webrtc == 0 or (x_rx and min(x_rx) == x_tx),
+            "%d lines, fewest received by a peer %s" % (x_tx, min(x_rx) if x_rx else "-"))
+    bad = [o["i"] for o in occ if o["rx_xmpp"] != x_tx - o["tx"] or o["rx_self"] != o["tx"]]
+    s.check("XMPP chat reaches the other occupants", len(occ) == args.xmpp and not bad,
+            "each of %d occupants got every other's lines and its own reflected"
+            % len(occ) if not bad else "occupants with lines missing: %s" % [
+                (o["i"], o["tx"], o["rx_xmpp"], o["rx_self"]) for o in occ if o["i"] in bad])
+    rx_irc = [o["rx_irc"] for o in occ]
+    rx_web = [o["rx_web"] for o in occ]
+    s.check("IRC and web chat reach every XMPP occupant",
+            occ and min(rx_irc) == irc_sent and min(rx_web) == web_tx,
+            "IRC %d lines, fewest received %s; web %d lines, fewest received %s" % (
+                irc_sent, min(rx_irc) if rx_irc else "-", web_tx,
+                min(rx_web) if rx_web else "-"))
+    errs = [(o["i"], o["errors"]) for o in occ if o["errors"] or o["left"]]
+    s.check("XMPP occupants stayed", not errs, "no errors, nobody left" if not errs
+            else "errors or left: %s" % errs[:5])
+    calls = res["jingle_calls"] = s.xs.slot.calls if s.xs.slot else []
+    if args.jingle:
+        bad = [c for c in calls if not c["ok"]]
+        s.check("Jingle calls", calls and not bad, "%d calls, %d failed" % (len(calls),
+                                                                          len(bad)))
+    after = xmpp_streams(s.http_port) or {}
+    before = getattr(s, "xmpp_before", None) or {}
+    downs = {k: after[k]["disconnects"] - before.get(k, {}).get("disconnects", 0)
+             for k in after if k == "muc_stream" or args.jingle}
+    res["xmpp_streams"] = after
+    s.check("XMPP streams stayed up", after and not any(downs.values()) and
+            after["muc_stream"]["up"], "disconnects during the run %s; stanzas in/out %s" % (
+                downs, {k: (v["stanzas_in"], v["stanzas_out"]) for k, v in after.items()}))
+    res["xmpp_chat"] = {"xmpp_sent": x_tx, "on_irc": x_on_irc,
+                        "peer_rx_min": min(x_rx) if x_rx else None,
+                        "occ_rx_irc_min": min(rx_irc) if rx_irc else None,
+                        "occ_rx_web_min": min(rx_web) if rx_web else None}
 
 
 def figures(s):
@@ -448,9 +561,16 @@ def summary(args, res):
     t = res.get("ticks") or {}
     lg = res.get("loadgen") or {}
     rss = res.get("rss_kib") or {}
+    xc = res.get("xmpp_chat") or {}
+    jc = res.get("jingle_calls") or []
     rows = [("participants", "%d RTP (tt_loadgen, 3 talkers), %d WebRTC (aiortc), %d SIP slots "
-             "(SIPp, %g-%g s calls), 2 IRC; XMPP: no gateway yet"
-             % (args.rtp, args.webrtc, args.sip, args.sip_min, args.sip_max)),
+             "(SIPp, %g-%g s calls), 2 IRC; %s"
+             % (args.rtp, args.webrtc, args.sip, args.sip_min, args.sip_max,
+                "XMPP skipped: %s" % res["xmpp_skipped"] if res.get("xmpp_skipped") else
+                "%d XMPP occupants, %s" % (args.xmpp, "one Jingle caller at a time (%g s "
+                                           "calls)" % args.jingle_call_s if args.jingle
+                                           else "no Jingle calls")
+                if args.xmpp else "no XMPP")),
             ("build", "ASan + UBSan" if res.get("asan") else "not sanitized"),
             ("started / length", "%s / %g min" % (res.get("t0"), args.minutes)),
             ("everyone in after", "%s s" % res.get("all_in_at_s")),
@@ -459,7 +579,13 @@ def summary(args, res):
                                                   if not c["ok"]))),
             ("chat", "IRC→web %s sent, fewest received %s; web→IRC %s of %s" % (
                 (res.get("chat") or {}).get("irc_sent"), (res.get("chat") or {}).get("irc_rx_min"),
-                (res.get("chat") or {}).get("web_on_irc"), (res.get("chat") or {}).get("web_sent"))),
+                (res.get("chat") or {}).get("web_on_irc"), (res.get("chat") or {}).get("web_sent"))
+             + ("; XMPP→IRC %s of %s, →web fewest %s; occupants got IRC fewest %s, web "
+                "fewest %s" % (xc.get("on_irc"), xc.get("xmpp_sent"), xc.get("peer_rx_min"),
+                               xc.get("occ_rx_irc_min"), xc.get("occ_rx_web_min"))
+                if xc else "")),
+            ("Jingle calls", "%d (%d failed)" % (len(jc), sum(1 for c in jc if not c["ok"]))
+             if args.jingle else "none"),
             ("RSS", "%s KiB after set-up, %s at half time, %s at the end, max %s" % (
                 rss.get("after_setup"), rss.get("half"), rss.get("end"), rss.get("max"))),
             ("RSS slope, second half", "%.1f KiB/min" % res["rss_slope_kib_min"]
@@ -503,6 +629,12 @@ def main():
                     help="SIPp's tone amplitude (quiet: the RTP talkers keep the speaker slots)")
     ap.add_argument("--irc-every", type=float, default=5, help="s between IRC lines")
     ap.add_argument("--web-chatters", type=int, default=2)
+    ap.add_argument("--xmpp", type=int, default=3,
+                    help="XMPP occupants (0: no XMPP part; skipped without prosody)")
+    ap.add_argument("--xmpp-every", type=float, default=5, help="s between an occupant's lines")
+    ap.add_argument("--no-jingle", dest="jingle", action="store_false",
+                    help="no Jingle caller")
+    ap.add_argument("--jingle-call-s", type=float, default=8, help="s each Jingle call talks")
     ap.add_argument("--web-chat-every", type=float, default=10)
     ap.add_argument("--idle", type=float, default=30,
                     help="s of idle baseline before the load (tick lateness of the machine)")
@@ -526,7 +658,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="tt-soak-")
     os.chmod(workdir, 0o755)
     kids = Children()
-    kids.irc, kids.people, kids.stop_event = None, None, None
+    kids.irc, kids.people, kids.stop_event, kids.xmpp = None, None, None, None
     res = {"args": vars(args), "checks": []}
     # SIGTERM to the soak itself: clean up like an exception
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -544,6 +676,8 @@ def main():
         kids.stop_all()
         if kids.irc:
             kids.irc.cleanup()
+        if kids.xmpp:
+            kids.xmpp.stop()
     ok = bool(res["checks"]) and all(c["ok"] for c in res["checks"])
     md = summary(args, res)
     print(md)

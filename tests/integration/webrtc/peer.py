@@ -40,9 +40,10 @@ def emit(obj):
 class Tone(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, freq, silent_s=0.0):
+    def __init__(self, freq, silent_s=0.0, amp=0.3):
         super().__init__()
         self.freq = freq
+        self.amp = amp   # of full scale
         self.silent_pts = int(silent_s * 48000)   # digital silence until then
         self.pts = 0
         self.start = None
@@ -55,7 +56,7 @@ class Tone(MediaStreamTrack):
         await asyncio.sleep(max(0, due - loop.time()))
         t = (numpy.arange(960) + self.pts) / 48000
         # freq 0: silence (a listener)
-        amp = 0.3 * 32767 if self.freq and self.pts >= self.silent_pts else 0
+        amp = self.amp * 32767 if self.freq and self.pts >= self.silent_pts else 0
         pcm = (amp * numpy.sin(2 * math.pi * self.freq * t)).astype(numpy.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000

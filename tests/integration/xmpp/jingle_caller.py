@@ -5,7 +5,7 @@ translating between aiortc's SDP and Jingle. Run with Debian's /usr/bin/python3.
   jingle_caller.py --port C2S --jid user@host/res --password PW --room ROOM@CALLDOMAIN
                    [--jmi] [--tone HZ] [--listen HZ,HZ] [--seconds S] [--hangup-after S]
                    [--bad-fingerprint] [--retract] [--join-muc ROOM@MUC/NICK]
-                   [--silent-for S] [--listen-from S] [--linger S]
+                   [--silent-for S] [--listen-from S] [--linger S] [--amp A]
 
 Prints JSON lines: {"ev":"accepted",...} when tutti's session-accept came, {"ev":
 "connected"} when the media is up, {"ev":"terminated","reason":..} when tutti ended the
@@ -158,6 +158,7 @@ async def main():
     ap.add_argument("--bad-fingerprint", action="store_true")
     ap.add_argument("--retract", action="store_true")
     ap.add_argument("--join-muc", default=None)
+    ap.add_argument("--amp", type=float, default=0.3, help="the tone's amplitude (of full scale)")
     ap.add_argument("--silent-for", type=float, default=0,
                     help="send digital silence for the first S seconds, then the tone")
     ap.add_argument("--listen-from", type=float, default=1.0,
@@ -248,7 +249,7 @@ async def main():
         emit({"ev": "proceed", "from": target})
 
     pc = RTCPeerConnection()
-    pc.addTrack(Tone(a.tone, a.silent_for))
+    pc.addTrack(Tone(a.tone, a.silent_for, a.amp))
     t_connected = None
 
     @pc.on("track")
