@@ -120,10 +120,17 @@ void xg_call_iq(struct xg_call *c, xmpp_stanza_t *el)
 	xmpp_stanza_release(iq);
 }
 
+/* Not xmpp_stanza_reply: it copies every attribute of the request, and a parsed xml:lang
+ * comes back as a second, unnamespaced lang='..' (clients ignore it; it is still wrong). */
 xmpp_stanza_t *xg_reply(struct xg_gw *gw, xmpp_stanza_t *st)
 {
-	(void)gw;
-	xmpp_stanza_t *r = xmpp_stanza_reply(st);
+	xmpp_stanza_t *r = xmpp_stanza_new(gw->ctx);
+	xmpp_stanza_set_name(r, xmpp_stanza_get_name(st));
+	const char *id = xmpp_stanza_get_id(st);
+	if (id)
+		xmpp_stanza_set_id(r, id);
+	if (xmpp_stanza_get_from(st))
+		xmpp_stanza_set_to(r, xmpp_stanza_get_from(st));
 	if (xmpp_stanza_get_to(st))
 		xmpp_stanza_set_from(r, xmpp_stanza_get_to(st));
 	return r;

@@ -283,9 +283,12 @@ TT_TEST(jingle_call_from_occupant_joins_its_audio)
 TT_TEST(jingle_disco_and_caps)
 {
 	fake_setup();
-	fake_in("<iq from='" CALLER "' to='r@call.test/tutti' type='get' id='d1'>"
+	fake_in("<iq from='" CALLER "' to='r@call.test/tutti' type='get' id='d1' xml:lang='en'>"
 		"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
 	const char *r = fake_sent(0);
+	/* the reply is addressed back and copies no other attribute of the request */
+	TT_ASSERT_MSG(!strstr(r, "lang=") && strstr(r, "id=\"d1\"") &&
+		      strstr(r, "to=\"" CALLER "\""), "%s", r);
 	const char *need[] = { "urn:xmpp:jingle:1", "urn:xmpp:jingle:apps:rtp:1",
 			       "urn:xmpp:jingle:apps:rtp:audio", "urn:xmpp:jingle:transports:ice-udp:1",
 			       "urn:xmpp:jingle:apps:dtls:0", "urn:xmpp:jingle-message:0",
