@@ -1,5 +1,6 @@
 /* jingle_offers.h: session-initiates shaped like real clients' (written from the XEP
- * examples and what the clients send; ids, addresses and keys are made up).
+ * examples and what the clients send; ids, addresses and keys are made up), and one real
+ * one, Dino 0.4.2's (DINO_REAL_INITIATE, at the end).
  * - Conversations (libwebrtc underneath): WebRTC's payload types, ssrc-audio-level as
  *   extension 1, setup actpass, no candidates (they follow in transport-info), BUNDLE.
  * - Dino (GStreamer): its own dynamic numbers (Opus 99), candidates in the offer, among
@@ -83,5 +84,31 @@
 #define DINO_INITIATE \
 	"<iq from='romeo@example.net/dino.4f2a' to='r@call.test' type='set' id='d1'>" \
 	DINO_JINGLE("dino-sid-1") "</iq>"
+
+/* Dino 0.4.2's real session-initiate (Debian 12), captured with dino --print-xmpp in the
+ * hand test of docs/xmpp.md ("What clients were seen to do") and turned back into XML; only
+ * the 'from' the server adds is written in. Opus 111 stereo with in-band FEC, speex, PCMU,
+ * PCMA, an SDES <crypto/> beside the DTLS fingerprint, setup actpass, rtcp-mux, a
+ * component-1 and a component-2 host candidate. */
+#define DINO_REAL_INITIATE \
+	"<iq from='bob@localhost/dino' id='fe6d1e25-0830-4975-8709-6cd046182e1d' type='set' to='standup@call.localhost/tutti'>" \
+	"<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' initiator='bob@localhost/dino' sid='00f78ada-592b-4ab5-8272-933ef3c6812b'>" \
+	"<content creator='initiator' name='audio' senders='both'>" \
+	"<description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'>" \
+	"<payload-type id='111' channels='2' clockrate='48000' name='opus'>" \
+	"<parameter name='useinbandfec' value='1' /></payload-type>" \
+	"<payload-type id='112' clockrate='32000' name='speex' />" \
+	"<payload-type id='113' clockrate='16000' name='speex' />" \
+	"<payload-type id='114' clockrate='8000' name='speex' />" \
+	"<payload-type id='0' clockrate='8000' name='PCMU' />" \
+	"<payload-type id='8' clockrate='8000' name='PCMA' /><encryption>" \
+	"<crypto crypto-suite='AES_CM_128_HMAC_SHA1_80' key-params='inline:atoiriCS1K/Ti2t092j2ZTs4cdQyBbAQ4muoQA2i' tag='1' />" \
+	"</encryption><rtcp-mux /></description>" \
+	"<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='VDTg' pwd='sJo80pJEUiyWqF1b9IWYOC'>" \
+	"<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>35:F7:77:61:15:23:07:26:2A:47:BB:E5:60:06:8B:D7:79:B8:85:05:F0:64:29:83:4C:80:E5:2A:BF:ED:01:03" \
+	"</fingerprint>" \
+	"<candidate component='1' foundation='1' generation='0' id='e0771b16' ip='10.99.0.1' network='0' port='59005' priority='2015363327' protocol='udp' type='host' />" \
+	"<candidate component='2' foundation='1' generation='0' id='525d7e74' ip='10.99.0.1' network='0' port='33898' priority='2015363326' protocol='udp' type='host' />" \
+	"</transport></content></jingle></iq>"
 
 #endif

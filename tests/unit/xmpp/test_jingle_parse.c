@@ -1,6 +1,7 @@
 /* test_jingle_parse.c: jingle_parse.c on offers shaped like real clients' (Conversations:
  * WebRTC's payload types, no candidates in the offer, BUNDLE; Dino: candidates in the
- * offer, a component-2 and an mDNS one), candidate conversion both ways, the codec choice
+ * offer, a component-2 and an mDNS one; and the offer Dino 0.4.2 really sent), candidate
+ * conversion both ways, the codec choice
  * keeping the caller's payload types, our answer, and the XEP-0115 caps hash. */
 #include "tt_test.h"
 
@@ -126,6 +127,34 @@ TT_TEST(jingle_parse_dino_offer)
 	char *t = text_of(ans);
 	TT_ASSERT_MSG(xml_has(t, "fingerprint", "setup=passive", NULL) && !strstr(t, "BUNDLE") &&
 		      !strstr(t, "rtp-hdrext") && !strstr(t, "name=\"video\""), "%s", t);
+	g_free(t);
+	xmpp_stanza_release(ans);
+	xmpp_stanza_release(iq);
+	done();
+}
+
+/* The offer Dino 0.4.2 really sent (jingle_offers.h): answered as the call that worked. */
+TT_TEST(jingle_parse_dino_real_offer)
+{
+	xmpp_stanza_t *iq;
+	struct xg_jmsg m;
+	TT_ASSERT_INT_EQ(xg_jingle_parse(jingle_of(DINO_REAL_INITIATE, &iq), &m, NULL), 0);
+	const struct xg_jcontent *a = &m.audio;
+	TT_ASSERT_STR_EQ(a->name, "audio");
+	TT_ASSERT_STR_EQ(a->setup, "actpass");
+	TT_ASSERT(xg_jingle_we_are_active(a));    /* actpass: we take active */
+	TT_ASSERT_INT_EQ(a->n_cands, 1);          /* the component-2 one is left out */
+	TT_ASSERT_INT_EQ(a->n_ignored, 1);
+	struct xg_jchoice ch;
+	TT_ASSERT_INT_EQ(xg_jingle_choose(a, &ch), 0);
+	TT_ASSERT_STR_EQ(ch.codec, "opus");
+	TT_ASSERT_INT_EQ(ch.pt->id, 111);
+	xmpp_stanza_t *ans = xg_jingle_answer(ctx, &m, &ch, NULL, "OurU", "OurPasswordOf22CharsXY",
+					      "sha-256 AA:BB", true);
+	char *t = text_of(ans);
+	TT_ASSERT_MSG(xml_has(t, "fingerprint", "setup=active", NULL) && strstr(t, "rtcp-mux") &&
+		      strstr(t, "id=\"111\"") && !strstr(t, "actpass") && !strstr(t, "crypto") &&
+		      strstr(t, "name=\"audio\"") && strstr(t, "creator=\"initiator\""), "%s", t);
 	g_free(t);
 	xmpp_stanza_release(ans);
 	xmpp_stanza_release(iq);
