@@ -37,6 +37,14 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "Default number of loudest voices mixed at once." },
 	{ "rooms", "max_participants", TT_CONF_INT, "1000", 1, 100000, NULL, R,
 	  "Default limit of participants per room." },
+	{ "rooms", "self_unmute", TT_CONF_BOOL, "true", 0, 0, NULL, R,
+	  "A participant muted by a moderator may unmute themselves." },
+	{ "rooms", "unmute", TT_CONF_ENUM, "direct", 0, 0, "direct|ask", R,
+	  "What a moderator's unmute does: direct unmutes; ask only asks the participant to "
+	  "unmute (and lets them)." },
+	{ "rooms", "recording_decline", TT_CONF_BOOL, "false", 0, 0, NULL, R,
+	  "Participants may decline a recording (SIP key, web button): they are muted while "
+	  "it runs and left out of per-participant tracks." },
 
 	{ "media", "address", TT_CONF_STRING, "127.0.0.1", 0, 63, NULL, 0,
 	  "Local address RTP sockets bind to ('0.0.0.0' or '::' for all)." },
@@ -79,6 +87,13 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "room.*", "moderator_pin", TT_CONF_STRING, NULL, 0, 32, NULL, TT_CONF_SECRET | R,
 	  "PIN (digits) that joins as moderator." },
 	{ "room.*", "locked", TT_CONF_BOOL, "false", 0, 0, NULL, R,
-	  "A locked room admits nobody new." },
+	  "A locked room admits nobody new (but moderator PIN holders); moderators lock and "
+	  "unlock it too, which wins over this until the room ends." },
+	{ "room.*", "self_unmute", TT_CONF_BOOL, NULL, 0, 0, NULL, R,
+	  "As [rooms] self_unmute, for this room." },
+	{ "room.*", "unmute", TT_CONF_ENUM, NULL, 0, 0, "direct|ask", R,
+	  "As [rooms] unmute, for this room." },
+	{ "room.*", "recording_decline", TT_CONF_BOOL, NULL, 0, 0, NULL, R,
+	  "As [rooms] recording_decline, for this room." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
 };

@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "http/ws.h"
 #include "media/media.h"
+#include "meeting/meeting.h"
 #include "participant/participant.h"
 #include "room/room.h"
 #include "textbus/textbus.h"
@@ -107,9 +108,7 @@ static bool api_alive(const struct tt_participant *p)
 static int api_set_state(struct tt_participant *p, unsigned bits, bool on)
 {
 	CORE_THREAD_ONLY(-EPERM);
-	if (bits & TT_PS_TALKING)  /* the mixer's to say, not a gateway's */
-		return -EINVAL;
-	return tt__room_set_state(p, bits, on);
+	return tt__meeting_self_state(p, bits, on);
 }
 
 static struct tt_participant *api_find(struct tt_core *core, const char *room,
@@ -305,6 +304,27 @@ static int api_audio_remove(struct tt_participant *p)
 	return tt__room_audio(p, false, NULL, NULL);
 }
 
+static int api_moderate(struct tt_participant *actor, enum tt_mod_action a,
+			struct tt_participant *target, const char *reason)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!actor)
+		return -EINVAL;
+	return tt__meeting_moderate(NULL, NULL, actor, a, target, reason);
+}
+
+static int api_room_info(struct tt_core *core, const char *room, struct tt_room_info *out)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__meeting_room_info(core, room, out);
+}
+
+static int api_room_doors(struct tt_core *core, const char *room, tt_door_h fn, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	return tt__meeting_doors(core, room, fn, arg);
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -351,4 +371,8 @@ const struct tt_core_api tt__core_api = {
 	/* 4: audio for a text participant (an XMPP occupant who calls) */
 	.audio_add = api_audio_add,
 	.audio_remove = api_audio_remove,
+	/* 5: meetings */
+	.moderate = api_moderate,
+	.room_info = api_room_info,
+	.room_doors = api_room_doors,
 };

@@ -76,4 +76,5 @@ void tt__participant_entry(const struct tt_participant *p, struct tt_roster_entr
 	e->gateway = p->gw->gw->name;
 	e->caps = p->caps;
 	e->state = (unsigned)g_atomic_int_get((gint *)&p->state);
+	e->hand_seq = (e->state & TT_PS_HAND) ? p->hand_seq : 0;
 }

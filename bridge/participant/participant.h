@@ -31,6 +31,7 @@ struct tt_participant {
 					 * reference, or NULL (textbus.h) */
 	struct tt_room *room;        /* core thread; NULL once left */
 	struct tt_leg_stats *media;  /* core thread: its leg's last statistics, or NULL */
+	uint32_t hand_seq;           /* core thread: when TT_PS_HAND went up (room hand_next) */
 	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden
 				      * from rosters, events and counts until admitted */
 	bool audio_added;            /* core thread: TT_CAP_AUDIO from audio_add, not the join */

@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "participant/participant.h"
+#include "record/record.h"
 #include "textbus/textbus.h"
 
 #define NAME_MAX_BYTES 64
@@ -54,6 +55,9 @@ static void apply_settings(struct tt_room *r)
 	g_clear_pointer(&r->pin, g_free);
 	g_clear_pointer(&r->moderator_pin, g_free);
 	r->locked = false;
+	r->self_unmute = tt_conf_bool(c, "rooms", "self_unmute");
+	r->unmute_asks = strcmp(tt_conf_str(c, "rooms", "unmute"), "ask") == 0;
+	r->recording_decline = tt_conf_bool(c, "rooms", "recording_decline");
 	if (r->configured) {
 		if (tt_conf_is_set(c, sec, "rate"))
 			r->rate = (unsigned)tt_conf_int(c, sec, "rate");
@@ -66,7 +70,15 @@ static void apply_settings(struct tt_room *r)
 		if (tt_conf_is_set(c, sec, "moderator_pin"))
 			r->moderator_pin = g_strdup(tt_conf_str(c, sec, "moderator_pin"));
 		r->locked = tt_conf_bool(c, sec, "locked");
+		if (tt_conf_is_set(c, sec, "self_unmute"))
+			r->self_unmute = tt_conf_bool(c, sec, "self_unmute");
+		if (tt_conf_is_set(c, sec, "unmute"))
+			r->unmute_asks = strcmp(tt_conf_str(c, sec, "unmute"), "ask") == 0;
+		if (tt_conf_is_set(c, sec, "recording_decline"))
+			r->recording_decline = tt_conf_bool(c, sec, "recording_decline");
 	}
+	if (r->api_locked >= 0)
+		r->locked = r->api_locked;
 	if (r->api_made)
 		r->configured = true;
 	if (r->api_rate)
@@ -89,6 +101,7 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	r->watch = g_hash_table_new(g_direct_hash, g_direct_equal);
 	r->text_media = g_ptr_array_new();
 	r->created_us = g_get_real_time();
+	r->api_locked = -1;
 	apply_settings(r);
 	g_hash_table_insert(core->rooms, r->name, r);
 	r->worker = tt_workers_pick(core->workers);
@@ -306,6 +319,8 @@ void tt__room_end(struct tt_room *room, const char *why)
 {
 	room->api_made = false;
 	room->api_rate = room->api_speakers = room->api_max = 0;
+	room->api_locked = -1;
+	tt__record_stop(room, why);
 	apply_settings(room);
 	tt_info("room %s: ending (%s)", room->name, why);
 	if (room->parts->len == 0)
@@ -567,7 +582,8 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 {
 	const unsigned settable = TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD | TT_PS_HAND |
-				  TT_PS_MODERATOR | TT_PS_TALKING;
+				  TT_PS_MODERATOR | TT_PS_TALKING | TT_PS_MOD_MUTED |
+				  TT_PS_NO_RECORD;
 	if (!p || (bits & ~settable))
 		return -EINVAL;
 	if (!p->room)
@@ -576,8 +592,16 @@ int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 	unsigned now = on ? (old | bits) : (old & ~bits);
 	if (p->lobby)
 		now |= TT_PS_HOLD;   /* the lobby never hears the room */
+	if (!(now & TT_PS_MUTED))
+		now &= ~(unsigned)TT_PS_MOD_MUTED;   /* never "muted by a moderator" but heard */
+	if ((now & TT_PS_MOD_MUTED) && !(old & TT_PS_MOD_MUTED))
+		now |= TT_PS_MUTED;
+	if ((now & TT_PS_NO_RECORD) && p->room->rec)
+		now |= TT_PS_MUTED;   /* declined a recording that runs: not heard, so not kept */
 	if (now == old)
 		return 0;
+	if ((now & TT_PS_HAND) && !(old & TT_PS_HAND))
+		p->hand_seq = ++p->room->hand_next;
 	g_atomic_int_set(&p->state, (gint)now);
 	if ((p->caps & TT_CAP_AUDIO) && ((old ^ now) & (TT_PS_MUTED | TT_PS_DEAF | TT_PS_HOLD)))
 		tt__room_media_set_state(p->room->media, p, now);

@@ -16,7 +16,13 @@ struct tt_room {
 	unsigned max_participants;
 	char *pin;
 	char *moderator_pin;
-	bool locked;
+	bool locked;                  /* config, or api_locked when set */
+	int api_locked;               /* -1: as configured; 0/1: set by a moderator or the API */
+	bool self_unmute;             /* muted by a moderator may unmute themselves */
+	bool unmute_asks;             /* a moderator's unmute asks rather than unmutes */
+	bool recording_decline;       /* participants may decline a recording */
+	uint32_t hand_next;           /* last hand_seq given (meeting/moderate.c) */
+	struct tt_recording *rec;     /* the running recording (record/record.h), or NULL */
 	bool configured;              /* [room.NAME] or made by the API: outlives its participants */
 	bool api_made;                /* PUT /api/rooms: kept until DELETE */
 	bool hidden;                  /* the decoy lobby: not found, listed or counted */

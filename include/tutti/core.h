@@ -22,8 +22,10 @@
 
 /* 3: the calls regrouped by concept (issue 14: leg kinds, text media, the order below).
  * 4: audio_add / audio_remove (audio for a participant that joined for text), and
- *    tt_roster_event.caps_changed. */
-#define TT_CORE_API_VERSION 4
+ *    tt_roster_event.caps_changed.
+ * 5: meetings (issue 16): moderate, room_info, room_doors, TT_PS_MOD_MUTED,
+ *    TT_PS_NO_RECORD, tt_roster_entry.hand_seq, struct tt_meeting_event. */
+#define TT_CORE_API_VERSION 5
 
 struct tt_core;          /* the core; one per process */
 struct tt_gw_handle;     /* the core's record of one registered gateway */
@@ -58,8 +60,16 @@ enum tt_pstate {
 	TT_PS_DEAF    = 1 << 1,  /* hears nothing */
 	TT_PS_HOLD    = 1 << 2,  /* on hold: neither heard nor hearing */
 	TT_PS_TALKING = 1 << 3,  /* voice activity (set by the mixer, read-only for gateways) */
-	TT_PS_MODERATOR = 1 << 4,
-	TT_PS_HAND    = 1 << 5,  /* raised hand */
+	TT_PS_MODERATOR = 1 << 4,  /* may moderate (moderator PIN, IRC operator, MUC role, API) */
+	TT_PS_HAND    = 1 << 5,  /* raised hand; tt_roster_entry.hand_seq orders the queue */
+	/* Muted by a moderator (always with TT_PS_MUTED). Where the room says self_unmute =
+	 * false, participant_set_state(p, TT_PS_MUTED, false) is then -EPERM; a moderator's
+	 * unmute clears both. Set and cleared by the core only (moderate). */
+	TT_PS_MOD_MUTED = 1 << 6,
+	/* Declined the recording (a SIP key, a web button), where the room allows it
+	 * (recording_decline): the core keeps p muted while a recording runs and leaves p out
+	 * of per-participant tracks. Set by p's gateway with participant_set_state. */
+	TT_PS_NO_RECORD = 1 << 7,
 };
 
 /* Roster events, delivered to every gateway present in the room. */
@@ -79,6 +89,9 @@ struct tt_roster_entry {
 	const char *gateway;   /* the gateway's name */
 	unsigned caps;         /* enum tt_caps */
 	unsigned state;        /* enum tt_pstate */
+	/* TT_PS_HAND: when the hand went up, as a number that grows per room (the queue is
+	 * the raised hands sorted by it); 0 when the hand is down. */
+	uint32_t hand_seq;
 };
 
 struct tt_roster_event {
@@ -112,6 +125,75 @@ struct tt_join {
 	 * gateway's and in the same room (-EINVAL otherwise). */
 	struct tt_text_medium *medium;
 };
+
+/* ==== Meetings: moderation, hands, recording ====
+ * A moderator (TT_PS_MODERATOR: joined with the moderator PIN, an IRC channel operator where
+ * the IRC gateway says so, a MUC moderator, or made one by the admin API or another
+ * moderator) acts on the room through `moderate`; the core checks the right, applies it
+ * and tells every present gateway (gateway.h on_meeting) and the operators' event stream,
+ * so that every network shows the same meeting. Core thread. */
+
+enum tt_mod_action {
+	TT_MOD_NONE = 0,
+	TT_MOD_MUTE,          /* target: muted by a moderator (TT_PS_MUTED | TT_PS_MOD_MUTED) */
+	TT_MOD_UNMUTE,        /* target: unmuted, or asked to unmute (room unmute = ask; the
+			       * event then says TT_MOD_ASK_UNMUTE and only MOD_MUTED goes) */
+	TT_MOD_MUTE_ALL,      /* everyone with audio who is not a moderator */
+	TT_MOD_KICK,          /* target: hung up by its gateway (hang_up), reason given */
+	TT_MOD_LOCK,          /* nobody new may join (moderator PIN holders still may) */
+	TT_MOD_UNLOCK,
+	TT_MOD_LOWER_HAND,    /* target's hand */
+	TT_MOD_RECORD_START,  /* the room's recording; see room_info */
+	TT_MOD_RECORD_STOP,
+	TT_MOD_END,           /* everyone hung up; the room ends (a configured one empties) */
+	TT_MOD_GRANT,         /* target becomes a moderator */
+	TT_MOD_REVOKE,        /* target is no longer a moderator */
+	TT_MOD_ASK_UNMUTE,    /* only in events: a moderator's unmute in an unmute = ask room */
+	TT_MOD_ACTIONS        /* how many; not an action */
+};
+
+/* One meeting event (gateway.h on_meeting; the admin event stream), borrowed for the call. */
+struct tt_meeting_event {
+	const char *room;
+	enum tt_mod_action action;
+	/* Who did it: a participant's entry, or id NULL and name "admin" (the admin API), or
+	 * id NULL and name NULL when the bridge itself did it (a recording stopped because
+	 * the disk is full). */
+	struct tt_roster_entry by;
+	struct tt_roster_entry target;   /* id NULL: none (room actions) */
+	/* TT_MOD_RECORD_START / STOP: the recording's id; STOP: why ("stopped by alice",
+	 * "disk full: No space left on device"); KICK: the reason given. NULL: none. */
+	const char *recording_id;
+	const char *reason;
+	unsigned count;                  /* TT_MOD_MUTE_ALL: how many were muted */
+};
+
+/* What gateways need to know of a room to show it (room_info). Strings borrowed until the
+ * next call into the core. */
+struct tt_room_info {
+	bool locked;
+	bool has_pin;                 /* a PIN is needed to join */
+	bool has_moderator_pin;
+	bool self_unmute;             /* muted by a moderator may unmute themselves */
+	bool unmute_asks;             /* a moderator's unmute asks rather than unmutes */
+	bool recording;               /* a recording runs now */
+	bool recording_decline;       /* participants may decline it (TT_PS_NO_RECORD) */
+	const char *recording_id;     /* the running recording's id, or NULL */
+	int64_t recording_since_us;   /* wall clock (g_get_real_time) it started, or 0 */
+	unsigned hands;               /* hands up now */
+};
+
+/* One way into a room from one network (room_doors): "sip:lobby@example.org",
+ * "xmpp:lobby@conference.example.org?join", "ircs://irc.example.org/#lobby",
+ * "https://bridge.example.org/lobby". Borrowed for the callback. */
+struct tt_door {
+	const char *network;   /* the gateway's network label: "phone", "xmpp", "irc", "web" */
+	const char *label;     /* what to call it: "SIP", "XMPP group chat", "IRC (Libera)" */
+	const char *uri;       /* a URI a person can click or copy */
+	const char *text;      /* how to say it to a person, e.g. "call lobby at
+				* example.org, PIN needed" (NULL: the uri) */
+};
+typedef void (*tt_door_h)(const struct tt_door *d, void *arg);
 
 /* ==== Text ====
  * The text bus: a line posted by a participant (or a gateway's notice) is validated once and
@@ -324,7 +406,8 @@ struct tt_core_api {
 	/* Find by id, or by display name (case-insensitive) in a room. New reference or NULL. */
 	struct tt_participant *(*participant_find)(struct tt_core *core, const char *room,
 						   const char *id_or_name);
-	/* Ask the owning gateway to hang p up (moderation, e.g. IRC "!kick"). */
+	/* Ask the owning gateway to hang p up, without a moderator's check (the gateway's own
+	 * reasons); a moderator kicks with moderate(TT_MOD_KICK). */
 	int (*participant_kick)(struct tt_participant *p, const char *why);
 
 	/* The lobby, for PIN entry by DTMF: join like participant_join but without the PIN
@@ -431,6 +514,27 @@ struct tt_core_api {
 	 * room rate), through p's own encoder, heard even in the lobby or on hold; it replaces
 	 * a prompt still playing, n == 0 stops. Needs an attached leg. 0, -EINVAL, -ENOENT. */
 	int (*audio_play)(struct tt_participant *p, const int16_t *pcm, size_t n, unsigned rate);
+
+	/* ---- meetings (API 5) ---- */
+	/* `actor` (a participant of the room with TT_PS_MODERATOR) does `action` in its room,
+	 * to `target` for the per-participant actions (MUTE, UNMUTE, KICK, LOWER_HAND, GRANT,
+	 * REVOKE; NULL for the others; it must be in the same room). `reason` (may be NULL)
+	 * goes with a KICK or a RECORD_STOP. The same action twice changes nothing and is 0.
+	 * A participant may LOWER_HAND its own hand without being a moderator.
+	 * 0, or -EPERM (actor is not a moderator), -EINVAL (a target missing, not wanted or
+	 * in another room; TT_MOD_ASK_UNMUTE or an unknown action), -ENOENT (actor or target
+	 * left), -ENOTSUP (recording is not configured: [recording] enabled), -EIO / -ENOSPC
+	 * (the recording could not start). On success every present gateway gets on_meeting,
+	 * then roster events for the states that changed. */
+	int (*moderate)(struct tt_participant *actor, enum tt_mod_action action,
+			struct tt_participant *target, const char *reason);
+	/* The room as gateways show it. 0, -ENOENT (no such room now). */
+	int (*room_info)(struct tt_core *core, const char *room, struct tt_room_info *out);
+	/* Every way into `room` that the running gateways offer (gateway.h doors), each
+	 * gateway in registration order; fn runs synchronously. Doors are given for a valid
+	 * room name even when the room does not exist yet (rooms made on demand). 0, -EINVAL
+	 * (not a valid room name). */
+	int (*room_doors)(struct tt_core *core, const char *room, tt_door_h fn, void *arg);
 
 	/* ---- WebSockets ---- */
 	/* Serve WebSocket connections on `path` ("/ws"), exact match, for gw. ops is borrowed

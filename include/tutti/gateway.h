@@ -22,8 +22,9 @@
 #include <tutti/stats.h>
 
 /* 2: text by origin (on_text_to, on_medium_text); 3: the optional statistics
- * (stat_fields, stats_size, stats); 4: the optional check_config */
-#define TT_GATEWAY_API_VERSION 4
+ * (stat_fields, stats_size, stats); 4: the optional check_config; 5: the optional
+ * on_meeting and doors (meetings, issue 16) */
+#define TT_GATEWAY_API_VERSION 5
 
 enum tt_gw_flags {
 	/* 1 << 0 was TT_GW_SHARED_TEXT (API version 1): shared media say it now, per medium
@@ -90,6 +91,15 @@ struct tt_gateway {
 	 * new string (g_free) of lines "FILE:LINE: [section] key: problem\n". Needs
 	 * conf_keys (checked at registration). */
 	int (*check_config)(const struct tt_conf *conf, char **errors);
+
+	/* ---- meetings (optional, API 5) ---- */
+	/* A meeting event (core.h struct tt_meeting_event) in a room the gateway is present in
+	 * (its participants' own gateway included): show it on the network (a notice, a
+	 * prompt, a banner, a MUC role). Roster events for the states it changed follow. */
+	void (*on_meeting)(void *state, const struct tt_meeting_event *ev);
+	/* The ways into `room` this gateway offers (core.h struct tt_door): fn once per door,
+	 * synchronously; none is fine (a gateway with no address of its own). */
+	void (*doors)(void *state, const char *room, tt_door_h fn, void *arg);
 };
 
 #endif

@@ -61,7 +61,7 @@ static struct fake_p *p_new(const char *room, const char *name, const char *netw
 
 static struct tt_roster_entry entry_of(const struct fake_p *p)
 {
-	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state};
+	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state, 0};
 	return e;
 }
 

@@ -114,7 +114,7 @@ int fake_alive_count(const char *room)
 
 static struct tt_roster_entry entry_of(const struct fake_p *p)
 {
-	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state};
+	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state, 0};
 	return e;
 }
 
