@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "core/core_priv.h"
+#include "events/events.h"
 #include "participant/participant.h"
 #include "record/record.h"
 #include "room/room.h"
@@ -56,6 +57,7 @@ void tt__meeting_emit(struct tt_room *room, const struct tt_meeting_event *ev)
 			h->gw->on_meeting(h->state, ev);
 	}
 	g_ptr_array_free(gws, TRUE);
+	tt__events_meeting(room->core, ev);
 }
 
 static void fill_by(struct tt_meeting_event *ev, const struct tt_participant *actor)

@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "participant/participant.h"
+#include "events/events.h"
 #include "record/record.h"
 #include "textbus/textbus.h"
 
@@ -269,6 +270,8 @@ void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev)
 			h->gw->on_roster(h->state, ev);
 	}
 	g_ptr_array_free(gws, TRUE);
+	if (!room->hidden)
+		tt__events_roster(room->core, ev);
 }
 
 int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on)
