@@ -15,7 +15,8 @@ static const struct {
 	{ TT_PS_MUTED, "muted" },       { TT_PS_DEAF, "deaf" },
 	{ TT_PS_HOLD, "hold" },         { TT_PS_TALKING, "talking" },
 	{ TT_PS_MODERATOR, "moderator" }, { TT_PS_HAND, "hand" },
-	{ TT_PS_MOD_MUTED, "mod_muted" }, { TT_PS_NO_RECORD, "no_record" },
+	{ TT_PS_MOD_MUTED, "muted_by_moderator" },
+	{ TT_PS_NO_RECORD, "declined_recording" },
 };
 
 static json_t *caps_json(unsigned caps)
