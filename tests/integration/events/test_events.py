@@ -256,6 +256,30 @@ def test_webhook_queue_bounded_while_down():
         check(st == 200, "the bridge goes on")
 
 
+def test_webhook_receiver_that_never_answers():
+    # the kernel accepts the connection; nobody reads or answers: the request times out,
+    # is sent again, and the bridge's loop goes on meanwhile
+    import socket
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(16)
+    try:
+        with Bridge({"events": {"webhook_url": "http://127.0.0.1:%d/h" % lsn.getsockname()[1],
+                                "webhook_timeout_ms": 300, "webhook_retry_ms": 50}}) as br:
+            gw = br.testgw()
+            gw.leave(gw.join("t", "x"))
+            deadline = time.time() + 15
+            while time.time() < deadline and br.read_log().count("no answer in time") < 2:
+                time.sleep(0.1)
+            check(br.read_log().count("no answer in time") >= 2, "timeouts:\n" +
+                  br.read_log()[-2000:])
+            st, _ = br.http("GET", "/api/health")
+            check(st == 200, "the bridge answers meanwhile")
+    finally:
+        lsn.close()
+
+
 if __name__ == "__main__":
     run([test_who_may_connect, test_scripted_meeting_and_resume, test_gap_and_room_filter,
-         test_webhook_signed_in_order_with_retry, test_webhook_queue_bounded_while_down])
+         test_webhook_signed_in_order_with_retry, test_webhook_queue_bounded_while_down,
+         test_webhook_receiver_that_never_answers])
