@@ -95,6 +95,8 @@ static void occ_free_cb(gpointer data)
 	g_free(o->network);
 	g_free(o->occupant_id);
 	g_free(o->real_jid);
+	g_free(o->actor_nick);
+	g_free(o->mod_reason);
 	g_free(o);
 }
 
@@ -102,7 +104,8 @@ static void learn(const struct tt_roster_entry *e, void *arg)
 {
 	struct muc_room *r = arg;
 	if (e->id && e->name && !g_hash_table_contains(r->by_pid, e->id))
-		xg_muc_occ_add(r, NULL, e->id, e->name, e->network, e->caps, e->state, NULL);
+		xg_muc_occ_add(r, NULL, e->id, e->name, e->network, e->caps, e->state, NULL)
+			->hand_seq = e->hand_seq;
 }
 
 struct muc_room *xg_muc_room_open(struct xg_muc *m, const char *name, int *err)
