@@ -276,6 +276,13 @@ void xg_muc_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why)
 		gw->api->participant_leave(p, 0);
 }
 
+void xg_muc_tell_participant(struct xg_gw *gw, struct tt_participant *p, const char *text)
+{
+	struct muc_occ *o = gw->muc ? occ_of(gw, p) : NULL;
+	if (o && o->p == p)
+		xg_muc_tell(o, text, NULL);
+}
+
 struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room,
 					      const char *real_jid)
 {
