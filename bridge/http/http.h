@@ -77,4 +77,14 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
 			 struct tt_http_resp *r);
 
+/* api_meeting.c: meetings (admin): PATCH a room, its recording */
+void tt__api_room_patch(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
+void tt__api_recording_get(struct tt_core *core, const struct tt_http_req *req,
+			   struct tt_http_resp *r);
+void tt__api_recording_post(struct tt_core *core, const struct tt_http_req *req,
+			    struct tt_http_resp *r);
+/* The HTTP status for a meeting/ error (-EPERM 403, -ENOTSUP 501 ...). */
+unsigned tt__api_meeting_status(int rc);
+
 #endif
