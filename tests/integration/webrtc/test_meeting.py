@@ -173,5 +173,34 @@ def test_moderator_powers_and_refusals():
             c.close()
 
 
+def test_unmute_asks():
+    """unmute = ask: the moderator's unmute asks (event ask_unmute), lifts the hold, and the
+    participant unmutes when they choose."""
+    conf = dict(CONF, **{"room.ask": {"moderator_pin": "1111", "unmute": "ask",
+                                      "self_unmute": False},
+                        "room.dec": {"recording_decline": True}})
+    with Bridge(conf) as br:
+        mod, jm = join(br, "Mia", room="ask", pin="1111")
+        check(jm["room_state"]["unmute_asks"], "room state: %s" % jm["room_state"])
+        bob, jb = join(br, "Bob", room="ask")
+        mod.send({"type": "moderate", "action": "mute", "target": jb["id"]})
+        state_of(bob, jb["id"], lambda w: w["muted_by_moderator"], "Bob held")
+        mod.send({"type": "moderate", "action": "unmute", "target": jb["id"]})
+        ev = meeting(bob, "ask_unmute", "the ask")
+        check(ev["target"]["id"] == jb["id"] and ev["by"]["id"] == jm["id"], "%s" % ev)
+        w = state_of(bob, jb["id"], lambda w: not w["muted_by_moderator"], "hold lifted")
+        check(w["who"]["muted"], "the ask unmuted Bob by itself: %s" % w)
+        bob.send({"type": "mute", "muted": False})
+        state_of(mod, jb["id"], lambda w: not w["muted"], "Bob unmuted himself")
+        # declining a recording is refused where the room does not allow it
+        bob.send({"type": "decline", "declined": True})
+        error(bob, "not_allowed", "decline", "decline without recording_decline")
+        # where it is allowed, the roster says so
+        dee, jd = join(br, "Dee", room="dec")
+        check(jd["room_state"]["recording_decline"], "%s" % jd["room_state"])
+        dee.send({"type": "decline", "declined": True})
+        state_of(dee, jd["id"], lambda w: w["declined"], "Dee declined")
+
+
 if __name__ == "__main__":
-    run([test_moderator_powers_and_refusals])
+    run([test_moderator_powers_and_refusals, test_unmute_asks])
