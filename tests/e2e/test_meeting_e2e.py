@@ -5,7 +5,8 @@ Mia's mute of Bob silences his tone for her (a listener) and holds against Bob's
 (self_unmute = false) until she unmutes him; Bob's moderate is answered not_allowed; the hand
 queue in the order hands went up; lock refuses a third browser with a clear message; the
 ways-in panel lists the doors of every configured network; the end hangs Bob up. Writes the
-moderator view and the doors panel to docs/ (meeting-moderator.png, meeting-doors.png).
+moderator view and the doors panel (meeting-moderator.png, meeting-doors.png) to the build
+tree, or to docs/ with TT_UPDATE_DOCS=1.
 Exits 77 (ctest: skipped) without chromium or node_modules."""
 import json
 import os
@@ -19,7 +20,10 @@ from ttlib import BUILD_DIR, Bridge, check, default_sections, run  # noqa: E402
 from test_e2e import CHROMIUM, prerequisites, write_tone  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOCS = os.path.join(HERE, "..", "..", "docs")
+# Screenshots go to the build tree; TT_UPDATE_DOCS=1 writes them to docs/ (looked at before
+# they are committed), so that a test run never changes the checkout.
+DOCS = (os.path.join(HERE, "..", "..", "docs") if os.environ.get("TT_UPDATE_DOCS")
+        else os.path.join(BUILD_DIR, "test-output", "e2e"))
 OUT_DIR = os.path.join(BUILD_DIR, "test-output", "e2e")
 FREQ_A, FREQ_B = 500, 800
 
