@@ -63,6 +63,11 @@ def test_who_may_connect():
         ev = c.events(1)[0]
         check(ev["seq"] == 1 and ev["type"] == "joined", "first event: %s" % ev)
         c.close()
+        # a plain GET is told it is a WebSocket, once authorised
+        st, body = br.http("GET", "/api/events")
+        check(st == 401, "plain GET without the token: %s" % st)
+        st, body = br.http("GET", "/api/events", headers={"Authorization": "Bearer " + TOKEN})
+        check(st == 426 and "WebSocket" in body["error"], "plain GET: %s %s" % (st, body))
         # an admin HTTP call without the token still gets 401 (the shared check)
         st, _ = br.http("PATCH", "/api/rooms/r", {"locked": True})
         check(st == 401, "PATCH without the token: %s" % st)
