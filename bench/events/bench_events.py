@@ -1,7 +1,8 @@
 """Event stream benchmark: what GET /api/events sustains while N participants join one room
 as fast as the bridge takes them (the test gateway, every join written at once, then every
-leave; --cycles times per round), against a baseline from the same run: the same joins with no event client. Rounds
-interleave (none, stream, none, stream, ...) on one bridge (tutti-test, a plain build).
+leave; --cycles times per round), against a baseline from the same run: the same joins with
+no event client. Rounds interleave (none, stream, none, stream, ...) on one bridge
+(tutti-test, a plain build).
 
 Per round: the bridge's CPU (user + system, /proc/PID/stat), the time until the test
 gateway answered the last join and leave, and, with a client, the events it received per
@@ -12,7 +13,6 @@ arrived. Prints a Markdown table and the medians.
 import argparse
 import json
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -23,38 +23,13 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration", "events"))
 from ttlib import Bridge  # noqa: E402
-from evlib import EventClient  # noqa: E402
+from evlib import Control, EventClient  # noqa: E402
 
 
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Control:
-    """The test gateway's control socket, pipelined: write many commands, then read until
-    that many replies came (roster events in between are counted and dropped)."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def batch(self, cmds):
-        self.sock.sendall(b"".join((json.dumps(c) + "\n").encode() for c in cmds))
-        replies = []
-        while len(replies) < len(cmds):
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise RuntimeError("control socket closed")
-            self.buf += chunk
-            *lines, self.buf = self.buf.split(b"\n")
-            for line in lines:
-                m = json.loads(line)
-                if m.get("reply"):
-                    replies.append(m)
-        return replies
 
 
 class Reader(threading.Thread):

@@ -117,6 +117,31 @@ class EventClient:
             pass
 
 
+class Control:
+    """The test gateway's control socket, pipelined: write many commands, then read until
+    that many replies came (roster events in between are counted and dropped)."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def batch(self, cmds):
+        self.sock.sendall(b"".join((json.dumps(c) + "\n").encode() for c in cmds))
+        replies = []
+        while len(replies) < len(cmds):
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("control socket closed")
+            self.buf += chunk
+            *lines, self.buf = self.buf.split(b"\n")
+            for line in lines:
+                m = json.loads(line)
+                if m.get("reply"):
+                    replies.append(m)
+        return replies
+
+
 def signature(secret, body):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
