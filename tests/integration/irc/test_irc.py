@@ -350,7 +350,8 @@ def test_who_mute_by_op_refused_for_others():
             mark = alice.mark()
             carol.send("PRIVMSG #chan :!who")
             who = alice.wait("NOTICE #chan :3 in room room1", since=mark)
-            check("bob (test)" in who and "alice (irc)" in who and "carol (irc)" in who,
+            check("bob (test)" in who and "alice (irc, moderator)" in who
+                  and "carol (irc)" in who,
                   "!who: %s" % who)
             carol.send("PRIVMSG #chan :!mute bob")
             carol.wait("NOTICE carol :sorry, only the room's moderators can mute")
