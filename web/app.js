@@ -220,7 +220,8 @@ function describe(m) {
     case 'lock': return `${by} locked the room: nobody new can join`;
     case 'unlock': return `${by} unlocked the room`;
     case 'lower_hand': return m.target && m.by && m.target.id === m.by.id
-      ? `${by} lowered ${m.by.id === app.me ? 'your' : 'their'} hand` : `${by} lowered ${t}'s hand`;
+      ? `${by} lowered ${m.by.id === app.me ? 'your' : 'their'} hand`
+      : `${by} lowered ${t === 'you' ? 'your' : t + "'s"} hand`;
     case 'record_start': return `${by} started recording this meeting`;
     case 'record_stop': return 'Recording stopped' + (m.reason ? `: ${m.reason}` : '');
     case 'end': return `${by} ended the meeting`;

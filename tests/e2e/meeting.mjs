@@ -128,8 +128,31 @@ try {
     copy: !!li.querySelector('button') })));
   await a.locator('.doors').screenshot({ path: path.join(cfg.docs, 'meeting-doors.png') });
 
-  // 8. the meeting log as Bob saw it, then the end
+  // 8. the recording banner as the page draws it. This build cannot record (the bridge
+  // answers record_start with not_supported, shown to the moderator), so Bob's page is fed
+  // the room_state a recording would bring, through its own message handler.
+  await a.click('#mod-record');
+  await until(async () => (await errors(a)).some((e) => e.startsWith('not_supported') ||
+                                                       e.startsWith('recording_failed')) ||
+                          await a.evaluate(() => window.tutti.roomState.recording),
+              5000, 'an answer to record_start');
+  out.record_answer = await a.evaluate(() => window.tutti.roomState.recording ? 'recording'
+    : window.tutti.errors[window.tutti.errors.length - 1]);
+  out.mod_error_text = await a.evaluate(() => document.getElementById('mod-error').textContent);
+  out.banner_before = await b.evaluate(() => !document.getElementById('rec-banner').hidden);
+  await b.evaluate(() => window.tutti.ws.onmessage({ data: JSON.stringify({ type: 'room_state',
+    state: { ...window.tutti.roomState, recording: true, recording_id: 'r1',
+             recording_since: Date.now(), recording_decline: true } }) }));
+  out.banner = await b.evaluate(() => ({
+    shown: !document.getElementById('rec-banner').hidden,
+    text: document.getElementById('rec-text').textContent,
+    decline: !document.getElementById('decline').hidden,
+    role: document.getElementById('rec-banner').getAttribute('role') }));
+  await b.screenshot({ path: path.join(cfg.out, 'meeting-recording-banner.png') });
+
+  // 9. the meeting log as Bob saw it, then the end
   out.bob_meetings = await b.evaluate(() => window.tutti.meetings.map((m) => m.action));
+  out.bob_meeting_texts = await b.evaluate(() => window.tutti.chat.map((c) => c.text));
   await a.click('#mod-end');
   await until(() => b.evaluate(() => window.tutti.state === 'failed'), 10000, 'Bob hung up by the end');
   out.bob_end_status = await b.evaluate(() => document.getElementById('status').textContent);

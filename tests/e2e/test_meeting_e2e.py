@@ -94,6 +94,17 @@ def test_meeting_in_two_browsers():
           all(d["copy"] for d in out["doors"]), "doors: %s" % out["doors"])
     for a in ("mute", "unmute", "lower_hand", "lock", "unlock"):
         check(a in out["bob_meetings"], "Bob was not told of %s: %s" % (a, out["bob_meetings"]))
+    check(out["record_answer"] == "recording" or out["mod_error_text"],
+          "record_start's answer not shown: %s" % out["record_answer"])
+    check(not out["banner_before"] or out["record_answer"] == "recording",
+          "a banner without a recording")
+    b = out["banner"]
+    check(b["shown"] and "being recorded" in b["text"] and b["decline"] and b["role"] == "alert",
+          "recording banner: %s" % b)
+    for line in ("Mia muted you", "Mia unmuted you", "Mia lowered your hand",
+                 "Mia locked the room: nobody new can join"):
+        check(line in out["bob_meeting_texts"], "Bob's page lacks %r: %s"
+              % (line, out["bob_meeting_texts"]))
     check("ended by Mia" in out["bob_end_status"], "end: %s" % out["bob_end_status"])
     check(out["unlabelled"] == [], "inputs without a label: %s" % out["unlabelled"])
     for png in ("meeting-moderator.png", "meeting-doors.png"):
