@@ -118,6 +118,8 @@ export class Roster {
       if (e.muted) add('Unmute', 'unmute', 'Unmute'); else add('Mute', 'mute', 'Mute');
     }
     if (e.hand) add('Lower hand', 'lower_hand', 'Lower the hand of');
+    if (e.moderator) add('Not moderator', 'revoke', 'Make no longer a moderator:');
+    else add('Make moderator', 'grant', 'Make a moderator:');
     add('Remove', 'kick', 'Remove');
     return box;
   }

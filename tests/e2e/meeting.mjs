@@ -121,6 +121,14 @@ try {
   out.cat_joined_after_unlock = true;
   await cctx.close();
 
+  // 6b. grant: Bob becomes a moderator and gets the controls; revoke takes them away
+  await a.click(`#roster li[data-id="${idB}"] button[data-action="grant"]`);
+  await until(() => b.evaluate(() => !document.getElementById('mod-box').hidden), 5000, 'Bob granted');
+  out.granted_ctl = await rosterCtl(b, idA);
+  await a.click(`#roster li[data-id="${idB}"] button[data-action="revoke"]`);
+  await until(() => b.evaluate(() => document.getElementById('mod-box').hidden), 5000, 'Bob revoked');
+  out.revoked_ctl_count = await anyCtl(b);
+
   // 7. the ways in: every door, with a link and a copy button
   out.doors = await a.evaluate(() => [...document.querySelectorAll('#doors li')].map((li) => ({
     network: li.dataset.network, label: li.querySelector('.door-label').textContent,
