@@ -299,6 +299,9 @@ void tt__room_gc(struct tt_room *r)
 	if (r->parts->len || g_hash_table_size(r->watch) || r->configured)
 		return;
 	tt_info("room %s ended", r->name);
+	/* nobody is present any more: this reaches the operators' event stream only */
+	struct tt_roster_event ev = { .type = TT_ROSTER_ROOM_ENDED, .room = r->name };
+	tt__room_emit(r, &ev);
 	g_hash_table_steal(r->core->rooms, r->name);
 	room_free(r);
 }
