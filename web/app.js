@@ -321,7 +321,9 @@ async function copyText(text, button) {
 
 function renderDoors() {
   const list = $('doors');
-  list.replaceChildren(...app.doors.map((d) => {
+  // this page's own link first: the one most often passed on
+  const doors = [...app.doors].sort((x, y) => (y.network === 'web') - (x.network === 'web'));
+  list.replaceChildren(...doors.map((d) => {
     const li = document.createElement('li');
     li.dataset.network = d.network || '';
     const label = document.createElement('span');
@@ -339,6 +341,12 @@ function renderDoors() {
     copy.setAttribute('aria-label', `Copy the ${d.label || d.network} address`);
     copy.addEventListener('click', () => copyText(d.uri, copy));
     li.append(label, a, copy);
+    if (d.text && d.text !== d.uri && d.network !== 'web') {   // "dial 4711", "join #team on ..."
+      const how = document.createElement('span');
+      how.className = 'door-text';
+      how.textContent = d.text;
+      li.append(how);
+    }
     return li;
   }));
 }

@@ -16,25 +16,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from ttlib import BUILD_DIR, Bridge, check, default_sections, run  # noqa: E402
+from ttlib import BUILD_DIR, Bridge, check, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration", "webrtc"))
 from test_e2e import CHROMIUM, prerequisites, write_tone  # noqa: E402
+from test_meeting import door_sections  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(BUILD_DIR, "test-output", "e2e")
 FREQ_A, FREQ_B = 500, 800
-
-
-def door_sections(binary):
-    """Config that makes the other gateways offer doors, without reaching anything real."""
-    have = default_sections(binary)
-    sec = {}
-    if "sip" in have:
-        sec["sip"] = {"enabled": True, "domain": "sip.example.org"}
-    if "irc" in have:
-        sec["irc"] = {"enabled": True}
-    if "xmpp" in have:
-        sec["xmpp"] = {"enabled": True}
-    return sec
 
 
 def test_meeting_in_two_browsers():
@@ -46,6 +35,8 @@ def test_meeting_in_two_browsers():
     room = "team"
     sections = {"webrtc": {"allow_loopback": True},
                 "room.team": {"moderator_pin": "1357", "self_unmute": False}}
+    doors, want = door_sections()   # SIP, IRC and XMPP configured: their doors on the page
+    sections.update(doors)
     with Bridge(sections) as br:
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room, "modPin": "1357",
                "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A, "freqB": FREQ_B,
@@ -93,6 +84,7 @@ def test_meeting_in_two_browsers():
           out["revoked_ctl_count"] == 0, "grant and revoke: %s %s"
           % (out["granted_ctl"], out["revoked_ctl_count"]))
     nets = {d["network"]: d for d in out["doors"]}
+    check(set(nets) == want, "doors on the page: %s, want %s" % (out["doors"], sorted(want)))
     check(nets.get("web", {}).get("uri") == "%s/%s" % (cfg["base"], room) and
           all(d["copy"] for d in out["doors"]), "doors: %s" % out["doors"])
     for a in ("mute", "unmute", "lower_hand", "lock", "unlock"):
