@@ -60,9 +60,16 @@ try {
   await sleep(1500);
   const freqs = [cfg.freqA, cfg.freqB];
   out.heard_before = await hear(a, freqs, 2500);
-  await a.click(`#roster li[data-id="${idB}"] button[data-action="mute"]`);
+  // from the keyboard: the controls are real buttons in the tab order
+  out.controls_reachable = await a.evaluate(() => [...document.querySelectorAll(
+    '#roster .ctl button, #mod-box button, #hand, #doors button')].every((b) =>
+    b.tagName === 'BUTTON' && b.tabIndex >= 0 && (b.getAttribute('aria-label') || b.textContent).trim()));
+  await a.focus(`#roster li[data-id="${idB}"] button[data-action="mute"]`);
+  await a.keyboard.press('Enter');
   await until(async () => { const m = await mine(b); return m && m.muted && m.muted_by_moderator; },
               5000, 'Bob muted by a moderator');
+  await sleep(300);
+  out.focus_after_mute = await a.evaluate(() => document.activeElement.dataset.action || document.activeElement.tagName);
   out.bob_button_after_mute = await b.evaluate(() => document.getElementById('mute').textContent);
   out.bob_notice = await b.evaluate(() => document.getElementById('notice-text').textContent);
   await sleep(1000);
@@ -103,7 +110,8 @@ try {
   out.queue_after_lower = await handQueue(b);
 
   // 6. lock: a third browser is refused with a clear message; unlock lets it in
-  await a.click('#mod-lock');
+  await a.focus('#mod-lock');
+  await a.keyboard.press('Space');
   await until(() => a.evaluate(() => window.tutti.roomState.locked), 5000, 'locked');
   const cctx = await browsers[0].newContext({ viewport: { width: 800, height: 600 } });
   const c = await cctx.newPage();

@@ -55,6 +55,9 @@ def test_meeting_in_two_browsers():
     check(sorted(out["mod_ctl_on_bob"]) == ["grant", "kick", "mute"],
           "Mia's controls on Bob: %s" % out["mod_ctl_on_bob"])
     check(out["mod_ctl_on_self"] == [], "controls on Mia's own line: %s" % out["mod_ctl_on_self"])
+    check(out["controls_reachable"], "a control that is no labelled button in the tab order")
+    check(out["focus_after_mute"] == "unmute", "the keyboard focus after muting Bob: %s"
+          % out["focus_after_mute"])
     check(out["bob_ctl_count"] == 0 and not out["bob_mod_box"] and out["mod_box"],
           "Bob sees moderator controls: %s" % out)
     before, muted, after = ({int(k): v for k, v in h.items()}
