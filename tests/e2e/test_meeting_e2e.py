@@ -5,8 +5,8 @@ Mia's mute of Bob silences his tone for her (a listener) and holds against Bob's
 (self_unmute = false) until she unmutes him; Bob's moderate is answered not_allowed; the hand
 queue in the order hands went up; lock refuses a third browser with a clear message; the
 ways-in panel lists the doors of every configured network; the end hangs Bob up. Writes the
-moderator view and the doors panel to build/test-output/e2e/ (meeting-moderator.png,
-meeting-doors.png: copied by hand to docs/ after looking at them).
+moderator view and the doors panel (meeting-moderator.png, meeting-doors.png) to the build
+tree, or to docs/ with TT_UPDATE_DOCS=1.
 Exits 77 (ctest: skipped) without chromium or node_modules."""
 import json
 import os
@@ -22,6 +22,10 @@ from test_e2e import CHROMIUM, prerequisites, write_tone  # noqa: E402
 from test_meeting import door_sections  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Screenshots go to the build tree; TT_UPDATE_DOCS=1 writes them to docs/ (looked at before
+# they are committed), so that a test run never changes the checkout.
+DOCS = (os.path.join(HERE, "..", "..", "docs") if os.environ.get("TT_UPDATE_DOCS")
+        else os.path.join(BUILD_DIR, "test-output", "e2e"))
 OUT_DIR = os.path.join(BUILD_DIR, "test-output", "e2e")
 FREQ_A, FREQ_B = 500, 800
 
@@ -40,7 +44,7 @@ def test_meeting_in_two_browsers():
     with Bridge(sections) as br:
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room, "modPin": "1357",
                "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A, "freqB": FREQ_B,
-               "out": OUT_DIR, "docs": OUT_DIR, "chromium": CHROMIUM}
+               "out": OUT_DIR, "docs": DOCS, "chromium": CHROMIUM}
         proc = subprocess.run(["node", os.path.join(HERE, "meeting.mjs")], cwd=HERE,
                               env=dict(os.environ, TT_E2E=json.dumps(cfg)),
                               capture_output=True, text=True, timeout=150)
@@ -106,7 +110,7 @@ def test_meeting_in_two_browsers():
     check("ended by Mia" in out["bob_end_status"], "end: %s" % out["bob_end_status"])
     check(out["unlabelled"] == [], "inputs without a label: %s" % out["unlabelled"])
     for png in ("meeting-moderator.png", "meeting-doors.png"):
-        p = os.path.join(OUT_DIR, png)
+        p = os.path.join(DOCS, png)
         check(os.path.getsize(p) > 5000, "screenshot %s too small" % p)
     shutil.rmtree(tmp, ignore_errors=True)
 
