@@ -9,6 +9,7 @@
 #ifndef TT_RECORD_H
 #define TT_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,5 +30,9 @@ int tt__record_stop(struct tt_room *room, const char *why);
 /* The running recording's id (borrowed while it runs) and its start (g_get_real_time). */
 const char *tt__record_id(const struct tt_recording *rec);
 int64_t tt__record_since(const struct tt_recording *rec);
+/* For the admin API: {"recording": false}, or {"recording": true, "id", "started_us",
+ * "tracks", "files": [{"path", "bytes", "participant" (null for the mix)}]}, bytes as
+ * written so far. New reference. rec may be NULL. */
+json_t *tt__record_state_json(const struct tt_recording *rec);
 
 #endif

@@ -145,7 +145,8 @@ static json_t *handle(struct testgw *gw, json_t *req)
 		struct tt_participant *p = part(gw, req);
 		static const struct { const char *k; unsigned bit; } f[] = {
 			{ "muted", TT_PS_MUTED }, { "deaf", TT_PS_DEAF }, { "hold", TT_PS_HOLD },
-			{ "hand", TT_PS_HAND },
+			{ "hand", TT_PS_HAND }, { "moderator", TT_PS_MODERATOR },
+			{ "no_record", TT_PS_NO_RECORD },
 		};
 		if (!p)
 			return err_json(-ENOENT);
@@ -181,6 +182,27 @@ static json_t *handle(struct testgw *gw, json_t *req)
 			json_string_value(json_object_get(req, "who")));
 		int rc = p ? core->participant_kick(p, "kicked by test") : -ENOENT;
 		core->participant_unref(p);
+		return rc ? err_json(rc) : json_pack("{s:b}", "ok", 1);
+	}
+	if (!strcmp(cmd, "moderate")) {
+		/* {"id": actor, "action": "record_start"|..., "target": participant id} */
+		static const struct { const char *k; enum tt_mod_action a; } acts[] = {
+			{ "mute", TT_MOD_MUTE }, { "unmute", TT_MOD_UNMUTE },
+			{ "kick", TT_MOD_KICK }, { "end", TT_MOD_END },
+			{ "record_start", TT_MOD_RECORD_START }, { "record_stop", TT_MOD_RECORD_STOP },
+		};
+		const char *an = json_string_value(json_object_get(req, "action"));
+		enum tt_mod_action a = TT_MOD_NONE;
+		for (size_t i = 0; an && i < G_N_ELEMENTS(acts); i++)
+			if (!strcmp(an, acts[i].k))
+				a = acts[i].a;
+		struct tt_participant *p = part(gw, req), *target = NULL;
+		const char *tid = json_string_value(json_object_get(req, "target"));
+		if (!p || a == TT_MOD_NONE)
+			return err_json(p ? -EINVAL : -ENOENT);
+		if (tid)
+			target = g_hash_table_lookup(gw->parts, tid);
+		int rc = core->moderate(p, a, target, json_string_value(json_object_get(req, "reason")));
 		return rc ? err_json(rc) : json_pack("{s:b}", "ok", 1);
 	}
 	if (!strcmp(cmd, "stall")) {
