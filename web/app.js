@@ -1,10 +1,13 @@
 // tutti web client: join a room over the /ws signalling socket (docs/webrtc-protocol.md),
 // send the microphone and play the room's mix over one RTCPeerConnection, show who is there
-// and who talks, and carry the room's chat. Plain ES module, no build step.
+// and who talks, and carry the room's chat; the meeting: hands, a moderator's controls,
+// the recording banner, the ways into the room. Plain ES module, no build step.
 import { Roster } from './roster.js';
 
 const $ = (id) => document.getElementById(id);
-const room = decodeURIComponent(location.pathname.replace(/^\/+/, '').split('/')[0] || '') || 'lobby';
+// The room is the first path segment (/ROOM); the page at / asks for one.
+let room = decodeURIComponent(location.pathname.replace(/^\/+/, '').split('/')[0] || '');
+const ROOM_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
 const MAX_RETRIES = 5;
 const NET_LABEL = { irc: 'IRC', xmpp: 'XMPP', phone: 'phone', sip: 'phone' };
@@ -13,6 +16,7 @@ const app = {
   state: 'idle', reason: '', ws: null, pc: null, mic: null, me: null, muted: false,
   name: '', pin: '', retries: 0, wantOpen: false, pendingCands: [], remoteSet: null,
   chat: [], errors: [], roster: null, levelTimer: null, audioCtx: null,
+  roomState: {}, doors: [], meetings: [], hand: false, lastMine: null,
 };
 window.tutti = app;   // for tests and for the curious
 
@@ -147,7 +151,12 @@ async function handle(m) {
     case 'hello': break;
     case 'joined':
       app.me = m.id;
+      app.lastMine = null;
+      app.roomState = m.room_state || {};
+      app.doors = m.doors || [];
+      renderDoors();
       app.roster.reset(m.roster, m.id);
+      renderRoomState();
       $('join-form').hidden = true;
       $('call').hidden = false;
       localStorage.setItem('tutti.name', app.name);
@@ -156,6 +165,8 @@ async function handle(m) {
     case 'answer': await onAnswer(m.sdp); break;
     case 'candidate': await addCandidate(m); break;
     case 'roster': app.roster.event(m.event, m.who); break;
+    case 'room_state': app.roomState = m.state || {}; renderRoomState(); break;
+    case 'meeting': onMeeting(m); break;
     case 'chat': addChat(m.from, m.text, m.action, m.notice); break;
     case 'error': onError(m); break;
     case 'bye':
@@ -183,7 +194,152 @@ function onError(m) {
     setState('failed', m.message);
   } else if (m.about === 'offer') {
     setState('failed', 'media: ' + m.message);
+  } else if (m.about === 'mute') {
+    // refused (a moderator's mute holds, or a declined recording runs): stay muted
+    applyMuted(true);
+    showNotice(m.message, false);
+  } else if (m.about === 'moderate' || m.about === 'hand' || m.about === 'decline') {
+    $('mod-error').textContent = m.message;
+    showNotice(m.message, false);
   }
+}
+
+// ---- the meeting ----
+
+const who = (e) => (!e ? 'the bridge' : e.id && e.id === app.me ? 'You' : e.name || 'someone');
+const whom = (e) => (e && e.id === app.me ? 'you' : e ? e.name : 'someone');
+
+function describe(m) {
+  const by = who(m.by), t = whom(m.target);
+  switch (m.action) {
+    case 'mute': return `${by} muted ${t}`;
+    case 'unmute': return `${by} unmuted ${t}`;
+    case 'ask_unmute': return `${by} asks ${t} to unmute`;
+    case 'mute_all': return `${by} muted everyone but the moderators (${m.count || 0})`;
+    case 'kick': return `${by} removed ${t}` + (m.reason ? ` (${m.reason})` : '');
+    case 'lock': return `${by} locked the room: nobody new can join`;
+    case 'unlock': return `${by} unlocked the room`;
+    case 'lower_hand': return m.target && m.by && m.target.id === m.by.id
+      ? `${by} lowered ${m.by.id === app.me ? 'your' : 'their'} hand` : `${by} lowered ${t}'s hand`;
+    case 'record_start': return `${by} started recording this meeting`;
+    case 'record_stop': return 'Recording stopped' + (m.reason ? `: ${m.reason}` : '');
+    case 'end': return `${by} ended the meeting`;
+    case 'grant': return `${by} made ${t} a moderator`;
+    case 'revoke': return `${by} made ${t} no longer a moderator`;
+    default: return `${by}: ${m.action}`;
+  }
+}
+
+function onMeeting(m) {
+  const text = describe(m);
+  app.meetings.push({ action: m.action, text, target: m.target && m.target.id });
+  addChat(null, text, false, true);
+  const toMe = m.target && m.target.id === app.me;
+  if (m.action === 'ask_unmute' && toMe) showNotice('A moderator asks you to unmute.', true);
+  else if ((m.action === 'mute' && toMe) || (m.action === 'mute_all' && !app.roster.amModerator()))
+    showNotice(`${who(m.by)} muted you.`, false);
+  else if (m.action === 'record_start' || m.action === 'record_stop') showNotice(text, false);
+}
+
+function showNotice(text, offerUnmute) {
+  $('notice-text').textContent = text;
+  $('notice-unmute').hidden = !offerUnmute;
+  $('notice').hidden = false;
+}
+
+function moderate(action, target) {
+  $('mod-error').textContent = '';
+  const msg = { type: 'moderate', action };
+  if (target) msg.target = target;
+  send(msg);
+}
+
+// Called after every roster change: one's own line, the hand queue, the moderator's box.
+function onRosterChange() {
+  const mine = app.roster.mine();
+  const prev = app.lastMine;
+  app.lastMine = mine ? { ...mine } : null;
+  if (mine) {
+    // The bridge muted or unmuted us (a moderator, or a declined recording): follow it,
+    // so that the microphone is really off and the button tells the truth.
+    if (prev && (prev.muted_by_moderator !== mine.muted_by_moderator ||
+                 (mine.declined && prev.muted !== mine.muted)) && mine.muted !== app.muted)
+      applyMuted(mine.muted);
+    app.hand = !!mine.hand;
+    $('hand').setAttribute('aria-pressed', String(app.hand));
+    $('hand').textContent = app.hand ? 'Lower hand' : 'Raise hand';
+  }
+  const hands = app.roster.hands();
+  $('hands-box').hidden = hands.length === 0;
+  $('hands').replaceChildren(...hands.map((e) => {
+    const li = document.createElement('li');
+    li.dataset.id = e.id;
+    li.textContent = e.name + (e.id === app.me ? ' (you)' : '');
+    return li;
+  }));
+  $('mod-box').hidden = !app.roster.amModerator();
+  renderRoomState();
+}
+
+function renderRoomState() {
+  const st = app.roomState || {};
+  $('mod-lock').textContent = st.locked ? 'Unlock room' : 'Lock room';
+  $('mod-lock').setAttribute('aria-pressed', String(!!st.locked));
+  $('mod-record').textContent = st.recording ? 'Stop recording' : 'Start recording';
+  $('mod-record').setAttribute('aria-pressed', String(!!st.recording));
+  const banner = $('rec-banner');
+  banner.hidden = !st.recording;
+  if (st.recording) {
+    const since = st.recording_since ? new Date(st.recording_since) : null;
+    $('rec-text').textContent = 'This meeting is being recorded' +
+      (since ? ` (since ${since.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}).` : '.');
+    const mine = app.roster && app.roster.mine();
+    const declined = !!(mine && mine.declined);
+    $('decline').hidden = !st.recording_decline;
+    $('decline').textContent = declined ? 'You declined: you stay muted. Withdraw'
+      : 'Decline: keep me muted and out of the recording';
+    $('decline').setAttribute('aria-pressed', String(declined));
+  }
+  $('room-name').textContent = room + (st.locked ? ' (locked)' : '');
+}
+
+async function copyText(text, button) {
+  let ok = false;
+  try { await navigator.clipboard.writeText(text); ok = true; } catch {
+    // not a secure context, or no permission: the old way
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+  }
+  button.textContent = ok ? 'Copied' : 'Select and copy the link';
+  setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+}
+
+function renderDoors() {
+  const list = $('doors');
+  list.replaceChildren(...app.doors.map((d) => {
+    const li = document.createElement('li');
+    li.dataset.network = d.network || '';
+    const label = document.createElement('span');
+    label.className = 'door-label';
+    label.textContent = d.label || d.network;
+    const a = document.createElement('a');
+    a.className = 'door-uri';
+    a.href = d.uri;
+    a.textContent = d.uri;
+    if (d.text && d.text !== d.uri) a.title = d.text;
+    const copy = document.createElement('button');
+    copy.type = 'button';
+    copy.className = 'small secondary';
+    copy.textContent = 'Copy';
+    copy.setAttribute('aria-label', `Copy the ${d.label || d.network} address`);
+    copy.addEventListener('click', () => copyText(d.uri, copy));
+    li.append(label, a, copy);
+    return li;
+  }));
 }
 
 // ---- chat ----
@@ -210,27 +366,73 @@ function addChat(from, text, action, notice) {
 
 // ---- controls ----
 
-function setMuted(on) {
+// The local side of muting: the microphone track and the button.
+function applyMuted(on) {
   app.muted = on;
   if (app.mic) for (const t of app.mic.getAudioTracks()) t.enabled = !on;
   $('mute').setAttribute('aria-pressed', String(on));
   $('mute').textContent = on ? 'Unmute' : 'Mute';
+}
+
+function setMuted(on) {
+  applyMuted(on);
+  if (!on) $('notice').hidden = true;
   send({ type: 'mute', muted: on });
 }
 
-function init() {
+function showRoom() {
   $('room-name').textContent = room;
-  document.title = `${room} · tutti`;
-  app.roster = new Roster($('roster'), $('count'));
+  document.title = room ? `${room} · tutti` : 'tutti';
+}
+
+function init() {
+  showRoom();
+  app.roster = new Roster($('roster'), $('count'), (action, id) => moderate(action, id));
+  app.roster.onChange = onRosterChange;
   $('name').value = localStorage.getItem('tutti.name') || '';
+  if (!room) {   // the page at /: which room?
+    $('room-row').hidden = false;
+    $('room').required = true;
+    $('join-title').textContent = 'Join or start a call';
+  }
   $('join-form').addEventListener('submit', (e) => {
     e.preventDefault();
+    if (!room) {
+      const r = $('room').value.trim();
+      if (!ROOM_RE.test(r)) {
+        $('room').setCustomValidity('Letters, digits, dot, dash and underscore, at most 64.');
+        $('room').reportValidity();
+        return;
+      }
+      room = r;
+      $('room-row').hidden = true;
+      history.replaceState(null, '', '/' + encodeURIComponent(room) + location.search);
+      showRoom();
+    }
     app.name = $('name').value.trim() || 'guest';
     app.pin = $('pin').value.trim();
     app.retries = 0;
     connect();
   });
+  $('room').addEventListener('input', () => $('room').setCustomValidity(''));
+  $('have-pin').addEventListener('click', () => {
+    $('pin-row').hidden = false;
+    $('pin-hint').textContent = 'A moderator PIN makes you a moderator.';
+    $('have-pin').hidden = true;
+    $('pin').focus();
+  });
   $('mute').addEventListener('click', () => setMuted(!app.muted));
+  $('hand').addEventListener('click', () => send({ type: 'hand', up: !app.hand }));
+  $('notice-unmute').addEventListener('click', () => setMuted(false));
+  $('decline').addEventListener('click', () => {
+    const mine = app.roster.mine();
+    send({ type: 'decline', declined: !(mine && mine.declined) });
+  });
+  $('mod-lock').addEventListener('click', () => moderate(app.roomState.locked ? 'unlock' : 'lock'));
+  $('mod-mute-all').addEventListener('click', () => moderate('mute_all'));
+  $('mod-record').addEventListener('click', () =>
+    moderate(app.roomState.recording ? 'record_stop' : 'record_start'));
+  $('mod-end').addEventListener('click', () => moderate('end'));
   $('leave').addEventListener('click', () => {
     app.wantOpen = false;
     send({ type: 'leave' });
@@ -249,14 +451,15 @@ function init() {
   });
   document.addEventListener('keydown', (e) => {
     const tag = (e.target && e.target.tagName) || '';
-    if (e.key.toLowerCase() === 'm' && !e.ctrlKey && !e.metaKey && !e.altKey &&
+    const k = e.key.toLowerCase();
+    if ((k === 'm' || k === 'h') && !e.ctrlKey && !e.metaKey && !e.altKey &&
         tag !== 'INPUT' && tag !== 'TEXTAREA' && !$('call').hidden) {
       e.preventDefault();
-      setMuted(!app.muted);
+      if (k === 'm') setMuted(!app.muted); else send({ type: 'hand', up: !app.hand });
     }
   });
   setInterval(() => send({ type: 'ping' }), 20000);
-  if (!$('name').value) $('name').focus(); else $('join').focus();
+  if (!room) $('room').focus(); else if (!$('name').value) $('name').focus(); else $('join').focus();
 }
 
 init();

@@ -1,4 +1,6 @@
-// roster.js: the list of participants of every network, with live talking indicators.
+// roster.js: the list of participants of every network, with live talking indicators,
+// raised hands in their order, and, for a moderator, controls on each line (real buttons:
+// Tab reaches them; onAction(action, id) sends them).
 
 // Inline SVG icons (24x24, currentColor): no icon font or emoji font is needed.
 const svg = (d) => `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="${d}"/></svg>`;
@@ -15,11 +17,23 @@ const NETWORKS = {
 };
 
 export class Roster {
-  constructor(list, count) {
+  constructor(list, count, onAction) {
     this.list = list;
     this.count = count;
+    this.onAction = onAction || (() => {});
     this.people = new Map();   // id -> entry
     this.me = null;
+    this.onChange = () => {};
+  }
+
+  mine() { return this.people.get(this.me) || null; }
+
+  amModerator() { const m = this.mine(); return !!(m && m.moderator); }
+
+  // Raised hands, first up first: hand_seq grows per room whatever the network.
+  hands() {
+    return [...this.people.values()].filter((e) => e.hand)
+      .sort((a, b) => (a.hand_seq || 0) - (b.hand_seq || 0));
   }
 
   reset(entries, me) {
@@ -46,6 +60,7 @@ export class Roster {
       (a.id === this.me ? -1 : b.id === this.me ? 1 : a.name.localeCompare(b.name)));
     this.list.replaceChildren(...items.map((e) => this.item(e)));
     this.count.textContent = `(${items.length})`;
+    this.onChange();
   }
 
   item(e) {
@@ -68,8 +83,42 @@ export class Roster {
     who.textContent = e.name + (e.id === this.me ? ' (you)' : '');
     const flags = document.createElement('span');
     flags.className = 'flag';
-    flags.textContent = [e.talking ? 'talking' : '', e.muted ? 'muted' : ''].filter(Boolean).join(', ');
+    flags.textContent = [e.moderator ? 'moderator' : '', e.talking ? 'talking' : '',
+      e.muted ? (e.muted_by_moderator ? 'muted by a moderator' : 'muted') : '',
+      e.declined ? 'declined recording' : ''].filter(Boolean).join(', ');
     li.append(net, dot, who, flags);
+    if (e.hand) {
+      const pos = this.hands().findIndex((h) => h.id === e.id) + 1;
+      const hand = document.createElement('span');
+      hand.className = 'hand-badge';
+      hand.textContent = `hand ${pos}`;
+      hand.title = `raised hand, number ${pos} in the queue`;
+      li.append(hand);
+    }
+    if (this.amModerator() && e.id !== this.me) li.append(this.controls(e));
     return li;
+  }
+
+  controls(e) {
+    const box = document.createElement('span');
+    box.className = 'ctl';
+    box.setAttribute('role', 'group');
+    box.setAttribute('aria-label', `Moderate ${e.name}`);
+    const add = (text, action, label) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'small';
+      b.textContent = text;
+      b.dataset.action = action;
+      b.setAttribute('aria-label', `${label} ${e.name}`);
+      b.addEventListener('click', () => this.onAction(action, e.id));
+      box.append(b);
+    };
+    if (e.audio) {
+      if (e.muted) add('Unmute', 'unmute', 'Unmute'); else add('Mute', 'mute', 'Mute');
+    }
+    if (e.hand) add('Lower hand', 'lower_hand', 'Lower the hand of');
+    add('Remove', 'kick', 'Remove');
+    return box;
   }
 }

@@ -29,6 +29,25 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "http", "admin_token", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
 	  "Bearer token for the admin API; unset: admin calls only from loopback." },
 
+	{ "events", "history", TT_CONF_INT, "10000", 1, 1000000, NULL, 0,
+	  "Events kept for clients of GET /api/events that reconnect with ?since=N; an "
+	  "older N gets a \"gap\" message." },
+	{ "events", "webhook_url", TT_CONF_STRING, NULL, 0, 2048, NULL, R,
+	  "POST every event, in batches, to this http:// URL (no https); unset: no webhook." },
+	{ "events", "webhook_secret", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
+	  "Key of the X-Tutti-Signature header: sha256=HEX(HMAC-SHA256(secret, body)); unset: "
+	  "requests are not signed." },
+	{ "events", "webhook_queue", TT_CONF_INT, "10000", 1, 1000000, NULL, R,
+	  "Events waiting for the webhook at most; when full the oldest are dropped (counted "
+	  "in the log and in the next request's \"dropped\")." },
+	{ "events", "webhook_batch", TT_CONF_INT, "100", 1, 10000, NULL, R,
+	  "Events per webhook request at most." },
+	{ "events", "webhook_timeout_ms", TT_CONF_INT, "10000", 100, 120000, NULL, R,
+	  "A webhook request without an answer within this time failed." },
+	{ "events", "webhook_retry_ms", TT_CONF_INT, "500", 10, 60000, NULL, R,
+	  "The first pause before a failed webhook request is sent again; it doubles after "
+	  "each failure, up to 60 s." },
+
 	{ "recording", "enabled", TT_CONF_BOOL, "false", 0, 0, NULL, R,
 	  "Allow recordings (moderators and the admin API start them; everyone is told)." },
 	{ "recording", "dir", TT_CONF_STRING, "/var/lib/tutti/recordings", 1, 4096, NULL, R,

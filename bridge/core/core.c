@@ -10,6 +10,7 @@
 #include <tutti/log.h>
 
 #include "gateway/rtp.h"
+#include "events/events.h"
 #include "record/recorder.h"
 #include "http/http.h"
 #include "participant/participant.h"
@@ -173,6 +174,9 @@ int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *table,
 		if (rc)
 			goto out;
 	}
+	rc = tt__events_alloc(&core->events, core);   /* its endpoint is on the server */
+	if (rc)
+		goto out;
 out:
 	g_free(gws);
 	g_free(errors);
@@ -303,6 +307,7 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	if (!core)
 		return NULL;
 	tt__core_shutdown(core);
+	core->events = tt__events_free(core->events);   /* before the server it serves on */
 	core->http = tt__http_free(core->http);
 	tt__rooms_free(core);
 	core->workers = tt_workers_free(core->workers);

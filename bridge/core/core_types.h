@@ -15,6 +15,7 @@
 #include "loop/worker.h"
 
 struct tt_conf_schema;
+struct tt_events;
 struct tt_http;
 struct tt_room;
 
@@ -33,6 +34,7 @@ struct tt_core {
 	struct tt_mq *mq;                /* into the core loop, from workers */
 	struct tt_workers *workers;
 	struct tt_http *http;
+	struct tt_events *events;        /* the operators' event stream (events/events.h) */
 	GHashTable *rooms;               /* name -> struct tt_room * (owned) */
 	struct tt_gw_handle *gws;        /* registered gateways, in table order */
 	unsigned n_gws;

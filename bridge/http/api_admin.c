@@ -13,6 +13,7 @@
 #include <tutti/transport.h>
 
 #include "gateway/rtp.h"
+#include "meeting/meeting.h"
 #include "participant/participant.h"
 #include "room/room.h"
 
@@ -145,6 +146,7 @@ void tt__api_room_delete(struct tt_core *core, const struct tt_http_req *req,
 		return;
 	}
 	char *name = g_strdup(room->name);
+	tt__meeting_ended(room, NULL, "the meeting was ended by an administrator");
 	tt__room_end(room, "the room was ended by an administrator");
 	r->json = json_pack("{s:s}", "ended", name);
 	g_free(name);
@@ -334,8 +336,10 @@ void tt__api_part_get(struct tt_core *core, const struct tt_http_req *req,
 void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 			struct tt_http_resp *r)
 {
-	static const char *const keys[] = { "muted", "deaf", "hold", NULL };
-	static const unsigned bits[] = { TT_PS_MUTED, TT_PS_DEAF, TT_PS_HOLD };
+	/* muted, moderator and hand are a moderator's actions (meeting/), by "admin", so every
+	 * network shows them; deaf and hold are plain state */
+	static const char *const keys[] = { "muted", "deaf", "hold", "moderator", "hand", NULL };
+	static const unsigned bits[] = { 0, TT_PS_DEAF, TT_PS_HOLD };
 	struct tt_participant *p = find_part(core, req, r);
 	json_t *o = p ? body_object(req, r, false) : NULL;
 	if (!o)
@@ -349,12 +353,30 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 			goto out;
 		}
 	}
-	for (size_t i = 0; keys[i]; i++) {
+	tt__participant_ref(p);   /* an action may end it (nothing here does, but be sure) */
+	int rc = 0;
+	for (size_t i = 1; i < 3; i++) {
 		json_t *v = json_object_get(o, keys[i]);
 		if (v)
 			tt__room_set_state(p, bits[i], json_is_true(v));
 	}
-	r->json = tt__api_participant_json(p);
+	json_t *v;
+	const char *room = req->params[0];
+	if ((v = json_object_get(o, "muted")))
+		rc = tt__meeting_moderate(core, room, NULL,
+					  json_is_true(v) ? TT_MOD_MUTE : TT_MOD_UNMUTE, p, NULL);
+	if (!rc && (v = json_object_get(o, "moderator")))
+		rc = tt__meeting_moderate(core, room, NULL,
+					  json_is_true(v) ? TT_MOD_GRANT : TT_MOD_REVOKE, p, NULL);
+	if (!rc && (v = json_object_get(o, "hand")))
+		rc = json_is_true(v) ? tt__room_set_state(p, TT_PS_HAND, true)
+				     : tt__meeting_moderate(core, room, NULL, TT_MOD_LOWER_HAND,
+							    p, NULL);
+	if (rc)
+		tt__http_error(r, tt__api_meeting_status(rc), NULL, "%s", tt_strerror(rc));
+	else
+		r->json = tt__api_participant_json(p);
+	tt__participant_unref(p);
 out:
 	json_decref(o);
 }
@@ -366,6 +388,8 @@ void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
 	if (!p)
 		return;
 	r->json = json_pack("{s:s}", "left", p->id);
-	/* the owning gateway says goodbye on its network and lets go */
-	p->gw->gw->hang_up(p->gw->state, p, "removed by an administrator");
+	/* a moderator's kick by "admin": every network is told, then the owning gateway says
+	 * goodbye on its network and lets go */
+	tt__meeting_moderate(core, req->params[0], NULL, TT_MOD_KICK, p,
+			     "removed by an administrator");
 }

@@ -6,7 +6,9 @@
 #include <tutti/core.h>
 
 #include "gateway/registry.h"
+#include "meeting/meeting.h"
 #include "participant/participant.h"
+#include "record/record.h"
 #include "room/room.h"
 #include "stats/stats.h"
 
@@ -35,16 +37,62 @@ json_t *tt__api_participant_json(const struct tt_participant *p)
 		json_array_append_new(caps, json_string("audio"));
 	if (e.caps & TT_CAP_TEXT)
 		json_array_append_new(caps, json_string("text"));
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 			 "id", e.id, "name", e.name, "network", e.network, "gateway", e.gateway,
 			 "caps", caps, "muted", !!(e.state & TT_PS_MUTED),
 			 "deaf", !!(e.state & TT_PS_DEAF), "hold", !!(e.state & TT_PS_HOLD),
 			 "talking", !!(e.state & TT_PS_TALKING),
 			 "moderator", !!(e.state & TT_PS_MODERATOR),
-			 "hand", !!(e.state & TT_PS_HAND));
+			 "hand", !!(e.state & TT_PS_HAND),
+			 "muted_by_moderator", !!(e.state & TT_PS_MOD_MUTED),
+			 "declined_recording", !!(e.state & TT_PS_NO_RECORD));
+	if (e.hand_seq)
+		json_object_set_new(o, "hand_seq", json_integer(e.hand_seq));
 	if (p->media)
 		json_object_set_new(o, "media", tt__stats_json(tt_leg_stat_fields, p->media));
 	return o;
+}
+
+static gint by_hand(gconstpointer a, gconstpointer b)
+{
+	const struct tt_participant *x = *(struct tt_participant *const *)a;
+	const struct tt_participant *y = *(struct tt_participant *const *)b;
+	return x->hand_seq < y->hand_seq ? -1 : x->hand_seq > y->hand_seq;
+}
+
+/* The raised hands, in the order they went up: ids. */
+static json_t *hands_json(const struct tt_room *room)
+{
+	GPtrArray *up = g_ptr_array_new();
+	for (guint i = 0; i < room->parts->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(room->parts, i);
+		if (!p->lobby && ((unsigned)g_atomic_int_get(&p->state) & TT_PS_HAND))
+			g_ptr_array_add(up, p);
+	}
+	g_ptr_array_sort(up, by_hand);
+	json_t *a = json_array();
+	for (guint i = 0; i < up->len; i++)
+		json_array_append_new(a, json_string(((struct tt_participant *)
+						      g_ptr_array_index(up, i))->id));
+	g_ptr_array_free(up, TRUE);
+	return a;
+}
+
+static void add_door(const struct tt_door *d, void *arg)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "network", d->network ? d->network : "",
+			      "label", d->label ? d->label : "", "uri", d->uri ? d->uri : "");
+	if (o && d->text)
+		json_object_set_new(o, "text", json_string(d->text));
+	if (o)
+		json_array_append_new(arg, o);
+}
+
+static json_t *doors_json(const struct tt_room *room)
+{
+	json_t *a = json_array();
+	tt__meeting_doors(room->core, room->name, add_door, a);
+	return a;
 }
 
 static json_t *room_json(const struct tt_room *room)
@@ -60,6 +108,15 @@ static json_t *room_json(const struct tt_room *room)
 			      "max_participants", (int)room->max_participants,
 			      "locked", room->locked, "pin", room->pin != NULL,
 			      "worker", (int)tt_worker_index(room->worker), "participants", parts);
+	json_object_set_new(o, "hands", hands_json(room));
+	json_object_set_new(o, "moderation", json_pack("{s:b, s:s, s:b}",
+		"self_unmute", room->self_unmute, "unmute", room->unmute_asks ? "ask" : "direct",
+		"recording_decline", room->recording_decline));
+	json_object_set_new(o, "recording", room->rec
+		? json_pack("{s:s, s:I}", "id", tt__record_id(room->rec), "since_us",
+			    (json_int_t)tt__record_since(room->rec))
+		: json_null());
+	json_object_set_new(o, "doors", doors_json(room));
 	if (room->has_mixer_stats)
 		json_object_set_new(o, "mixer", tt__stats_json(tt_mixer_room_stat_fields,
 							       &room->mixer_stats));

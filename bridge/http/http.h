@@ -47,6 +47,10 @@ void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp);
  * API route matched the path (the caller then serves files). */
 bool tt__http_route(struct tt_core *core, const struct tt_http_req *req,
 		    struct tt_http_resp *resp);
+/* Admin rights: 0 when `given` (the bearer token, NULL: none) matches http.admin_token
+ * (compared in constant time), or no token is set and peer is loopback; else the status to
+ * refuse with, 401 (token set) or 403 (no token set, not loopback). */
+unsigned tt__http_admin_denied(struct tt_core *core, const char *given, const char *peer);
 /* Fill resp with {"error": msg, "field": field} and status. */
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -76,5 +80,15 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 			struct tt_http_resp *r);
 void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
 			 struct tt_http_resp *r);
+
+/* api_meeting.c: meetings (admin): PATCH a room, its recording */
+void tt__api_room_patch(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
+void tt__api_recording_get(struct tt_core *core, const struct tt_http_req *req,
+			   struct tt_http_resp *r);
+void tt__api_recording_post(struct tt_core *core, const struct tt_http_req *req,
+			    struct tt_http_resp *r);
+/* The HTTP status for a meeting/ error (-EPERM 403, -ENOTSUP 501 ...). */
+unsigned tt__api_meeting_status(int rc);
 
 #endif

@@ -20,7 +20,10 @@ static const struct route routes[] = {
 	{ "GET", "/api/rooms", false, tt__api_rooms_list },
 	{ "GET", "/api/rooms/{}", false, tt__api_room_get },
 	{ "PUT", "/api/rooms/{}", true, tt__api_room_put },
+	{ "PATCH", "/api/rooms/{}", true, tt__api_room_patch },
 	{ "DELETE", "/api/rooms/{}", true, tt__api_room_delete },
+	{ "GET", "/api/rooms/{}/recording", true, tt__api_recording_get },
+	{ "POST", "/api/rooms/{}/recording", true, tt__api_recording_post },
 	{ "POST", "/api/rooms/{}/participants", true, tt__api_part_post },
 	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get },
 	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch },
@@ -91,16 +94,23 @@ static bool loopback(const char *peer)
 }
 
 /* Constant-time comparison: the token must not leak through response timing. */
-static bool token_ok(const char *auth, const char *token)
+static bool token_ok(const char *given, const char *token)
 {
-	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+	if (!given)
 		return false;
-	const char *given = auth + 7;
 	size_t a = strlen(given), b = strlen(token);
 	unsigned char diff = (unsigned char)(a != b);
 	for (size_t i = 0; i < b; i++)
 		diff |= (unsigned char)(given[i % (a ? a : 1)] ^ token[i]);
 	return diff == 0;
+}
+
+unsigned tt__http_admin_denied(struct tt_core *core, const char *given, const char *peer)
+{
+	const char *token = tt_conf_str(core->conf, "http", "admin_token");
+	if (token && *token)
+		return token_ok(given, token) ? 0 : 401;
+	return loopback(peer) ? 0 : 403;
 }
 
 bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
@@ -120,12 +130,14 @@ bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
 		if (strcmp(r->method, in->method) != 0)
 			continue;
 		if (r->admin) {
-			const char *token = tt_conf_str(core->conf, "http", "admin_token");
-			if (token && *token ? !token_ok(in->authorization, token)
-					    : !loopback(in->peer)) {
-				tt__http_error(resp, token && *token ? 401 : 403, NULL,
-					       token && *token ? "a valid bearer token is required"
-							       : "admin calls only from loopback");
+			const char *auth = in->authorization;
+			unsigned denied = tt__http_admin_denied(
+				core, auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL,
+				in->peer);
+			if (denied) {
+				tt__http_error(resp, denied, NULL, denied == 401
+					       ? "a valid bearer token is required"
+					       : "admin calls only from loopback");
 				return true;
 			}
 		}

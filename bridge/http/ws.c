@@ -45,9 +45,10 @@ struct out_msg {
 struct endpoint {
 	struct tt_ws_hub *hub;
 	char *path;
-	struct tt_gw_handle *gw;
+	struct tt_gw_handle *gw;    /* NULL: an endpoint of the core itself (/api/events) */
 	const struct tt_ws_ops *ops;
 	void *arg;
+	tt__ws_drained_h drained;   /* core endpoints: the queue is empty again */
 	GList *conns;               /* struct tt_ws * */
 };
 
@@ -117,13 +118,9 @@ static struct endpoint *ep_find(struct tt_ws_hub *hub, const char *path)
 	return NULL;
 }
 
-int tt__ws_register(struct tt_ws_hub *hub, struct tt_gw_handle *gw, const char *path,
-		    const struct tt_ws_ops *ops, void *arg)
+static int ep_set(struct tt_ws_hub *hub, struct tt_gw_handle *gw, const char *path,
+		  const struct tt_ws_ops *ops, void *arg, tt__ws_drained_h drained)
 {
-	if (!hub)
-		return -ENODEV;
-	if (!gw || !path || path[0] != '/' || strlen(path) > 200 || !strncmp(path, "/api", 4))
-		return -EINVAL;
 	struct endpoint *ep = ep_find(hub, path);
 	if (!ops) {
 		if (!ep || ep->gw != gw)
@@ -142,14 +139,36 @@ int tt__ws_register(struct tt_ws_hub *hub, struct tt_gw_handle *gw, const char *
 	ep->gw = gw;
 	ep->ops = ops;
 	ep->arg = arg;
+	ep->drained = drained;
 	g_ptr_array_add(hub->eps, ep);
-	tt_info("WebSocket endpoint %s for gateway %s", path, gw->gw->name);
+	tt_info("WebSocket endpoint %s for %s", path, gw ? gw->gw->name : "the core");
 	return 0;
+}
+
+int tt__ws_register(struct tt_ws_hub *hub, struct tt_gw_handle *gw, const char *path,
+		    const struct tt_ws_ops *ops, void *arg)
+{
+	if (!hub)
+		return -ENODEV;
+	/* /api is the core's: a gateway must not shadow an admin route */
+	if (!gw || !path || path[0] != '/' || strlen(path) > 200 || !strncmp(path, "/api", 4))
+		return -EINVAL;
+	return ep_set(hub, gw, path, ops, arg, NULL);
+}
+
+int tt__ws_register_core(struct tt_ws_hub *hub, const char *path, const struct tt_ws_ops *ops,
+			 void *arg, tt__ws_drained_h drained)
+{
+	if (!hub)
+		return -ENODEV;
+	if (!path || path[0] != '/' || strlen(path) > 200)
+		return -EINVAL;
+	return ep_set(hub, NULL, path, ops, arg, drained);
 }
 
 static bool ep_usable(const struct endpoint *ep)
 {
-	return ep && ep->gw->started;
+	return ep && (!ep->gw || ep->gw->started);
 }
 
 static size_t max_msg(const struct endpoint *ep)
@@ -312,8 +331,13 @@ static int on_writeable(struct tt_ws *ws)
 		g_source_remove(ws->stall_timer);
 		ws->stall_timer = 0;
 	}
-	if (!ws->closing)
+	if (!ws->closing) {
+		/* a producer that paces itself by what the peer takes (the event stream's
+		 * replay) queues its next part now */
+		if (ws->ep && ws->ep->drained && ep_usable(ws->ep))
+			ws->ep->drained(ws->conn, ws);
 		return 0;
+	}
 	if (ws->drain && kernel_unsent(ws) > 0 &&
 	    g_get_monotonic_time() - ws->closing_at < (gint64)ws->stall_ms * 1000) {
 		if (!ws->drain_timer)   /* POLLOUT would fire at once: poll, do not spin */
@@ -448,4 +472,25 @@ void tt__ws_close(struct tt_ws *ws, unsigned code, const char *reason)
 const char *tt__ws_peer(const struct tt_ws *ws)
 {
 	return ws ? ws->peer : "";
+}
+
+size_t tt__ws_queued(const struct tt_ws *ws)
+{
+	return ws ? ws->out_bytes : 0;
+}
+
+int tt__ws_header(struct tt_ws *ws, enum lws_token_indexes h, char *buf, size_t len)
+{
+	if (!ws || !ws->wsi || !len)
+		return -1;
+	return lws_hdr_copy(ws->wsi, buf, (int)len, h);
+}
+
+const char *tt__ws_query(struct tt_ws *ws, const char *name, char *buf, size_t len)
+{
+	char key[64];
+	if (!ws || !ws->wsi || !len)
+		return NULL;
+	g_snprintf(key, sizeof key, "%s=", name);
+	return lws_get_urlarg_by_name(ws->wsi, key, buf, (int)len);
 }

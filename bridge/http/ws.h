@@ -19,6 +19,22 @@ int tt__ws_callback(struct tt_ws_hub *hub, struct lws *wsi, enum lws_callback_re
 		    struct tt_ws **slot, void *in, size_t len);
 bool tt__ws_is_ws_reason(enum lws_callback_reasons reason);
 
+/* The queue of ws is empty again (every byte given to the socket), for a core endpoint
+ * that paces what it queues. Core thread. */
+typedef void (*tt__ws_drained_h)(void *conn, struct tt_ws *ws);
+
+/* An endpoint of the core itself (GET /api/events): like ws_register without a gateway,
+ * under /api too; ops NULL unregisters it and closes its connections without calling back.
+ * The endpoint checks who may connect itself, in ops->open. */
+int tt__ws_register_core(struct tt_ws_hub *hub, const char *path, const struct tt_ws_ops *ops,
+			 void *arg, tt__ws_drained_h drained);
+/* Payload bytes queued for ws and not yet written to its socket. */
+size_t tt__ws_queued(const struct tt_ws *ws);
+/* For ops->open (the upgrade request is still there): a header, copied into buf, and its
+ * length or -1; a query argument's value ("since" of ?since=5), or NULL when absent. */
+int tt__ws_header(struct tt_ws *ws, enum lws_token_indexes h, char *buf, size_t len);
+const char *tt__ws_query(struct tt_ws *ws, const char *name, char *buf, size_t len);
+
 /* core.h entries */
 int tt__ws_register(struct tt_ws_hub *hub, struct tt_gw_handle *gw, const char *path,
 		    const struct tt_ws_ops *ops, void *arg);

@@ -18,6 +18,9 @@ int tt__meeting_moderate(struct tt_core *core, const char *room,
 			 struct tt_participant *target, const char *reason);
 /* As moderate's RECORD_START, with options (the admin API's "tracks"). actor may be NULL. */
 int tt__meeting_record_start(struct tt_room *room, struct tt_participant *actor, bool tracks);
+/* The meeting ends (moderate END, or DELETE /api/rooms): everyone is told, the recording
+ * stops. The caller hangs everyone up afterwards. actor NULL: the admin API. */
+void tt__meeting_ended(struct tt_room *room, struct tt_participant *actor, const char *why);
 /* A recording stopped by itself (record/: disk full or too slow): room->rec is cleared and
  * everyone is told, by the bridge. `room` is checked to still exist by name. */
 void tt__meeting_recording_stopped(struct tt_core *core, const char *room, const char *why);

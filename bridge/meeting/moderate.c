@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "core/core_priv.h"
+#include "events/events.h"
 #include "participant/participant.h"
 #include "record/record.h"
 #include "room/room.h"
@@ -56,6 +57,7 @@ void tt__meeting_emit(struct tt_room *room, const struct tt_meeting_event *ev)
 			h->gw->on_meeting(h->state, ev);
 	}
 	g_ptr_array_free(gws, TRUE);
+	tt__events_meeting(room->core, ev);
 }
 
 static void fill_by(struct tt_meeting_event *ev, const struct tt_participant *actor)
@@ -262,7 +264,8 @@ int tt__meeting_moderate(struct tt_core *core, const char *room_name,
 			stopped_event(room, actor, false, id, why);
 			g_free(id);
 		}
-		room->api_locked = -1;
+		room->api_locked = -1;   /* a moderator's lock lasts for the meeting */
+		tt__room_apply_settings(room);
 		tt__room_hang_up_all(room, why);   /* room may be freed from here */
 		g_free(why);
 		break;
@@ -271,6 +274,20 @@ int tt__meeting_moderate(struct tt_core *core, const char *room_name,
 		break;
 	}
 	return 0;
+}
+
+void tt__meeting_ended(struct tt_room *room, struct tt_participant *actor, const char *why)
+{
+	struct tt_meeting_event ev = { .room = room->name, .action = TT_MOD_END, .reason = why };
+	fill_by(&ev, actor);
+	log_action(room, &ev);
+	tt__meeting_emit(room, &ev);
+	if (room->rec) {
+		char *id = g_strdup(tt__record_id(room->rec));
+		tt__record_stop(room, why);
+		stopped_event(room, actor, false, id, why);
+		g_free(id);
+	}
 }
 
 int tt__meeting_self_state(struct tt_participant *p, unsigned bits, bool on)

@@ -23,6 +23,7 @@ struct tt_recording {
 	struct tt_room *room;
 	char *id;
 	char *base;
+	char *dir;
 	int64_t since;             /* g_get_real_time */
 	int64_t since_mono;
 	bool tracks;
@@ -301,6 +302,7 @@ static void free_rec(struct tt_recording *rec)
 	json_decref(rec->parts);
 	g_free(rec->id);
 	g_free(rec->base);
+	g_free(rec->dir);
 	g_free(rec);
 }
 
@@ -328,6 +330,7 @@ int tt__record_start(struct tt_room *room, const struct tt_record_opts *opts)
 	rec->base = file_base(tt_conf_str(core->conf, "recording", "name"), room->name, rec->id,
 			      date);
 	g_free(date);
+	rec->dir = g_strdup(dir);
 	rec->since = g_get_real_time();
 	rec->since_mono = g_get_monotonic_time();
 	rec->tracks = (opts && opts->tracks) || tt_conf_bool(core->conf, "recording", "tracks");
@@ -404,11 +407,29 @@ int64_t tt__record_since(const struct tt_recording *rec)
 	return rec ? rec->since : 0;
 }
 
-json_t *tt__record_state_json(const struct tt_recording *rec)
+json_t *tt__record_json(const struct tt_recording *rec)
 {
 	if (!rec)
-		return json_pack("{s:b}", "recording", false);
-	return json_pack("{s:b, s:s, s:I, s:b, s:o}", "recording", true, "id", rec->id,
-			 "started_us", (json_int_t)rec->since, "tracks", rec->tracks, "files",
-			 tt__rec_sink_files_json(rec->sink));
+		return json_object();
+	GDateTime *t0 = g_date_time_new_from_unix_utc(rec->since / G_USEC_PER_SEC);
+	char *started = g_date_time_format_iso8601(t0);
+	g_date_time_unref(t0);
+	json_t *files = tt__rec_sink_files_json(rec->sink);
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f)
+		json_object_set_new(f, "kind", json_string(json_is_null(json_object_get(
+			f, "participant")) ? "mix" : "track"));
+	/* the manifest is written when the recording ends: its path is known now */
+	char *man = g_strdup_printf("%s/%s.json", rec->dir, rec->base);
+	GStatBuf st;
+	json_array_append_new(files, json_pack("{s:s, s:s, s:n, s:I}", "path", man, "kind",
+					       "manifest", "participant", "bytes",
+					       (json_int_t)(g_stat(man, &st) ? 0 : st.st_size)));
+	g_free(man);
+	json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:o}", "id", rec->id, "started", started,
+			      "started_us", (json_int_t)rec->since, "tracks", rec->tracks, "files",
+			      files);
+	g_free(started);
+	return j;
 }

@@ -30,9 +30,9 @@ int tt__record_stop(struct tt_room *room, const char *why);
 /* The running recording's id (borrowed while it runs) and its start (g_get_real_time). */
 const char *tt__record_id(const struct tt_recording *rec);
 int64_t tt__record_since(const struct tt_recording *rec);
-/* For the admin API: {"recording": false}, or {"recording": true, "id", "started_us",
- * "tracks", "files": [{"path", "bytes", "participant" (null for the mix)}]}, bytes as
- * written so far. New reference. rec may be NULL. */
-json_t *tt__record_state_json(const struct tt_recording *rec);
+/* The recording for the admin API (POST/GET /api/rooms/R/recording): a new object with at
+ * least "id", "started" (ISO 8601), "tracks" (bool) and "files": [{"path", "kind": "mix" |
+ * "track" | "manifest", "participant" (tracks), "bytes"}]. NULL only on ENOMEM. */
+json_t *tt__record_json(const struct tt_recording *rec);
 
 #endif

@@ -7,6 +7,7 @@
 #include <tutti/log.h>
 
 #include "participant/participant.h"
+#include "events/events.h"
 #include "record/record.h"
 #include "record/recorder.h"
 #include "textbus/textbus.h"
@@ -42,7 +43,7 @@ unsigned tt__rooms_visible(struct tt_core *core)
 	return g_hash_table_size(core->rooms) - (decoy ? 1 : 0);
 }
 
-static void apply_settings(struct tt_room *r)
+void tt__room_apply_settings(struct tt_room *r)
 {
 	const struct tt_conf *c = r->core->conf;
 	char *sec = g_strconcat("room.", r->name, NULL);
@@ -103,7 +104,7 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	r->text_media = g_ptr_array_new();
 	r->created_us = g_get_real_time();
 	r->api_locked = -1;
-	apply_settings(r);
+	tt__room_apply_settings(r);
 	g_hash_table_insert(core->rooms, r->name, r);
 	r->worker = tt_workers_pick(core->workers);
 	struct tt__media_room_cfg mc = {
@@ -192,7 +193,7 @@ void tt__rooms_apply_conf(struct tt_core *core)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct tt_room *r = v;
 		unsigned old_rate = r->rate, old_speakers = r->speakers, old_max = r->max_participants;
-		apply_settings(r);
+		tt__room_apply_settings(r);
 		if (r->rate != old_rate || r->speakers != old_speakers ||
 		    r->max_participants != old_max)
 			tt__room_media_resize(r);
@@ -274,6 +275,8 @@ void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev)
 			h->gw->on_roster(h->state, ev);
 	}
 	g_ptr_array_free(gws, TRUE);
+	if (!room->hidden)
+		tt__events_roster(room->core, ev);
 }
 
 int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on)
@@ -301,6 +304,9 @@ void tt__room_gc(struct tt_room *r)
 	if (r->parts->len || g_hash_table_size(r->watch) || r->configured)
 		return;
 	tt_info("room %s ended", r->name);
+	/* nobody is present any more: this reaches the operators' event stream only */
+	struct tt_roster_event ev = { .type = TT_ROSTER_ROOM_ENDED, .room = r->name };
+	tt__room_emit(r, &ev);
 	g_hash_table_steal(r->core->rooms, r->name);
 	room_free(r);
 }
@@ -326,7 +332,7 @@ void tt__room_end(struct tt_room *room, const char *why)
 	room->api_rate = room->api_speakers = room->api_max = 0;
 	room->api_locked = -1;
 	tt__record_stop(room, why);
-	apply_settings(room);
+	tt__room_apply_settings(room);
 	tt_info("room %s: ending (%s)", room->name, why);
 	if (room->parts->len == 0)
 		tt__room_gc(room);

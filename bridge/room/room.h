@@ -52,6 +52,9 @@ int tt__room_open(struct tt_core *core, const char *name, bool create, struct tt
 int tt__room_put(struct tt_core *core, const char *name, int rate, int speakers,
 		 struct tt_room **rp);
 int tt__room_check(struct tt_core *core, const char *name, const char *pin, bool *moderator);
+/* Re-read one room's settings from the config and what the API set (no media resize: for
+ * settings that do not size the mixer, such as the lock). */
+void tt__room_apply_settings(struct tt_room *r);
 /* Re-read settings of every room from the current config (SIGHUP). */
 void tt__rooms_apply_conf(struct tt_core *core);
 /* The room's rate, speakers or max_participants changed: its worker makes a new mixer. */

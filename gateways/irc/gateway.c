@@ -54,6 +54,8 @@ static const struct tt_conf_key irc_conf_keys[] = {
 	 "A notice when someone starts talking (rate-limited)."},
 	{S, "talking_interval", TT_CONF_INT, "30", 1, 3600, NULL, TT_CONF_RELOADABLE,
 	 "Seconds between two talking notices for the same person."},
+	{S, "operators_moderate", TT_CONF_BOOL, "true", 0, 0, NULL, TT_CONF_RELOADABLE,
+	 "Channel operators (+o and above) are moderators of the channel's room."},
 	{S, "flood_burst", TT_CONF_INT, "4", 1, 100, NULL, 0,
 	 "Lines sent at once before pacing starts."},
 	{S, "flood_interval", TT_CONF_INT, "1000", 10, 60000, NULL, 0,
@@ -165,6 +167,7 @@ static void net_read_presentation(struct tt__irc_net *net, const struct tt_conf 
 		    : g_strcmp0(ev, "joins") == 0 ? TT_IRC_EVENTS_JOINS : TT_IRC_EVENTS_ALL;
 	net->talking = tt_conf_bool(conf, sec, "talking");
 	net->talking_interval_ms = (int)tt_conf_int(conf, sec, "talking_interval") * 1000;
+	net->operators_moderate = tt_conf_bool(conf, sec, "operators_moderate");
 }
 
 static char *conf_dup(const struct tt_conf *conf, const char *sec, const char *key)
@@ -266,6 +269,10 @@ static void irc_free(void *state)
 	if (!g)
 		return;
 	g_ptr_array_free(g->nets, TRUE);
+	if (g->quiet_hangup_idle)
+		g_source_remove(g->quiet_hangup_idle);
+	g_free(g->quiet_hangup_room);
+	g_free(g->quiet_hangup_id);
 	g_free(g);
 }
 
@@ -347,11 +354,16 @@ static void irc_hang_up(void *state, struct tt_participant *p, const char *why)
 		return;
 	}
 	/* An IRC user cannot be removed from the channel by us (we may not be op): their
-	 * lines stop reaching the room until they rejoin the channel. */
+	 * lines stop reaching the room until they rejoin the channel. A moderator's kick or
+	 * end was just said in the channel (meeting.c): no second notice for it. */
+	bool said = tt__irc_hangup_announced(g, g->api->participant_room(p),
+					     g->api->participant_id(p));
 	char *t = g_strdup_printf("%s no longer reaches the room (%s)", m->nick,
 				  why ? why : "removed");
 	m->p = g->api->participant_leave(m->p, 0);
-	tt__irc_notice(m->chan, t);
+	m->op_moderator = false;
+	if (!said)
+		tt__irc_notice(m->chan, t);
 	g_free(t);
 }
 
@@ -360,6 +372,16 @@ static void irc_hang_up(void *state, struct tt_participant *p, const char *why)
 static void irc_on_medium_text(void *state, void *medium_data, const struct tt_text *msg)
 {
 	tt__irc_say(medium_data, msg);
+}
+
+static void irc_on_meeting(void *state, const struct tt_meeting_event *ev)
+{
+	tt__irc_on_meeting(state, ev);
+}
+
+static void irc_doors(void *state, const char *room, tt_door_h fn, void *arg)
+{
+	tt__irc_doors(state, room, fn, arg);
 }
 
 static void irc_on_roster(void *state, const struct tt_roster_event *ev)
@@ -390,6 +412,7 @@ static int irc_reload(void *state, const struct tt_conf *conf)
 		char *sec = g_strdup_printf("irc.%s", net->name);
 		net_read_presentation(net, conf, sec);
 		g_free(sec);
+		tt__irc_net_sync_moderators(net);
 	}
 	return ret;
 }
@@ -407,4 +430,6 @@ const struct tt_gateway tt_gateway_irc = {
 	.on_roster = irc_on_roster,
 	.reload = irc_reload,
 	.on_medium_text = irc_on_medium_text,
+	.on_meeting = irc_on_meeting,
+	.doors = irc_doors,
 };

@@ -27,6 +27,13 @@ struct tt__irc_gw {
 	struct tt_core *core;
 	GPtrArray *nets;          /* struct tt__irc_net * */
 	bool stopping;
+	/* on_meeting calls so far: commands.c tells "nothing to do" (the core changed
+	 * nothing, so sent no event) from "done" (the event's notice is the answer). */
+	unsigned meeting_events;
+	/* meeting.c: the hang-ups a KICK or END event just announced (id NULL: the whole
+	 * room), forgotten at the next idle: hang_up says nothing more for them. */
+	char *quiet_hangup_room, *quiet_hangup_id;
+	guint quiet_hangup_idle;
 };
 
 struct tt__irc_net {
@@ -41,6 +48,7 @@ struct tt__irc_net {
 	enum tt__irc_events events;
 	bool talking;
 	int talking_interval_ms;
+	bool operators_moderate;  /* channel operators are the room's moderators */
 	struct tt__irc_conn *bot;
 	GPtrArray *chans;         /* struct tt__irc_chan * */
 	GHashTable *puppets;      /* participant id -> struct tt__irc_puppet * */
@@ -71,6 +79,9 @@ struct tt__irc_member {
 	char *nick;
 	char *prefixes;           /* channel status prefixes, "@+" */
 	struct tt_participant *p; /* NULL once hung up or if the room refused the join */
+	/* The bridge made p a moderator because the member is a channel operator: losing +o
+	 * takes it back; a moderator right granted elsewhere is left alone. */
+	bool op_moderator;
 };
 
 struct tt__irc_puppet {
@@ -129,5 +140,27 @@ void tt__irc_puppet_free(gpointer data);
 
 /* commands.c: true when text was a command for the bridge (then not relayed). */
 bool tt__irc_command(struct tt__irc_chan *ch, struct tt__irc_member *from, const char *text);
+/* The bot sends text to one nick as NOTICEs (replies meant for one person). */
+void tt__irc_notice_to(struct tt__irc_net *net, const char *nick, const char *text);
+
+/* meeting.c: the meeting on IRC. Channel operators as moderators (called whenever a
+ * member's status prefixes or participant may have changed), the core's meeting events
+ * as channel notices, raised hands, and the recording told to whoever joins while it runs. */
+void tt__irc_member_sync_moderator(struct tt__irc_member *m);
+void tt__irc_net_sync_moderators(struct tt__irc_net *net);
+void tt__irc_on_meeting(struct tt__irc_gw *gw, const struct tt_meeting_event *ev);
+/* ev is a TT_ROSTER_STATE event with TT_PS_HAND raised: the channels of its room hear it. */
+void tt__irc_hand_notice(struct tt__irc_net *net, const struct tt_roster_event *ev);
+/* Did a meeting event just say why pid in room is hung up? */
+bool tt__irc_hangup_announced(struct tt__irc_gw *gw, const char *room, const char *pid);
+/* nick just joined ch (a JOIN, not NAMES): told alone if a recording runs. */
+void tt__irc_recording_tell_joiner(struct tt__irc_chan *ch, const char *nick);
+/* The bot is in ch again: the channel hears that a recording runs, if one does. */
+void tt__irc_recording_tell_channel(struct tt__irc_chan *ch);
+/* "recording since 14:05 UTC" style text of a running recording, or NULL (g_free). */
+char *tt__irc_recording_text(struct tt__irc_gw *gw, const char *room);
+
+/* doors.c: every bridged channel of `room` as an irc:// or ircs:// door (gateway.h doors). */
+void tt__irc_doors(struct tt__irc_gw *gw, const char *room, tt_door_h fn, void *arg);
 
 #endif

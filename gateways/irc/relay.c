@@ -58,6 +58,7 @@ static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *ni
 	if (m) {
 		g_free(m->prefixes);
 		m->prefixes = g_strdup(prefixes);
+		tt__irc_member_sync_moderator(m);
 		return m;
 	}
 	if (tt__irc_net_is_ours(ch->net, nick))
@@ -79,6 +80,7 @@ static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *ni
 	if (err)
 		m->p = NULL;
 	g_hash_table_replace(ch->members, tt__irc_nick_fold(nick), m);
+	tt__irc_member_sync_moderator(m);
 	return m;
 }
 
@@ -201,6 +203,8 @@ static void on_mode(struct tt__irc_net *net, const struct tt__irc_msg *m)
 				if (at)
 					memmove(at, at + 1, strlen(at));
 			}
+			if (mem)
+				tt__irc_member_sync_moderator(mem);
 		} else if ((ng > 0 && strchr(groups[0], *c)) || (ng > 1 && strchr(groups[1], *c)) ||
 			   (plus && ng > 2 && strchr(groups[2], *c))) {
 			arg++;
@@ -300,8 +304,11 @@ static void bot_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, voi
 			ch->joined = true;
 			ch->told_away = false;
 			tt_info("%s: joined %s (room %s)", net->name, ch->name, ch->room);
+			tt__irc_recording_tell_channel(ch);
 		} else {
-			member_add(ch, m->nick, "");
+			struct tt__irc_member *mem = member_add(ch, m->nick, "");
+			if (mem && mem->p)
+				tt__irc_recording_tell_joiner(ch, m->nick);
 		}
 	} else if (strcmp(cmd, "PART") == 0 && ch && m->nick) {
 		if (self)
@@ -444,6 +451,14 @@ void tt__irc_notice(struct tt__irc_chan *ch, const char *text)
 			  false, true);
 }
 
+void tt__irc_notice_to(struct tt__irc_net *net, const char *nick, const char *text)
+{
+	if (!tt__irc_conn_registered(net->bot) || !tt__irc_nick_valid(nick, 64))
+		return;
+	tt__irc_send_text(net->bot, nick, NULL, NULL, NULL, NULL, text, strlen(text), false,
+			  true);
+}
+
 void tt__irc_say(struct tt__irc_chan *ch, const struct tt_text *msg)
 {
 	struct tt__irc_net *net = ch->net;
@@ -526,6 +541,9 @@ void tt__irc_on_roster(struct tt__irc_net *net, const struct tt_roster_event *ev
 {
 	if (!ev->room || !room_mapped(net, ev->room))
 		return;
+	if (ev->type == TT_ROSTER_STATE && (ev->changed & TT_PS_HAND) &&
+	    (ev->who.state & TT_PS_HAND) && ev->who.id)
+		tt__irc_hand_notice(net, ev);   /* anyone's, an IRC member's !hand too */
 	if (ev->type == TT_ROSTER_ROOM_ENDED || !ev->who.id ||
 	    g_strcmp0(ev->who.gateway, TT_IRC_GW_NAME) == 0)
 		return;  /* our own IRC members: the channel already saw them */

@@ -156,6 +156,8 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 	apply_hold(c);
 	if (c->lobby)
 		tt__sip_prompt_play(c->gw, c, SIP_PROMPT_ENTER_PIN);
+	else
+		tt__sip_admitted(c->gw, c, false);
 }
 
 static void fill_leg(struct tt_audio_leg *leg, const struct tt_sip_media *m)

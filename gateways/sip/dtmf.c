@@ -1,10 +1,8 @@
 /* dtmf.c: keys a caller presses (RFC 4733 from the media layer, or SIP INFO). In a PIN
  * room the caller waits in the lobby and types the PIN then '#' ('*' starts again); after
  * [sip] pin_attempts wrong PINs, or pin_timeout seconds, the call is hung up. A wrong PIN
- * and a room that is not there get the same treatment from outside. Then: "*6" mutes
- * or unmutes oneself, "*2" raises or lowers the hand, "*1" sends the participant count as
- * a MESSAGE when the phone takes MESSAGE. A two-key sequence because a lone key is easy to
- * press by accident while dialling a PIN on the same keypad. */
+ * and a room that is not there get the same treatment from outside. Then the in-call key
+ * table (keys.h), whose commands meeting.c carries out. */
 #define TT_LOG_DOMAIN "sip"
 #include "sip.h"
 
@@ -15,12 +13,6 @@
 
 #include <tutti/errno.h>
 #include <tutti/log.h>
-
-static void toggle(struct sipgw *gw, struct sip_call *c, unsigned bit)
-{
-	bool on = !(gw->core->participant_state(c->p) & bit);
-	gw->core->participant_set_state(c->p, bit, on);
-}
 
 static gboolean pin_goodbye(gpointer data)
 {
@@ -71,7 +63,7 @@ static void pin_key(struct sipgw *gw, struct sip_call *c, char digit)
 			g_source_remove(c->pin_timer);
 		c->pin_timer = 0;
 		tt_info("%s entered the right PIN", gw->core->participant_id(c->p));
-		tt__sip_prompt_play(gw, c, SIP_PROMPT_WELCOME);
+		tt__sip_admitted(gw, c, true);
 		return;
 	}
 	c->pin_tries++;
@@ -102,34 +94,10 @@ void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit)
 		pin_key(gw, c, digit);
 		return;
 	}
-	if (!c->star) {
-		c->star = digit == '*';
-		return;
-	}
-	c->star = false;
-	switch (digit) {
-	case '6':
-		toggle(gw, c, TT_PS_MUTED);
-		break;
-	case '2':
-		toggle(gw, c, TT_PS_HAND);
-		break;
-	case '1':
-		if (c->text && c->state == CALL_UP) {
-			int n = gw->core->room_count(gw->core->core_of(gw->h), c->room);
-			char *s = g_strdup_printf("%d participant%s in %s", n, n == 1 ? "" : "s",
-						  c->room);
-			nua_message(c->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
-				    SIPTAG_PAYLOAD_STR(s), TAG_END());
-			g_free(s);
-		}
-		break;
-	case '*':
-		c->star = true;
-		break;
-	default:
-		break;
-	}
+	unsigned n = 0;
+	enum sip_key_cmd cmd = tt_sip_keys_feed(&c->keys, digit, &n);
+	if (cmd != SIP_KEY_NONE)
+		tt__sip_key_command(gw, c, cmd, n);
 }
 
 /* The key in an INFO body (application/dtmf: the key; application/dtmf-relay: "Signal=5"),

@@ -68,6 +68,10 @@ static const struct tt_conf_key keys[] = {
 	  "Digest realm for auth_users." },
 	{ "sip", "symmetric_response", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
 	  "Answer UDP requests to their source address and port even without rport (NAT)." },
+	{ "sip", "public_host", TT_CONF_STRING, "", 0, 255, NULL, R,
+	  "Host (and :port) of the room addresses the bridge shows (*0, the web page, the API): "
+	  "sip:ROOM@public_host; empty: listen and port, or this machine's name when listen is "
+	  "a wildcard." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 
@@ -266,6 +270,24 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 	gw->pin_timeout = (unsigned)tt_conf_int(conf, "sip", "pin_timeout");
 	gw->rate_per_s = (unsigned)tt_conf_int(conf, "sip", "rate_limit");
 	gw->rate_burst = (unsigned)tt_conf_int(conf, "sip", "rate_burst");
+	g_free(gw->public_host);
+	const char *pub = tt_conf_str(conf, "sip", "public_host");
+	if (pub && *pub) {
+		gw->public_host = g_strdup(pub);
+	} else {
+		/* a wildcard listener has no address to give: the machine's name is the best
+		 * guess (public_host says better) */
+		const char *host = tt_conf_str(conf, "sip", "listen");
+		bool any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !*host;
+		if (any)
+			host = g_get_host_name();
+		bool v6 = strchr(host, ':') != NULL;
+		long long port = tt_conf_int(conf, "sip", "port");
+		gw->public_host = port == 5060 ? g_strdup_printf("%s%s%s", v6 ? "[" : "", host,
+								   v6 ? "]" : "")
+					       : g_strdup_printf("%s%s%s:%lld", v6 ? "[" : "", host,
+								   v6 ? "]" : "", port);
+	}
 }
 
 static void sip_free(void *state);
@@ -436,6 +458,7 @@ static void sip_free(void *state)
 	g_hash_table_destroy(gw->rate);
 	g_strfreev(gw->codecs);
 	g_free(gw->default_room);
+	g_free(gw->public_host);
 	g_free(gw);
 }
 
@@ -467,4 +490,6 @@ const struct tt_gateway tt_gateway_sip = {
 	.on_roster = tt__sip_on_roster,
 	.reload = sip_reload,
 	.on_text_to = tt__sip_on_text_to,
+	.on_meeting = tt__sip_on_meeting,
+	.doors = tt__sip_doors,
 };

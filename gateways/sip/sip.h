@@ -16,16 +16,48 @@
 
 #include <tutti/gateway.h>
 
+#include "keys.h"
 #include "sdp.h"
 
 /* The methods we answer; Allow in 200 to OPTIONS, 405 and 501. */
 #define TT_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, SUBSCRIBE"
 
+/* The spoken sentences (prompts.c names their files; scripts/make-sip-prompts.sh says
+ * their words). */
 enum sip_prompt_id {
 	SIP_PROMPT_ENTER_PIN,
 	SIP_PROMPT_WRONG_PIN,
 	SIP_PROMPT_GOODBYE,
 	SIP_PROMPT_WELCOME,
+	SIP_PROMPT_HELP,            /* *0: the keys everyone has */
+	SIP_PROMPT_HELP_DECLINE,    /* *0 in a room with recording_decline */
+	SIP_PROMPT_HELP_MODERATOR,  /* *0 to a moderator */
+	SIP_PROMPT_DOORS,           /* "this room can also be reached at" */
+	SIP_PROMPT_NOT_MODERATOR,
+	SIP_PROMPT_MOD_MUTED,
+	SIP_PROMPT_MOD_UNMUTED,
+	SIP_PROMPT_ASK_UNMUTE,
+	SIP_PROMPT_CANNOT_UNMUTE,
+	SIP_PROMPT_MUTED,
+	SIP_PROMPT_UNMUTED,
+	SIP_PROMPT_HAND_UP,
+	SIP_PROMPT_HAND_DOWN,
+	SIP_PROMPT_HAND_LOWERED,    /* by a moderator */
+	SIP_PROMPT_RECORDING,       /* joined while a recording runs */
+	SIP_PROMPT_RECORDING_DECLINE,  /* "to decline, press star nine" */
+	SIP_PROMPT_DECLINED,
+	SIP_PROMPT_ACCEPTED,
+	SIP_PROMPT_NOT_AVAILABLE,
+	SIP_PROMPT_NO_SUCH,
+	SIP_PROMPT_NO_HANDS,
+	SIP_PROMPT_LOCKED,
+	SIP_PROMPT_UNLOCKED,
+	SIP_PROMPT_ALL_MUTED,
+	SIP_PROMPT_RECORDING_STOPPED,
+	SIP_PROMPT_END_CONFIRM,
+	SIP_PROMPT_MODERATOR_NOW,
+	SIP_PROMPT_MODERATOR_NO_MORE,
+	SIP_PROMPT_DONE,
 	SIP_PROMPT_COUNT,
 };
 
@@ -56,6 +88,8 @@ struct sipgw {
 	uint64_t sess_ids;
 	struct auth_mod_t *auth;     /* digest authentication, NULL: off */
 	struct sip_prompt prompts[SIP_PROMPT_COUNT];
+	GHashTable *words;           /* clip name -> struct sip_prompt * (prompts/words) */
+	char *public_host;           /* [sip] public_host, or listen:port (doors) */
 	bool symmetric_response;     /* [sip] symmetric_response */
 	GPtrArray *guards;           /* struct sip_guard * on sofia's UDP sockets (guard_udp.c) */
 	uint64_t guard_answered;     /* requests the guard answered for sofia */
@@ -79,7 +113,7 @@ struct sip_call {
 	struct tt_sdes_crypto ours;  /* our SDES key (when media.srtp) */
 	bool offered;                /* we sent the offer (INVITE had no SDP) */
 	bool text;                   /* peer's Allow lists MESSAGE */
-	bool star;                   /* '*' pressed: the next key is a command */
+	struct sip_keys keys;        /* the in-call key table's state (keys.h) */
 	bool answer_pending;         /* a re-INVITE/UPDATE waits for audio_update's result */
 	bool lobby;                  /* PIN entry: in the room's lobby until admitted */
 	unsigned pin_tries;
@@ -125,6 +159,20 @@ void tt__sip_prompts_load(struct sipgw *gw, const char *dir);
 void tt__sip_prompts_free(struct sipgw *gw);
 /* Plays a prompt to the caller; returns its length in ms (0: not played). */
 unsigned tt__sip_prompt_play(struct sipgw *gw, struct sip_call *c, enum sip_prompt_id id);
+/* The name of a sentence prompt, usable in tt__sip_say's list. */
+const char *tt__sip_prompt_name(enum sip_prompt_id id);
+/* Says a list of clips (sentence names, word names of speech.h, "," for a pause) as one
+ * prompt; returns its length in ms (0: nothing played). */
+unsigned tt__sip_say(struct sipgw *gw, struct sip_call *c, GPtrArray *clips);
+
+/* meeting.c: the key table's commands, meeting events and doors */
+void tt__sip_key_command(struct sipgw *gw, struct sip_call *c, enum sip_key_cmd cmd,
+			 unsigned n);
+/* c was admitted into its room (joined with its leg, or past the PIN): what it must hear
+ * first (the welcome after a PIN, the recording notice); `welcome` says the former. */
+void tt__sip_admitted(struct sipgw *gw, struct sip_call *c, bool welcome);
+void tt__sip_on_meeting(void *state, const struct tt_meeting_event *ev);
+void tt__sip_doors(void *state, const char *room, tt_door_h fn, void *arg);
 
 /* auth.c */
 int tt__sip_auth_open(struct sipgw *gw, const char *users, const char *realm);

@@ -19,6 +19,42 @@ static const char *str_of(json_t *root, const char *key, size_t max, bool *bad)
 	return json_string_value(v);
 }
 
+static const char *const mod_names[TT_MOD_ACTIONS] = {
+	[TT_MOD_MUTE] = "mute", [TT_MOD_UNMUTE] = "unmute", [TT_MOD_MUTE_ALL] = "mute_all",
+	[TT_MOD_KICK] = "kick", [TT_MOD_LOCK] = "lock", [TT_MOD_UNLOCK] = "unlock",
+	[TT_MOD_LOWER_HAND] = "lower_hand", [TT_MOD_RECORD_START] = "record_start",
+	[TT_MOD_RECORD_STOP] = "record_stop", [TT_MOD_END] = "end", [TT_MOD_GRANT] = "grant",
+	[TT_MOD_REVOKE] = "revoke", [TT_MOD_ASK_UNMUTE] = "ask_unmute",
+};
+
+const char *wr_mod_name(enum tt_mod_action a)
+{
+	return (unsigned)a < TT_MOD_ACTIONS && mod_names[a] ? mod_names[a] : "none";
+}
+
+enum tt_mod_action wr_mod_parse(const char *name)
+{
+	for (unsigned a = 1; name && a < TT_MOD_ASK_UNMUTE; a++)
+		if (mod_names[a] && !strcmp(mod_names[a], name))
+			return (enum tt_mod_action)a;
+	return TT_MOD_NONE;
+}
+
+bool wr_mod_needs_target(enum tt_mod_action a)
+{
+	return a == TT_MOD_MUTE || a == TT_MOD_UNMUTE || a == TT_MOD_KICK ||
+	       a == TT_MOD_LOWER_HAND || a == TT_MOD_GRANT || a == TT_MOD_REVOKE;
+}
+
+static int bool_of(json_t *root, const char *key, bool *out)
+{
+	json_t *v = json_object_get(root, key);
+	if (!json_is_boolean(v))
+		return -EINVAL;
+	*out = json_is_true(v);
+	return 0;
+}
+
 int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **code,
 		 const char **detail)
 {
@@ -26,6 +62,8 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 		{ "join", WR_MSG_JOIN }, { "offer", WR_MSG_OFFER },
 		{ "candidate", WR_MSG_CANDIDATE }, { "mute", WR_MSG_MUTE },
 		{ "chat", WR_MSG_CHAT }, { "leave", WR_MSG_LEAVE }, { "ping", WR_MSG_PING },
+		{ "moderate", WR_MSG_MODERATE }, { "hand", WR_MSG_HAND },
+		{ "decline", WR_MSG_DECLINE },
 	};
 	json_error_t jerr;
 	bool bad = false;
@@ -84,13 +122,40 @@ int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **co
 			goto fail;
 		}
 		break;
-	case WR_MSG_MUTE: {
-		json_t *v = json_object_get(root, "muted");
-		if (!json_is_boolean(v)) {
+	case WR_MSG_MUTE:
+		if (bool_of(root, "muted", &m->muted)) {
 			*detail = "mute needs boolean \"muted\"";
 			goto fail;
 		}
-		m->muted = json_is_true(v);
+		break;
+	case WR_MSG_HAND:
+		if (bool_of(root, "up", &m->up)) {
+			*detail = "hand needs boolean \"up\"";
+			goto fail;
+		}
+		break;
+	case WR_MSG_DECLINE:
+		if (bool_of(root, "declined", &m->up)) {
+			*detail = "decline needs boolean \"declined\"";
+			goto fail;
+		}
+		break;
+	case WR_MSG_MODERATE: {
+		const char *act = str_of(root, "action", 32, &bad);
+		m->target = str_of(root, "target", 64, &bad);
+		m->reason = str_of(root, "reason", 256, &bad);
+		m->mod = act ? wr_mod_parse(act) : TT_MOD_NONE;
+		if (bad || m->mod == TT_MOD_NONE) {
+			*detail = "moderate needs a known \"action\" (and string \"target\", "
+				  "\"reason\")";
+			goto fail;
+		}
+		if (wr_mod_needs_target(m->mod) != (m->target && *m->target)) {
+			*detail = wr_mod_needs_target(m->mod)
+					  ? "this action needs \"target\": a participant id"
+					  : "this action takes no \"target\"";
+			goto fail;
+		}
 		break;
 	}
 	case WR_MSG_CHAT: {

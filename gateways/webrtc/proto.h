@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <tutti/core.h>
 
 enum wr_msg_type {
 	WR_MSG_JOIN,
@@ -15,6 +16,9 @@ enum wr_msg_type {
 	WR_MSG_CHAT,
 	WR_MSG_LEAVE,
 	WR_MSG_PING,
+	WR_MSG_MODERATE,
+	WR_MSG_HAND,
+	WR_MSG_DECLINE,
 };
 
 /* A parsed message; strings borrowed from `root` (owned: free with wr_msg_clear). */
@@ -29,6 +33,10 @@ struct wr_msg {
 	const char *text;                /* chat */
 	size_t text_len;
 	bool action;                     /* chat: "/me" */
+	enum tt_mod_action mod;          /* moderate: never NONE or ASK_UNMUTE */
+	const char *target;              /* moderate: a participant id, for the actions on one */
+	const char *reason;              /* moderate: kick, record_stop (or NULL) */
+	bool up;                         /* hand: up; decline: declined */
 	const char *about;               /* on error: the known "type" it had, else NULL
 					  * (static: the error's "about") */
 };
@@ -39,5 +47,12 @@ struct wr_msg {
 int wr_msg_parse(struct wr_msg *m, const char *text, size_t len, const char **code,
 		 const char **detail);
 void wr_msg_clear(struct wr_msg *m);
+
+/* The protocol's name of a moderator action ("mute_all"), and back (TT_MOD_NONE: not one a
+ * client may ask for; ASK_UNMUTE only appears in events). */
+const char *wr_mod_name(enum tt_mod_action a);
+enum tt_mod_action wr_mod_parse(const char *name);
+/* The action works on one participant ("target" needed). */
+bool wr_mod_needs_target(enum tt_mod_action a);
 
 #endif

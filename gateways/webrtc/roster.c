@@ -124,6 +124,10 @@ void wr_roster_event(struct wr_gw *gw, const struct tt_roster_event *ev)
 		merge(s->roster, type, ev->who.id, who, tc);
 	}
 	json_decref(who);
+	/* the room state counts hands: one went up or down, or left with its owner */
+	if ((type == EV_STATE && (ev->changed & TT_PS_HAND)) ||
+	    (type == EV_LEFT && (ev->who.state & TT_PS_HAND)))
+		wr_room_state_changed(gw, ev->room);
 	if (gw->roster_dirty->len && !gw->roster_flush)
 		gw->roster_flush = g_idle_add_full(G_PRIORITY_DEFAULT, flush_all, gw, NULL);
 }

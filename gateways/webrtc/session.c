@@ -57,11 +57,14 @@ static void send_error(struct wr_session *s, const char *code, const char *detai
 
 json_t *wr_entry_json(const struct tt_roster_entry *e)
 {
-	return json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:b}", "id", e->id, "name",
-			 e->name, "network", e->network, "audio", !!(e->caps & TT_CAP_AUDIO),
-			 "muted", !!(e->state & TT_PS_MUTED), "talking",
-			 !!(e->state & TT_PS_TALKING), "moderator", !!(e->state & TT_PS_MODERATOR),
-			 "hand", !!(e->state & TT_PS_HAND));
+	return json_pack("{s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:b, s:I, s:b, s:b}", "id",
+			 e->id, "name", e->name, "network", e->network, "audio",
+			 !!(e->caps & TT_CAP_AUDIO), "muted", !!(e->state & TT_PS_MUTED),
+			 "talking", !!(e->state & TT_PS_TALKING), "moderator",
+			 !!(e->state & TT_PS_MODERATOR), "hand", !!(e->state & TT_PS_HAND),
+			 "hand_seq", (json_int_t)((e->state & TT_PS_HAND) ? e->hand_seq : 0),
+			 "muted_by_moderator", !!(e->state & TT_PS_MOD_MUTED), "declined",
+			 !!(e->state & TT_PS_NO_RECORD));
 }
 
 static void roster_cb(const struct tt_roster_entry *e, void *arg)
@@ -118,9 +121,12 @@ static void do_join(struct wr_session *s, const struct wr_msg *m)
 	g_ptr_array_add(in_room, s);
 	json_t *roster = json_array();
 	core->room_roster(core->core_of(s->gw->h), s->room, roster_cb, roster);
-	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "joined", "id",
-				     core->participant_id(p), "name", core->participant_name(p),
-				     "room", s->room, "roster", roster));
+	json_t *st = wr_room_state_json(s->gw, s->room);
+	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "type", "joined",
+				     "id", core->participant_id(p), "name",
+				     core->participant_name(p), "room", s->room, "roster", roster,
+				     "room_state", st ? st : json_object(), "doors",
+				     wr_doors_json(s->gw, s->room)));
 	tt_info("%s joined %s from %s", core->participant_id(p), s->room, s->peer);
 }
 
@@ -262,6 +268,74 @@ static void do_chat(struct wr_session *s, const struct wr_msg *m)
 		send_error(s, "internal", tt_strerror(rc), "chat");
 }
 
+/* ---- meetings: a moderator's actions, one's own hand, declining the recording ---- */
+
+static void do_moderate(struct wr_session *s, const struct wr_msg *m)
+{
+	const struct tt_core_api *core = s->gw->core;
+	if (!s->p) {
+		send_error(s, "wrong_state", "join first", "moderate");
+		return;
+	}
+	struct tt_participant *t = NULL;
+	if (m->target) {
+		t = core->participant_find(core->core_of(s->gw->h), s->room, m->target);
+		if (!t) {
+			send_error(s, "no_such_participant", "nobody with that id in this room",
+				   "moderate");
+			return;
+		}
+	}
+	/* a kick of oneself or the end of the meeting hangs s up in here: s is referenced
+	 * by the caller, and only its own fields are read afterwards */
+	int rc = core->moderate(s->p, m->mod, t, m->reason);
+	core->participant_unref(t);
+	switch (rc) {
+	case 0:
+		break;
+	case -EPERM:
+		send_error(s, "not_allowed", "only a moderator may do that", "moderate");
+		break;
+	case -ENOENT:
+		send_error(s, "no_such_participant", "that participant has left", "moderate");
+		break;
+	case -EINVAL:
+		send_error(s, "bad_request", "not an action on that participant", "moderate");
+		break;
+	case -ENOTSUP:
+		send_error(s, "not_supported", "recording is not enabled on this bridge",
+			   "moderate");
+		break;
+	case -EIO:
+	case -ENOSPC:
+		send_error(s, "recording_failed", tt_strerror(rc), "moderate");
+		break;
+	default:
+		send_error(s, "internal", tt_strerror(rc), "moderate");
+		break;
+	}
+}
+
+static void do_self_state(struct wr_session *s, const char *about, unsigned bit, bool on)
+{
+	if (!s->p) {
+		send_error(s, "wrong_state", "join first", about);
+		return;
+	}
+	unsigned before = s->gw->core->participant_state(s->p);
+	int rc = s->gw->core->participant_set_state(s->p, bit, on);
+	if (rc == -EPERM) {
+		const char *why = bit == TT_PS_NO_RECORD
+					  ? "this room does not let participants decline the recording"
+				  : (before & TT_PS_MOD_MUTED)
+					  ? "a moderator muted you; only a moderator can unmute you"
+					  : "you declined the recording: you stay muted while it runs";
+		send_error(s, "not_allowed", why, about);
+	} else if (rc) {
+		send_error(s, "internal", tt_strerror(rc), about);
+	}
+}
+
 static void dispatch(struct wr_session *s, const struct wr_msg *m)
 {
 	switch (m->type) {
@@ -275,10 +349,16 @@ static void dispatch(struct wr_session *s, const struct wr_msg *m)
 		do_candidate(s, m);
 		break;
 	case WR_MSG_MUTE:
-		if (!s->p)
-			send_error(s, "wrong_state", "join first", "mute");
-		else
-			s->gw->core->participant_set_state(s->p, TT_PS_MUTED, m->muted);
+		do_self_state(s, "mute", TT_PS_MUTED, m->muted);
+		break;
+	case WR_MSG_HAND:
+		do_self_state(s, "hand", TT_PS_HAND, m->up);
+		break;
+	case WR_MSG_DECLINE:
+		do_self_state(s, "decline", TT_PS_NO_RECORD, m->up);
+		break;
+	case WR_MSG_MODERATE:
+		do_moderate(s, m);
 		break;
 	case WR_MSG_CHAT:
 		do_chat(s, m);

@@ -51,6 +51,11 @@ static const struct tt_conf_key keys[] = {
 	{ "webrtc", "max_send_backlog_bytes", TT_CONF_INT, "1048576", 65536, 67108864, NULL, 0,
 	  "A browser is disconnected as not reading (close code 1008) when more than this "
 	  "many bytes of messages wait for its socket." },
+	{ "webrtc", "public_url", TT_CONF_STRING, "", 0, 1024, NULL, R,
+	  "The web client's address as people reach it (https://bridge.example.org, behind a "
+	  "proxy or a name), for the room's link in the page's 'ways in' panel and in every "
+	  "network's list of doors; empty: made from [http] (http or https, listen address, "
+	  "port; 0.0.0.0 and :: become this machine's host name)." },
 	{ "webrtc", "max_per_address", TT_CONF_INT, "32", 1, 100000, NULL, R,
 	  "Open signalling connections allowed from one IP address." },
 	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
@@ -104,6 +109,8 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 					    (GDestroyNotify)g_ptr_array_unref);
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
 	gw->roster_dirty = g_ptr_array_new();
+	gw->state_dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gw->public_url = wr_public_url(conf);
 	gw->ws_path = g_strdup(tt_conf_str(conf, "webrtc", "ws_path"));
 	gw->ws_ops = (struct tt_ws_ops){
 		.open = wr_session_open,
@@ -151,6 +158,7 @@ static void wr_free(void *state)
 	if (gw->ws_path)
 		gw->core->ws_register(gw->h, gw->ws_path, NULL, NULL);
 	wr_roster_free(gw);
+	wr_meeting_free(gw);
 	while (gw->sessions) {
 		struct wr_session *s = gw->sessions->data;
 		s->ws = NULL;
@@ -164,6 +172,7 @@ static void wr_free(void *state)
 	g_hash_table_destroy(gw->refused);
 	g_hash_table_destroy(gw->by_room);
 	g_free(gw->ws_path);
+	g_free(gw->public_url);
 	g_free(gw);
 }
 
@@ -200,6 +209,8 @@ static int wr_reload(void *state, const struct tt_conf *conf)
 {
 	struct wr_gw *gw = state;
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
+	g_free(gw->public_url);
+	gw->public_url = wr_public_url(conf);
 	return 0;
 }
 
@@ -216,4 +227,6 @@ const struct tt_gateway tt_gateway_webrtc = {
 	.on_roster = wr_on_roster,
 	.reload = wr_reload,
 	.on_text_to = wr_on_text_to,
+	.on_meeting = wr_on_meeting,
+	.doors = wr_doors,
 };

@@ -23,6 +23,9 @@ struct wr_gw {
 	bool stopping;
 	GPtrArray *roster_dirty;    /* sessions with roster events to send (referenced) */
 	guint roster_flush;         /* idle source that sends them */
+	GHashTable *state_dirty;    /* room names whose room_state is to be sent (meeting.c) */
+	guint state_flush;          /* idle source that sends them */
+	char *public_url;           /* the web client's base URL, no trailing '/' (doors) */
 };
 
 enum wr_state {
@@ -62,5 +65,14 @@ void wr_roster_event(struct wr_gw *gw, const struct tt_roster_event *ev);
 void wr_roster_flush(struct wr_session *s);   /* send s's pending events now */
 void wr_roster_drop(struct wr_session *s);    /* forget them (s is closed) */
 void wr_roster_free(struct wr_gw *gw);        /* drop everything pending (gateway freed) */
+
+/* meeting.c: moderator events, the room's state and its doors */
+void wr_on_meeting(void *state, const struct tt_meeting_event *ev);
+void wr_doors(void *state, const char *room, tt_door_h fn, void *arg);
+json_t *wr_room_state_json(struct wr_gw *gw, const char *room);   /* NULL: no such room */
+json_t *wr_doors_json(struct wr_gw *gw, const char *room);
+void wr_room_state_changed(struct wr_gw *gw, const char *room);   /* sent once, soon */
+void wr_meeting_free(struct wr_gw *gw);
+char *wr_public_url(const struct tt_conf *c);
 
 #endif

@@ -358,6 +358,16 @@ static void xg_on_medium_text(void *state, void *medium_data, const struct tt_te
 	xg_muc_medium_text(state, medium_data, msg);
 }
 
+static void xg_on_meeting(void *state, const struct tt_meeting_event *ev)
+{
+	xg_muc_on_meeting(state, ev);
+}
+
+static void xg_room_doors(void *state, const char *room, tt_door_h fn, void *arg)
+{
+	xg_doors(state, room, fn, arg);
+}
+
 static int xg_reload(void *state, const struct tt_conf *conf)
 {
 	struct xg_gw *gw = state;
@@ -446,4 +456,6 @@ const struct tt_gateway tt_gateway_xmpp = {
 	.stats_size = sizeof(struct xg_stats),
 	.stats = xg_stats,
 	.check_config = xg_check_config,
+	.on_meeting = xg_on_meeting,
+	.doors = xg_room_doors,
 };

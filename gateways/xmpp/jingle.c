@@ -498,8 +498,15 @@ static void on_jingle(struct xg_gw *gw, xmpp_stanza_t *st, xmpp_stanza_t *j)
 		break;
 	case XG_J_SESSION_INFO:
 		ack(gw, st);
-		if (c->p && (!strcmp(m->info, "mute") || !strcmp(m->info, "unmute")))
-			gw->api->participant_set_state(c->p, TT_PS_MUTED, !strcmp(m->info, "mute"));
+		if (c->p && (!strcmp(m->info, "mute") || !strcmp(m->info, "unmute")) &&
+		    gw->api->participant_set_state(c->p, TT_PS_MUTED, !strcmp(m->info, "mute")) ==
+		    -EPERM) {
+			/* muted by a moderator (room self_unmute = false) or a declined recording:
+			 * the call stays muted; an occupant is told why in the room */
+			tt_info("call %s: unmute refused (muted by a moderator)", c->sid);
+			xg_muc_tell_participant(gw, c->p, "You were muted by a moderator and cannot "
+						"unmute yourself in this room: ask a moderator.");
+		}
 		break;
 	case XG_J_ACCEPT:
 		jerror(gw, st, "cancel", "unexpected-request", "out-of-order",

@@ -95,6 +95,8 @@ static void occ_free_cb(gpointer data)
 	g_free(o->network);
 	g_free(o->occupant_id);
 	g_free(o->real_jid);
+	g_free(o->actor_nick);
+	g_free(o->mod_reason);
 	g_free(o);
 }
 
@@ -102,7 +104,8 @@ static void learn(const struct tt_roster_entry *e, void *arg)
 {
 	struct muc_room *r = arg;
 	if (e->id && e->name && !g_hash_table_contains(r->by_pid, e->id))
-		xg_muc_occ_add(r, NULL, e->id, e->name, e->network, e->caps, e->state, NULL);
+		xg_muc_occ_add(r, NULL, e->id, e->name, e->network, e->caps, e->state, NULL)
+			->hand_seq = e->hand_seq;
 }
 
 struct muc_room *xg_muc_room_open(struct xg_muc *m, const char *name, int *err)
@@ -271,6 +274,13 @@ void xg_muc_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why)
 		xg_muc_occ_leave(o, kicked, why, 0);
 	else
 		gw->api->participant_leave(p, 0);
+}
+
+void xg_muc_tell_participant(struct xg_gw *gw, struct tt_participant *p, const char *text)
+{
+	struct muc_occ *o = gw->muc ? occ_of(gw, p) : NULL;
+	if (o && o->p == p)
+		xg_muc_tell(o, text, NULL);
 }
 
 struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room,

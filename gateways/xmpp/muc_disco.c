@@ -1,5 +1,6 @@
 /* muc_disco.c: IQs to the service, a room or an occupant: service discovery (XEP-0030),
- * pings and XEP-0410 self-pings; everything else is answered with an error. */
+ * pings and XEP-0410 self-pings, muc#admin handed to muc_admin.c; everything else is
+ * answered with an error. */
 #define TT_LOG_DOMAIN "xmpp"
 #include <errno.h>
 #include <string.h>
@@ -170,9 +171,16 @@ void xg_muc_iq_in(struct xg_muc *m, xmpp_stanza_t *st, const char *room, const c
 			service_items(gw, st);
 	} else if (get && !strcmp(ns, NS_PING)) {
 		empty_result(gw, st, NULL);
-	} else if (room && (!strcmp(ns, NS_MUC "#admin") || !strcmp(ns, NS_MUC "#owner"))) {
+	} else if (room && !strcmp(ns, NS_MUC "#admin")) {
+		struct muc_room *r = xg_muc_room_get(m, room);
+		struct muc_occ *from = r ? xg_muc_occ_by_real(r, xmpp_stanza_get_from(st)) : NULL;
+		if (r)
+			xg_muc_admin_iq(r, from, st, q, get);
+		else
+			xg_reply_error(gw, st, "auth", "forbidden", "You are not in this room.");
+	} else if (room && !strcmp(ns, NS_MUC "#owner")) {
 		xg_reply_error(gw, st, "cancel", "feature-not-implemented",
-			       "Rooms are configured and moderated in tutti, not over XMPP.");
+			       "Rooms are configured in tutti, not over XMPP.");
 	} else {
 		xg_reply_error(gw, st, "cancel", "service-unavailable", NULL);
 	}

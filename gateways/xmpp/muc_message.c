@@ -88,6 +88,29 @@ void xg_muc_history_send(struct muc_room *r, struct muc_occ *to, xmpp_stanza_t *
 	}
 }
 
+void xg_muc_tell(struct muc_occ *o, const char *body, const char *const *codes)
+{
+	struct muc_room *r = o->room;
+	char *id = g_uuid_string_random();
+	xmpp_stanza_t *st = line_new(r, NULL, body, id);
+	xg_st_codes(r->muc->gw, st, codes);
+	xmpp_stanza_set_to(st, o->real_jid);
+	xg_send(r->muc->gw, st);
+	xmpp_stanza_release(st);
+	g_free(id);
+}
+
+void xg_muc_room_notice(struct muc_room *r, const char *body, const char *const *codes)
+{
+	char *id = g_uuid_string_random();
+	xmpp_stanza_t *st = line_new(r, NULL, body, id);
+	xg_st_codes(r->muc->gw, st, codes);
+	xg_st_fanout(r, st, NULL);
+	xmpp_stanza_release(st);
+	history_add(r, NULL, body, id);
+	g_free(id);
+}
+
 /* ---- from XMPP ---- */
 
 static void groupchat(struct muc_occ *o, xmpp_stanza_t *st)
@@ -103,6 +126,10 @@ static void groupchat(struct muc_occ *o, xmpp_stanza_t *st)
 	char *body = b ? xmpp_stanza_get_text(b) : NULL;
 	if (!body)
 		return;   /* chat states and the like: nothing for the other networks */
+	if (body[0] == '!' && xg_muc_command(o, body)) {
+		xmpp_free(gw->ctx, body);   /* o may be gone (!end, a kick of itself) */
+		return;
+	}
 	const char *text = body;
 	unsigned flags = 0;
 	if (!strncmp(text, "/me ", 4)) {

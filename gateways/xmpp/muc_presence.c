@@ -1,6 +1,6 @@
 /* muc_presence.c: joins and leaves of XMPP occupants, and every occupant's presence: what
- * it says (network, muted, talking, raised hand), who gets it, and when (talking changes
- * are rate-limited per occupant). */
+ * it says (role, network, muted, talking, raised hand and its place in the queue), who gets
+ * it, and when (talking changes are rate-limited per occupant). */
 #define TT_LOG_DOMAIN "xmpp"
 #include <errno.h>
 #include <string.h>
@@ -19,7 +19,9 @@ static char *status_text(const struct muc_occ *o)
 		g_string_append(s, o->network);
 	if (ours && (o->caps & TT_CAP_AUDIO))
 		g_string_append(s, ", in the call");
-	if (o->state & TT_PS_MUTED)
+	if (o->state & TT_PS_MOD_MUTED)
+		g_string_append(s, ", muted by a moderator");
+	else if (o->state & TT_PS_MUTED)
 		g_string_append(s, ", muted");
 	if (o->state & TT_PS_TALKING)
 		g_string_append(s, ", talking");
@@ -52,8 +54,15 @@ static xmpp_stanza_t *presence_of(const struct muc_occ *o, bool unavailable,
 	g_free(status);
 	xmpp_stanza_t *x = xg_st_child(gw, st, "x", NS_MUC_USER);
 	xmpp_stanza_t *item = xg_st_child(gw, x, "item", NULL);
+	/* affiliations are long-lived rights tutti does not keep: every occupant's is none,
+	 * and a moderator (PIN, IRC operator, API) is one by role, for this visit */
 	xmpp_stanza_set_attribute(item, "affiliation", "none");
-	xmpp_stanza_set_attribute(item, "role", unavailable ? "none" : "participant");
+	xmpp_stanza_set_attribute(item, "role", unavailable ? "none" : xg_muc_role(o->state));
+	if (o->actor_nick)
+		xmpp_stanza_set_attribute(xg_st_child(gw, item, "actor", NULL), "nick",
+					  o->actor_nick);
+	if (!reason || !*reason)
+		reason = o->mod_reason;
 	if (reason && *reason)
 		xg_st_text_child(gw, item, "reason", NULL, reason);
 	if (self)
@@ -72,8 +81,14 @@ static xmpp_stanza_t *presence_of(const struct muc_occ *o, bool unavailable,
 			xmpp_stanza_set_attribute(t, "muted", "true");
 		if (o->state & TT_PS_TALKING)
 			xmpp_stanza_set_attribute(t, "talking", "true");
-		if (o->state & TT_PS_HAND)
+		if (o->state & TT_PS_HAND) {
+			char seq[16];
+			g_snprintf(seq, sizeof seq, "%u", (unsigned)o->hand_seq);
 			xmpp_stanza_set_attribute(t, "hand", "true");
+			/* the queue: raised hands in the order of this number, every network */
+			if (o->hand_seq)
+				xmpp_stanza_set_attribute(t, "hand-seq", seq);
+		}
 	}
 	return st;
 }
@@ -117,6 +132,9 @@ static void announce(struct muc_occ *o)
 	xg_muc_presence_broadcast(o, false, NULL, NULL);
 	if (o->xmpp)
 		xg_muc_presence_self(o, false, NULL, NULL);
+	/* the actor and reason of a role change go with the presence that shows it only */
+	g_clear_pointer(&o->actor_nick, g_free);
+	g_clear_pointer(&o->mod_reason, g_free);
 }
 
 static gboolean talk_due(gpointer data)
@@ -168,15 +186,19 @@ void xg_muc_presence_roster(struct xg_muc *m, const struct tt_roster_event *ev)
 			return;
 		o = xg_muc_occ_add(r, NULL, ev->who.id, ev->who.name, ev->who.network,
 				   ev->who.caps, ev->who.state, NULL);
+		o->hand_seq = ev->who.hand_seq;
 		xg_muc_presence_broadcast(o, false, NULL, NULL);
 		break;
 	case TT_ROSTER_LEFT:
-		if (o)   /* ours only when the core ended it: ours leaving through us are gone */
-			xg_muc_occ_leave(o, NULL, NULL, 0);
+		if (o) {   /* ours only when the core ended it: ours leaving through us are gone */
+			static const char *const kicked[] = {"307", NULL};
+			xg_muc_occ_leave(o, o->kicked ? kicked : NULL, NULL, 0);
+		}
 		break;
 	case TT_ROSTER_STATE:
 		if (!o)
 			return;
+		o->hand_seq = ev->who.hand_seq;
 		if (o->caps != ev->who.caps) {   /* audio_add/remove: "in the call", at once */
 			o->caps = ev->who.caps;
 			o->state = ev->who.state;
@@ -279,9 +301,21 @@ static void join(struct xg_muc *m, xmpp_stanza_t *st, const char *room, const ch
 		xmpp_stanza_release(ps);
 	}
 	xg_muc_presence_broadcast(o, false, NULL, NULL);
-	xg_muc_presence_self(o, false, renamed ? (const char *const[]){"210", NULL} : NULL,
-			     NULL);
+	/* 170: the room is being recorded (XEP-0045 "room logging is enabled"), told on
+	 * entering, and in words after the history (below) */
+	struct tt_room_info info;
+	bool recorded = !api->room_info(gw->core, room, &info) && info.recording;
+	const char *codes[3] = {NULL, NULL, NULL};
+	int nc = 0;
+	if (renamed)
+		codes[nc++] = "210";
+	if (recorded)
+		codes[nc++] = "170";
+	xg_muc_presence_self(o, false, codes, NULL);
 	xg_muc_history_send(r, o, x);
+	if (recorded)
+		xg_muc_tell(o, "This meeting is being recorded: what you say is recorded.",
+			    (const char *const[]){"170", NULL});
 	/* clients count the subject as "joined"; tutti rooms have none: an empty one */
 	xmpp_stanza_t *subj = xg_st_new(gw, "message", "groupchat", r->jid, from, NULL);
 	xg_st_child(gw, subj, "subject", NULL);

@@ -6,6 +6,11 @@
  *                   talking rate limit), status codes
  *   muc_message.c   groupchat and private messages, history, text from other networks
  *   muc_disco.c     disco#info and #items, self-ping and the other IQs
+ *   muc_admin.c     roles: what role a participant's state shows, and a moderator's
+ *                   muc#admin role changes and role lists (XEP-0045 8, 9.5)
+ *   muc_command.c   the moderators' groupchat commands (!lock, !mute NICK ...)
+ *   muc_meeting.c   meeting events shown in the room (status messages, 170/171, the
+ *                   actor of a role change or kick), and the room's doors
  *   muc_stanza.c    building and reading stanzas (small helpers)
  *
  * Thread: the core thread only. Ownership: struct xg_muc owns its rooms; a room owns its
@@ -42,6 +47,12 @@ struct muc_occ {
 	char *occupant_id;          /* XEP-0421, stable per real bare JID (or participant) */
 	unsigned caps, state;
 	unsigned shown;             /* state last announced in presence */
+	uint32_t hand_seq;          /* the queue order of a raised hand (0: down) */
+	/* Who changed this occupant's role or kicked it, and why (a meeting event): said in
+	 * its next presence (XEP-0045 <actor/>, <reason/>), then forgotten. */
+	char *actor_nick;
+	char *mod_reason;
+	bool kicked;                /* its LEFT (any network) says 307 */
 	bool xmpp;                  /* one of ours */
 	char *real_jid;             /* ours: the full JID it joined from */
 	struct tt_participant *p;   /* ours: the reference participant_join gave */
@@ -119,6 +130,30 @@ void xg_muc_history_free(struct muc_hist *h);
 /* muc_disco.c */
 void xg_muc_iq_in(struct xg_muc *m, xmpp_stanza_t *st, const char *room, const char *nick);
 
+/* muc_admin.c */
+/* The XEP-0045 role that a participant's state shows: "moderator" (TT_PS_MODERATOR),
+ * "visitor" (muted by a moderator: voice revoked), else "participant". */
+const char *xg_muc_role(unsigned state);
+/* An iq with a muc#admin query to room r from `from` (ours, or NULL: not an occupant). */
+void xg_muc_admin_iq(struct muc_room *r, struct muc_occ *from, xmpp_stanza_t *st,
+		     xmpp_stanza_t *query, bool get);
+
+/* muc_command.c */
+/* A groupchat line from o: true when it was a command (handled and answered: it is not
+ * room text), false to post it as a line. */
+bool xg_muc_command(struct muc_occ *o, const char *body);
+
+/* muc_meeting.c */
+void xg_muc_meeting(struct xg_muc *m, const struct tt_meeting_event *ev);
+
+/* muc_message.c */
+/* To o alone (one of ours), from the room: a groupchat status line with status codes
+ * (NULL-terminated, may be NULL); not kept in history. */
+void xg_muc_tell(struct muc_occ *o, const char *body, const char *const *codes);
+/* A line from the room itself to every XMPP occupant (status codes may be NULL), kept in
+ * history as the room's. */
+void xg_muc_room_notice(struct muc_room *r, const char *body, const char *const *codes);
+
 /* muc_stanza.c: building stanzas on gw->ctx; every new stanza is the caller's to release. */
 xmpp_stanza_t *xg_st_new(struct xg_gw *gw, const char *name, const char *type,
 			 const char *from, const char *to, const char *id);
@@ -133,6 +168,9 @@ xmpp_stanza_t *xg_st_find(xmpp_stanza_t *st, const char *name, const char *ns);
 /* Splits a JID into new strings: local part and resource NULL when absent; false (nothing
  * set) when malformed: empty parts, or longer than XMPP allows (1023 bytes each). */
 bool xg_jid_split(const char *jid, char **local, char **domain, char **resource);
+/* Adds <x xmlns=muc#user> with <status code=.../> children for codes (NULL-terminated)
+ * to st; nothing when codes is NULL or empty. */
+void xg_st_codes(struct xg_gw *gw, xmpp_stanza_t *st, const char *const *codes);
 /* Sends st to every XMPP occupant of r but `skip` (may be NULL), setting 'to' for each. */
 void xg_st_fanout(struct muc_room *r, xmpp_stanza_t *st, const struct muc_occ *skip);
 

@@ -74,6 +74,15 @@ bool xg_jid_split(const char *jid, char **local, char **domain, char **resource)
 	return true;
 }
 
+void xg_st_codes(struct xg_gw *gw, xmpp_stanza_t *st, const char *const *codes)
+{
+	if (!codes || !*codes)
+		return;
+	xmpp_stanza_t *x = xg_st_child(gw, st, "x", NS_MUC_USER);
+	for (; *codes; codes++)
+		xmpp_stanza_set_attribute(xg_st_child(gw, x, "status", NULL), "code", *codes);
+}
+
 void xg_st_fanout(struct muc_room *r, xmpp_stanza_t *st, const struct muc_occ *skip)
 {
 	for (GList *l = r->ours.head; l; l = l->next) {

@@ -135,6 +135,11 @@ void xg_muc_hang_up(struct xg_gw *gw, struct tt_participant *p, const char *why)
 /* For jingle.c: the participant of the occupant whose real JID is real_jid (full JID,
  * compared exactly; or bare, then any of its resources) in `room`, borrowed, or NULL. A
  * call from an occupant joins that participant's audio instead of a second participant. */
+/* A line from the room to p alone when p is one of our occupants (nothing otherwise). */
+void xg_muc_tell_participant(struct xg_gw *gw, struct tt_participant *p, const char *text);
+/* muc_meeting.c: a meeting event shown in the room; the room's doors (gateway.h). */
+void xg_muc_on_meeting(struct xg_gw *gw, const struct tt_meeting_event *ev);
+void xg_doors(struct xg_gw *gw, const char *room, tt_door_h fn, void *arg);
 struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room,
 					      const char *real_jid);
 

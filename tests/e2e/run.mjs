@@ -6,16 +6,10 @@
 import { chromium } from 'playwright-core';
 import net from 'node:net';
 import path from 'node:path';
+import { flags, hear, sleep, until } from './lib.mjs';
 
 const cfg = JSON.parse(process.env.TT_E2E);
 const log = (...a) => console.error('[e2e]', ...a);
-
-function flags(wav) {
-  return ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${wav}`, '--allow-loopback-in-peer-connection',
-    '--disable-background-networking', '--no-first-run', '--disable-component-update',
-    '--autoplay-policy=no-user-gesture-required', '--disable-features=WebRtcHideLocalIpsWithMdns'];
-}
 
 // The test gateway's control socket: JSON lines both ways.
 function testgw(sockPath) {
@@ -37,41 +31,6 @@ function testgw(sockPath) {
     cmd: (obj) => new Promise((res) => { waiters.push(res); sock.write(JSON.stringify(obj) + '\n'); }),
     close: () => sock.end(),
   };
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) { if (await fn()) return true; await sleep(100); }
-  throw new Error('timed out waiting for ' + what);
-}
-
-// In the page: the peak level (dBFS per FFT bin) near each frequency over `ms`.
-async function hear(page, freqs, ms) {
-  return page.evaluate(async ({ freqs, ms }) => {
-    const audio = document.getElementById('remote-audio');
-    const ctx = new AudioContext();
-    await ctx.resume();
-    const src = ctx.createMediaStreamSource(audio.srcObject);
-    const an = ctx.createAnalyser();
-    an.fftSize = 8192;
-    an.smoothingTimeConstant = 0;
-    src.connect(an);
-    const data = new Float32Array(an.frequencyBinCount);
-    const binHz = ctx.sampleRate / an.fftSize;
-    const res = Object.fromEntries(freqs.map((f) => [f, -200]));
-    for (let t = 0; t < ms; t += 100) {
-      await new Promise((r) => setTimeout(r, 100));
-      an.getFloatFrequencyData(data);
-      for (const f of freqs) {
-        const b = Math.round(f / binHz);
-        for (let k = b - 2; k <= b + 2; k++) res[f] = Math.max(res[f], data[k]);
-      }
-    }
-    await ctx.close();
-    return res;
-  }, { freqs, ms });
 }
 
 async function join(browser, name, width, height) {

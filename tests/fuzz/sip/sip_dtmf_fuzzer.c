@@ -1,8 +1,9 @@
 /* sip_dtmf_fuzzer.c: the keys a caller presses, as they reach the SIP gateway: SIP INFO
  * bodies (application/dtmf-relay "Signal=5", application/dtmf "5") and RFC 4733
  * telephone-event packets (transport/rtp.c's receiver state across packets), into the PIN
- * lobby and the "*6"/"*2" commands (gateways/sip/dtmf.c), with the PIN timers firing between
- * keys. Over a fake core; the call's SIP side (BYE, prompts) is stubbed.
+ * lobby and the key table (gateways/sip/dtmf.c and keys.c), with the PIN timers firing
+ * between keys. Over a fake core; the call's SIP side (BYE, prompts) and the commands'
+ * effects (meeting.c) are stubbed: "*6" and "*2" toggle the state as meeting.c does.
  *
  * Input: byte 0 picks the setup (bit 0: a PIN room, so the caller starts in the lobby;
  * bit 1: prompts are loaded, so a wrong PIN hangs up after the goodbye prompt; bit 2: the
@@ -59,6 +60,28 @@ unsigned tt__sip_prompt_play(struct sipgw *gw, struct sip_call *c, enum sip_prom
 	if (!c->p)
 		__builtin_trap();   /* a prompt to a call that left */
 	return prompts ? 1500 : 0;
+}
+
+static int p_set_state(struct tt_participant *p, unsigned bits, bool on);
+
+void tt__sip_admitted(struct sipgw *gw, struct sip_call *c, bool welcome)
+{
+	if (welcome)
+		tt__sip_prompt_play(gw, c, SIP_PROMPT_WELCOME);
+}
+
+void tt__sip_key_command(struct sipgw *gw, struct sip_call *c, enum sip_key_cmd cmd,
+			 unsigned n)
+{
+	(void)gw;
+	if (!c->p || c->lobby)
+		__builtin_trap();   /* a command from a call that left, or from the lobby */
+	if (cmd == SIP_KEY_MUTE_ONE && n > 999)
+		__builtin_trap();   /* more digits than keys.h allows */
+	if (cmd == SIP_KEY_MUTE_SELF || cmd == SIP_KEY_HAND) {
+		unsigned bit = cmd == SIP_KEY_HAND ? TT_PS_HAND : TT_PS_MUTED;
+		p_set_state(c->p, bit, !(c->p->state & bit));
+	}
 }
 
 /* ---- the fake core ---- */

@@ -260,7 +260,64 @@ static const char *ws_peer(const struct tt_ws *ws) { return ws->peer; }
 static struct tt_core *core_of(struct tt_gw_handle *gw) { return &F.core; }
 static const struct tt_conf *conf_of(struct tt_core *c) { return F.conf; }
 
+/* Meetings (API 5): anyone named "mod..." is a moderator; actions emit on_meeting and set
+ * the target's state as the core does, after the event. */
+static struct tt_participant *p_find(struct tt_core *c, const char *room, const char *id)
+{
+	for (guint i = 0; i < F.parts->len; i++) {
+		struct tt_participant *p = g_ptr_array_index(F.parts, i);
+		if (p->alive && !strcmp(p->room, room) && !strcmp(p->id, id))
+			return p;
+	}
+	return NULL;
+}
+
+static int moderate(struct tt_participant *actor, enum tt_mod_action a,
+		    struct tt_participant *t, const char *reason)
+{
+	alive_or_trap(actor);
+	if (t)
+		alive_or_trap(t);
+	if (strncmp(actor->name, "mod", 3) && !(a == TT_MOD_LOWER_HAND && t == actor))
+		return -EPERM;
+	if (a == TT_MOD_RECORD_START)
+		return -ENOTSUP;
+	struct tt_meeting_event ev = { .room = actor->room, .action = a, .reason = reason,
+				       .by = { .id = actor->id, .name = actor->name } };
+	if (t) {
+		ev.target.id = t->id;
+		ev.target.name = t->name;
+	}
+	if (F.state)
+		tt_gateway_webrtc.on_meeting(F.state, &ev);
+	if (a == TT_MOD_MUTE)
+		p_set_state(t, TT_PS_MUTED | TT_PS_MOD_MUTED, true);
+	else if (a == TT_MOD_LOWER_HAND)
+		p_set_state(t, TT_PS_HAND, false);
+	else if (a == TT_MOD_KICK && t->ours && F.state)
+		tt_gateway_webrtc.hang_up(F.state, t, reason);
+	return 0;
+}
+
+static int room_info(struct tt_core *c, const char *room, struct tt_room_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->self_unmute = true;
+	return 0;
+}
+
+static int room_doors(struct tt_core *c, const char *room, tt_door_h fn, void *arg)
+{
+	if (F.state)
+		tt_gateway_webrtc.doors(F.state, room, fn, arg);
+	return 0;
+}
+
 static const struct tt_core_api api = {
+	.participant_find = p_find,
+	.moderate = moderate,
+	.room_info = room_info,
+	.room_doors = room_doors,
 	.api_version = TT_CORE_API_VERSION,
 	.room_roster = room_roster,
 	.participant_join = p_join,

@@ -8,7 +8,10 @@
  *   s / t   bob says a line / bob's talking state flips
  *   k       the first live XMPP participant is kicked (hang_up)
  *   d       the component stream went down
- *   S       the gateway stops (332 to everyone) */
+ *   S       the gateway stops (332 to everyone)
+ *   m       the admin API starts or stops r1's recording (a meeting event)
+ * Room r1's moderator PIN is 99 (the MUC password makes a moderator: role changes and
+ * !commands then act through the fake core's moderate). */
 #include <stdint.h>
 #include <string.h>
 #include <glib.h>
@@ -46,6 +49,11 @@ static void event(char e, struct fake_p **bob)
 			}
 		}
 		break;
+	case 'm':
+		fake.recording = !fake.recording;
+		fake_meeting("r1", fake.recording ? TT_MOD_RECORD_START : TT_MOD_RECORD_STOP,
+			     NULL, NULL, NULL);
+		break;
 	case 'd':
 		xg_muc_link(&env.gw, false);
 		break;
@@ -70,6 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_room_set("sec", "1234", false, 0);
 	fake_room_set("locked", NULL, true, 0);
 	fake_room_set("small", NULL, false, 2);
+	fake_room_set("r1", NULL, false, 0);
+	fake_room_mod_pin("r1", "99");
+	fake.can_record = true;
 	struct fake_p *bob = NULL;
 	char *text = g_strndup((const char *)data, size);   /* stops at a NUL, as a stream */
 	char **lines = g_strsplit(text, "\n", 64);

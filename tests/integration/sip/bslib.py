@@ -39,13 +39,14 @@ def free_pair():
 
 
 def write_tone(path, freq, seconds=40, rate=48000, amp=8000):
+    # an integer frequency repeats every second exactly: one second, written `seconds` times
+    step = 2 * math.pi * freq / rate
+    one = b"".join(struct.pack("<h", int(amp * math.sin(step * i))) for i in range(rate))
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        step = 2 * math.pi * freq / rate
-        w.writeframes(b"".join(struct.pack("<h", int(amp * math.sin(step * i)))
-                               for i in range(int(rate * seconds))))
+        w.writeframes(one * int(seconds))
 
 
 def read_wav(path):
@@ -81,14 +82,15 @@ def window_levels(path, t0, t1, freqs):
 
 
 class Baresip:
-    def __init__(self, tmp, name, tone, codec="PCMU/8000/1", srtp=False, extra_account=""):
+    def __init__(self, tmp, name, tone, codec="PCMU/8000/1", srtp=False, extra_account="",
+                 seconds=40):
         self.dir = os.path.join(tmp, name)
         os.makedirs(os.path.join(self.dir, "out"))
         self.name = name
         self.tone = tone
         self.codec, self.srtp, self.extra_account = codec, srtp, extra_account
         wav = os.path.join(self.dir, "tone.wav")
-        write_tone(wav, tone)
+        write_tone(wav, tone, seconds)   # baresip hangs up when its microphone file ends
         # ports are picked free but can be taken by others before baresip binds them:
         # start again with new ports when it exits at once
         for attempt in range(6):

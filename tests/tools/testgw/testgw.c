@@ -11,6 +11,10 @@
  *   {"cmd":"watch","room":R,"on":true}
  *   {"cmd":"roster","room":R}                                        -> "roster":[...]
  *   {"cmd":"kick","room":R,"who":ID_OR_NAME}
+ *   {"cmd":"moderate","id":I,"action":"mute"|"lock"|...,"target":ID_OR_NAME,"reason":S}
+ *        core.h moderate with participant I as the moderator (action names as the admin
+ *        event stream spells them: meeting/meeting.h tt__mod_action_parse's table)
+ *   {"cmd":"info","room":R}                                          -> "info":{...}
  *   {"cmd":"stall","ms":N}   blocks the core thread N ms (at most 60 s): a stuck core loop
  * Events: {"ev":"text",...}, {"ev":"roster","type":"joined|left|state|room_ended",...},
  *         {"ev":"hangup","id":I,"why":W}. Core thread only, like every gateway. */
@@ -67,12 +71,15 @@ static void broadcast(struct testgw *gw, json_t *obj)
 
 static json_t *entry_json(const struct tt_roster_entry *e)
 {
-	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, "
+			 "s:i}",
 			 "id", e->id, "name", e->name, "network", e->network, "gateway",
 			 e->gateway, "audio", !!(e->caps & TT_CAP_AUDIO), "text",
 			 !!(e->caps & TT_CAP_TEXT), "muted", !!(e->state & TT_PS_MUTED), "deaf",
 			 !!(e->state & TT_PS_DEAF), "hold", !!(e->state & TT_PS_HOLD), "talking",
-			 !!(e->state & TT_PS_TALKING), "moderator", !!(e->state & TT_PS_MODERATOR));
+			 !!(e->state & TT_PS_TALKING), "moderator", !!(e->state & TT_PS_MODERATOR),
+			 "hand", !!(e->state & TT_PS_HAND), "muted_by_moderator",
+			 !!(e->state & TT_PS_MOD_MUTED), "hand_seq", (int)e->hand_seq);
 }
 
 static json_t *err_json(int rc)
@@ -145,8 +152,7 @@ static json_t *handle(struct testgw *gw, json_t *req)
 		struct tt_participant *p = part(gw, req);
 		static const struct { const char *k; unsigned bit; } f[] = {
 			{ "muted", TT_PS_MUTED }, { "deaf", TT_PS_DEAF }, { "hold", TT_PS_HOLD },
-			{ "hand", TT_PS_HAND }, { "moderator", TT_PS_MODERATOR },
-			{ "no_record", TT_PS_NO_RECORD },
+			{ "hand", TT_PS_HAND },
 		};
 		if (!p)
 			return err_json(-ENOENT);
@@ -185,25 +191,36 @@ static json_t *handle(struct testgw *gw, json_t *req)
 		return rc ? err_json(rc) : json_pack("{s:b}", "ok", 1);
 	}
 	if (!strcmp(cmd, "moderate")) {
-		/* {"id": actor, "action": "record_start"|..., "target": participant id} */
-		static const struct { const char *k; enum tt_mod_action a; } acts[] = {
-			{ "mute", TT_MOD_MUTE }, { "unmute", TT_MOD_UNMUTE },
-			{ "kick", TT_MOD_KICK }, { "end", TT_MOD_END },
-			{ "record_start", TT_MOD_RECORD_START }, { "record_stop", TT_MOD_RECORD_STOP },
-		};
-		const char *an = json_string_value(json_object_get(req, "action"));
-		enum tt_mod_action a = TT_MOD_NONE;
-		for (size_t i = 0; an && i < G_N_ELEMENTS(acts); i++)
-			if (!strcmp(an, acts[i].k))
-				a = acts[i].a;
-		struct tt_participant *p = part(gw, req), *target = NULL;
-		const char *tid = json_string_value(json_object_get(req, "target"));
-		if (!p || a == TT_MOD_NONE)
+		static const char *const names[] = { "", "mute", "unmute", "mute_all", "kick",
+			"lock", "unlock", "lower_hand", "record_start", "record_stop", "end",
+			"grant", "revoke" };
+		struct tt_participant *p = part(gw, req);
+		const char *a = json_string_value(json_object_get(req, "action"));
+		const char *who = json_string_value(json_object_get(req, "target"));
+		unsigned action = 0;
+		for (unsigned i = 1; a && i < G_N_ELEMENTS(names); i++)
+			if (!strcmp(names[i], a))
+				action = i;
+		if (!p || !action)
 			return err_json(p ? -EINVAL : -ENOENT);
-		if (tid)
-			target = g_hash_table_lookup(gw->parts, tid);
-		int rc = core->moderate(p, a, target, json_string_value(json_object_get(req, "reason")));
+		struct tt_participant *t = who ? core->participant_find(
+			tc, core->participant_room(p), who) : NULL;
+		if (who && !t)
+			return err_json(-ENOENT);
+		int rc = core->moderate(p, (enum tt_mod_action)action, t,
+					json_string_value(json_object_get(req, "reason")));
+		core->participant_unref(t);
 		return rc ? err_json(rc) : json_pack("{s:b}", "ok", 1);
+	}
+	if (!strcmp(cmd, "info")) {
+		struct tt_room_info ri;
+		int rc = core->room_info(tc, json_string_value(json_object_get(req, "room")), &ri);
+		if (rc)
+			return err_json(rc);
+		return json_pack("{s:b, s:{s:b, s:b, s:b, s:b, s:s?, s:i}}", "ok", 1, "info",
+				 "locked", ri.locked, "recording", ri.recording, "self_unmute",
+				 ri.self_unmute, "unmute_asks", ri.unmute_asks, "recording_id",
+				 ri.recording_id, "hands", (int)ri.hands);
 	}
 	if (!strcmp(cmd, "stall")) {
 		/* the shutdown watchdog's test: the loop answers nothing, signals included */
@@ -364,6 +381,21 @@ static void tg_on_roster(void *state, const struct tt_roster_event *ev)
 	broadcast(state, o);
 }
 
+/* Meeting events (gateway.h on_meeting), as JSON: the action's name, who, to whom. */
+static void tg_on_meeting(void *state, const struct tt_meeting_event *ev)
+{
+	static const char *const names[] = { "none", "mute", "unmute", "mute_all", "kick",
+		"lock", "unlock", "lower_hand", "record_start", "record_stop", "end", "grant",
+		"revoke", "ask_unmute" };
+	const char *a = (unsigned)ev->action < G_N_ELEMENTS(names) ? names[ev->action] : "?";
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:i}", "ev", "meeting", "room",
+			      ev->room, "action", a, "by", ev->by.name, "recording_id",
+			      ev->recording_id, "reason", ev->reason, "count", (int)ev->count);
+	if (ev->target.id)
+		json_object_set_new(o, "target", entry_json(&ev->target));
+	broadcast(state, o);
+}
+
 const struct tt_gateway tt_gateway_test = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = "testgw",
@@ -376,4 +408,5 @@ const struct tt_gateway tt_gateway_test = {
 	.hang_up = tg_hang_up,
 	.on_text = tg_on_text,
 	.on_roster = tg_on_roster,
+	.on_meeting = tg_on_meeting,
 };

@@ -61,7 +61,8 @@ static struct fake_p *p_new(const char *room, const char *name, const char *netw
 
 static struct tt_roster_entry entry_of(const struct fake_p *p)
 {
-	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state, 0};
+	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state,
+				    p->hand_seq};
 	return e;
 }
 
@@ -187,7 +188,13 @@ static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
 {
 	struct fake_p *p = (struct fake_p *)tp;
 	unsigned old = p->state;
+	if (!on && (bits & TT_PS_MUTED) && (p->state & TT_PS_MOD_MUTED))
+		return -EPERM;   /* as a room with self_unmute = false */
 	p->state = on ? p->state | bits : p->state & ~bits;
+	if ((p->state & TT_PS_HAND) && !(old & TT_PS_HAND))
+		p->hand_seq = ++fake.hand_next;
+	if (!(p->state & TT_PS_HAND))
+		p->hand_seq = 0;
 	if (old != p->state)
 		roster_event(TT_ROSTER_STATE, p, old ^ p->state);
 	return 0;
@@ -281,6 +288,94 @@ static int medium_notice(struct tt_text_medium *tm, const char *text)
 	return 0;
 }
 
+/* ---- meetings: the core's checks, in short (bridge/meeting/moderate.c) ---- */
+
+static const char *const action_names[TT_MOD_ACTIONS] = {
+	[TT_MOD_MUTE] = "mute", [TT_MOD_UNMUTE] = "unmute", [TT_MOD_MUTE_ALL] = "mute_all",
+	[TT_MOD_KICK] = "kick", [TT_MOD_LOCK] = "lock", [TT_MOD_UNLOCK] = "unlock",
+	[TT_MOD_LOWER_HAND] = "lower_hand", [TT_MOD_RECORD_START] = "record_start",
+	[TT_MOD_RECORD_STOP] = "record_stop", [TT_MOD_END] = "end", [TT_MOD_GRANT] = "grant",
+	[TT_MOD_REVOKE] = "revoke", [TT_MOD_ASK_UNMUTE] = "ask_unmute",
+};
+
+static void emit(const struct tt_meeting_event *ev)
+{
+	if (!fake.meeting)
+		fake.meeting = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(fake.meeting, g_strdup_printf("%s %s %s", action_names[ev->action],
+						      ev->by.name ? ev->by.name : "-",
+						      ev->target.name ? ev->target.name : "-"));
+	if (fake.gw_desc->on_meeting && fake.gw_state)
+		fake.gw_desc->on_meeting(fake.gw_state, ev);
+}
+
+void fake_meeting(enum tt_mod_action a, const char *room, struct fake_p *by,
+		  const char *admin, struct fake_p *target)
+{
+	struct tt_meeting_event ev = {.room = room, .action = a, .by = {.name = admin}};
+	if (by)
+		ev.by = entry_of(by);
+	if (target)
+		ev.target = entry_of(target);
+	if (a == TT_MOD_RECORD_START || a == TT_MOD_RECORD_STOP) {
+		fake.recording = a == TT_MOD_RECORD_START;
+		fake.recording_since_us = fake.recording ? g_get_real_time() : 0;
+		ev.recording_id = "rec1";
+	}
+	emit(&ev);
+}
+
+static int moderate(struct tt_participant *ta, enum tt_mod_action a,
+		    struct tt_participant *tt, const char *reason)
+{
+	struct fake_p *actor = (struct fake_p *)ta, *t = (struct fake_p *)tt;
+	bool needs = a == TT_MOD_MUTE || a == TT_MOD_UNMUTE || a == TT_MOD_KICK ||
+		     a == TT_MOD_LOWER_HAND || a == TT_MOD_GRANT || a == TT_MOD_REVOKE;
+	if (!actor->alive || (t && !t->alive))
+		return -ENOENT;
+	if (!(actor->state & TT_PS_MODERATOR) && !(a == TT_MOD_LOWER_HAND && t == actor))
+		return -EPERM;
+	if (needs != (t != NULL))
+		return -EINVAL;
+	if (a == TT_MOD_RECORD_START || a == TT_MOD_RECORD_STOP)
+		return -ENOTSUP;
+	struct tt_meeting_event ev = {.room = actor->room, .action = a, .by = entry_of(actor),
+				      .reason = reason};
+	if (t)
+		ev.target = entry_of(t);
+	if ((a == TT_MOD_MUTE && (t->state & TT_PS_MOD_MUTED)) ||
+	    (a == TT_MOD_UNMUTE && !(t->state & TT_PS_MUTED)) ||
+	    (a == TT_MOD_LOWER_HAND && !(t->state & TT_PS_HAND)) ||
+	    (a == TT_MOD_LOCK && fake.locked) || (a == TT_MOD_UNLOCK && !fake.locked))
+		return 0;
+	if (a == TT_MOD_LOCK || a == TT_MOD_UNLOCK)
+		fake.locked = a == TT_MOD_LOCK;
+	emit(&ev);
+	if (a == TT_MOD_MUTE)
+		p_set_state(tt, TT_PS_MUTED | TT_PS_MOD_MUTED, true);
+	else if (a == TT_MOD_UNMUTE) {
+		t->state &= ~(unsigned)TT_PS_MOD_MUTED;
+		p_set_state(tt, TT_PS_MUTED, false);
+	} else if (a == TT_MOD_LOWER_HAND)
+		p_set_state(tt, TT_PS_HAND, false);
+	else if (a == TT_MOD_KICK)
+		p_kick(tt, reason ? reason : "removed");
+	return 0;
+}
+
+static int room_info(struct tt_core *core, const char *room, struct tt_room_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->locked = fake.locked;
+	out->recording = fake.recording;
+	out->recording_since_us = fake.recording_since_us;
+	for (guint i = 0; i < fake.parts->len; i++) {
+		struct fake_p *p = fake.parts->pdata[i];
+		out->hands += p->alive && strcmp(p->room, room) == 0 && (p->state & TT_PS_HAND);
+	}
+	return 0;
+}
+
 static struct tt_core *core_of(struct tt_gw_handle *gw)
 {
 	return &the_core;
@@ -315,6 +410,8 @@ const struct tt_core_api fake_api = {
 	.text_medium_open = medium_open,
 	.text_medium_close = medium_close,
 	.text_medium_notice = medium_notice,
+	.moderate = moderate,
+	.room_info = room_info,
 	.core_of = core_of,
 	.conf = conf_of,
 };
@@ -389,6 +486,10 @@ void fake_reset(void)
 	g_clear_pointer(&fake.parts, g_ptr_array_unref);
 	g_clear_pointer(&fake.posted, g_ptr_array_unref);
 	g_clear_pointer(&fake.watched, g_ptr_array_unref);
+	g_clear_pointer(&fake.meeting, g_ptr_array_unref);
+	fake.locked = fake.recording = false;
+	fake.recording_since_us = 0;
+	fake.hand_next = 0;
 	if (fake.media)
 		g_ptr_array_set_free_func(fake.media, medium_free);
 	g_clear_pointer(&fake.media, g_ptr_array_unref);

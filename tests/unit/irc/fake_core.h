@@ -22,6 +22,7 @@ struct fake_p {
 	struct fake_medium *medium;   /* tt_join.medium */
 	bool alive;
 	int kicked;
+	uint32_t hand_seq;
 };
 
 /* Text is delivered as the core's bus would: to every open medium of the room but the one
@@ -33,6 +34,12 @@ struct fake_core {
 	GPtrArray *media;      /* struct fake_medium *, all ever opened */
 	const struct tt_gateway *gw_desc;
 	void *gw_state;
+	/* The meeting, as the core keeps it (one room's worth is enough for the tests). */
+	bool locked;
+	bool recording;               /* set by a test: room_info says so */
+	int64_t recording_since_us;
+	uint32_t hand_next;
+	GPtrArray *meeting;           /* "action by target" of every on_meeting sent */
 };
 
 extern struct fake_core fake;
@@ -55,6 +62,11 @@ void fake_set_state(struct fake_p *p, unsigned bits, bool on);
 void fake_say(struct fake_p *p, const char *text, unsigned flags);
 /* The live participant of gateway "irc" called name in room, or NULL. */
 struct fake_p *fake_find_irc(const char *room, const char *name);
+/* A meeting event from outside the gateway (an admin, another network), sent to the
+ * gateway's on_meeting as the core would: by a participant, or (by NULL) by `admin`
+ * ("admin": the admin API; NULL: the bridge itself). */
+void fake_meeting(enum tt_mod_action a, const char *room, struct fake_p *by,
+		  const char *admin, struct fake_p *target);
 /* How many texts "name|flags|text" were posted. */
 int fake_posted_count(const char *entry);
 

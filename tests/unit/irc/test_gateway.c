@@ -73,6 +73,12 @@ static bool no_irc_member(void *arg)
 	return fake_find_irc("room1", arg) == NULL;
 }
 
+static bool not_hand(void *arg)
+{
+	struct fake_p *p = fake_find_irc("room1", arg);
+	return p && !(p->state & TT_PS_HAND);
+}
+
 /* alice joins #test first, so she is its operator. */
 static void alice_setup(struct rawc *alice, int port)
 {
@@ -212,45 +218,232 @@ TT_TEST(irc_gw_utf8_long_line_split)
 	unbridge(&srv, &alice);
 }
 
+static void carol_setup(struct rawc *carol, int port)
+{
+	rawc_connect(carol, port, "carol");
+	rawc_send(carol, "JOIN #test");
+	guint from = 0;
+	rawc_wait(carol, &from, 10, "JOIN", "#test", NULL);
+}
+
+static bool is_moderator(void *arg)
+{
+	struct fake_p *p = fake_find_irc("room1", arg);
+	return p && (p->state & TT_PS_MODERATOR);
+}
+
+static bool not_moderator(void *arg)
+{
+	struct fake_p *p = fake_find_irc("room1", arg);
+	return p && !(p->state & TT_PS_MODERATOR);
+}
+
+/* Commands go through the core's moderate() with the member as actor; the channel hears
+ * what happened from on_meeting; refusals and "nothing to do" go to the person alone. */
 TT_TEST(irc_gw_who_mute_kick)
 {
 	struct ngircd srv = {0};
 	ngircd_start(&srv, 0, false);
 	struct rawc alice = {0}, carol = {0};
 	alice_setup(&alice, srv.port);
-	rawc_connect(&carol, srv.port, "carol");
-	rawc_send(&carol, "JOIN #test");
+	carol_setup(&carol, srv.port);
 	gw_start("events = none\n", srv.port, "#test=room1");
 	guint from = 0;
 	rawc_wait(&alice, &from, 15, ":tutti!", "JOIN", NULL);
 	TT_ASSERT(pump_until(irc_member, "carol", 10));
+	/* the operator is a moderator, carol is not */
+	TT_ASSERT(pump_until(is_moderator, "alice", 10));
+	TT_ASSERT(not_moderator("carol"));
 	struct fake_p *bob = fake_voice_join("room1", "bob");
 
 	rawc_send(&carol, "PRIVMSG #test :!who");
 	const char *l = rawc_wait(&alice, &from, 10, "NOTICE #test :3 in room room1", NULL);
-	TT_ASSERT(strstr(l, "bob (phone)") && strstr(l, "alice (irc)") && strstr(l, "carol (irc)"));
+	TT_ASSERT(strstr(l, "bob (phone)") && strstr(l, "alice (irc, moderator)") &&
+		  strstr(l, "carol (irc)"));
 
+	guint cf = 0;
 	rawc_send(&carol, "PRIVMSG #test :!mute bob");
-	rawc_wait(&alice, &from, 10, "carol: only channel operators (+o) can mute", NULL);
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :sorry, only the room's moderators can mute",
+		  "channel operators are moderators here", NULL);
 	TT_ASSERT(!(bob->state & TT_PS_MUTED));
+	TT_ASSERT(fake.meeting == NULL);
 
 	rawc_send(&alice, "PRIVMSG #test :!mute bob");
-	rawc_wait(&carol, &(guint){0}, 10, "bob was muted by alice", NULL);
-	TT_ASSERT(bob->state & TT_PS_MUTED);
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice muted bob", NULL);
+	TT_ASSERT((bob->state & (TT_PS_MUTED | TT_PS_MOD_MUTED)) ==
+		  (TT_PS_MUTED | TT_PS_MOD_MUTED));
+	guint af = 0;
+	rawc_send(&alice, "PRIVMSG #test :!mute bob");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :bob is already muted", NULL);
 	rawc_send(&alice, "PRIVMSG #test :!who");
-	rawc_wait(&carol, &(guint){0}, 10, "bob (phone, muted)", NULL);
+	rawc_wait(&carol, &cf, 10, "bob (phone, muted by a moderator)", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!mute nobody");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :nobody called nobody in room room1", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!mute");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :!mute NAME", NULL);
 
-	rawc_send(&alice, "PRIVMSG #test :!kick carol");  /* IRC users: use /kick */
-	rawc_wait(&carol, &(guint){0}, 10, "alice: carol is not in the call", NULL);
+	/* +o makes carol a moderator, -o takes it back */
+	rawc_send(&alice, "MODE #test +o carol");
+	TT_ASSERT(pump_until(is_moderator, "carol", 10));
+	rawc_send(&carol, "PRIVMSG #test :!unmute bob");
+	rawc_wait(&alice, &af, 10, "NOTICE #test :carol unmuted bob", NULL);
+	TT_ASSERT(!(bob->state & TT_PS_MUTED));
+	rawc_send(&alice, "MODE #test -o carol");
+	TT_ASSERT(pump_until(not_moderator, "carol", 10));
+
+	/* lock, and the room actions' "nothing to do" */
+	rawc_send(&alice, "PRIVMSG #test :!lock");
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice locked the room", NULL);
+	TT_ASSERT(fake.locked);
+	rawc_send(&alice, "PRIVMSG #test :!lock");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :the room is already locked", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!who");
+	rawc_wait(&carol, &cf, 10, "the room is locked", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!unlock");
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice unlocked the room", NULL);
+	TT_ASSERT(!fake.locked);
+
+	/* !record: this fake core, like a build without recording, says -ENOTSUP */
+	rawc_send(&alice, "PRIVMSG #test :!record start");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :recording is not configured", NULL);
+	rawc_send(&alice, "PRIVMSG #test :!record");
+	rawc_wait(&alice, &af, 10, "NOTICE alice :!record start or !record stop", NULL);
+
+	/* anyone of the room, IRC members too, may be a target; the channel hears it once */
 	rawc_send(&alice, "PRIVMSG #test :!kick bob");
-	rawc_wait(&carol, &(guint){0}, 10, "bob was kicked by alice", NULL);
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice removed bob from the room", NULL);
 	TT_ASSERT_INT_EQ(bob->kicked, 1);
+	rawc_send(&alice, "PRIVMSG #test :!kick carol");
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice removed carol from the room", NULL);
+	TT_ASSERT(pump_until(no_irc_member, "carol", 10));
+	pump_for_ms(300);
+	TT_ASSERT_INT_EQ(rawc_count(&carol, "carol no longer reaches the room"), 0);
+	guint before = carol.lines->len;
+	rawc_send(&carol, "PRIVMSG #test :!hand");
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :you no longer reach room room1", NULL);
+	TT_ASSERT(carol.lines->len > before);
 	/* commands are for the bridge, not relayed into the room */
 	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|!kick bob"), 0);
+	TT_ASSERT_INT_EQ(fake_posted_count("alice|0|!lock"), 0);
 	gw_stop();
 	rawc_free(&alice);
 	rawc_free(&carol);
 	ngircd_free(&srv);
+}
+
+/* Hands from IRC and from another network: said in the channel, queued in !who. */
+TT_TEST(irc_gw_hands_queue)
+{
+	struct ngircd srv = {0};
+	struct rawc alice = {0}, carol = {0};
+	bridged(&srv, &alice, "events = none\n");
+	carol_setup(&carol, srv.port);
+	TT_ASSERT(pump_until(irc_member, "carol", 10));
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	guint af = 0, cf = 0;
+	rawc_send(&carol, "PRIVMSG #test :!hand");
+	rawc_wait(&alice, &af, 10, "NOTICE #test :carol raised a hand", NULL);
+	TT_ASSERT(fake_find_irc("room1", "carol")->state & TT_PS_HAND);
+	rawc_send(&carol, "PRIVMSG #test :!hand");
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :your hand is already up", NULL);
+	fake_set_state(bob, TT_PS_HAND, true);
+	rawc_wait(&alice, &af, 10, "NOTICE #test :bob raised a hand (2 hands up", NULL);
+	rawc_send(&carol, "PRIVMSG #test :!who");
+	const char *l = rawc_wait(&alice, &af, 10, "hands up in order: 1. carol, 2. bob", NULL);
+	TT_ASSERT(strstr(l, "carol (irc, hand up)"));
+	/* a non-moderator cannot lower someone else's hand, but may lower their own */
+	rawc_send(&carol, "PRIVMSG #test :!lower bob");
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :sorry, only the room's moderators can lower",
+		  NULL);
+	rawc_send(&carol, "PRIVMSG #test :!hand down");
+	TT_ASSERT(pump_until(not_hand, "carol", 10));
+	rawc_send(&alice, "PRIVMSG #test :!lower bob");
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice lowered bob's hand", NULL);
+	TT_ASSERT(!(bob->state & TT_PS_HAND));
+	rawc_free(&carol);
+	unbridge(&srv, &alice);
+}
+
+/* A recording started elsewhere: the channel hears it once; who joins while it runs is
+ * told alone; a stop is said too. */
+TT_TEST(irc_gw_recording_told)
+{
+	struct ngircd srv = {0};
+	struct rawc alice = {0}, carol = {0};
+	guint af = bridged(&srv, &alice, "events = none\n");
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	bob->state |= TT_PS_MODERATOR;
+	fake_meeting(TT_MOD_RECORD_START, "room1", bob, NULL, NULL);
+	rawc_wait(&alice, &af, 10, "NOTICE #test :bob started recording: this meeting is being "
+		  "recorded from now on", NULL);
+	carol_setup(&carol, srv.port);
+	guint cf = 0;
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :this meeting (room room1) is being recorded "
+		  "since ", "UTC", NULL);
+	pump_for_ms(300);
+	TT_ASSERT_INT_EQ(rawc_count(&alice, "NOTICE alice :this meeting"), 0);
+	fake_meeting(TT_MOD_RECORD_STOP, "room1", NULL, NULL, NULL);
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :the bridge stopped the recording", NULL);
+	/* an admin's action names no participant */
+	fake_meeting(TT_MOD_MUTE_ALL, "room1", NULL, "admin", NULL);
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :an administrator muted everyone", NULL);
+	rawc_free(&carol);
+	unbridge(&srv, &alice);
+}
+
+/* operators_moderate = false: +o is no right in the room. */
+TT_TEST(irc_gw_operators_not_moderators)
+{
+	struct ngircd srv = {0};
+	struct rawc alice = {0};
+	guint af = bridged(&srv, &alice, "operators_moderate = false\n");
+	struct fake_p *bob = fake_voice_join("room1", "bob");
+	TT_ASSERT(not_moderator("alice"));
+	rawc_send(&alice, "PRIVMSG #test :!mute bob");
+	const char *l = rawc_wait(&alice, &af, 10, "NOTICE alice :sorry, only the room's "
+				  "moderators can mute someone", NULL);
+	TT_ASSERT(!strstr(l, "channel operators"));
+	TT_ASSERT(!(bob->state & TT_PS_MUTED));
+	unbridge(&srv, &alice);
+}
+
+struct doors_got {
+	GPtrArray *all;
+};
+
+static void door_cb(const struct tt_door *d, void *arg)
+{
+	g_ptr_array_add(arg, g_strdup_printf("%s|%s|%s|%s", d->network, d->label, d->uri,
+					     d->text));
+}
+
+/* doors(): every channel of the room, on its server, '#' encoded; no key shown. */
+TT_TEST(irc_gw_doors)
+{
+	fake.parts = g_ptr_array_new();
+	fake.posted = g_ptr_array_new_with_free_func(g_free);
+	fake.watched = g_ptr_array_new_with_free_func(g_free);
+	fake.gw_desc = &tt_gateway_irc;
+	/* nothing listens there: the bots only retry, and nothing leaves 127.0.0.1 */
+	fake_conf_load("[irc.libera]\nserver = localhost\nport = 6697\ntls = true\n"
+		       "channels = #standup=standup:sekrit, #ops=ops\n"
+		       "[irc.oftc]\nserver = 127.0.0.1\nport = 1\n"
+		       "channels = &standup=standup\n");
+	TT_ASSERT_INT_EQ(tt_gateway_irc.start(fake_gw(), &fake_api, fake_conf(), &fake.gw_state),
+			 0);
+	GPtrArray *got = g_ptr_array_new_with_free_func(g_free);
+	tt_gateway_irc.doors(fake.gw_state, "standup", door_cb, got);
+	TT_ASSERT_INT_EQ(got->len, 2);
+	TT_ASSERT_STR_EQ(got->pdata[0], "irc|IRC (libera)|ircs://localhost/%23standup|"
+			 "join #standup on localhost, port 6697 (TLS), a channel key is needed");
+	TT_ASSERT_STR_EQ(got->pdata[1], "irc|IRC (oftc)|irc://127.0.0.1:1/%26standup|"
+			 "join &standup on 127.0.0.1, port 1");
+	TT_ASSERT(!strstr(got->pdata[0], "sekrit"));
+	g_ptr_array_set_size(got, 0);
+	tt_gateway_irc.doors(fake.gw_state, "nosuch", door_cb, got);
+	TT_ASSERT_INT_EQ(got->len, 0);
+	g_ptr_array_free(got, TRUE);
+	gw_stop();
 }
 
 TT_TEST(irc_gw_puppets)

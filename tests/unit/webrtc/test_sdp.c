@@ -167,6 +167,15 @@ TT_TEST(proto_messages)
 		{ "{\"type\":\"chat\",\"text\":5}", "bad_request" },
 		{ "{\"type\":\"chat\",\"text\":\"a\\u0000b\"}", "bad_json" },
 		{ "{\"type\":\"offer\"}", "bad_request" },
+		{ "{\"type\":\"moderate\"}", "bad_request" },
+		{ "{\"type\":\"moderate\",\"action\":\"ask_unmute\",\"target\":\"p1\"}",
+		  "bad_request" },
+		{ "{\"type\":\"moderate\",\"action\":\"kick\"}", "bad_request" },
+		{ "{\"type\":\"moderate\",\"action\":\"end\",\"target\":\"p1\"}",
+		  "bad_request" },
+		{ "{\"type\":\"moderate\",\"action\":\"mute\",\"target\":5}", "bad_request" },
+		{ "{\"type\":\"hand\"}", "bad_request" },
+		{ "{\"type\":\"decline\",\"declined\":1}", "bad_request" },
 		{ "{\"type\":\"join\",\"type\":\"join\",\"room\":\"r\"}", "bad_json" },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -176,6 +185,13 @@ TT_TEST(proto_messages)
 		TT_ASSERT_MSG(code && !strcmp(code, bad[i].code), "%s: %s", bad[i].text, code);
 		TT_ASSERT(m.root == NULL);
 	}
+	const char *kick = "{\"type\":\"moderate\",\"action\":\"kick\",\"target\":\"p2\","
+			   "\"reason\":\"bye\"}";
+	TT_ASSERT_INT_EQ(wr_msg_parse(&m, kick, strlen(kick), &code, &detail), 0);
+	TT_ASSERT(m.type == WR_MSG_MODERATE && m.mod == TT_MOD_KICK);
+	TT_ASSERT_STR_EQ(m.target, "p2");
+	TT_ASSERT_STR_EQ(m.reason, "bye");
+	wr_msg_clear(&m);
 	/* a refused message of a known type says which (the error's "about") */
 	const char *nomute = "{\"type\":\"mute\",\"muted\":\"yes\"}";
 	TT_ASSERT(wr_msg_parse(&m, nomute, strlen(nomute), &code, &detail) < 0);

@@ -55,6 +55,7 @@ static void room_free(gpointer data)
 	struct fake_room *r = data;
 	g_free(r->name);
 	g_free(r->pin);
+	g_free(r->mod_pin);
 	g_free(r);
 }
 
@@ -64,6 +65,9 @@ void fake_reset(const struct tt_conf_key *gw_rows, const char *ini)
 	g_clear_pointer(&fake.posted, g_ptr_array_unref);
 	g_clear_pointer(&fake.media, g_ptr_array_unref);
 	g_clear_pointer(&fake.rooms, g_ptr_array_unref);
+	g_clear_pointer(&fake.moderated, g_ptr_array_unref);
+	fake.can_record = fake.recording = false;
+	fake.hand_next = 0;
 	fake.conf = tt__conf_free(fake.conf);
 	schema = tt__conf_schema_free(schema);
 	memset(&fake.gw, 0, sizeof fake.gw);
@@ -73,6 +77,7 @@ void fake_reset(const struct tt_conf_key *gw_rows, const char *ini)
 	fake.posted = g_ptr_array_new_with_free_func(g_free);
 	fake.media = g_ptr_array_new_with_free_func(medium_free);
 	fake.rooms = g_ptr_array_new_with_free_func(room_free);
+	fake.moderated = g_ptr_array_new_with_free_func(g_free);
 	fake.on_demand = true;
 	char *errors = NULL;
 	if (tt__conf_schema_alloc(&schema) || tt__conf_schema_add(schema, gw_rows, "xmpp") ||
@@ -90,6 +95,15 @@ void fake_room_set(const char *name, const char *pin, bool locked, int max)
 	r->locked = locked;
 	r->max = max;
 	g_ptr_array_add(fake.rooms, r);
+}
+
+static struct fake_room *room_find(const char *name);
+
+void fake_room_mod_pin(const char *name, const char *pin)
+{
+	struct fake_room *r = room_find(name);
+	g_free(r->mod_pin);
+	r->mod_pin = g_strdup(pin);
 }
 
 static struct fake_room *room_find(const char *name)
@@ -114,7 +128,8 @@ int fake_alive_count(const char *room)
 
 static struct tt_roster_entry entry_of(const struct fake_p *p)
 {
-	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state, 0};
+	struct tt_roster_entry e = {p->id, p->name, p->network, p->gateway, p->caps, p->state,
+				    p->hand_seq};
 	return e;
 }
 
@@ -135,9 +150,10 @@ static int room_check(struct tt_core *core, const char *room, const char *pin)
 	struct fake_room *r = room_find(room);
 	if (!r && !fake.on_demand)
 		return -ENOENT;
-	if (r && r->pin && (!pin || strcmp(pin, r->pin)))
+	bool mod = r && r->mod_pin && pin && !strcmp(pin, r->mod_pin);
+	if (r && r->pin && !mod && (!pin || strcmp(pin, r->pin)))
 		return -EACCES;
-	if (r && r->locked)
+	if (r && r->locked && !mod)
 		return -EBUSY;
 	if (r && r->max && fake_alive_count(room) >= r->max)
 		return -EUSERS;
@@ -238,6 +254,9 @@ static int participant_join(struct tt_gw_handle *gw, const struct tt_join *req,
 				 "xmpp", req->caps);
 	p->gw_data = req->gw_data;
 	p->medium = (struct fake_medium *)req->medium;
+	struct fake_room *fr = room_find(req->room);
+	if (fr && fr->mod_pin && req->pin && !strcmp(req->pin, fr->mod_pin))
+		p->state |= TT_PS_MODERATOR;
 	roster_event(TT_ROSTER_JOINED, p, 0);
 	*pp = (struct tt_participant *)p;
 	return 0;
@@ -300,6 +319,8 @@ static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
 	struct fake_p *p = (struct fake_p *)tp;
 	unsigned old = p->state;
 	p->state = on ? p->state | bits : p->state & ~bits;
+	if ((p->state ^ old) & TT_PS_HAND)
+		p->hand_seq = on ? ++fake.hand_next : 0;
 	if (old != p->state)
 		roster_event(TT_ROSTER_STATE, p, old ^ p->state);
 	return 0;
@@ -410,6 +431,106 @@ int fake_media_open(const char *room)
 	return n;
 }
 
+/* ---- meetings: the core's moderate, reduced to what the gateway can see ---- */
+
+static void emit(const char *room, enum tt_mod_action a, const struct fake_p *by,
+		 const struct fake_p *t, const char *reason, unsigned count)
+{
+	struct tt_meeting_event ev = {.room = room, .action = a, .reason = reason,
+				      .count = count};
+	if (by)
+		ev.by = entry_of(by);
+	else
+		ev.by.name = "admin";
+	if (t)
+		ev.target = entry_of(t);
+	if (fake.gw.on_meeting)
+		fake.gw.on_meeting(fake.gw.state, &ev);
+}
+
+void fake_meeting(const char *room, enum tt_mod_action a, struct fake_p *by,
+		  struct fake_p *target, const char *reason)
+{
+	emit(room, a, by, target, reason, 0);
+}
+
+static int moderate(struct tt_participant *ta, enum tt_mod_action a, struct tt_participant *tt,
+		    const char *reason)
+{
+	struct fake_p *p = (struct fake_p *)ta, *t = (struct fake_p *)tt;
+	g_ptr_array_add(fake.moderated, g_strdup_printf("%s|%d|%s|%s", p ? p->name : "-", a,
+							t ? t->name : "-",
+							reason ? reason : "-"));
+	if (!p || !p->alive || (t && !t->alive))
+		return -ENOENT;
+	bool needs = a == TT_MOD_MUTE || a == TT_MOD_UNMUTE || a == TT_MOD_KICK ||
+		     a == TT_MOD_LOWER_HAND || a == TT_MOD_GRANT || a == TT_MOD_REVOKE;
+	if (!(p->state & TT_PS_MODERATOR) && !(a == TT_MOD_LOWER_HAND && t == p))
+		return -EPERM;
+	if (a <= TT_MOD_NONE || a >= TT_MOD_ASK_UNMUTE || needs != (t != NULL) ||
+	    (t && strcmp(t->room, p->room)))
+		return -EINVAL;
+	unsigned bits = 0;
+	bool on = true;
+	switch (a) {
+	case TT_MOD_MUTE: bits = TT_PS_MUTED | TT_PS_MOD_MUTED; break;
+	case TT_MOD_UNMUTE: bits = TT_PS_MUTED | TT_PS_MOD_MUTED; on = false; break;
+	case TT_MOD_LOWER_HAND: bits = TT_PS_HAND; on = false; break;
+	case TT_MOD_GRANT: bits = TT_PS_MODERATOR; break;
+	case TT_MOD_REVOKE: bits = TT_PS_MODERATOR; on = false; break;
+	case TT_MOD_RECORD_START:
+		if (!fake.can_record)
+			return -ENOTSUP;
+		if (fake.recording)
+			return 0;
+		fake.recording = true;
+		break;
+	case TT_MOD_RECORD_STOP:
+		if (!fake.recording)
+			return 0;
+		fake.recording = false;
+		break;
+	default: break;
+	}
+	if (bits && ((t->state & bits) == (on ? bits : 0)))
+		return 0;   /* the same twice: nothing */
+	unsigned count = 0;
+	GPtrArray *all = NULL;
+	if (a == TT_MOD_MUTE_ALL) {
+		all = g_ptr_array_new();
+		for (guint i = 0; i < fake.parts->len; i++) {
+			struct fake_p *q = fake.parts->pdata[i];
+			if (q->alive && !strcmp(q->room, p->room) && (q->caps & TT_CAP_AUDIO) &&
+			    !(q->state & (TT_PS_MODERATOR | TT_PS_MOD_MUTED)))
+				g_ptr_array_add(all, q);
+		}
+		count = all->len;
+	}
+	emit(p->room, a, p, t, reason, count);
+	if (bits)
+		p_set_state(tt, bits, on);
+	for (guint i = 0; all && i < all->len; i++)
+		p_set_state(all->pdata[i], TT_PS_MUTED | TT_PS_MOD_MUTED, true);
+	if (all)
+		g_ptr_array_free(all, TRUE);
+	if (a == TT_MOD_KICK)
+		p_kick(tt, reason ? reason : "removed by a moderator");
+	return 0;
+}
+
+static int room_info(struct tt_core *core, const char *room, struct tt_room_info *out)
+{
+	(void)core;
+	memset(out, 0, sizeof *out);
+	struct fake_room *r = room_find(room);
+	out->locked = r && r->locked;
+	out->has_pin = r && r->pin;
+	out->has_moderator_pin = r && r->mod_pin;
+	out->recording = fake.recording;
+	out->recording_id = fake.recording ? "rec1" : NULL;
+	return 0;
+}
+
 static struct tt_core *core_of(struct tt_gw_handle *gw)
 {
 	(void)gw;
@@ -446,6 +567,8 @@ const struct tt_core_api fake_api = {
 	.text_notice = text_notice,
 	.text_medium_open = medium_open,
 	.text_medium_close = medium_close,
+	.moderate = moderate,
+	.room_info = room_info,
 };
 
 struct fake_p *fake_other_join(const char *room, const char *name, const char *network)

@@ -18,6 +18,7 @@ struct fake_medium {
 struct fake_p {
 	char *id, *name, *room, *network, *gateway;
 	unsigned caps, state;
+	uint32_t hand_seq;
 	void *gw_data;
 	struct fake_medium *medium;
 	bool alive;
@@ -27,6 +28,7 @@ struct fake_p {
 /* A room's settings (rooms not set are made on demand unless on_demand is false). */
 struct fake_room {
 	char *name, *pin;
+	char *mod_pin;         /* joining with it makes a moderator (fake_room_mod_pin) */
 	bool locked;
 	int max;
 };
@@ -37,6 +39,7 @@ struct fake_gw_ops {
 	void (*on_roster)(void *state, const struct tt_roster_event *ev);
 	void (*on_medium_text)(void *state, void *data, const struct tt_text *msg);
 	void (*hang_up)(void *state, struct tt_participant *p, const char *why);
+	void (*on_meeting)(void *state, const struct tt_meeting_event *ev);
 };
 
 struct fake_core {
@@ -47,6 +50,11 @@ struct fake_core {
 	bool on_demand;
 	struct fake_gw_ops gw;
 	struct tt_conf *conf;
+	/* meetings: moderate as the core does it (right checked, event, then states) */
+	bool can_record;       /* false: RECORD_START is -ENOTSUP */
+	bool recording;
+	uint32_t hand_next;
+	GPtrArray *moderated;  /* "actor|action|target|reason" of every moderate call */
 };
 
 extern struct fake_core fake;
@@ -58,6 +66,11 @@ void fake_reset(const struct tt_conf_key *gw_rows, const char *ini);
 struct tt_gw_handle *fake_gw(void);
 struct tt_core *fake_core_of(void);
 void fake_room_set(const char *name, const char *pin, bool locked, int max);
+/* The moderator PIN of a room set with fake_room_set. */
+void fake_room_mod_pin(const char *name, const char *pin);
+/* A meeting event as the core would send it (by: NULL for the admin API). */
+void fake_meeting(const char *room, enum tt_mod_action a, struct fake_p *by,
+		  struct fake_p *target, const char *reason);
 
 /* A participant of another gateway ("test", network `network`), announced by roster. */
 struct fake_p *fake_other_join(const char *room, const char *name, const char *network);

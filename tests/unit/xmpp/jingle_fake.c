@@ -33,6 +33,13 @@ struct tt_participant *xg_muc_occupant_by_jid(struct xg_gw *gw, const char *room
 	return F.occupant;
 }
 
+void xg_muc_tell_participant(struct xg_gw *gw, struct tt_participant *p, const char *text)
+{
+	(void)gw;
+	(void)p;
+	(void)text;
+}
+
 /* ---- the core ---- */
 
 static struct tt_participant *part_new(const char *name, const char *room, unsigned caps)

@@ -33,6 +33,11 @@ static void on_medium_text(void *state, void *data, const struct tt_text *msg)
 	xg_muc_medium_text(state, data, msg);
 }
 
+static void on_meeting(void *state, const struct tt_meeting_event *ev)
+{
+	tt_gateway_xmpp.on_meeting(state, ev);
+}
+
 static void hang_up(void *state, struct tt_participant *p, const char *why)
 {
 	tt_gateway_xmpp.hang_up(state, p, why);
@@ -65,6 +70,7 @@ void env_up(const char *ini)
 	fake.gw.on_roster = on_roster;
 	fake.gw.on_medium_text = on_medium_text;
 	fake.gw.hang_up = hang_up;
+	fake.gw.on_meeting = on_meeting;
 }
 
 void env_down(void)

@@ -570,7 +570,7 @@ TT_TEST(muc_malformed_answered_nothing_changed)
 		 "<ping xmlns='urn:xmpp:ping'/></iq>", "bad-request"},
 		{"<iq from='" A "' to='" R1 "' type='set' id='i4'><query xmlns='http://jabber."
 		 "org/protocol/muc#admin'><item nick='x' role='none'/></query></iq>",
-		 "feature-not-implemented"},
+		 "forbidden"},   /* alice is no moderator */
 		{"<iq from='" A "' to='" R1 "' type='get' id='i5'><vCard xmlns='vcard-temp'/></iq>",
 		 "service-unavailable"},
 		{"<iq from='" A "' to='" R1 "' type='result' id='i6'/>", NULL},
