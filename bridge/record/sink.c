@@ -225,11 +225,17 @@ static int track_pcm(struct track *tr, const int16_t *pcm, unsigned n)
 	return rc;
 }
 
-static int track_write(struct track *tr, const struct tt_rec_rec *r, const uint8_t *data)
+static int track_write(struct track *tr, const struct tt_rec_rec *r, const uint8_t *data,
+		       uint64_t tick)
 {
 	struct tt_oggw *w = tr->f->w;
 	uint64_t frames = r->rtp_rate ? ((uint64_t)r->dur * 48000 / r->rtp_rate + FRAME48 / 2) /
 						FRAME48 : 1;
+	/* Ahead of the clock (a burst after a stall filled more than the tick): silence is
+	 * where the track gets back in step, never audio. */
+	if (!r->len && tt_oggw_samples(w) + tr->fill * (48000 / tr->pcm_rate) >=
+			       (tick + 1) * FRAME48 + FRAME48)
+		return 0;
 	if (tr->codec == TT_CODEC_OPUS) {
 		if (r->len) {
 			int rc = tt_oggw_packet(w, data, r->len);
@@ -282,7 +288,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 		}
 		rc = catch_up(tr->f->w, t->tick);
 		if (!rc)
-			rc = track_write(tr, &r, data);
+			rc = track_write(tr, &r, data, t->tick);
 		if (rc) {
 			write_error(s, tr->f->path, rc);
 			return;

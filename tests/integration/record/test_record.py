@@ -20,6 +20,7 @@ from ttlib import BUILD_DIR, Bridge, check, free_port, run, wait_for  # noqa: E4
 PEER = os.path.join(BUILD_DIR, "tt_rtppeer")
 CHECK = os.path.join(BUILD_DIR, "tt_opuscheck")
 TONES = (450, 750, 1050)
+MOD_PIN = "4321"
 HEARD_DB = -40.0       # a tone present in a window (the peers send about -20 dBFS)
 ABSENT_DB = -45.0      # a tone absent (what Opus coding noise of a -20 dBFS tone leaves
                        # in another tone's bin measured up to -52 dB)
@@ -32,7 +33,8 @@ def sections(recdir, **rec):
     r = {"enabled": True, "dir": recdir, "tracks": True}
     r.update(rec)
     return {"media": {"port_min": lo, "port_max": min(65535, lo + 200), "inactivity_s": 5},
-            "recording": r}
+            "recording": r, "room.rec": {"moderator_pin": MOD_PIN},
+            "room.api": {"moderator_pin": MOD_PIN}}
 
 
 def peer(br, name, codec, tone, seconds, room="rec"):
@@ -65,9 +67,11 @@ def opusinfo(path):
 
 
 def moderator(gw, room="rec"):
-    mid = gw.join(room, "mod", caps=("text",))
-    r = gw.cmd(cmd="state", id=mid, moderator=True)
-    check(r["ok"], "moderator: %s" % r)
+    """A text-only participant who joined with the room's moderator PIN."""
+    mid = gw.join(room, "mod", caps=("text",), pin=MOD_PIN)
+    r = gw.cmd(cmd="roster", room=room)
+    check([e["moderator"] for e in r["roster"] if e["id"] == mid] == [True],
+          "the PIN made no moderator: %s" % r)
     return mid
 
 
@@ -182,6 +186,52 @@ def test_refused_when_disabled():
         mid = moderator(gw)
         r = gw.cmd(cmd="moderate", id=mid, action="record_start")
         check(not r["ok"], "recording while disabled: %s" % r)
+        s, body = br.http("POST", "/api/rooms/rec/recording", {"action": "start"})
+        check(s == 501, "admin start while disabled: %s %s" % (s, body))
+
+
+def test_admin_api_state_and_files():
+    """Through the admin API: tracks asked for per recording ([recording] tracks is
+    false), the state names the files with their bytes as they grow, the stop answers with
+    the recording as it ended, and the manifest and a file-name template are honoured."""
+    if not os.path.exists(CHECK):
+        print("SKIP: tt_opuscheck not built (libopusfile-dev missing)")
+        return
+    recdir = tempfile.mkdtemp(prefix="tutti-rec-")
+    try:
+        with Bridge(sections(recdir, tracks=False, name="x/{room}_{date}")) as br:
+            gw = br.testgw()
+            moderator(gw, "api")
+            s, body = br.http("POST", "/api/rooms/api/recording",
+                              {"action": "start", "tracks": True})
+            check(s == 201 and body["tracks"] is True and body["id"], "start: %s %s" % (s, body))
+            kinds = sorted(f["kind"] for f in body["files"])
+            check(kinds == ["manifest", "mix"], "files at start: %s" % body["files"])
+            mixpath = [f["path"] for f in body["files"] if f["kind"] == "mix"][0]
+            check(os.path.dirname(mixpath) == recdir and
+                  os.path.basename(mixpath).startswith("x_api_"), "name template: %s" % mixpath)
+            p = peer(br, "dave", "opus", 1050, 4, room="api")
+            finish(p, 4)
+            s, body = br.http("GET", "/api/rooms/api/recording")
+            files = {f["kind"]: f for f in body["files"]}
+            check(s == 200 and files["mix"]["bytes"] > 10000 and "track" in files,
+                  "state while recording: %s %s" % (s, body))
+            s, body = br.http("POST", "/api/rooms/api/recording", {"action": "stop"})
+            check(s == 200 and body["state"] == "stopped", "stop: %s %s" % (s, body))
+            s, body = br.http("POST", "/api/rooms/api/recording", {"action": "stop"})
+            check(s == 409, "stop twice: %s" % s)
+            man = wait_for(lambda: glob.glob(os.path.join(recdir, "*.json")), timeout=20,
+                           what="the manifest")
+        with open(man[0]) as f:
+            m = json.load(f)
+        check(m["stopped"].startswith("stopped by admin") and len(m["files"]) == 2,
+              "manifest: %s" % m)
+        for f in m["files"]:
+            a = analyse(f["path"])
+            heard = [x[2] for x in a["windows"] if x[2] > HEARD_DB]
+            check(len(heard) >= 20, "dave's tone in %s: %d windows" % (f["path"], len(heard)))
+    finally:
+        shutil.rmtree(recdir, ignore_errors=True)
 
 
 DISKFULL_WRAPPER = """#!/bin/sh
@@ -231,5 +281,6 @@ def test_disk_full_stops_recording_room_goes_on():
 
 
 if __name__ == "__main__":
-    run([test_refused_when_disabled, test_mix_tracks_notice_manifest,
+    run([test_refused_when_disabled, test_admin_api_state_and_files,
+         test_mix_tracks_notice_manifest,
          test_disk_full_stops_recording_room_goes_on])
