@@ -186,6 +186,15 @@ def test_recording_not_configured_and_others_actions_told():
         time.sleep(1.0)
         check(m.carol.count("no longer reaches the room", since=mark_c) == 0,
               "hang-ups said again after the end")
+        # the channel is still bridged and alice and carol still in it: in the room again
+        in_room(m.br, "alice", "irc")
+        in_room(m.br, "carol", "irc")
+        check(participant(m.br, "bob") is None, "bob was hung up")
+        check(m.gw.cmd(cmd="watch", room="room1")["ok"], "watch room1")  # its own are gone
+        m.gw.drain()
+        m.carol.send("PRIVMSG #chan :after the end")
+        m.gw.wait_event(lambda e: e.get("ev") == "text" and e["text"] == "after the end",
+                        timeout=10, what="carol's line after the end")
 
 
 def test_doors_list_the_channel():
