@@ -71,6 +71,13 @@ static unsigned notices(const char *to, const char *body)
 	return n;
 }
 
+static void assert_error_of(xmpp_stanza_t *st, const char *cond)
+{
+	TT_ASSERT(st);
+	TT_ASSERT_STR_EQ(xmpp_stanza_get_type(st), "error");
+	TT_ASSERT_STR_EQ(env_error(st), cond);
+}
+
 static void iq_set(const char *from, const char *id, const char *items)
 {
 	env_in("<iq from='%s' to='" R1 "' type='set' id='%s'><query xmlns='" ADMIN_NS "'>%s"
@@ -259,6 +266,39 @@ TT_TEST(muc_admin_refusals_change_nothing)
 	env_in("<iq from='" A "' to='" R1 "' type='get' id='o1'><query xmlns='http://jabber.org"
 	       "/protocol/muc#owner'/></iq>");
 	assert_reply(A, "o1", "feature-not-implemented");
+	env_down();
+}
+
+#define VOICE_REQUEST(role)                                                                 \
+	"<message from='" C "' to='" R1 "'><x xmlns='jabber:x:data' type='submit'>"        \
+	"<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>" \
+	"<field var='muc#role'><value>" role "</value></field></x></message>"
+
+/* XEP-0045 7.13: a visitor's voice request raises its hand */
+TT_TEST(muc_voice_request_raises_the_hand)
+{
+	setup();
+	struct fake_p *carol = fake_find("r1", "carol");
+	env_in(VOICE_REQUEST("participant"));
+	TT_ASSERT_INT_EQ(notices(C, "You have voice already."), 1);
+	TT_ASSERT(!(carol->state & TT_PS_HAND));
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!mute carol</body>"
+	       "</message>");
+	env_clear();
+	env_in(VOICE_REQUEST("participant"));
+	TT_ASSERT(carol->state & TT_PS_HAND);
+	xmpp_stanza_t *pc = last_presence(A, "carol");
+	TT_ASSERT_STR_EQ(role_of(pc), "visitor");
+	TT_ASSERT(xmpp_stanza_get_attribute(xmpp_stanza_get_child_by_name_and_ns(
+		pc, "occupant", "urn:tutti:occupant:0"), "hand-seq"));
+	env_clear();
+	env_in(VOICE_REQUEST("moderator"));
+	assert_error_of(env_sent(0), "not-acceptable");
+	/* other requests and invitations stay unsupported */
+	env_clear();
+	env_in("<message from='" C "' to='" R1 "'><x xmlns='http://jabber.org/protocol/muc#user'>"
+	       "<invite to='x@y'/></x></message>");
+	assert_error_of(env_sent(0), "feature-not-implemented");
 	env_down();
 }
 
