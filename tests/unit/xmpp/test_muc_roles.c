@@ -453,6 +453,54 @@ TT_TEST(muc_recording_decline)
 	env_down();
 }
 
+static unsigned serialised, serialised_bytes;
+static void serialise_only(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	if (xmpp_stanza_to_text(st, &buf, &len) == XMPP_EOK) {
+		serialised++;
+		serialised_bytes += (unsigned)len;
+		xmpp_free(gw->ctx, buf);
+	}
+}
+
+/* Mute all in a room of 200 phones and 50 XMPP occupants: one room line and one presence
+ * per muted phone to each XMPP occupant, nothing more (a measure of the fan-out, too). */
+TT_TEST(muc_mute_all_fanout)
+{
+	enum { PHONES = 200, OURS = 50 };
+	env_up(NULL);
+	fake_room_set("r1", NULL, false, 0);
+	fake_room_mod_pin("r1", "999");
+	for (int i = 0; i < PHONES; i++) {
+		char name[16];
+		g_snprintf(name, sizeof name, "phone%d", i);
+		fake_other_join("r1", name, "phone");
+	}
+	env_join("r1", "alice", A, "999");
+	for (int i = 1; i < OURS; i++) {
+		char nick[16], jid[48];
+		g_snprintf(nick, sizeof nick, "x%d", i);
+		g_snprintf(jid, sizeof jid, "x%d@example.org/r", i);
+		env_join("r1", nick, jid, NULL);
+	}
+	env_clear();
+	/* serialised as the stream would, not parsed back: the gateway's own cost */
+	void (*capture)(struct xg_gw *, xmpp_stanza_t *) = env.gw.send;
+	env.gw.send = serialise_only;
+	gint64 t0 = g_get_monotonic_time();
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!muteall</body>"
+	       "</message>");
+	gint64 us = g_get_monotonic_time() - t0;
+	env.gw.send = capture;
+	TT_ASSERT_INT_EQ(serialised, OURS + PHONES * OURS);
+	TT_ASSERT(fake_find("r1", "phone7")->state & TT_PS_MOD_MUTED);
+	g_print("mute all, %d phones, %d XMPP occupants: %u stanzas, %u bytes, in %.1f ms\n",
+		PHONES, OURS, serialised, serialised_bytes, us / 1000.0);
+	env_down();
+}
+
 static void collect(const struct tt_door *d, void *arg)
 {
 	g_ptr_array_add(arg, g_strdup_printf("%s|%s|%s", d->network, d->label, d->uri));
