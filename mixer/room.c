@@ -78,6 +78,7 @@ struct tt_mixer_room *tt_mixer_room_free(struct tt_mixer_room *m)
 		return NULL;
 	while (m->nparts)
 		tt_mixer_part_remove(m->parts[m->nparts - 1]);
+	tt__room_rec_free(m);
 	free(m->parts);
 	free(m->contrib);
 	free(m->fadeout);

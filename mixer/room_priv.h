@@ -127,6 +127,11 @@ struct tt_mixer_room {
 	 * buffers of removed participants, so that the totals never go back */
 	uint64_t decodes_total, enc_shared, enc_private, enc_prompt;
 	uint64_t gone_late, gone_lost, gone_concealed;
+
+	/* rectap.c: a recording of the room (tt_mixer_room_record) and room-wide prompts */
+	struct tt__variant *rec_var;     /* an Opus 20 ms variant fed every tick, or NULL */
+	int16_t *rprompt;                /* tt_mixer_room_play(): room-rate PCM, owned */
+	size_t rprompt_len, rprompt_pos;
 };
 
 /* encgrp.c */
@@ -139,6 +144,10 @@ void tt__encgrp_return(struct tt__encgrp *g);
 /* Feed 20 ms of room-rate audio; encodes the packets that complete. Returns encoder calls. */
 unsigned tt__encgrp_feed(struct tt__encgrp *g, const int16_t *pcm, unsigned n, uint64_t tick,
 			 unsigned room_rate);
+
+/* rectap.c: the room prompt's next 20 ms added to acc (in the tick). */
+void tt__room_prompt_mix(struct tt_mixer_room *m);
+void tt__room_rec_free(struct tt_mixer_room *m);
 
 /* tick.c */
 void tt__room_push_event(struct tt_mixer_room *m, enum tt_mixer_event_type t,

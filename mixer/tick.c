@@ -287,6 +287,7 @@ static void mix(struct tt_mixer_room *m)
 		fade(p->contrib, m->frame, ramp, p->fade);
 		k->acc(m->acc, p->contrib, m->frame);
 	}
+	tt__room_prompt_mix(m);
 	k->sat(m->full, m->acc, m->frame);
 }
 
@@ -344,6 +345,8 @@ static void encode(struct tt_mixer_room *m)
 	for (int v = 0; v < TT__VARIANTS_MAX; v++)
 		if (m->vars[v])
 			m->vars[v]->listeners = 0;
+	if (m->rec_var)
+		m->rec_var->listeners++;   /* the recording hears the full mix every tick */
 	for (unsigned i = 0; i < m->nparts; i++) {
 		struct tt_mixer_part *p = m->parts[i];
 		if (p->prompt_pos < p->prompt_len && prompt_encoder(m, p))

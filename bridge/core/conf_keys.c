@@ -48,6 +48,25 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "The first pause before a failed webhook request is sent again; it doubles after "
 	  "each failure, up to 60 s." },
 
+	{ "recording", "enabled", TT_CONF_BOOL, "false", 0, 0, NULL, R,
+	  "Allow recordings (moderators and the admin API start them; everyone is told)." },
+	{ "recording", "dir", TT_CONF_STRING, "/var/lib/tutti/recordings", 1, 4096, NULL, R,
+	  "Where recordings go (made if missing). Never served over HTTP." },
+	{ "recording", "name", TT_CONF_STRING, "{room}-{id}", 1, 200, NULL, R,
+	  "File name without extension: {room}, {id} (date-time and 4 hex digits) and {date} "
+	  "(UTC, YYYYmmdd-HHMMSS); other characters than A-Z a-z 0-9 . - _ become _. The mix is "
+	  "NAME.opus, tracks NAME-PARTICIPANT.opus, the manifest NAME.json." },
+	{ "recording", "tracks", TT_CONF_BOOL, "false", 0, 0, NULL, R,
+	  "Also one Ogg Opus track per participant, aligned to the recording's start." },
+	{ "recording", "retention_days", TT_CONF_INT, "0", 0, 36500, NULL, R,
+	  "Remove .opus and .json files older than this from dir, at start and daily; 0 = keep." },
+	{ "recording", "queue", TT_CONF_INT, "500", 10, 30000, NULL, R,
+	  "Ticks (20 ms each) that may wait for the disk; when more would, the recording stops "
+	  "(the disk is too slow) and the room goes on." },
+	{ "recording", "prompts_dir", TT_CONF_STRING, "", 0, 4096, NULL, 0,
+	  "Directory with recording.wav, the notice played into the room when a recording starts "
+	  "(mono 16-bit PCM); empty: the one shipped with tutti." },
+
 	{ "rooms", "on_demand", TT_CONF_BOOL, "true", 0, 0, NULL, R,
 	  "Create a room when someone joins a name that is not configured." },
 	{ "rooms", "rate", TT_CONF_ENUM, "48000", 0, 0, "8000|16000|24000|48000", R,

@@ -11,6 +11,7 @@
 
 #include "gateway/rtp.h"
 #include "events/events.h"
+#include "record/recorder.h"
 #include "http/http.h"
 #include "participant/participant.h"
 #include "room/room.h"
@@ -190,6 +191,7 @@ out:
 
 int tt__core_start(struct tt_core *core)
 {
+	tt__record_init(core);
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
 		if (!h->enabled) {
@@ -309,6 +311,7 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	core->http = tt__http_free(core->http);
 	tt__rooms_free(core);
 	core->workers = tt_workers_free(core->workers);
+	tt__record_fini(core);   /* the workers gave every recorder its end */
 	core->mq = tt_mq_free(core->mq);
 	g_hash_table_destroy(core->rooms);
 	g_free(core->gws);

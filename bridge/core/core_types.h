@@ -43,6 +43,7 @@ struct tt_core {
 	int exit_code;
 	struct tt_worker_stats *wstats;  /* latest report per worker (by value) */
 	unsigned n_wstats;
+	struct tt_recorder *recorder;    /* record/recorder.h */
 };
 
 extern const struct tt_core_api tt__core_api;

@@ -93,6 +93,14 @@ void tt__room_media_set_state(struct tt_room_media *m, struct tt_participant *p,
  * NULL is allowed. Returns NULL. */
 struct tt_room_media *tt__room_media_end(struct tt_room_media *m);
 
+struct tt_rec_sink;
+/* Start recording into `sink` (the worker takes its own reference; tracks: a track per
+ * heard participant too), playing the notice pcm (mono at `rate`, resampled here to
+ * `room_rate`) into the mix for everyone; or stop (sink NULL): the sink gets its last
+ * message from the worker. */
+void tt__room_media_record(struct tt_room_media *m, struct tt_rec_sink *sink, bool tracks,
+			   const int16_t *pcm, size_t n, unsigned rate, unsigned room_rate);
+
 /* core.h audio_attach, for a participant the caller checked (in the room, audio): -EINVAL
  * (bad leg), -ENODEV (m NULL: the room has no media), or 0 and cb runs later. */
 int tt__room_media_attach(struct tt_room_media *m, struct tt_participant *p,

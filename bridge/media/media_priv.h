@@ -23,7 +23,11 @@ struct tt_room_media {
 	unsigned rate, speakers, max_parts;
 	struct tt_media_cfg cfg;
 	uint64_t ticks;
-	bool reported_legs;            /* the last statistics report had legs */
+	bool reported_legs;
+	struct tt_rec_sink *rec;       /* the running recording's sink (a reference), or NULL */
+	bool rec_tracks;
+	bool rec_started;              /* rec_tick0 is set */
+	uint64_t rec_tick0;            /* the worker's tick number of its first tick */            /* the last statistics report had legs */
 };
 
 struct media_part {
@@ -53,6 +57,11 @@ void tt__leg_apply_hold(struct media_part *mp);
 void tt__leg_mixer_detach(struct media_part *mp);
 int tt__leg_mixer_attach(struct media_part *mp);
 void tt__leg_snapshot(struct media_part *mp, struct tt_leg_stats *s);
+
+/* media_rec.c: the recording tap */
+void tt__media_rec_tick(struct tt_room_media *m, uint64_t tick);  /* after the mixer's */
+void tt__media_rec_reattach(struct tt_room_media *m); /* a new mixer: record it too */
+void tt__media_rec_end(struct tt_room_media *m);     /* the sink gets its last message */
 
 /* media_events.c: worker -> core messages */
 void tt__media_post_events(struct tt_room_media *m);

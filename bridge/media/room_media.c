@@ -28,6 +28,7 @@ static void on_tick(void *arg, uint64_t tick, int64_t late_us)
 	if (!m->mixer)
 		return;
 	tt_mixer_room_tick(m->mixer, (uint64_t)g_get_monotonic_time());
+	tt__media_rec_tick(m, tick);   /* before any push: it copies the units the tick pulled */
 	/* Every participant's state is cold at a tick: fetch participants ahead, a pointer
 	 * level per step (participant, leg, transport, ...), so the misses overlap instead of
 	 * queueing one by one. Each is flushed right after its send, while it is in cache. */
@@ -93,6 +94,7 @@ static void reconf_on_worker(void *w, void *arg)
 		tt__leg_mixer_attach(mp);
 		apply_state(mp);
 	}
+	tt__media_rec_reattach(m);
 	g_free(msg);
 }
 
@@ -109,6 +111,7 @@ static void media_free_on_worker(void *w, void *arg)
 {
 	struct tt_room_media *m = arg;
 	tt_worker_tick_remove(m->worker, m->tick);
+	tt__media_rec_end(m);
 	for (guint i = 0; i < m->parts->len; i++)
 		tt__media_part_free(g_ptr_array_index(m->parts, i));
 	g_ptr_array_free(m->parts, TRUE);

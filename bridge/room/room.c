@@ -9,6 +9,7 @@
 #include "participant/participant.h"
 #include "events/events.h"
 #include "record/record.h"
+#include "record/recorder.h"
 #include "textbus/textbus.h"
 
 #define NAME_MAX_BYTES 64
@@ -119,6 +120,8 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 
 static void room_free(struct tt_room *r)
 {
+	if (r->rec)
+		tt__record_stop(r, "the room ended");
 	r->media = tt__room_media_end(r->media);
 	g_ptr_array_free(r->parts, TRUE);
 	g_hash_table_destroy(r->names);
@@ -263,6 +266,8 @@ GPtrArray *tt__room_present_gateways(struct tt_room *room)
 
 void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev)
 {
+	if (room->rec)
+		tt__record_note(room, ev);   /* the manifest's joins, leaves and talk spans */
 	GPtrArray *gws = tt__room_present_gateways(room);
 	for (guint i = 0; i < gws->len; i++) {
 		struct tt_gw_handle *h = g_ptr_array_index(gws, i);

@@ -186,4 +186,39 @@ struct tt_mixer_room_stats {
 /* Between ticks; walks the participants (no allocation, no lock). */
 void tt_mixer_room_stats(const struct tt_mixer_room *m, struct tt_mixer_room_stats *st);
 
+/* ---- Recording tap (rectap.c): what a recorder needs from the tick, without a second
+ * encode of the mix where one runs already. ---- */
+
+/* Record the room's full mix as Opus, 20 ms packets, with `opus`'s parameters (ptime is
+ * forced to 20): the variant of those parameters is the one listeners with the same
+ * settings share, so when such listeners exist the recording costs no encode; otherwise
+ * the room gets that variant (an encoder) for the recording alone. The variant's shared
+ * encoder is fed every tick while recording, listeners or not. Calling it again while
+ * recording keeps the variant (a switch would cut the stream). NULL stops. Between ticks
+ * (allocates). 0, -ENOMEM, -ENOSPC (no variant slot), -EINVAL. */
+int tt_mixer_room_record(struct tt_mixer_room *m, const struct tt_codec_params *opus);
+/* The recorded mix's encoder look-ahead in 48 kHz samples (Ogg Opus pre-skip); 0 when
+ * not recording. */
+unsigned tt_mixer_room_record_preskip(const struct tt_mixer_room *m);
+/* The mix's packets of the last tick (n = 0 when DTX sent none, or not recording). */
+void tt_mixer_room_record_out(const struct tt_mixer_room *m, struct tt_mixer_out *out);
+/* Play pcm (mono, room rate) into the mix, like a voice everyone hears (speakers, listeners,
+ * the recording): a notice to the whole room. Copies pcm (allocates): between ticks. n == 0
+ * stops. 0, -EINVAL, -ENOMEM. */
+int tt_mixer_room_play(struct tt_mixer_room *m, const int16_t *pcm, size_t n);
+
+/* One jitter-buffer unit the last tick pulled for a participant. */
+struct tt_mixer_unit {
+	const uint8_t *data;     /* the packet as received; NULL: lost, late or not yet
+				    begun (the mixer concealed it or played silence) */
+	size_t len;
+	uint32_t dur;            /* RTP clock units */
+};
+/* The units the last tick pulled for p (0 when a longer packet still covers this tick).
+ * Valid until the next push, remove or free: copy them right after the tick. */
+unsigned tt_mixer_part_pulled(const struct tt_mixer_part *p, struct tt_mixer_unit *u,
+			      unsigned max);
+#define TT_MIXER_UNITS_MAX 8
+enum tt_codec_id tt_mixer_part_codec(const struct tt_mixer_part *p);
+
 #endif
