@@ -131,7 +131,8 @@ static int file_close(struct tt_rec_sink *s, struct file *f)
 
 static void write_error(struct tt_rec_sink *s, const char *path, int rc)
 {
-	char *why = g_strdup_printf("writing %s: %s", path, tt_strerror(rc));
+	char *why = rc == -ENOSPC ? g_strdup_printf("disk full: writing %s", path)
+				  : g_strdup_printf("write error: %s: %s", path, tt_strerror(rc));
 	fail(s, why);
 	g_free(why);
 }
@@ -455,8 +456,8 @@ int tt__rec_sink_push(struct tt_rec_sink *s, struct tt_rec_tick *t)
 	}
 	if ((unsigned)g_atomic_int_get(&s->qlen) >= s->qmax) {
 		g_free(t);
-		char *why = g_strdup_printf("the disk is too slow: %u ticks (%u s) wait to be "
-					    "written ([recording] queue)", s->qmax, s->qmax / 50);
+		char *why = g_strdup_printf("disk too slow: %u ticks (%u s) wait to be written "
+					    "([recording] queue)", s->qmax, s->qmax / 50);
 		fail(s, why);
 		g_free(why);
 		return -ENOBUFS;
