@@ -72,7 +72,8 @@ static size_t build(struct tt_mixer_room *m, struct sender *s, unsigned n, bool 
 	struct tt_mixer_out out;
 	tt_mixer_room_record_out(m, &out);
 	for (unsigned i = 0; i < out.n; i++) {
-		struct tt_mixer_unit u = { out.payload[i].data, out.payload[i].len, out.ts_inc };
+		struct tt_mixer_unit u = { out.payload[i].data, out.payload[i].len, out.ts_inc,
+					   false };
 		len += put(at ? at + len : NULL, TT_REC_MIX, NULL, 0, &u, 48000);
 	}
 	for (unsigned i = 0; tracks && i < n; i++) {
@@ -82,8 +83,8 @@ static size_t build(struct tt_mixer_room *m, struct sender *s, unsigned n, bool 
 		char id[16];
 		snprintf(id, sizeof id, "p%u", i);
 		for (unsigned j = 0; j < k; j++)
-			len += put(at ? at + len : NULL, TT_REC_TRACK, id, (uint8_t)c, &u[j],
-				   tt_codec_rtp_rate(c));
+			len += put(at ? at + len : NULL, u[j].lost ? TT_REC_LOST : TT_REC_TRACK,
+				   id, (uint8_t)c, &u[j], tt_codec_rtp_rate(c));
 	}
 	return len;
 }

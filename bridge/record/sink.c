@@ -39,6 +39,7 @@ struct track {
 	unsigned pcm_rate;
 	int16_t pcm[960 * 2 + 1024];
 	unsigned fill;
+	uint8_t toc;               /* code-0 TOC of the last 20 ms Opus packet, 0: none yet */
 };
 
 struct tt_rec_sink {
@@ -137,13 +138,16 @@ static void write_error(struct tt_rec_sink *s, const char *path, int rc)
 	g_free(why);
 }
 
-/* Silence up to the start of tick `t`. */
-static int catch_up(struct tt_oggw *w, uint64_t t)
+/* Silence up to the start of tick `t`: silence frames in the mix and in tracks we code;
+ * in a remuxed track "nothing received" (tt_oggw_gap), so that the player's decoder stays
+ * in the sender's mode and the voice's first packet after a gap sounds as sent. */
+static int catch_up(struct tt_oggw *w, uint64_t t, bool remux)
 {
 	uint64_t have = tt_oggw_samples(w), want = t * FRAME48;
 	if (have + FRAME48 > want)
 		return 0;
-	return tt_oggw_silence(w, (want - have) / FRAME48);
+	return remux ? tt_oggw_gap(w, (want - have) / FRAME48)
+		     : tt_oggw_silence(w, (want - have) / FRAME48);
 }
 
 static struct track *track_open(struct tt_rec_sink *s, const struct tt_rec_rec *r, int *err)
@@ -240,22 +244,36 @@ static int track_write(struct track *tr, const struct tt_rec_rec *r, const uint8
 	if (tr->codec == TT_CODEC_OPUS) {
 		if (r->len) {
 			int rc = tt_oggw_packet(w, data, r->len);
-			return rc == -EINVAL ? tt_oggw_silence(w, frames) : rc;
+			if (rc == 0 && opus_packet_get_samples_per_frame(data, 48000) == FRAME48)
+				tr->toc = data[0] & 0xfc;   /* code 0: one frame */
+			return rc == -EINVAL ? tt_oggw_gap(w, frames) : rc;
 		}
-		return tt_oggw_silence(w, frames);
+		if (r->kind == TT_REC_LOST && tr->toc) {
+			/* A lost 20 ms frame as Opus says it (a frame of length 0): players
+			 * conceal it as the mixer did, so a steady voice does not drop out. */
+			int rc = 0;
+			for (uint64_t i = 0; i < frames && !rc; i++)
+				rc = tt_oggw_packet(w, &tr->toc, 1);
+			return rc;
+		}
+		return tt_oggw_gap(w, frames);
 	}
 	int16_t pcm[2880];
 	int n = r->len ? tt_codec_dec_decode(tr->dec, data, r->len, pcm, G_N_ELEMENTS(pcm)) : -1;
 	if (n > 0)
 		return track_pcm(tr, pcm, (unsigned)n);
-	return track_pcm(tr, NULL, (unsigned)(frames * tr->pcm_rate / 50));
+	unsigned want = (unsigned)(frames * tr->pcm_rate / 50);
+	if (r->kind == TT_REC_LOST && want <= G_N_ELEMENTS(pcm) &&
+	    tt_codec_dec_conceal(tr->dec, NULL, 0, pcm, want) == (int)want)
+		return track_pcm(tr, pcm, want);   /* SpanDSP's PLC, as the mixer did */
+	return track_pcm(tr, NULL, want);
 }
 
 static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 {
 	const uint8_t *p = (const uint8_t *)(t + 1), *end = p + t->len;
 	tt_oggw_set_preskip(s->mix->w, t->mix_preskip);
-	int rc = catch_up(s->mix->w, t->tick);
+	int rc = catch_up(s->mix->w, t->tick, false);
 	if (rc) {
 		write_error(s, s->mix->path, rc);
 		return;
@@ -277,7 +295,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 			}
 			continue;
 		}
-		if (r.kind != TT_REC_TRACK || !s->tracks)
+		if ((r.kind != TT_REC_TRACK && r.kind != TT_REC_LOST) || !s->tracks)
 			continue;
 		struct track *tr = g_hash_table_lookup(s->track, r.id);
 		if (!tr) {
@@ -287,7 +305,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 				return;
 			g_hash_table_insert(s->track, g_strdup(r.id), tr);
 		}
-		rc = catch_up(tr->f->w, t->tick);
+		rc = catch_up(tr->f->w, t->tick, tr->codec == TT_CODEC_OPUS);
 		if (!rc)
 			rc = track_write(tr, &r, data, t->tick);
 		if (rc) {
@@ -347,10 +365,12 @@ static gpointer run(gpointer arg)
 	if (!g_atomic_int_get(&s->failed)) {
 		GHashTableIter it;
 		gpointer k, v;
-		int rc = catch_up(s->mix->w, last);
+		int rc = catch_up(s->mix->w, last, false);
 		g_hash_table_iter_init(&it, s->track);
-		while (!rc && g_hash_table_iter_next(&it, &k, &v))
-			rc = catch_up(((struct track *)v)->f->w, last);
+		while (!rc && g_hash_table_iter_next(&it, &k, &v)) {
+			struct track *tr = v;
+			rc = catch_up(tr->f->w, last, tr->codec == TT_CODEC_OPUS);
+		}
 		if (rc)
 			why = g_strdup_printf("writing the last pages: %s", tt_strerror(rc));
 	}
