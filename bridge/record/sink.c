@@ -22,6 +22,7 @@
 #define FRAME48 960u               /* 20 ms at 48 kHz: one tick */
 #define REMUX_PRESKIP 312u         /* the usual libopus look-ahead (6.5 ms) of a sender */
 #define IDLE_POLL_US (500 * 1000)
+#define MAX_CONCEAL 5              /* lost frames concealed in a row; silence after */
 #define IDLE_GIVE_UP 6             /* polls after finish() with no end from the worker */
 
 struct file {
@@ -40,6 +41,7 @@ struct track {
 	int16_t pcm[960 * 2 + 1024];
 	unsigned fill;
 	uint8_t toc;               /* code-0 TOC of the last 20 ms Opus packet, 0: none yet */
+	unsigned lost_run;         /* lost frames concealed in a row */
 };
 
 struct tt_rec_sink {
@@ -138,9 +140,9 @@ static void write_error(struct tt_rec_sink *s, const char *path, int rc)
 	g_free(why);
 }
 
-/* Silence up to the start of tick `t`: silence frames in the mix and in tracks we code;
- * in a remuxed track "nothing received" (tt_oggw_gap), so that the player's decoder stays
- * in the sender's mode and the voice's first packet after a gap sounds as sent. */
+/* Silence up to the start of tick `t`: silence frames, except in a remuxed track before
+ * its first packet: there "nothing received" (tt_oggw_gap, zeros from a decoder that has
+ * decoded nothing), so that the player's decoder starts in the sender's own mode. */
 static int catch_up(struct tt_oggw *w, uint64_t t, bool remux)
 {
 	uint64_t have = tt_oggw_samples(w), want = t * FRAME48;
@@ -246,17 +248,18 @@ static int track_write(struct track *tr, const struct tt_rec_rec *r, const uint8
 			int rc = tt_oggw_packet(w, data, r->len);
 			if (rc == 0 && opus_packet_get_samples_per_frame(data, 48000) == FRAME48)
 				tr->toc = data[0] & 0xfc;   /* code 0: one frame */
-			return rc == -EINVAL ? tt_oggw_gap(w, frames) : rc;
+			tr->lost_run = 0;
+			return rc == -EINVAL ? tt_oggw_silence(w, frames) : rc;
 		}
-		if (r->kind == TT_REC_LOST && tr->toc) {
+		if (r->kind == TT_REC_LOST && tr->toc && tr->lost_run < MAX_CONCEAL) {
 			/* A lost 20 ms frame as Opus says it (a frame of length 0): players
 			 * conceal it as the mixer did, so a steady voice does not drop out. */
 			int rc = 0;
-			for (uint64_t i = 0; i < frames && !rc; i++)
+			for (uint64_t i = 0; i < frames && !rc; i++, tr->lost_run++)
 				rc = tt_oggw_packet(w, &tr->toc, 1);
 			return rc;
 		}
-		return tt_oggw_gap(w, frames);
+		return tr->toc ? tt_oggw_silence(w, frames) : tt_oggw_gap(w, frames);
 	}
 	int16_t pcm[2880];
 	int n = r->len ? tt_codec_dec_decode(tr->dec, data, r->len, pcm, G_N_ELEMENTS(pcm)) : -1;
@@ -305,7 +308,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 				return;
 			g_hash_table_insert(s->track, g_strdup(r.id), tr);
 		}
-		rc = catch_up(tr->f->w, t->tick, tr->codec == TT_CODEC_OPUS);
+		rc = catch_up(tr->f->w, t->tick, tr->codec == TT_CODEC_OPUS && !tr->toc);
 		if (!rc)
 			rc = track_write(tr, &r, data, t->tick);
 		if (rc) {
@@ -369,7 +372,7 @@ static gpointer run(gpointer arg)
 		g_hash_table_iter_init(&it, s->track);
 		while (!rc && g_hash_table_iter_next(&it, &k, &v)) {
 			struct track *tr = v;
-			rc = catch_up(tr->f->w, last, tr->codec == TT_CODEC_OPUS);
+			rc = catch_up(tr->f->w, last, tr->codec == TT_CODEC_OPUS && !tr->toc);
 		}
 		if (rc)
 			why = g_strdup_printf("writing the last pages: %s", tt_strerror(rc));
