@@ -220,7 +220,8 @@ function describe(m) {
     case 'lock': return `${by} locked the room: nobody new can join`;
     case 'unlock': return `${by} unlocked the room`;
     case 'lower_hand': return m.target && m.by && m.target.id === m.by.id
-      ? `${by} lowered ${m.by.id === app.me ? 'your' : 'their'} hand` : `${by} lowered ${t}'s hand`;
+      ? `${by} lowered ${m.by.id === app.me ? 'your' : 'their'} hand`
+      : `${by} lowered ${t === 'you' ? 'your' : t + "'s"} hand`;
     case 'record_start': return `${by} started recording this meeting`;
     case 'record_stop': return 'Recording stopped' + (m.reason ? `: ${m.reason}` : '');
     case 'end': return `${by} ended the meeting`;
@@ -320,7 +321,9 @@ async function copyText(text, button) {
 
 function renderDoors() {
   const list = $('doors');
-  list.replaceChildren(...app.doors.map((d) => {
+  // this page's own link first: the one most often passed on
+  const doors = [...app.doors].sort((x, y) => (y.network === 'web') - (x.network === 'web'));
+  list.replaceChildren(...doors.map((d) => {
     const li = document.createElement('li');
     li.dataset.network = d.network || '';
     const label = document.createElement('span');
@@ -338,6 +341,12 @@ function renderDoors() {
     copy.setAttribute('aria-label', `Copy the ${d.label || d.network} address`);
     copy.addEventListener('click', () => copyText(d.uri, copy));
     li.append(label, a, copy);
+    if (d.text && d.text !== d.uri && d.network !== 'web') {   // "dial 4711", "join #team on ..."
+      const how = document.createElement('span');
+      how.className = 'door-text';
+      how.textContent = d.text;
+      li.append(how);
+    }
     return li;
   }));
 }

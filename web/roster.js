@@ -58,7 +58,20 @@ export class Roster {
   render() {
     const items = [...this.people.values()].sort((a, b) =>
       (a.id === this.me ? -1 : b.id === this.me ? 1 : a.name.localeCompare(b.name)));
+    // Lines are rebuilt on every change (talking flips often): a keyboard user's focus on
+    // a control stays on the same line's button at the same place (Mute becomes Unmute).
+    const act = document.activeElement;
+    let keep = null;
+    if (act && act.tagName === 'BUTTON' && this.list.contains(act)) {
+      const li = act.closest('li');
+      keep = { id: li.dataset.id, idx: [...li.querySelectorAll('button')].indexOf(act) };
+    }
     this.list.replaceChildren(...items.map((e) => this.item(e)));
+    if (keep) {
+      const li = [...this.list.children].find((l) => l.dataset.id === keep.id);
+      const btns = li ? [...li.querySelectorAll('button')] : [];
+      if (btns.length) btns[Math.min(keep.idx, btns.length - 1)].focus();
+    }
     this.count.textContent = `(${items.length})`;
     this.onChange();
   }
@@ -118,6 +131,8 @@ export class Roster {
       if (e.muted) add('Unmute', 'unmute', 'Unmute'); else add('Mute', 'mute', 'Mute');
     }
     if (e.hand) add('Lower hand', 'lower_hand', 'Lower the hand of');
+    if (e.moderator) add('Not moderator', 'revoke', 'Make no longer a moderator:');
+    else add('Make moderator', 'grant', 'Make a moderator:');
     add('Remove', 'kick', 'Remove');
     return box;
   }

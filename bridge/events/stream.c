@@ -240,6 +240,15 @@ static void ev_close(void *conn, struct tt_ws *ws)
 	client_free(c);
 }
 
+void tt__api_events_plain(struct tt_core *core, const struct tt_http_req *req,
+			  struct tt_http_resp *r)
+{
+	(void)core;
+	(void)req;
+	tt__http_error(r, 426, NULL, "GET /api/events is a WebSocket: connect with an "
+		       "Upgrade: websocket request (docs/meetings.md)");
+}
+
 static const struct tt_ws_ops ops = {
 	.open = ev_open,
 	.message = ev_message,

@@ -55,6 +55,10 @@ unsigned tt__http_admin_denied(struct tt_core *core, const char *given, const ch
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* events/stream.c: GET /api/events without the WebSocket upgrade (426, saying how). */
+void tt__api_events_plain(struct tt_core *core, const struct tt_http_req *req,
+			  struct tt_http_resp *r);
+
 /* api_rooms.c */
 void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);
 void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,

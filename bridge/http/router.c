@@ -17,6 +17,7 @@ struct route {
 static const struct route routes[] = {
 	{ "GET", "/api/health", false, tt__api_health },
 	{ "GET", "/api/gateways", false, tt__api_gateways },
+	{ "GET", "/api/events", true, tt__api_events_plain },
 	{ "GET", "/api/rooms", false, tt__api_rooms_list },
 	{ "GET", "/api/rooms/{}", false, tt__api_room_get },
 	{ "PUT", "/api/rooms/{}", true, tt__api_room_put },

@@ -51,7 +51,8 @@ static const struct tt_conf_key keys[] = {
 	{ "sip", "pin_attempts", TT_CONF_INT, "3", 1, 10, NULL, R,
 	  "Wrong PIN entries before the call is hung up." },
 	{ "sip", "prompts_dir", TT_CONF_STRING, "", 0, 4096, NULL, 0,
-	  "Directory of the PIN prompts (enter_pin, wrong_pin, goodbye, welcome .wav); empty: the built-in ones." },
+	  "Directory of the spoken prompts (the .wav files of gateways/sip/prompts and its words/ "
+	  "folder, one sample rate); empty: the built-in ones." },
 	{ "sip", "pin_timeout", TT_CONF_INT, "60", 5, 600, NULL, R,
 	  "Seconds a caller has to enter a room PIN before the call is hung up." },
 	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,

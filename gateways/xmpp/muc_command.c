@@ -4,6 +4,8 @@
  *
  *   !help               the list, to the one who asked
  *   !hand, !lower       raise or lower one's own hand (anyone)
+ *   !decline, !consent  decline the recording (muted while one runs, left out of its
+ *                       tracks) where the room allows it, or accept it again (anyone)
  *   !lower NICK         lower someone's hand            (moderators, as the rest)
  *   !mute NICK, !unmute NICK, !muteall, !kick NICK [reason]
  *   !lock, !unlock, !record start|stop, !end
@@ -31,6 +33,8 @@ struct command {
 static const struct command commands[] = {
 	{"help", TT_MOD_NONE, NONE},
 	{"hand", TT_MOD_NONE, NONE},
+	{"decline", TT_MOD_NONE, NONE},
+	{"consent", TT_MOD_NONE, NONE},
 	{"lower", TT_MOD_LOWER_HAND, OPT_NICK},
 	{"mute", TT_MOD_MUTE, NICK},
 	{"unmute", TT_MOD_UNMUTE, NICK},
@@ -43,7 +47,8 @@ static const struct command commands[] = {
 };
 
 static const char help[] =
-	"Commands: !hand and !lower (your own hand); for moderators: !lower NICK, !mute NICK, "
+	"Commands: !hand and !lower (your own hand), !decline and !consent (the recording, "
+	"where the room lets you decline it); for moderators: !lower NICK, !mute NICK, "
 	"!unmute NICK, !muteall, !kick NICK [reason], !lock, !unlock, !record start|stop, "
 	"!end. A MUC moderator role, voice (visitor) and kick work too.";
 
@@ -121,6 +126,22 @@ bool xg_muc_command(struct muc_occ *o, const char *body)
 	enum tt_mod_action action = c->action;
 	if (!strcmp(c->name, "help")) {
 		xg_muc_tell(o, help, NULL);
+		return true;
+	}
+	if (!strcmp(c->name, "decline")) {
+		int rc = api->participant_set_state(o->p, TT_PS_NO_RECORD, true);
+		xg_muc_tell(o, rc == -EPERM ? "This room does not let participants decline the "
+			    "recording." : rc ? tt_strerror(rc) : "You declined the recording: "
+			    "you are muted while one runs, and left out of its tracks. !consent "
+			    "undoes it.", NULL);
+		return true;
+	}
+	if (!strcmp(c->name, "consent")) {
+		/* accepting again also unmutes, when declining was the only reason for the mute
+		 * (the core refuses that while a moderator's mute holds: then only accept) */
+		if (api->participant_set_state(o->p, TT_PS_NO_RECORD | TT_PS_MUTED, false))
+			api->participant_set_state(o->p, TT_PS_NO_RECORD, false);
+		xg_muc_tell(o, "You accept the recording.", NULL);
 		return true;
 	}
 	if (!strcmp(c->name, "hand")) {

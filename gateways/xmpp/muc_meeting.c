@@ -81,6 +81,14 @@ void xg_muc_meeting(struct xg_muc *m, const struct tt_meeting_event *ev)
 	}
 	const char *const *codes;
 	char *text = describe(ev, &codes);
+	struct tt_room_info info;
+	if (text && ev->action == TT_MOD_RECORD_START &&
+	    !m->gw->api->room_info(m->gw->core, ev->room, &info) && info.recording_decline) {
+		char *more = g_strconcat(text, " Say !decline to be muted and left out of it.",
+					 NULL);
+		g_free(text);
+		text = more;
+	}
 	if (text)
 		xg_muc_room_notice(r, text, codes);
 	g_free(text);

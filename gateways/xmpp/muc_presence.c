@@ -314,7 +314,10 @@ static void join(struct xg_muc *m, xmpp_stanza_t *st, const char *room, const ch
 	xg_muc_presence_self(o, false, codes, NULL);
 	xg_muc_history_send(r, o, x);
 	if (recorded)
-		xg_muc_tell(o, "This meeting is being recorded: what you say is recorded.",
+		xg_muc_tell(o, info.recording_decline
+			    ? "This meeting is being recorded: what you say is recorded. Say "
+			      "!decline to be muted and left out of it."
+			    : "This meeting is being recorded: what you say is recorded.",
 			    (const char *const[]){"170", NULL});
 	/* clients count the subject as "joined"; tutti rooms have none: an empty one */
 	xmpp_stanza_t *subj = xg_st_new(gw, "message", "groupchat", r->jid, from, NULL);

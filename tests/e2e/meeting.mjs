@@ -60,9 +60,16 @@ try {
   await sleep(1500);
   const freqs = [cfg.freqA, cfg.freqB];
   out.heard_before = await hear(a, freqs, 2500);
-  await a.click(`#roster li[data-id="${idB}"] button[data-action="mute"]`);
+  // from the keyboard: the controls are real buttons in the tab order
+  out.controls_reachable = await a.evaluate(() => [...document.querySelectorAll(
+    '#roster .ctl button, #mod-box button, #hand, #doors button')].every((b) =>
+    b.tagName === 'BUTTON' && b.tabIndex >= 0 && (b.getAttribute('aria-label') || b.textContent).trim()));
+  await a.focus(`#roster li[data-id="${idB}"] button[data-action="mute"]`);
+  await a.keyboard.press('Enter');
   await until(async () => { const m = await mine(b); return m && m.muted && m.muted_by_moderator; },
               5000, 'Bob muted by a moderator');
+  await sleep(300);
+  out.focus_after_mute = await a.evaluate(() => document.activeElement.dataset.action || document.activeElement.tagName);
   out.bob_button_after_mute = await b.evaluate(() => document.getElementById('mute').textContent);
   out.bob_notice = await b.evaluate(() => document.getElementById('notice-text').textContent);
   await sleep(1000);
@@ -103,7 +110,8 @@ try {
   out.queue_after_lower = await handQueue(b);
 
   // 6. lock: a third browser is refused with a clear message; unlock lets it in
-  await a.click('#mod-lock');
+  await a.focus('#mod-lock');
+  await a.keyboard.press('Space');
   await until(() => a.evaluate(() => window.tutti.roomState.locked), 5000, 'locked');
   const cctx = await browsers[0].newContext({ viewport: { width: 800, height: 600 } });
   const c = await cctx.newPage();
@@ -121,6 +129,14 @@ try {
   out.cat_joined_after_unlock = true;
   await cctx.close();
 
+  // 6b. grant: Bob becomes a moderator and gets the controls; revoke takes them away
+  await a.click(`#roster li[data-id="${idB}"] button[data-action="grant"]`);
+  await until(() => b.evaluate(() => !document.getElementById('mod-box').hidden), 5000, 'Bob granted');
+  out.granted_ctl = await rosterCtl(b, idA);
+  await a.click(`#roster li[data-id="${idB}"] button[data-action="revoke"]`);
+  await until(() => b.evaluate(() => document.getElementById('mod-box').hidden), 5000, 'Bob revoked');
+  out.revoked_ctl_count = await anyCtl(b);
+
   // 7. the ways in: every door, with a link and a copy button
   out.doors = await a.evaluate(() => [...document.querySelectorAll('#doors li')].map((li) => ({
     network: li.dataset.network, label: li.querySelector('.door-label').textContent,
@@ -128,8 +144,31 @@ try {
     copy: !!li.querySelector('button') })));
   await a.locator('.doors').screenshot({ path: path.join(cfg.docs, 'meeting-doors.png') });
 
-  // 8. the meeting log as Bob saw it, then the end
+  // 8. the recording banner as the page draws it. This build cannot record (the bridge
+  // answers record_start with not_supported, shown to the moderator), so Bob's page is fed
+  // the room_state a recording would bring, through its own message handler.
+  await a.click('#mod-record');
+  await until(async () => (await errors(a)).some((e) => e.startsWith('not_supported') ||
+                                                       e.startsWith('recording_failed')) ||
+                          await a.evaluate(() => window.tutti.roomState.recording),
+              5000, 'an answer to record_start');
+  out.record_answer = await a.evaluate(() => window.tutti.roomState.recording ? 'recording'
+    : window.tutti.errors[window.tutti.errors.length - 1]);
+  out.mod_error_text = await a.evaluate(() => document.getElementById('mod-error').textContent);
+  out.banner_before = await b.evaluate(() => !document.getElementById('rec-banner').hidden);
+  await b.evaluate(() => window.tutti.ws.onmessage({ data: JSON.stringify({ type: 'room_state',
+    state: { ...window.tutti.roomState, recording: true, recording_id: 'r1',
+             recording_since: Date.now(), recording_decline: true } }) }));
+  out.banner = await b.evaluate(() => ({
+    shown: !document.getElementById('rec-banner').hidden,
+    text: document.getElementById('rec-text').textContent,
+    decline: !document.getElementById('decline').hidden,
+    role: document.getElementById('rec-banner').getAttribute('role') }));
+  await b.screenshot({ path: path.join(cfg.out, 'meeting-recording-banner.png') });
+
+  // 9. the meeting log as Bob saw it, then the end
   out.bob_meetings = await b.evaluate(() => window.tutti.meetings.map((m) => m.action));
+  out.bob_meeting_texts = await b.evaluate(() => window.tutti.chat.map((c) => c.text));
   await a.click('#mod-end');
   await until(() => b.evaluate(() => window.tutti.state === 'failed'), 10000, 'Bob hung up by the end');
   out.bob_end_status = await b.evaluate(() => document.getElementById('status').textContent);

@@ -5,7 +5,8 @@ Mia's mute of Bob silences his tone for her (a listener) and holds against Bob's
 (self_unmute = false) until she unmutes him; Bob's moderate is answered not_allowed; the hand
 queue in the order hands went up; lock refuses a third browser with a clear message; the
 ways-in panel lists the doors of every configured network; the end hangs Bob up. Writes the
-moderator view and the doors panel to docs/ (meeting-moderator.png, meeting-doors.png).
+moderator view and the doors panel (meeting-moderator.png, meeting-doors.png) to the build
+tree, or to docs/ with TT_UPDATE_DOCS=1.
 Exits 77 (ctest: skipped) without chromium or node_modules."""
 import json
 import os
@@ -15,26 +16,18 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from ttlib import BUILD_DIR, Bridge, check, default_sections, run  # noqa: E402
+from ttlib import BUILD_DIR, Bridge, check, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration", "webrtc"))
 from test_e2e import CHROMIUM, prerequisites, write_tone  # noqa: E402
+from test_meeting import door_sections  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOCS = os.path.join(HERE, "..", "..", "docs")
+# Screenshots go to the build tree; TT_UPDATE_DOCS=1 writes them to docs/ (looked at before
+# they are committed), so that a test run never changes the checkout.
+DOCS = (os.path.join(HERE, "..", "..", "docs") if os.environ.get("TT_UPDATE_DOCS")
+        else os.path.join(BUILD_DIR, "test-output", "e2e"))
 OUT_DIR = os.path.join(BUILD_DIR, "test-output", "e2e")
 FREQ_A, FREQ_B = 500, 800
-
-
-def door_sections(binary):
-    """Config that makes the other gateways offer doors, without reaching anything real."""
-    have = default_sections(binary)
-    sec = {}
-    if "sip" in have:
-        sec["sip"] = {"enabled": True, "domain": "sip.example.org"}
-    if "irc" in have:
-        sec["irc"] = {"enabled": True}
-    if "xmpp" in have:
-        sec["xmpp"] = {"enabled": True}
-    return sec
 
 
 def test_meeting_in_two_browsers():
@@ -46,6 +39,8 @@ def test_meeting_in_two_browsers():
     room = "team"
     sections = {"webrtc": {"allow_loopback": True},
                 "room.team": {"moderator_pin": "1357", "self_unmute": False}}
+    doors, want = door_sections()   # SIP, IRC and XMPP configured: their doors on the page
+    sections.update(doors)
     with Bridge(sections) as br:
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room, "modPin": "1357",
                "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A, "freqB": FREQ_B,
@@ -61,9 +56,12 @@ def test_meeting_in_two_browsers():
     check(out.get("ok"), "browser run failed: %s" % out.get("error"))
     check(out["root_asks_room"] and out["root_refused_empty"], "/ asks for a room: %s" % out)
     check(out["root_path"] == "/" + room, "after joining from /, the URL is %s" % out["root_path"])
-    check(sorted(out["mod_ctl_on_bob"]) == ["kick", "mute"],
+    check(sorted(out["mod_ctl_on_bob"]) == ["grant", "kick", "mute"],
           "Mia's controls on Bob: %s" % out["mod_ctl_on_bob"])
     check(out["mod_ctl_on_self"] == [], "controls on Mia's own line: %s" % out["mod_ctl_on_self"])
+    check(out["controls_reachable"], "a control that is no labelled button in the tab order")
+    check(out["focus_after_mute"] == "unmute", "the keyboard focus after muting Bob: %s"
+          % out["focus_after_mute"])
     check(out["bob_ctl_count"] == 0 and not out["bob_mod_box"] and out["mod_box"],
           "Bob sees moderator controls: %s" % out)
     before, muted, after = ({int(k): v for k, v in h.items()}
@@ -89,11 +87,26 @@ def test_meeting_in_two_browsers():
           "a third browser in a locked room: %s %s" % (out["locked_status"], out["locked_errors"]))
     check("(locked)" in out["locked_title"], "the title while locked: %s" % out["locked_title"])
     check(out["cat_joined_after_unlock"], "unlock")
+    check("mute" in out["granted_ctl"] and "revoke" in out["granted_ctl"] and
+          out["revoked_ctl_count"] == 0, "grant and revoke: %s %s"
+          % (out["granted_ctl"], out["revoked_ctl_count"]))
     nets = {d["network"]: d for d in out["doors"]}
+    check(set(nets) == want, "doors on the page: %s, want %s" % (out["doors"], sorted(want)))
     check(nets.get("web", {}).get("uri") == "%s/%s" % (cfg["base"], room) and
           all(d["copy"] for d in out["doors"]), "doors: %s" % out["doors"])
     for a in ("mute", "unmute", "lower_hand", "lock", "unlock"):
         check(a in out["bob_meetings"], "Bob was not told of %s: %s" % (a, out["bob_meetings"]))
+    check(out["record_answer"] == "recording" or out["mod_error_text"],
+          "record_start's answer not shown: %s" % out["record_answer"])
+    check(not out["banner_before"] or out["record_answer"] == "recording",
+          "a banner without a recording")
+    b = out["banner"]
+    check(b["shown"] and "being recorded" in b["text"] and b["decline"] and b["role"] == "alert",
+          "recording banner: %s" % b)
+    for line in ("Mia muted you", "Mia unmuted you", "Mia lowered your hand",
+                 "Mia locked the room: nobody new can join"):
+        check(line in out["bob_meeting_texts"], "Bob's page lacks %r: %s"
+              % (line, out["bob_meeting_texts"]))
     check("ended by Mia" in out["bob_end_status"], "end: %s" % out["bob_end_status"])
     check(out["unlabelled"] == [], "inputs without a label: %s" % out["unlabelled"])
     for png in ("meeting-moderator.png", "meeting-doors.png"):

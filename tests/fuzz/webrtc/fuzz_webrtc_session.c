@@ -502,6 +502,14 @@ static void command(const char *c, size_t n)
 	g_free(arg);
 }
 
+/* The core's [http] keys the gateway reads for the page's address (its doors). */
+static const struct tt_conf_key http_keys[] = {
+	{ "http", "listen", TT_CONF_STRING, "127.0.0.1", 0, 255, NULL, 0, "" },
+	{ "http", "port", TT_CONF_INT, "8080", 1, 65535, NULL, 0, "" },
+	{ "http", "tls_cert", TT_CONF_STRING, NULL, 0, 4096, NULL, 0, "" },
+	{ NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL },
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!F.conf) {
@@ -510,6 +518,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char ini[] = "[webrtc]\nmax_per_address = 3\nallow_loopback = true\n";
 		if (tt__conf_schema_alloc(&F.schema) ||
 		    tt__conf_schema_add(F.schema, tt_gateway_webrtc.conf_keys, "webrtc") ||
+		    tt__conf_schema_add(F.schema, http_keys, "core") ||
 		    tt__conf_load_data(&F.conf, F.schema, "fuzz.conf", ini, strlen(ini), &errors))
 			abort();
 		F.parts = g_ptr_array_new();

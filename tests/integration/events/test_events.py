@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from ttlib import Bridge, check, run  # noqa: E402
-from evlib import Closed, EventClient, Receiver  # noqa: E402
+from evlib import Closed, Control, EventClient, Receiver  # noqa: E402
 
 TOKEN = "s3cret-token"
 
@@ -63,6 +63,11 @@ def test_who_may_connect():
         ev = c.events(1)[0]
         check(ev["seq"] == 1 and ev["type"] == "joined", "first event: %s" % ev)
         c.close()
+        # a plain GET is told it is a WebSocket, once authorised
+        st, body = br.http("GET", "/api/events")
+        check(st == 401, "plain GET without the token: %s" % st)
+        st, body = br.http("GET", "/api/events", headers={"Authorization": "Bearer " + TOKEN})
+        check(st == 426 and "WebSocket" in body["error"], "plain GET: %s %s" % (st, body))
         # an admin HTTP call without the token still gets 401 (the shared check)
         st, _ = br.http("PATCH", "/api/rooms/r", {"locked": True})
         check(st == 401, "PATCH without the token: %s" % st)
@@ -279,7 +284,58 @@ def test_webhook_receiver_that_never_answers():
         lsn.close()
 
 
+def test_slow_reader_dropped_fast_reader_served():
+    # a client that never reads (a 4 KiB receive window) is sent at most a bounded amount
+    # beyond what the kernels hold, and dropped ("not reading", 1008) once a message waited
+    # 10 s; a client that reads gets every event meanwhile
+    import threading
+    with Bridge() as br:
+        slow = EventClient(br.http_port, rcvbuf=4096)
+        fast = EventClient(br.http_port)
+        check(fast.recv()["type"] == "hello", "hello")
+        seqs = []
+
+        def read_fast():
+            try:
+                while True:
+                    m = fast.recv(30)
+                    if "seq" in m:
+                        seqs.append(m["seq"])
+            except (Closed, OSError, TimeoutError):
+                pass
+        t = threading.Thread(target=read_fast, daemon=True)
+        t.start()
+        ctl = Control(br.control)
+        n, made, t0 = 1000, 0, time.time()   # 1,000: the default room limit
+        while time.time() - t0 < 90 and "not reading" not in br.read_log():
+            ids = [r["id"] for r in ctl.batch([{"cmd": "join", "room": "big",
+                                                "name": "participant number %04d" % i,
+                                                "caps": ["text"]} for i in range(n)])]
+            ctl.batch([{"cmd": "leave", "id": i} for i in ids])
+            made += 2 * n + 1
+        gone = time.time() - t0
+        check("not reading" in br.read_log(), "slow reader never dropped (%d events)" % made)
+        check(gone >= 10, "dropped before the stall time: %.1f s" % gone)
+        print("slow reader dropped after %.1f s, %d events made" % (gone, made))
+        wait_until = time.time() + 30
+        while len(seqs) < made and time.time() < wait_until:
+            time.sleep(0.1)
+        check(seqs == list(range(1, made + 1)), "the fast reader got %d of %d events, in order"
+              % (len(seqs), made))
+        got = 0
+        try:
+            while True:
+                if "seq" in slow.recv(10):
+                    got += 1
+        except (Closed, OSError, TimeoutError):
+            pass
+        check(got < made, "the slow reader cannot have got everything: %d" % got)
+        check(br.read_log().count("not reading") == 1, "one drop, logged once")
+        fast.close()
+        slow.close()
+
+
 if __name__ == "__main__":
     run([test_who_may_connect, test_scripted_meeting_and_resume, test_gap_and_room_filter,
          test_webhook_signed_in_order_with_retry, test_webhook_queue_bounded_while_down,
-         test_webhook_receiver_that_never_answers])
+         test_webhook_receiver_that_never_answers, test_slow_reader_dropped_fast_reader_served])

@@ -350,16 +350,17 @@ def test_who_mute_by_op_refused_for_others():
             mark = alice.mark()
             carol.send("PRIVMSG #chan :!who")
             who = alice.wait("NOTICE #chan :3 in room room1", since=mark)
-            check("bob (test)" in who and "alice (irc)" in who and "carol (irc)" in who,
+            check("bob (test)" in who and "alice (irc, moderator)" in who
+                  and "carol (irc)" in who,
                   "!who: %s" % who)
             carol.send("PRIVMSG #chan :!mute bob")
-            alice.wait("carol: only channel operators (+o) can mute", since=mark)
+            carol.wait("NOTICE carol :sorry, only the room's moderators can mute")
             r = g.cmd(cmd="roster", room="room1")
             check(not [p for p in r["roster"] if p["name"] == "bob" and p.get("muted")],
                   "a non-op muted bob: %s" % r)
             g.drain()
             alice.send("PRIVMSG #chan :!mute bob")
-            alice.wait("bob was muted by alice", since=mark)
+            alice.wait("NOTICE #chan :alice muted bob", since=mark)
             ev = g.wait_event(lambda e: e["ev"] == "roster" and e["type"] == "state"
                               and e["who"]["id"] == bob, what="bob muted")
             check(ev["who"]["muted"], "state: %s" % ev)

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from ttlib import Bridge, check, run  # noqa: E402
+from ttlib import BUILD_DIR, Bridge, check, default_sections, free_port, run  # noqa: E402
 from wsclient import WsClient  # noqa: E402
 
 CONF = {"webrtc": {"allow_loopback": True},
@@ -202,5 +202,51 @@ def test_unmute_asks():
         state_of(dee, jd["id"], lambda w: w["declined"], "Dee declined")
 
 
+def door_sections():
+    """The other gateways configured so that they offer doors into room "team"; their
+    servers need not exist (IRC and XMPP retry in the background)."""
+    have = default_sections(os.path.join(BUILD_DIR, "tutti-test"))
+    sec, want = {}, {"web"}
+    if "sip" in have:
+        sec["sip"] = {"public_host": "sip.example.org", "aliases": "4711=team"}
+        want.add("phone")
+    if "irc" in have or any(s.startswith("irc.") for s in have):
+        sec["irc.libera"] = {"server": "127.0.0.1", "port": free_port(),
+                             "channels": "#team=team", "reconnect_min": 5,
+                             "reconnect_max": 10}
+        want.add("irc")
+    if "xmpp" in have:
+        sec["xmpp"] = {"enabled": True, "server": "127.0.0.1:%d" % free_port(),
+                       "domain": "conference.example.org", "secret": "s3cret",
+                       "reconnect_min": 5, "reconnect_max": 10}
+        want.add("xmpp")
+    return sec, want
+
+
+def test_doors_of_every_network():
+    sec, want = door_sections()
+    with Bridge(dict(CONF, **sec)) as br:
+        c, j = join(br, "Ann", room="team")
+        doors = {}
+        for d in j["doors"]:
+            doors.setdefault(d["network"], []).append(d)
+        print("doors:", j["doors"])
+        check(set(doors) == want, "doors of %s, want %s" % (sorted(doors), sorted(want)))
+        check(all(d["uri"] and d["label"] and d["text"] for d in j["doors"]),
+              "a door without uri, label or text: %s" % j["doors"])
+        if "phone" in want:
+            uris = {d["uri"] for d in doors["phone"]}
+            check({"sip:team@sip.example.org", "sip:4711@sip.example.org"} <= uris,
+                  "SIP doors: %s" % uris)
+        if "irc" in want:
+            check([d["uri"] for d in doors["irc"]] ==
+                  ["irc://127.0.0.1:%d/%%23team" % br.conf["irc.libera"]["port"]],
+                  "IRC door: %s" % doors["irc"])
+        if "xmpp" in want:
+            check(doors["xmpp"][0]["uri"] == "xmpp:team@conference.example.org?join",
+                  "XMPP door: %s" % doors["xmpp"])
+        c.close()
+
+
 if __name__ == "__main__":
-    run([test_moderator_powers_and_refusals, test_unmute_asks])
+    run([test_moderator_powers_and_refusals, test_unmute_asks, test_doors_of_every_network])

@@ -66,7 +66,8 @@ void fake_reset(const struct tt_conf_key *gw_rows, const char *ini)
 	g_clear_pointer(&fake.media, g_ptr_array_unref);
 	g_clear_pointer(&fake.rooms, g_ptr_array_unref);
 	g_clear_pointer(&fake.moderated, g_ptr_array_unref);
-	fake.can_record = fake.recording = false;
+	fake.can_record = fake.recording = fake.recording_decline = false;
+	fake.self_unmute = true;
 	fake.hand_next = 0;
 	fake.conf = tt__conf_free(fake.conf);
 	schema = tt__conf_schema_free(schema);
@@ -314,7 +315,7 @@ static bool p_alive(const struct tt_participant *p)
 	return ((const struct fake_p *)p)->alive;
 }
 
-static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
+static int apply_state(struct tt_participant *tp, unsigned bits, bool on)
 {
 	struct fake_p *p = (struct fake_p *)tp;
 	unsigned old = p->state;
@@ -324,6 +325,17 @@ static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
 	if (old != p->state)
 		roster_event(TT_ROSTER_STATE, p, old ^ p->state);
 	return 0;
+}
+
+/* The participant acting on itself, refused as the core refuses it. */
+static int p_set_state(struct tt_participant *tp, unsigned bits, bool on)
+{
+	struct fake_p *p = (struct fake_p *)tp;
+	if (on && (bits & TT_PS_NO_RECORD) && !fake.recording_decline)
+		return -EPERM;
+	if (!on && (bits & TT_PS_MUTED) && (p->state & TT_PS_MOD_MUTED) && !fake.self_unmute)
+		return -EPERM;
+	return apply_state(tp, bits, on);
 }
 
 static struct tt_participant *p_find(struct tt_core *core, const char *room, const char *s)
@@ -508,9 +520,9 @@ static int moderate(struct tt_participant *ta, enum tt_mod_action a, struct tt_p
 	}
 	emit(p->room, a, p, t, reason, count);
 	if (bits)
-		p_set_state(tt, bits, on);
+		apply_state(tt, bits, on);
 	for (guint i = 0; all && i < all->len; i++)
-		p_set_state(all->pdata[i], TT_PS_MUTED | TT_PS_MOD_MUTED, true);
+		apply_state(all->pdata[i], TT_PS_MUTED | TT_PS_MOD_MUTED, true);
 	if (all)
 		g_ptr_array_free(all, TRUE);
 	if (a == TT_MOD_KICK)
@@ -528,6 +540,8 @@ static int room_info(struct tt_core *core, const char *room, struct tt_room_info
 	out->has_moderator_pin = r && r->mod_pin;
 	out->recording = fake.recording;
 	out->recording_id = fake.recording ? "rec1" : NULL;
+	out->recording_decline = fake.recording_decline;
+	out->self_unmute = fake.self_unmute;
 	return 0;
 }
 
@@ -595,7 +609,7 @@ void fake_set_caps(struct fake_p *p, unsigned caps)
 
 void fake_set_state(struct fake_p *p, unsigned bits, bool on)
 {
-	p_set_state((struct tt_participant *)p, bits, on);
+	apply_state((struct tt_participant *)p, bits, on);
 }
 
 void fake_say(struct fake_p *p, const char *text, unsigned flags)

@@ -53,6 +53,8 @@ struct fake_core {
 	/* meetings: moderate as the core does it (right checked, event, then states) */
 	bool can_record;       /* false: RECORD_START is -ENOTSUP */
 	bool recording;
+	bool recording_decline;   /* room key: NO_RECORD may be set (else -EPERM) */
+	bool self_unmute;         /* room key (true): false refuses clearing a moderator's mute */
 	uint32_t hand_next;
 	GPtrArray *moderated;  /* "actor|action|target|reason" of every moderate call */
 };

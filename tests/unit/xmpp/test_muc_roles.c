@@ -375,6 +375,44 @@ TT_TEST(muc_recording_status_codes)
 	env_down();
 }
 
+TT_TEST(muc_recording_decline)
+{
+	setup();
+	struct fake_p *alice = fake_find("r1", "alice"), *carol = fake_find("r1", "carol");
+	/* a room that does not allow it: refused, nothing set */
+	env_in("<message from='" C "' to='" R1 "' type='groupchat'><body>!decline</body>"
+	       "</message>");
+	TT_ASSERT_INT_EQ(notices(C, "This room does not let participants decline the "
+				 "recording."), 1);
+	TT_ASSERT(!(carol->state & TT_PS_NO_RECORD));
+	/* one that does: the start line says how, !decline sets it, !consent clears it */
+	fake.recording_decline = true;
+	fake.can_record = true;
+	env_clear();
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!record start</body>"
+	       "</message>");
+	TT_ASSERT_INT_EQ(notices(C, "alice started recording: this meeting is being recorded. "
+				 "Say !decline to be muted and left out of it."), 1);
+	env_in("<message from='" C "' to='" R1 "' type='groupchat'><body>!decline</body>"
+	       "</message>");
+	TT_ASSERT(carol->state & TT_PS_NO_RECORD);
+	fake_set_state(carol, TT_PS_MUTED, true);   /* the core mutes who declined */
+	env_in("<message from='" C "' to='" R1 "' type='groupchat'><body>!consent</body>"
+	       "</message>");
+	TT_ASSERT(!(carol->state & (TT_PS_NO_RECORD | TT_PS_MUTED)));
+	/* a moderator's mute holds where self_unmute = false: consent keeps it */
+	fake.self_unmute = false;
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!mute carol</body>"
+	       "</message>");
+	fake_set_state(carol, TT_PS_NO_RECORD, true);
+	env_in("<message from='" C "' to='" R1 "' type='groupchat'><body>!consent</body>"
+	       "</message>");
+	TT_ASSERT((carol->state & (TT_PS_NO_RECORD | TT_PS_MUTED)) == TT_PS_MUTED);
+	TT_ASSERT(!(alice->state & TT_PS_NO_RECORD));
+	TT_ASSERT_INT_EQ(fake.posted->len, 0);
+	env_down();
+}
+
 static void collect(const struct tt_door *d, void *arg)
 {
 	g_ptr_array_add(arg, g_strdup_printf("%s|%s|%s", d->network, d->label, d->uri));
