@@ -54,7 +54,16 @@ def join(br, bs, pin):
 
 
 def offset(bs, t):
-    return t - bs.t_established
+    """Where wall-clock time t is in bs's recording. Counted back from the recording's end,
+    which is when the phone was stopped (bs.t_stop): the time the test saw the call set up
+    comes late on a busy machine (baresip's event, then our poll), and once put the quiet
+    window 5 s early, on the welcome prompt."""
+    if getattr(bs, "t_stop", None) is None:
+        return t - bs.t_established
+    if getattr(bs, "rec_len", None) is None:
+        rate, s = read_wav(bs.recording())
+        bs.rec_len = len(s) / rate
+    return bs.rec_len - (bs.t_stop - t)
 
 
 def rms_window(bs, t0, t1):
@@ -152,6 +161,7 @@ def test_moderator_keys():
             check("hand_seq" not in who(br, "bob"), "a lowered hand keeps its number")
 
             for bs in phones:
+                bs.t_stop = time.time()
                 bs.stop()
 
             # what nina heard: silence, then the refusal prompt (speech, loud)
