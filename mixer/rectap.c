@@ -120,7 +120,8 @@ unsigned tt_mixer_part_pulled(const struct tt_mixer_part *p, struct tt_mixer_uni
 	for (unsigned i = 0; i < p->nunits && n < max; i++, n++) {
 		const struct tt__jbuf_unit *j = &p->units[i];
 		bool pkt = j->kind == TT__JB_PACKET;
-		u[n] = (struct tt_mixer_unit){pkt ? j->data : NULL, pkt ? j->len : 0, j->dur};
+		u[n] = (struct tt_mixer_unit){pkt ? j->data : NULL, pkt ? j->len : 0, j->dur,
+					      j->kind == TT__JB_CONCEAL};
 	}
 	return n;
 }

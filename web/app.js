@@ -297,7 +297,7 @@ function renderRoomState() {
     const mine = app.roster && app.roster.mine();
     const declined = !!(mine && mine.declined);
     $('decline').hidden = !st.recording_decline;
-    $('decline').textContent = declined ? 'You declined: you stay muted. Withdraw'
+    $('decline').textContent = declined ? 'You declined: you stay muted while it runs. Withdraw'
       : 'Decline: keep me muted and out of the recording';
     $('decline').setAttribute('aria-pressed', String(declined));
   }

@@ -44,7 +44,8 @@ static size_t build(struct tt_room_media *m, uint8_t *at)
 	struct tt_mixer_out out;
 	tt_mixer_room_record_out(m->mixer, &out);
 	for (unsigned i = 0; i < out.n; i++) {
-		struct tt_mixer_unit u = { out.payload[i].data, out.payload[i].len, out.ts_inc };
+		struct tt_mixer_unit u = { out.payload[i].data, out.payload[i].len, out.ts_inc,
+					   false };
 		n += put_rec(at ? at + n : NULL, TT_REC_MIX, NULL, &u, 48000);
 	}
 	if (!m->rec_tracks)
@@ -59,7 +60,8 @@ static size_t build(struct tt_room_media *m, uint8_t *at)
 		for (unsigned j = 0; j < k; j++) {
 			if (u[j].len > UINT16_MAX)
 				u[j].len = 0, u[j].data = NULL;
-			n += put_rec(at ? at + n : NULL, TT_REC_TRACK, mp, &u[j], rate);
+			n += put_rec(at ? at + n : NULL, u[j].lost ? TT_REC_LOST : TT_REC_TRACK, mp,
+				     &u[j], rate);
 		}
 	}
 	return n;

@@ -157,6 +157,14 @@ int tt_oggw_silence(struct tt_oggw *w, uint64_t frames)
 	return w->err;
 }
 
+int tt_oggw_gap(struct tt_oggw *w, uint64_t frames)
+{
+	static const uint8_t LOST[1] = { 0xf8 };   /* CELT FB 20 ms, code 0, no frame data */
+	for (uint64_t i = 0; i < frames && !w->err; i++)
+		tt_oggw_packet(w, LOST, sizeof LOST);
+	return w->err;
+}
+
 uint64_t tt_oggw_samples(const struct tt_oggw *w)
 {
 	return w->granule;

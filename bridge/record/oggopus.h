@@ -24,6 +24,10 @@ void tt_oggw_set_preskip(struct tt_oggw *w, unsigned preskip);
 int tt_oggw_packet(struct tt_oggw *w, const uint8_t *data, size_t len);
 /* n x 20 ms of silence (a 3-byte CELT frame each), so time passes where nothing was said. */
 int tt_oggw_silence(struct tt_oggw *w, uint64_t frames);
+/* n x 20 ms where nothing was received, as Opus says it (a 1-byte packet: a frame of
+ * length 0): a decoder conceals from what it decoded before, or gives zeros when it has
+ * decoded nothing yet, and keeps its mode (no CELT frame between two SILK ones). */
+int tt_oggw_gap(struct tt_oggw *w, uint64_t frames);
 /* 48 kHz samples written so far (granule position of the last packet). */
 uint64_t tt_oggw_samples(const struct tt_oggw *w);
 /* Bytes on disk so far. Any thread. */

@@ -102,7 +102,7 @@ static void sweep(struct tt_core *core)
 {
 	const char *dir = tt_conf_str(core->conf, "recording", "dir");
 	long long days = tt_conf_int(core->conf, "recording", "retention_days");
-	if (!days || !dir)
+	if (!days || !dir || !tt_conf_bool(core->conf, "recording", "enabled"))
 		return;
 	GDir *d = g_dir_open(dir, 0, NULL);
 	if (!d)
@@ -151,8 +151,8 @@ void tt__record_init(struct tt_core *core)
 	struct tt_recorder *r = g_new0(struct tt_recorder, 1);
 	r->finishing = g_ptr_array_new();
 	core->recorder = r;
-	if (!tt_conf_bool(core->conf, "recording", "enabled"))
-		return;
+	/* [recording] enabled and retention_days are reloadable: the notice is loaded and the
+	 * daily sweep runs whatever they are now */
 	notice_load(r, tt_conf_str(core->conf, "recording", "prompts_dir"));
 	sweep(core);
 	r->retention_timer = g_timeout_add_seconds(86400, on_retention, core);

@@ -22,6 +22,7 @@
 #define FRAME48 960u               /* 20 ms at 48 kHz: one tick */
 #define REMUX_PRESKIP 312u         /* the usual libopus look-ahead (6.5 ms) of a sender */
 #define IDLE_POLL_US (500 * 1000)
+#define MAX_CONCEAL 5              /* lost frames concealed in a row; silence after */
 #define IDLE_GIVE_UP 6             /* polls after finish() with no end from the worker */
 
 struct file {
@@ -39,6 +40,8 @@ struct track {
 	unsigned pcm_rate;
 	int16_t pcm[960 * 2 + 1024];
 	unsigned fill;
+	uint8_t toc;               /* code-0 TOC of the last 20 ms Opus packet, 0: none yet */
+	unsigned lost_run;         /* lost frames concealed in a row */
 };
 
 struct tt_rec_sink {
@@ -131,18 +134,22 @@ static int file_close(struct tt_rec_sink *s, struct file *f)
 
 static void write_error(struct tt_rec_sink *s, const char *path, int rc)
 {
-	char *why = g_strdup_printf("writing %s: %s", path, tt_strerror(rc));
+	char *why = rc == -ENOSPC ? g_strdup_printf("disk full: writing %s", path)
+				  : g_strdup_printf("write error: %s: %s", path, tt_strerror(rc));
 	fail(s, why);
 	g_free(why);
 }
 
-/* Silence up to the start of tick `t`. */
-static int catch_up(struct tt_oggw *w, uint64_t t)
+/* Silence up to the start of tick `t`: silence frames, except in a remuxed track before
+ * its first packet: there "nothing received" (tt_oggw_gap, zeros from a decoder that has
+ * decoded nothing), so that the player's decoder starts in the sender's own mode. */
+static int catch_up(struct tt_oggw *w, uint64_t t, bool remux)
 {
 	uint64_t have = tt_oggw_samples(w), want = t * FRAME48;
 	if (have + FRAME48 > want)
 		return 0;
-	return tt_oggw_silence(w, (want - have) / FRAME48);
+	return remux ? tt_oggw_gap(w, (want - have) / FRAME48)
+		     : tt_oggw_silence(w, (want - have) / FRAME48);
 }
 
 static struct track *track_open(struct tt_rec_sink *s, const struct tt_rec_rec *r, int *err)
@@ -239,22 +246,37 @@ static int track_write(struct track *tr, const struct tt_rec_rec *r, const uint8
 	if (tr->codec == TT_CODEC_OPUS) {
 		if (r->len) {
 			int rc = tt_oggw_packet(w, data, r->len);
+			if (rc == 0 && opus_packet_get_samples_per_frame(data, 48000) == FRAME48)
+				tr->toc = data[0] & 0xfc;   /* code 0: one frame */
+			tr->lost_run = 0;
 			return rc == -EINVAL ? tt_oggw_silence(w, frames) : rc;
 		}
-		return tt_oggw_silence(w, frames);
+		if (r->kind == TT_REC_LOST && tr->toc && tr->lost_run < MAX_CONCEAL) {
+			/* A lost 20 ms frame as Opus says it (a frame of length 0): players
+			 * conceal it as the mixer did, so a steady voice does not drop out. */
+			int rc = 0;
+			for (uint64_t i = 0; i < frames && !rc; i++, tr->lost_run++)
+				rc = tt_oggw_packet(w, &tr->toc, 1);
+			return rc;
+		}
+		return tr->toc ? tt_oggw_silence(w, frames) : tt_oggw_gap(w, frames);
 	}
 	int16_t pcm[2880];
 	int n = r->len ? tt_codec_dec_decode(tr->dec, data, r->len, pcm, G_N_ELEMENTS(pcm)) : -1;
 	if (n > 0)
 		return track_pcm(tr, pcm, (unsigned)n);
-	return track_pcm(tr, NULL, (unsigned)(frames * tr->pcm_rate / 50));
+	unsigned want = (unsigned)(frames * tr->pcm_rate / 50);
+	if (r->kind == TT_REC_LOST && want <= G_N_ELEMENTS(pcm) &&
+	    tt_codec_dec_conceal(tr->dec, NULL, 0, pcm, want) == (int)want)
+		return track_pcm(tr, pcm, want);   /* SpanDSP's PLC, as the mixer did */
+	return track_pcm(tr, NULL, want);
 }
 
 static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 {
 	const uint8_t *p = (const uint8_t *)(t + 1), *end = p + t->len;
 	tt_oggw_set_preskip(s->mix->w, t->mix_preskip);
-	int rc = catch_up(s->mix->w, t->tick);
+	int rc = catch_up(s->mix->w, t->tick, false);
 	if (rc) {
 		write_error(s, s->mix->path, rc);
 		return;
@@ -276,7 +298,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 			}
 			continue;
 		}
-		if (r.kind != TT_REC_TRACK || !s->tracks)
+		if ((r.kind != TT_REC_TRACK && r.kind != TT_REC_LOST) || !s->tracks)
 			continue;
 		struct track *tr = g_hash_table_lookup(s->track, r.id);
 		if (!tr) {
@@ -286,7 +308,7 @@ static void write_tick(struct tt_rec_sink *s, const struct tt_rec_tick *t)
 				return;
 			g_hash_table_insert(s->track, g_strdup(r.id), tr);
 		}
-		rc = catch_up(tr->f->w, t->tick);
+		rc = catch_up(tr->f->w, t->tick, tr->codec == TT_CODEC_OPUS && !tr->toc);
 		if (!rc)
 			rc = track_write(tr, &r, data, t->tick);
 		if (rc) {
@@ -346,10 +368,12 @@ static gpointer run(gpointer arg)
 	if (!g_atomic_int_get(&s->failed)) {
 		GHashTableIter it;
 		gpointer k, v;
-		int rc = catch_up(s->mix->w, last);
+		int rc = catch_up(s->mix->w, last, false);
 		g_hash_table_iter_init(&it, s->track);
-		while (!rc && g_hash_table_iter_next(&it, &k, &v))
-			rc = catch_up(((struct track *)v)->f->w, last);
+		while (!rc && g_hash_table_iter_next(&it, &k, &v)) {
+			struct track *tr = v;
+			rc = catch_up(tr->f->w, last, tr->codec == TT_CODEC_OPUS && !tr->toc);
+		}
 		if (rc)
 			why = g_strdup_printf("writing the last pages: %s", tt_strerror(rc));
 	}
@@ -455,8 +479,8 @@ int tt__rec_sink_push(struct tt_rec_sink *s, struct tt_rec_tick *t)
 	}
 	if ((unsigned)g_atomic_int_get(&s->qlen) >= s->qmax) {
 		g_free(t);
-		char *why = g_strdup_printf("the disk is too slow: %u ticks (%u s) wait to be "
-					    "written ([recording] queue)", s->qmax, s->qmax / 50);
+		char *why = g_strdup_printf("disk too slow: %u ticks (%u s) wait to be written "
+					    "([recording] queue)", s->qmax, s->qmax / 50);
 		fail(s, why);
 		g_free(why);
 		return -ENOBUFS;

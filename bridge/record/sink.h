@@ -39,7 +39,8 @@ struct tt_rec_sink *tt__rec_sink_ref(struct tt_rec_sink *s);
 void tt__rec_sink_unref(struct tt_rec_sink *s);
 
 /* ---- one tick's copy, built by the worker ---- */
-enum { TT_REC_MIX = 1, TT_REC_TRACK = 2, TT_REC_END = 3 };
+/* TT_REC_LOST: a track's packet was lost or late (len 0): concealed like the mixer did */
+enum { TT_REC_MIX = 1, TT_REC_TRACK = 2, TT_REC_END = 3, TT_REC_LOST = 4 };
 #define TT_REC_ID_MAX 24
 struct tt_rec_rec {           /* followed by len bytes of payload */
 	uint8_t kind;             /* TT_REC_MIX or TT_REC_TRACK */

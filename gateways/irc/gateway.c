@@ -356,12 +356,13 @@ static void irc_hang_up(void *state, struct tt_participant *p, const char *why)
 	/* An IRC user cannot be removed from the channel by us (we may not be op): their
 	 * lines stop reaching the room until they rejoin the channel. A moderator's kick or
 	 * end was just said in the channel (meeting.c): no second notice for it. */
-	bool said = tt__irc_hangup_announced(g, g->api->participant_room(p),
-					     g->api->participant_id(p));
+	int said = tt__irc_hangup_announced(g, g->api->participant_room(p),
+					    g->api->participant_id(p));
 	char *t = g_strdup_printf("%s no longer reaches the room (%s)", m->nick,
 				  why ? why : "removed");
 	m->p = g->api->participant_leave(m->p, 0);
 	m->op_moderator = false;
+	m->ended = said == 2;
 	if (!said)
 		tt__irc_notice(m->chan, t);
 	g_free(t);

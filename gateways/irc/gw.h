@@ -82,6 +82,9 @@ struct tt__irc_member {
 	/* The bridge made p a moderator because the member is a channel operator: losing +o
 	 * takes it back; a moderator right granted elsewhere is left alone. */
 	bool op_moderator;
+	/* Hung up by the end of the meeting (not a kick): joins the room again once the end
+	 * is over, since the channel stays bridged and its members are still in it. */
+	bool ended;
 };
 
 struct tt__irc_puppet {
@@ -104,6 +107,8 @@ void tt__irc_relay_connect(struct tt__irc_net *net);
 struct tt__irc_chan *tt__irc_chan_find(struct tt__irc_net *net, const char *name);
 void tt__irc_chan_clear(struct tt__irc_chan *ch, int reason);
 void tt__irc_member_free(gpointer data);
+/* m (with no participant) joins ch's room again; false if the room refused. */
+bool tt__irc_member_join(struct tt__irc_member *m);
 /* Channel operator (+o) or above, from NAMES and MODE as the bot saw them. */
 bool tt__irc_member_is_op(struct tt__irc_net *net, const struct tt__irc_member *m);
 /* Is nick one of ours on this net (the bot or a puppet)? */
@@ -151,8 +156,9 @@ void tt__irc_net_sync_moderators(struct tt__irc_net *net);
 void tt__irc_on_meeting(struct tt__irc_gw *gw, const struct tt_meeting_event *ev);
 /* ev is a TT_ROSTER_STATE event with TT_PS_HAND raised: the channels of its room hear it. */
 void tt__irc_hand_notice(struct tt__irc_net *net, const struct tt_roster_event *ev);
-/* Did a meeting event just say why pid in room is hung up? */
-bool tt__irc_hangup_announced(struct tt__irc_gw *gw, const char *room, const char *pid);
+/* Did a meeting event just say why pid in room is hung up? 0: no; 1: a kick; 2: the end
+ * of the meeting (the member joins again at the next idle: tt__irc_member_join). */
+int tt__irc_hangup_announced(struct tt__irc_gw *gw, const char *room, const char *pid);
 /* nick just joined ch (a JOIN, not NAMES): told alone if a recording runs. */
 void tt__irc_recording_tell_joiner(struct tt__irc_chan *ch, const char *nick);
 /* The bot is in ch again: the channel hears that a recording runs, if one does. */

@@ -107,10 +107,35 @@ static char *event_text(const struct tt_meeting_event *ev)
 	}
 }
 
+/* After an end: the channels of the room are still bridged and their members still in
+ * them, so they are in the (new, empty) meeting again, as they would be after a rejoin. */
+static void rejoin_ended(struct tt__irc_gw *gw, const char *room)
+{
+	for (guint i = 0; i < gw->nets->len; i++) {
+		struct tt__irc_net *net = gw->nets->pdata[i];
+		for (guint j = 0; j < net->chans->len; j++) {
+			struct tt__irc_chan *ch = net->chans->pdata[j];
+			if (strcmp(ch->room, room) != 0)
+				continue;
+			GHashTableIter it;
+			gpointer v;
+			g_hash_table_iter_init(&it, ch->members);
+			while (g_hash_table_iter_next(&it, NULL, &v)) {
+				struct tt__irc_member *m = v;
+				if (m->ended && !m->p)
+					tt__irc_member_join(m);
+				m->ended = false;
+			}
+		}
+	}
+}
+
 static gboolean forget_hangups(gpointer data)
 {
 	struct tt__irc_gw *gw = data;
 	gw->quiet_hangup_idle = 0;
+	if (gw->quiet_hangup_room && !gw->quiet_hangup_id && !gw->stopping)
+		rejoin_ended(gw, gw->quiet_hangup_room);
 	g_clear_pointer(&gw->quiet_hangup_room, g_free);
 	g_clear_pointer(&gw->quiet_hangup_id, g_free);
 	return G_SOURCE_REMOVE;
@@ -121,6 +146,8 @@ static gboolean forget_hangups(gpointer data)
  * otherwise be one notice per member, a minute of the bot's paced queue). */
 static void expect_hangups(struct tt__irc_gw *gw, const struct tt_meeting_event *ev)
 {
+	if (gw->quiet_hangup_room && !gw->quiet_hangup_id)
+		rejoin_ended(gw, gw->quiet_hangup_room);   /* an end, then a kick before idle */
 	g_free(gw->quiet_hangup_room);
 	g_free(gw->quiet_hangup_id);
 	gw->quiet_hangup_room = g_strdup(ev->room);
@@ -129,10 +156,13 @@ static void expect_hangups(struct tt__irc_gw *gw, const struct tt_meeting_event 
 		gw->quiet_hangup_idle = g_idle_add(forget_hangups, gw);
 }
 
-bool tt__irc_hangup_announced(struct tt__irc_gw *gw, const char *room, const char *pid)
+int tt__irc_hangup_announced(struct tt__irc_gw *gw, const char *room, const char *pid)
 {
-	return gw->quiet_hangup_room && strcmp(gw->quiet_hangup_room, room) == 0 &&
-	       (!gw->quiet_hangup_id || strcmp(gw->quiet_hangup_id, pid) == 0);
+	if (!gw->quiet_hangup_room || strcmp(gw->quiet_hangup_room, room) != 0)
+		return 0;
+	if (!gw->quiet_hangup_id)
+		return 2;
+	return strcmp(gw->quiet_hangup_id, pid) == 0;
 }
 
 void tt__irc_on_meeting(struct tt__irc_gw *gw, const struct tt_meeting_event *ev)

@@ -53,7 +53,6 @@ static struct tt__irc_member *member_get(struct tt__irc_chan *ch, const char *ni
 static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *nick,
 					 const char *prefixes)
 {
-	struct tt__irc_gw *gw = ch->net->gw;
 	struct tt__irc_member *m = member_get(ch, nick);
 	if (m) {
 		g_free(m->prefixes);
@@ -67,21 +66,29 @@ static struct tt__irc_member *member_add(struct tt__irc_chan *ch, const char *ni
 	m->chan = ch;
 	m->nick = g_strdup(nick);
 	m->prefixes = g_strdup(prefixes);
+	g_hash_table_replace(ch->members, tt__irc_nick_fold(nick), m);
+	tt__irc_member_join(m);
+	return m;
+}
+
+bool tt__irc_member_join(struct tt__irc_member *m)
+{
+	struct tt__irc_chan *ch = m->chan;
+	struct tt__irc_gw *gw = ch->net->gw;
 	struct tt_join req = {
-		.room = ch->room, .name = nick, .network = NULL, .caps = TT_CAP_TEXT,
+		.room = ch->room, .name = m->nick, .network = NULL, .caps = TT_CAP_TEXT,
 		.gw_data = m, .medium = ch->medium,
 	};
 	/* A room that refused the watch at start (no such room) refuses members too: one
 	 * warning then, not one per nick now. */
 	int err = ch->medium ? gw->api->participant_join(gw->gw, &req, &m->p) : -ENOENT;
 	if (err && ch->medium)
-		tt_warn("%s: %s in %s could not join room %s: %s", ch->net->name, nick, ch->name,
-			ch->room, tt_strerror(err));
+		tt_warn("%s: %s in %s could not join room %s: %s", ch->net->name, m->nick,
+			ch->name, ch->room, tt_strerror(err));
 	if (err)
 		m->p = NULL;
-	g_hash_table_replace(ch->members, tt__irc_nick_fold(nick), m);
 	tt__irc_member_sync_moderator(m);
-	return m;
+	return m->p != NULL;
 }
 
 static void member_remove(struct tt__irc_chan *ch, const char *nick, int reason)

@@ -12,7 +12,12 @@
  * with the occupant as the actor: none = kick, visitor = mute (a moderator also loses the
  * right), participant = unmute and/or revoke, moderator = grant. The core checks the right
  * again; a non-moderator gets <forbidden/> before anything is looked up. Role lists
- * (9.5, 8.5: get with <item role=../>) answer moderators. Affiliations are not kept. */
+ * (9.5, 8.5: get with <item role=../>) answer moderators. Affiliations are not kept.
+ *
+ * A visitor's voice request (7.13) raises its hand: the queue of hands is how tutti asks
+ * to speak on every network, and moderators of every network see it there; a moderator
+ * gives the voice back with role participant (or !unmute, a key, the API). No approval
+ * form goes to MUC moderators (8.6): the hand is the request. */
 #define TT_LOG_DOMAIN "xmpp"
 #include <errno.h>
 #include <string.h>
@@ -22,6 +27,8 @@
 #include "muc_priv.h"
 
 #define NS_MUC_ADMIN NS_MUC "#admin"
+#define NS_DATA "jabber:x:data"
+#define NS_MUC_REQUEST NS_MUC "#request"
 
 const char *xg_muc_role(unsigned state)
 {
@@ -212,4 +219,48 @@ void xg_muc_admin_iq(struct muc_room *r, struct muc_occ *from, xmpp_stanza_t *st
 		role_list(r, st, query);
 	else
 		role_set(r, from, st, query);
+}
+
+/* The value of a data form's field `var`: new text (xmpp_free), or NULL. */
+static char *form_value(xmpp_stanza_t *form, const char *var)
+{
+	for (xmpp_stanza_t *f = xmpp_stanza_get_children(form); f; f = xmpp_stanza_get_next(f)) {
+		const char *n = xmpp_stanza_get_name(f), *v = xmpp_stanza_get_attribute(f, "var");
+		if (!xmpp_stanza_is_tag(f) || !n || strcmp(n, "field") || !v || strcmp(v, var))
+			continue;
+		xmpp_stanza_t *val = xg_st_find(f, "value", NULL);
+		return val ? xmpp_stanza_get_text(val) : NULL;
+	}
+	return NULL;
+}
+
+bool xg_muc_voice_request(struct muc_occ *o, xmpp_stanza_t *st)
+{
+	struct xg_gw *gw = o->room->muc->gw;
+	xmpp_stanza_t *form = xg_st_find(st, "x", NS_DATA);
+	char *type = form ? form_value(form, "FORM_TYPE") : NULL;
+	bool is = type && !strcmp(type, NS_MUC_REQUEST);
+	if (type)
+		xmpp_free(gw->ctx, type);
+	if (!is)
+		return false;
+	char *role = form_value(form, "muc#role");
+	bool voice = !role || !strcmp(role, "participant");
+	if (role)
+		xmpp_free(gw->ctx, role);
+	if (!voice) {
+		xg_reply_error(gw, st, "modify", "not-acceptable",
+			       "Only voice (role participant) can be requested here.");
+		return true;
+	}
+	unsigned state = gw->api->participant_state(o->p);
+	if (!(state & TT_PS_MOD_MUTED)) {
+		xg_muc_tell(o, "You have voice already.", NULL);
+		return true;
+	}
+	if (!(state & TT_PS_HAND))
+		gw->api->participant_set_state(o->p, TT_PS_HAND, true);   /* its presence says it */
+	xg_muc_tell(o, "You asked to speak: your hand is raised, a moderator can give you "
+		    "voice.", NULL);
+	return true;
 }

@@ -73,7 +73,13 @@ void xg_muc_meeting(struct xg_muc *m, const struct tt_meeting_event *ev)
 		return;   /* no XMPP occupants there */
 	struct muc_occ *t = ev->target.id ? g_hash_table_lookup(r->by_pid, ev->target.id)
 					  : NULL;
-	if (t && ev->action != TT_MOD_LOWER_HAND) {
+	/* only for an action that changes the target's role (an unmute of a participant who
+	 * muted itself does not), so that no later presence carries a stale actor */
+	bool role_changes = ev->action == TT_MOD_MUTE || ev->action == TT_MOD_KICK ||
+			    ev->action == TT_MOD_GRANT || ev->action == TT_MOD_REVOKE ||
+			    ((ev->action == TT_MOD_UNMUTE || ev->action == TT_MOD_ASK_UNMUTE) &&
+			     (ev->target.state & TT_PS_MOD_MUTED));
+	if (t && role_changes) {
 		/* XEP-0045 8.2, 8.4: the presence that shows the change says who and why */
 		set_str(&t->actor_nick, ev->by.id ? ev->by.name : NULL);
 		set_str(&t->mod_reason, ev->action == TT_MOD_KICK ? ev->reason : NULL);

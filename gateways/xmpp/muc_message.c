@@ -214,6 +214,8 @@ void xg_muc_message_in(struct xg_muc *m, xmpp_stanza_t *st, const char *room,
 	}
 	if (!nick && gc)
 		groupchat(o, st);
+	else if (!nick && xg_muc_voice_request(o, st))
+		;   /* answered there */
 	else if (!nick)
 		xg_reply_error(gw, st, "cancel", "feature-not-implemented",
 			       "Invitations and requests are not supported by this service.");

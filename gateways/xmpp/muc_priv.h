@@ -138,6 +138,10 @@ const char *xg_muc_role(unsigned state);
 void xg_muc_admin_iq(struct muc_room *r, struct muc_occ *from, xmpp_stanza_t *st,
 		     xmpp_stanza_t *query, bool get);
 
+/* A message to the room from o: true when it is a voice request (XEP-0045 7.13, a
+ * muc#request form), taken as a raised hand, false when it is something else. */
+bool xg_muc_voice_request(struct muc_occ *o, xmpp_stanza_t *st);
+
 /* muc_command.c */
 /* A groupchat line from o: true when it was a command (handled and answered: it is not
  * room text), false to post it as a line. */

@@ -213,6 +213,8 @@ struct tt_mixer_unit {
 				    begun (the mixer concealed it or played silence) */
 	size_t len;
 	uint32_t dur;            /* RTP clock units */
+	bool lost;               /* data NULL because a packet was lost or late (the mixer
+				    concealed it), not because none has come yet */
 };
 /* The units the last tick pulled for p (0 when a longer packet still covers this tick).
  * Valid until the next push, remove or free: copy them right after the tick. */

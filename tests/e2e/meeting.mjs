@@ -144,27 +144,25 @@ try {
     copy: !!li.querySelector('button') })));
   await a.locator('.doors').screenshot({ path: path.join(cfg.docs, 'meeting-doors.png') });
 
-  // 8. the recording banner as the page draws it. This build cannot record (the bridge
-  // answers record_start with not_supported, shown to the moderator), so Bob's page is fed
-  // the room_state a recording would bring, through its own message handler.
+  // 8. recording: Mia starts it, Bob sees the banner and declines (muted while it runs),
+  // Mia stops it and the banner goes
   await a.click('#mod-record');
-  await until(async () => (await errors(a)).some((e) => e.startsWith('not_supported') ||
-                                                       e.startsWith('recording_failed')) ||
-                          await a.evaluate(() => window.tutti.roomState.recording),
-              5000, 'an answer to record_start');
-  out.record_answer = await a.evaluate(() => window.tutti.roomState.recording ? 'recording'
-    : window.tutti.errors[window.tutti.errors.length - 1]);
-  out.mod_error_text = await a.evaluate(() => document.getElementById('mod-error').textContent);
-  out.banner_before = await b.evaluate(() => !document.getElementById('rec-banner').hidden);
-  await b.evaluate(() => window.tutti.ws.onmessage({ data: JSON.stringify({ type: 'room_state',
-    state: { ...window.tutti.roomState, recording: true, recording_id: 'r1',
-             recording_since: Date.now(), recording_decline: true } }) }));
+  await until(() => b.evaluate(() => !document.getElementById('rec-banner').hidden), 10000,
+              'the banner at Bob');
   out.banner = await b.evaluate(() => ({
-    shown: !document.getElementById('rec-banner').hidden,
     text: document.getElementById('rec-text').textContent,
     decline: !document.getElementById('decline').hidden,
     role: document.getElementById('rec-banner').getAttribute('role') }));
+  out.record_button = await a.evaluate(() => document.getElementById('mod-record').textContent);
+  await b.click('#decline');
+  await until(async () => { const m = await mine(b); return m && m.declined && m.muted; }, 5000,
+              'Bob declined and muted');
+  out.bob_declined_muted = await b.evaluate(() => window.tutti.muted);
   await b.screenshot({ path: path.join(cfg.out, 'meeting-recording-banner.png') });
+  await a.click('#mod-record');
+  await until(() => b.evaluate(() => document.getElementById('rec-banner').hidden), 10000,
+              'the banner gone');
+  out.banner_gone = true;
 
   // 9. the meeting log as Bob saw it, then the end
   out.bob_meetings = await b.evaluate(() => window.tutti.meetings.map((m) => m.action));

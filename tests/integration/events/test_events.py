@@ -206,6 +206,31 @@ def test_gap_and_room_filter():
         c.close()
 
 
+def test_recording_events():
+    import tempfile
+    recdir = tempfile.TemporaryDirectory(prefix="tutti-ev-rec-")
+    with Bridge({"recording": {"enabled": True, "dir": recdir.name}}) as br:
+        gw = br.testgw()
+        c = EventClient(br.http_port)
+        c.recv()
+        gw.join("rec", "alice")
+        st, body = br.http("POST", "/api/rooms/rec/recording", {"action": "start"})
+        check(st == 201, "start: %s %s" % (st, body))
+        st, stopped = br.http("POST", "/api/rooms/rec/recording", {"action": "stop"})
+        check(st == 200, "stop: %s %s" % (st, stopped))
+        evs = []
+        while len(evs) < 2:
+            e = c.events(1)[0]
+            if e["type"] == "recording":
+                evs.append(e)
+        check([e["action"] for e in evs] == ["start", "stop"], "recording events: %s" % evs)
+        check(evs[0]["recording_id"] == body["id"] == evs[1]["recording_id"],
+              "ids: %s %s" % (evs, body))
+        check(evs[0]["by"] == {"id": None, "name": "admin"}, "by: %s" % evs[0])
+        c.close()
+    recdir.cleanup()
+
+
 def test_webhook_signed_in_order_with_retry():
     rx = Receiver("hook-secret", statuses=[500])
     try:
@@ -252,7 +277,8 @@ def test_webhook_queue_bounded_while_down():
         for i in range(5):
             gw.leave(gw.join("q", "p%d" % i))
         deadline = time.time() + 10
-        while time.time() < deadline and "oldest dropped" not in br.read_log():
+        while time.time() < deadline and not ("oldest dropped" in br.read_log() and
+                                              "not delivered" in br.read_log()):
             time.sleep(0.1)
         log = br.read_log()
         check("webhook: queue full (3 events)" in log, "loss logged:\n" + log[-2000:])
@@ -337,5 +363,6 @@ def test_slow_reader_dropped_fast_reader_served():
 
 if __name__ == "__main__":
     run([test_who_may_connect, test_scripted_meeting_and_resume, test_gap_and_room_filter,
+         test_recording_events,
          test_webhook_signed_in_order_with_retry, test_webhook_queue_bounded_while_down,
          test_webhook_receiver_that_never_answers, test_slow_reader_dropped_fast_reader_served])

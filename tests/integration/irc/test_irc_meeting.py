@@ -5,6 +5,7 @@ changes; hands queue across networks; moderator actions from elsewhere (a test-g
 moderator, the admin API) are said in the channel; the room's doors list the channel."""
 import os
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -13,12 +14,15 @@ from ttlib import Bridge, check, run, wait_for  # noqa: E402
 from ircenv import NgIrcd, RawIrc, have_ngircd  # noqa: E402
 
 
-def sections(port, **extra):
+def sections(port, recording_dir=None, **extra):
     keys = {"server": "127.0.0.1", "port": port, "channels": "#chan=room1",
             "reconnect_min": 1, "reconnect_max": 2, "flood_burst": 20, "flood_interval": 50,
             "events": "none"}
     keys.update(extra)
-    return {"irc.test": keys, "room.room1": {"moderator_pin": "99"}}
+    out = {"irc.test": keys, "room.room1": {"moderator_pin": "99"}}
+    if recording_dir:
+        out["recording"] = {"enabled": "true", "dir": recording_dir}
+    return out
 
 
 def join_raw(port, nick):
@@ -48,11 +52,14 @@ class Meeting:
     """ngircd; alice (first in #chan: operator) and carol in it; the bridge with the bot
     in the channel and both in the room; bob, a test-gateway voice participant."""
 
+    def __init__(self, recording_dir=None):
+        self.recording_dir = recording_dir
+
     def __enter__(self):
         self.srv = NgIrcd().__enter__()
         self.alice = join_raw(self.srv.port, "alice")
         self.carol = join_raw(self.srv.port, "carol")
-        self.br = Bridge(sections(self.srv.port))
+        self.br = Bridge(sections(self.srv.port, self.recording_dir))
         self.br.__enter__()
         self.gw = self.br.testgw()
         self.alice.wait_fn(lambda l: (l.startswith(":tutti!") and " JOIN " in l),
@@ -186,6 +193,48 @@ def test_recording_not_configured_and_others_actions_told():
         time.sleep(1.0)
         check(m.carol.count("no longer reaches the room", since=mark_c) == 0,
               "hang-ups said again after the end")
+        # the channel is still bridged and alice and carol still in it: in the room again
+        in_room(m.br, "alice", "irc")
+        in_room(m.br, "carol", "irc")
+        check(participant(m.br, "bob") is None, "bob was hung up")
+        check(m.gw.cmd(cmd="watch", room="room1")["ok"], "watch room1")  # its own are gone
+        m.gw.drain()
+        m.carol.send("PRIVMSG #chan :after the end")
+        m.gw.wait_event(lambda e: e.get("ev") == "text" and e["text"] == "after the end",
+                        timeout=10, what="carol's line after the end")
+
+
+def test_recording_consent_on_irc():
+    """With recording enabled: an operator's !record start is told to the channel, a
+    person joining while it runs is told alone, the bot tells nobody twice, !record stop
+    is said too."""
+    with tempfile.TemporaryDirectory(prefix="tt-irc-rec-") as d, Meeting(d) as m:
+        mark_a, mark_c = m.alice.mark(), m.carol.mark()
+        m.carol.send("PRIVMSG #chan :!record start")
+        m.carol.wait("NOTICE carol :sorry, only the room's moderators can start a recording",
+                     since=mark_c)
+        m.alice.send("PRIVMSG #chan :!record start")
+        m.carol.wait("NOTICE #chan :alice started recording: this meeting is being recorded "
+                     "from now on", since=mark_c)
+        st, b = m.br.http("GET", "/api/rooms/room1/recording")
+        check(st == 200 and b["state"] != "idle", "recording: %s %s" % (st, b))
+        m.alice.send("PRIVMSG #chan :!record start")
+        m.alice.wait("NOTICE alice :the meeting is already being recorded", since=mark_a)
+        dave = join_raw(m.srv.port, "dave")
+        try:
+            dave.wait("NOTICE dave :this meeting (room room1) is being recorded since ",
+                      "UTC")
+            in_room(m.br, "dave", "irc")
+            time.sleep(0.5)
+            check(m.carol.count("NOTICE carol :this meeting", since=mark_c) == 0,
+                  "only the joiner is told")
+            m.alice.send("PRIVMSG #chan :!record stop")
+            dave.wait("NOTICE #chan :the recording has stopped: stopped by alice")
+            st, b = m.br.http("GET", "/api/rooms/room1/recording")
+            check(st == 200 and b["state"] == "idle", "stopped: %s %s" % (st, b))
+            check(os.listdir(d), "the recording wrote files in %s" % d)
+        finally:
+            dave.close()
 
 
 def test_doors_list_the_channel():
@@ -204,4 +253,4 @@ if __name__ == "__main__":
         sys.exit(77)  # ctest SKIP_RETURN_CODE
     run([test_operator_moderates_others_refused, test_lock_refuses_a_join,
          test_hands_and_who, test_recording_not_configured_and_others_actions_told,
-         test_doors_list_the_channel])
+         test_recording_consent_on_irc, test_doors_list_the_channel])

@@ -360,6 +360,15 @@ static int moderate(struct tt_participant *ta, enum tt_mod_action a,
 		p_set_state(tt, TT_PS_HAND, false);
 	else if (a == TT_MOD_KICK)
 		p_kick(tt, reason ? reason : "removed");
+	else if (a == TT_MOD_END) {
+		char *room = g_strdup(actor->room);
+		for (guint i = 0; i < fake.parts->len; i++) {
+			struct fake_p *p = fake.parts->pdata[i];
+			if (p->alive && strcmp(p->room, room) == 0)
+				p_kick((struct tt_participant *)p, "the meeting was ended");
+		}
+		g_free(room);
+	}
 	return 0;
 }
 

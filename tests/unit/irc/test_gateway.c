@@ -360,6 +360,23 @@ TT_TEST(irc_gw_hands_queue)
 	rawc_send(&alice, "PRIVMSG #test :!lower bob");
 	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice lowered bob's hand", NULL);
 	TT_ASSERT(!(bob->state & TT_PS_HAND));
+
+	/* !end: said once; the phone is hung up; the channel's members, still in the bridged
+	 * channel, are in the room again afterwards (new participants), alice a moderator */
+	struct fake_p *carol_before = fake_find_irc("room1", "carol");
+	rawc_send(&carol, "PRIVMSG #test :!end");
+	rawc_wait(&carol, &cf, 10, "NOTICE carol :sorry, only the room's moderators can end",
+		  NULL);
+	rawc_send(&alice, "PRIVMSG #test :!end");
+	rawc_wait(&carol, &cf, 10, "NOTICE #test :alice ended the meeting", NULL);
+	TT_ASSERT(!bob->alive);
+	TT_ASSERT(pump_until(is_moderator, "alice", 10));
+	TT_ASSERT(pump_until(irc_member, "carol", 10));
+	TT_ASSERT(fake_find_irc("room1", "carol") != carol_before);
+	pump_for_ms(300);
+	TT_ASSERT_INT_EQ(rawc_count(&carol, "no longer reaches the room"), 0);
+	rawc_send(&carol, "PRIVMSG #test :still here");
+	wait_posted("carol|0|still here");
 	rawc_free(&carol);
 	unbridge(&srv, &alice);
 }

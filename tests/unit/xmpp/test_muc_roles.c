@@ -71,6 +71,13 @@ static unsigned notices(const char *to, const char *body)
 	return n;
 }
 
+static void assert_error_of(xmpp_stanza_t *st, const char *cond)
+{
+	TT_ASSERT(st);
+	TT_ASSERT_STR_EQ(xmpp_stanza_get_type(st), "error");
+	TT_ASSERT_STR_EQ(env_error(st), cond);
+}
+
 static void iq_set(const char *from, const char *id, const char *items)
 {
 	env_in("<iq from='%s' to='" R1 "' type='set' id='%s'><query xmlns='" ADMIN_NS "'>%s"
@@ -262,6 +269,39 @@ TT_TEST(muc_admin_refusals_change_nothing)
 	env_down();
 }
 
+#define VOICE_REQUEST(role)                                                                 \
+	"<message from='" C "' to='" R1 "'><x xmlns='jabber:x:data' type='submit'>"        \
+	"<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>" \
+	"<field var='muc#role'><value>" role "</value></field></x></message>"
+
+/* XEP-0045 7.13: a visitor's voice request raises its hand */
+TT_TEST(muc_voice_request_raises_the_hand)
+{
+	setup();
+	struct fake_p *carol = fake_find("r1", "carol");
+	env_in(VOICE_REQUEST("participant"));
+	TT_ASSERT_INT_EQ(notices(C, "You have voice already."), 1);
+	TT_ASSERT(!(carol->state & TT_PS_HAND));
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!mute carol</body>"
+	       "</message>");
+	env_clear();
+	env_in(VOICE_REQUEST("participant"));
+	TT_ASSERT(carol->state & TT_PS_HAND);
+	xmpp_stanza_t *pc = last_presence(A, "carol");
+	TT_ASSERT_STR_EQ(role_of(pc), "visitor");
+	TT_ASSERT(xmpp_stanza_get_attribute(xmpp_stanza_get_child_by_name_and_ns(
+		pc, "occupant", "urn:tutti:occupant:0"), "hand-seq"));
+	env_clear();
+	env_in(VOICE_REQUEST("moderator"));
+	assert_error_of(env_sent(0), "not-acceptable");
+	/* other requests and invitations stay unsupported */
+	env_clear();
+	env_in("<message from='" C "' to='" R1 "'><x xmlns='http://jabber.org/protocol/muc#user'>"
+	       "<invite to='x@y'/></x></message>");
+	assert_error_of(env_sent(0), "feature-not-implemented");
+	env_down();
+}
+
 TT_TEST(muc_admin_role_lists)
 {
 	struct fake_p *bob = setup();
@@ -410,6 +450,54 @@ TT_TEST(muc_recording_decline)
 	TT_ASSERT((carol->state & (TT_PS_NO_RECORD | TT_PS_MUTED)) == TT_PS_MUTED);
 	TT_ASSERT(!(alice->state & TT_PS_NO_RECORD));
 	TT_ASSERT_INT_EQ(fake.posted->len, 0);
+	env_down();
+}
+
+static unsigned serialised, serialised_bytes;
+static void serialise_only(struct xg_gw *gw, xmpp_stanza_t *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	if (xmpp_stanza_to_text(st, &buf, &len) == XMPP_EOK) {
+		serialised++;
+		serialised_bytes += (unsigned)len;
+		xmpp_free(gw->ctx, buf);
+	}
+}
+
+/* Mute all in a room of 200 phones and 50 XMPP occupants: one room line and one presence
+ * per muted phone to each XMPP occupant, nothing more (a measure of the fan-out, too). */
+TT_TEST(muc_mute_all_fanout)
+{
+	enum { PHONES = 200, OURS = 50 };
+	env_up(NULL);
+	fake_room_set("r1", NULL, false, 0);
+	fake_room_mod_pin("r1", "999");
+	for (int i = 0; i < PHONES; i++) {
+		char name[16];
+		g_snprintf(name, sizeof name, "phone%d", i);
+		fake_other_join("r1", name, "phone");
+	}
+	env_join("r1", "alice", A, "999");
+	for (int i = 1; i < OURS; i++) {
+		char nick[16], jid[48];
+		g_snprintf(nick, sizeof nick, "x%d", i);
+		g_snprintf(jid, sizeof jid, "x%d@example.org/r", i);
+		env_join("r1", nick, jid, NULL);
+	}
+	env_clear();
+	/* serialised as the stream would, not parsed back: the gateway's own cost */
+	void (*capture)(struct xg_gw *, xmpp_stanza_t *) = env.gw.send;
+	env.gw.send = serialise_only;
+	gint64 t0 = g_get_monotonic_time();
+	env_in("<message from='" A "' to='" R1 "' type='groupchat'><body>!muteall</body>"
+	       "</message>");
+	gint64 us = g_get_monotonic_time() - t0;
+	env.gw.send = capture;
+	TT_ASSERT_INT_EQ(serialised, OURS + PHONES * OURS);
+	TT_ASSERT(fake_find("r1", "phone7")->state & TT_PS_MOD_MUTED);
+	g_print("mute all, %d phones, %d XMPP occupants: %u stanzas, %u bytes, in %.1f ms\n",
+		PHONES, OURS, serialised, serialised_bytes, us / 1000.0);
 	env_down();
 }
 
