@@ -100,10 +100,12 @@ static void pin_key(struct sipgw *gw, struct sip_call *c, char digit)
 		}
 		return;
 	}
+	bool none = !c->pin[0];
 	int rc = gw->core->lobby_admit(c->p, c->pin);
 	memset(c->pin, 0, sizeof c->pin);   /* never keep a secret longer than needed */
 	if (rc == 0) {
-		tt_info("%s entered the right PIN", gw->core->participant_id(c->p));
+		tt_info("%s admitted from the PIN lobby%s", gw->core->participant_id(c->p),
+			none ? " without a PIN" : " with the right PIN");
 		pin_admitted(gw, c);
 		return;
 	}
