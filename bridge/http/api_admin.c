@@ -19,7 +19,7 @@
 
 /* ---- helpers ---- */
 
-static json_t *body_object(const struct tt_http_req *req, struct tt_http_resp *r, bool optional)
+json_t *tt__api_body_object(const struct tt_http_req *req, struct tt_http_resp *r, bool optional)
 {
 	if (!req->body || req->body_len == 0) {
 		if (optional)
@@ -39,7 +39,7 @@ static json_t *body_object(const struct tt_http_req *req, struct tt_http_resp *r
 }
 
 /* Unknown keys are errors, like unknown config keys: a typo must not silently do nothing. */
-static bool only_keys(json_t *o, const char *const *allowed, struct tt_http_resp *r)
+bool tt__api_only_keys(json_t *o, const char *const *allowed, struct tt_http_resp *r)
 {
 	const char *k;
 	json_t *v;
@@ -89,12 +89,12 @@ void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,
 {
 	static const char *const keys[] = { "rate", "speakers", "locked", "max_participants",
 					    NULL };
-	json_t *o = body_object(req, r, true);
+	json_t *o = tt__api_body_object(req, r, true);
 	if (!o)
 		return;
 	long long rate = -1, speakers = -1, max = -1;
 	json_t *locked = json_object_get(o, "locked");
-	if (!only_keys(o, keys, r) || !get_int(o, "rate", 8000, 48000, &rate, r) ||
+	if (!tt__api_only_keys(o, keys, r) || !get_int(o, "rate", 8000, 48000, &rate, r) ||
 	    !get_int(o, "speakers", 1, 16, &speakers, r) ||
 	    !get_int(o, "max_participants", 1, 100000, &max, r))
 		goto out;
@@ -203,7 +203,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 		"ptime", "audio_level_ext_id", "dtmf_pt", "bitrate", "fec", "dtx", "latch", "srtp",
 		"pin", NULL };
 	struct tt_audio_leg leg = { .kind = TT_LEG_UDP, .dtmf_pt = -1, .udp.srtp_suite = -1 };
-	json_t *o = body_object(req, r, false);
+	json_t *o = tt__api_body_object(req, r, false);
 	if (!o)
 		return;
 	const char *name = json_string_value(json_object_get(o, "name"));
@@ -212,7 +212,7 @@ void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 	const char *codec = json_string_value(json_object_get(o, "codec"));
 	const char *pin = json_string_value(json_object_get(o, "pin"));
 	long long pt = -1, ptime = 20, ext = 0, dtmf = -1, bitrate = 0;
-	if (!only_keys(o, keys, r))
+	if (!tt__api_only_keys(o, keys, r))
 		goto out;
 	if (json_object_get(o, "name") && !name) {
 		tt__http_error(r, 400, "name", "name must be a string");
@@ -341,10 +341,10 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 	static const char *const keys[] = { "muted", "deaf", "hold", "moderator", "hand", NULL };
 	static const unsigned bits[] = { 0, TT_PS_DEAF, TT_PS_HOLD };
 	struct tt_participant *p = find_part(core, req, r);
-	json_t *o = p ? body_object(req, r, false) : NULL;
+	json_t *o = p ? tt__api_body_object(req, r, false) : NULL;
 	if (!o)
 		return;
-	if (!only_keys(o, keys, r))
+	if (!tt__api_only_keys(o, keys, r))
 		goto out;
 	for (size_t i = 0; keys[i]; i++) {
 		json_t *v = json_object_get(o, keys[i]);

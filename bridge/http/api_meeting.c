@@ -13,39 +13,6 @@
 #include "record/record.h"
 #include "room/room.h"
 
-static json_t *body(const struct tt_http_req *req, struct tt_http_resp *r)
-{
-	if (!req->body || req->body_len == 0) {
-		tt__http_error(r, 400, NULL, "a JSON object body is required");
-		return NULL;
-	}
-	json_error_t err;
-	json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-	if (!o || !json_is_object(o)) {
-		tt__http_error(r, 400, NULL, "body is not a JSON object%s%s", o ? "" : ": ",
-			       o ? "" : err.text);
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static bool known_keys(json_t *o, const char *const *allowed, struct tt_http_resp *r)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(o, k, v) {
-		bool ok = false;
-		for (const char *const *a = allowed; *a && !ok; a++)
-			ok = !strcmp(*a, k);
-		if (!ok) {
-			tt__http_error(r, 400, k, "unknown field '%s'", k);
-			return false;
-		}
-	}
-	return true;
-}
-
 static bool want_bool(json_t *o, const char *key, struct tt_http_resp *r)
 {
 	json_t *v = json_object_get(o, key);
@@ -84,10 +51,10 @@ void tt__api_room_patch(struct tt_core *core, const struct tt_http_req *req,
 	static const char *const keys[] = { "locked", "mute_all", "self_unmute", "unmute",
 					    "recording_decline", NULL };
 	struct tt_room *room = room_of(core, req, r);
-	json_t *o = room ? body(req, r) : NULL;
+	json_t *o = room ? tt__api_body_object(req, r, false) : NULL;
 	if (!o)
 		return;
-	if (!known_keys(o, keys, r) || !want_bool(o, "locked", r) ||
+	if (!tt__api_only_keys(o, keys, r) || !want_bool(o, "locked", r) ||
 	    !want_bool(o, "self_unmute", r) || !want_bool(o, "recording_decline", r))
 		goto out;
 	json_t *mute_all = json_object_get(o, "mute_all");
@@ -149,10 +116,10 @@ void tt__api_recording_post(struct tt_core *core, const struct tt_http_req *req,
 {
 	static const char *const keys[] = { "action", "tracks", "reason", NULL };
 	struct tt_room *room = room_of(core, req, r);
-	json_t *o = room ? body(req, r) : NULL;
+	json_t *o = room ? tt__api_body_object(req, r, false) : NULL;
 	if (!o)
 		return;
-	if (!known_keys(o, keys, r) || !want_bool(o, "tracks", r))
+	if (!tt__api_only_keys(o, keys, r) || !want_bool(o, "tracks", r))
 		goto out;
 	const char *action = json_string_value(json_object_get(o, "action"));
 	const char *reason = json_string_value(json_object_get(o, "reason"));

@@ -85,6 +85,13 @@ void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,
 void tt__api_part_delete(struct tt_core *core, const struct tt_http_req *req,
 			 struct tt_http_resp *r);
 
+/* The admin handlers' body checks (api_admin.c): the body as a JSON object (an empty body is
+ * {} when optional), and no keys but `allowed` (NULL-terminated); on failure r has the 400
+ * naming the problem and NULL / false is returned. */
+json_t *tt__api_body_object(const struct tt_http_req *req, struct tt_http_resp *r,
+			    bool optional);
+bool tt__api_only_keys(json_t *o, const char *const *allowed, struct tt_http_resp *r);
+
 /* api_meeting.c: meetings (admin): PATCH a room, its recording */
 void tt__api_room_patch(struct tt_core *core, const struct tt_http_req *req,
 			struct tt_http_resp *r);

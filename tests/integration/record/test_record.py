@@ -76,9 +76,10 @@ def moderator(gw, room="rec"):
 
 
 def mostly(levels):
-    """The tone heard in 90 % of the windows: ticks a worker skipped on an overloaded
-    machine (seen at load 19) are silence in every file, by design (they stay aligned)."""
-    return levels and sum(1 for x in levels if x > HEARD_DB) >= 0.9 * len(levels)
+    """The tone heard in 75 % of the windows: ticks a worker skipped on an overloaded
+    machine (seen at load 19) are silence in every file, by design (they stay aligned),
+    and a starved peer or worker loses audio the room loses too (seen: 1 s in 10)."""
+    return levels and sum(1 for x in levels if x > HEARD_DB) >= 0.75 * len(levels)
 
 
 def onset(windows, tone_idx, win_ms, after_ms=0):
