@@ -32,6 +32,8 @@ PY
 say() { espeak-ng -v en-us -s 150 -w "$out/$1.wav" "$2"; shrink "$out/$1.wav"; }
 word() { espeak-ng -v en-us -s 160 -w "$out/words/$1.wav" "$2"; shrink "$out/words/$1.wav"; }
 say enter_pin "Please enter the conference PIN, followed by the hash key."
+say enter_mod_pin "If you have a moderator PIN, enter it, followed by the hash key. \
+Otherwise, press the hash key."
 say wrong_pin "That PIN is not correct. Please try again."
 say goodbye "Sorry, that PIN is not correct. Goodbye."
 say welcome "You are now in the conference."

@@ -475,6 +475,10 @@ int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
 	int rc = tt__room_check(p->room->core, p->room->name, pin, &moderator);
 	if (rc == -EUSERS)
 		rc = 0;   /* it already holds its place */
+	/* a room without a PIN but with a moderator PIN: a PIN typed that is not the
+	 * moderator's is a mistake to be told, not a silent entry as a participant */
+	if (rc == 0 && !moderator && pin && *pin && !p->room->pin)
+		rc = -EACCES;
 	if (rc)
 		return rc;
 	p->lobby = false;

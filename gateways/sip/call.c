@@ -155,7 +155,8 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 	c->state = CALL_ANSWERED;
 	apply_hold(c);
 	if (c->lobby)
-		tt__sip_prompt_play(c->gw, c, SIP_PROMPT_ENTER_PIN);
+		tt__sip_prompt_play(c->gw, c, c->mod_lobby ? SIP_PROMPT_ENTER_MOD_PIN
+							   : SIP_PROMPT_ENTER_PIN);
 	else
 		tt__sip_admitted(c->gw, c, false);
 }
@@ -326,7 +327,10 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	const char *room = tt__sip_room_of(gw, sip->sip_request->rq_url);
 	int rc = room ? core->room_check(core->core_of(gw->h), room, NULL) : -ENOENT;
 	bool decoy = room && rc == -ENOENT && gw->decoy;  /* [sip] unknown_room: as a PIN room */
-	bool lobby = rc == -EACCES || decoy;   /* ask for the PIN by DTMF */
+	/* ask for the PIN by DTMF; in a room open to all but with a moderator PIN, ask for
+	 * that (a phone has no other way to give it) */
+	bool mod_lobby = rc == 0 && tt__sip_mod_pin_only(gw, room);
+	bool lobby = rc == -EACCES || decoy || mod_lobby;
 	if (rc && !lobby) {
 		st = status_of_join(rc, &phrase);
 		nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
@@ -363,6 +367,7 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	j.gw_data = c;
 	j.decoy = decoy;
 	c->lobby = lobby;
+	c->mod_lobby = mod_lobby;
 	rc = lobby ? core->lobby_join(gw->h, &j, &c->p) : core->participant_join(gw->h, &j, &c->p);
 	g_free(name);
 	if (rc) {
@@ -373,7 +378,8 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 		return;
 	}
 	tt_info("%s %s %s by phone (%s/%u%s)", core->participant_id(c->p),
-		lobby ? "enters the PIN lobby of" : "joins", room, m.codec, m.ptime,
+		mod_lobby ? "enters the moderator PIN lobby of"
+			  : lobby ? "enters the PIN lobby of" : "joins", room, m.codec, m.ptime,
 		m.srtp ? ", SRTP" : "");
 	if (lobby)
 		tt__sip_pin_start(gw, c);

@@ -1,8 +1,11 @@
 /* dtmf.c: keys a caller presses (RFC 4733 from the media layer, or SIP INFO). In a PIN
  * room the caller waits in the lobby and types the PIN then '#' ('*' starts again); after
  * [sip] pin_attempts wrong PINs, or pin_timeout seconds, the call is hung up. A wrong PIN
- * and a room that is not there get the same treatment from outside. Then the in-call key
- * table (keys.h), whose commands meeting.c carries out. */
+ * and a room that is not there get the same treatment from outside. A room without a PIN
+ * but with a moderator PIN has a lobby too, the only way a phone can give that PIN: there
+ * '#' alone, or no key until pin_timeout, admits as a participant, while a wrong PIN is
+ * a wrong try as anywhere (such a room is open to all, so its own prompt reveals
+ * nothing). Then the in-call key table (keys.h), whose commands meeting.c carries out. */
 #define TT_LOG_DOMAIN "sip"
 #include "sip.h"
 
@@ -22,12 +25,54 @@ static gboolean pin_goodbye(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static void pin_admitted(struct sipgw *gw, struct sip_call *c)
+{
+	c->lobby = false;
+	c->mod_lobby = false;
+	if (c->pin_timer)
+		g_source_remove(c->pin_timer);
+	c->pin_timer = 0;
+	tt__sip_admitted(gw, c, true);
+}
+
 static gboolean pin_expired(gpointer data)
 {
 	struct sip_call *c = data;
 	c->pin_timer = 0;
+	if (c->mod_lobby && c->p) {
+		int rc = c->gw->core->lobby_admit(c->p, "");
+		if (rc == 0) {
+			tt_info("%s gave no moderator PIN: admitted as a participant",
+				c->gw->core->participant_id(c->p));
+			pin_admitted(c->gw, c);
+			return G_SOURCE_REMOVE;
+		}
+		tt_info("%s: not admitted after the PIN timeout: %s",
+			c->gw->core->participant_id(c->p), tt_strerror(rc));
+	}
 	tt__sip_call_hang_up(c->gw, c, "no PIN entered in time");
 	return G_SOURCE_REMOVE;
+}
+
+bool tt__sip_mod_pin_only(struct sipgw *gw, const char *room)
+{
+	const struct tt_core_api *core = gw->core;
+	struct tt_core *tc = core->core_of(gw->h);
+	struct tt_room_info info;
+	if (core->room_info(tc, room, &info) == 0)
+		return info.has_moderator_pin && !info.has_pin;
+	/* not made yet: a configured room is made from its section on the first join */
+	const struct tt_conf *conf = core->conf(tc);
+	for (const char *const *r = tt_conf_instances(conf, "room"); *r; r++) {
+		if (strcmp(*r, room))
+			continue;
+		char *sec = g_strconcat("room.", room, NULL);
+		bool only = tt_conf_is_set(conf, sec, "moderator_pin") &&
+			    !tt_conf_is_set(conf, sec, "pin");
+		g_free(sec);
+		return only;
+	}
+	return false;
 }
 
 void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c)
@@ -55,15 +100,13 @@ static void pin_key(struct sipgw *gw, struct sip_call *c, char digit)
 		}
 		return;
 	}
+	bool none = !c->pin[0];
 	int rc = gw->core->lobby_admit(c->p, c->pin);
 	memset(c->pin, 0, sizeof c->pin);   /* never keep a secret longer than needed */
 	if (rc == 0) {
-		c->lobby = false;
-		if (c->pin_timer)
-			g_source_remove(c->pin_timer);
-		c->pin_timer = 0;
-		tt_info("%s entered the right PIN", gw->core->participant_id(c->p));
-		tt__sip_admitted(gw, c, true);
+		tt_info("%s admitted from the PIN lobby%s", gw->core->participant_id(c->p),
+			none ? " without a PIN" : " with the right PIN");
+		pin_admitted(gw, c);
 		return;
 	}
 	c->pin_tries++;

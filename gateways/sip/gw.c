@@ -54,7 +54,8 @@ static const struct tt_conf_key keys[] = {
 	  "Directory of the spoken prompts (the .wav files of gateways/sip/prompts and its words/ "
 	  "folder, one sample rate); empty: the built-in ones." },
 	{ "sip", "pin_timeout", TT_CONF_INT, "60", 5, 600, NULL, R,
-	  "Seconds a caller has to enter a room PIN before the call is hung up." },
+	  "Seconds a caller has to enter a room PIN before the call is hung up (in a room "
+	  "with a moderator PIN and no PIN: before being admitted as a participant)." },
 	{ "sip", "session_timer", TT_CONF_INT, "1800", 0, 86400, NULL, 0,
 	  "RFC 4028 session interval in seconds; 0 turns session timers off." },
 	{ "sip", "min_se", TT_CONF_INT, "90", 90, 86400, NULL, 0,

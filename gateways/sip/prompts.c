@@ -15,7 +15,8 @@
 #include <tutti/log.h>
 
 static const char *const names[SIP_PROMPT_COUNT] = {
-	[SIP_PROMPT_ENTER_PIN] = "enter_pin", [SIP_PROMPT_WRONG_PIN] = "wrong_pin",
+	[SIP_PROMPT_ENTER_PIN] = "enter_pin",
+	[SIP_PROMPT_ENTER_MOD_PIN] = "enter_mod_pin", [SIP_PROMPT_WRONG_PIN] = "wrong_pin",
 	[SIP_PROMPT_GOODBYE] = "goodbye", [SIP_PROMPT_WELCOME] = "welcome",
 	[SIP_PROMPT_HELP] = "help", [SIP_PROMPT_HELP_DECLINE] = "help_decline",
 	[SIP_PROMPT_HELP_MODERATOR] = "help_moderator", [SIP_PROMPT_DOORS] = "doors",

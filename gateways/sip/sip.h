@@ -26,6 +26,7 @@
  * their words). */
 enum sip_prompt_id {
 	SIP_PROMPT_ENTER_PIN,
+	SIP_PROMPT_ENTER_MOD_PIN,   /* a room with only a moderator PIN: '#' alone admits */
 	SIP_PROMPT_WRONG_PIN,
 	SIP_PROMPT_GOODBYE,
 	SIP_PROMPT_WELCOME,
@@ -116,6 +117,8 @@ struct sip_call {
 	struct sip_keys keys;        /* the in-call key table's state (keys.h) */
 	bool answer_pending;         /* a re-INVITE/UPDATE waits for audio_update's result */
 	bool lobby;                  /* PIN entry: in the room's lobby until admitted */
+	bool mod_lobby;              /* the lobby of a room with only a moderator PIN: '#'
+				      * alone or the PIN timeout admit as a participant */
 	unsigned pin_tries;
 	char pin[17];                /* digits so far */
 	guint pin_timer;
@@ -151,6 +154,9 @@ bool tt__sip_next_hop(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip);
 void tt__sip_dtmf(struct sipgw *gw, struct sip_call *c, char digit);
 void tt__sip_on_dtmf(void *state, struct tt_participant *p, char digit);
 void tt__sip_pin_start(struct sipgw *gw, struct sip_call *c);
+/* A room one may join without a PIN but which has a moderator PIN: callers wait in the
+ * lobby to type it. room_check must have said 0 (no PIN needed). */
+bool tt__sip_mod_pin_only(struct sipgw *gw, const char *room);
 /* The key an INFO request carries, or 0 (answered 415). */
 char tt__sip_info_digit(const sip_t *sip);
 

@@ -418,7 +418,9 @@ struct tt_core_api {
 			  struct tt_participant **pp);
 	/* Admit p from the lobby with the PIN it gave: 0 (now a normal participant, roster
 	 * "joined", moderator when it was the moderator PIN), -EACCES (wrong PIN; still in the
-	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). */
+	 * lobby), -EBUSY (locked meanwhile), -EINVAL (not in the lobby), -ENOENT (left). In a
+	 * room without a PIN, "" (or NULL) admits and any other PIN than the moderator PIN is
+	 * -EACCES. */
 	int (*lobby_admit)(struct tt_participant *p, const char *pin);
 
 	/* ---- text (text media: bridge/textbus/textbus.h says why this shape) ---- */

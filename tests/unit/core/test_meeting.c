@@ -276,3 +276,28 @@ TT_TEST(meeting_lock_hands_in_order_and_end)
 	api->participant_unref(ann);
 	end_core(core);
 }
+
+/* The SIP lobby of a room with a moderator PIN and no PIN: "" admits as a participant,
+ * the moderator PIN as a moderator, any other PIN is wrong and leaves the caller waiting. */
+TT_TEST(meeting_lobby_of_a_moderator_pin_only_room)
+{
+	struct tt_core *core = make_core(ROOM);
+	struct fake *a = fakes[0];
+	const struct tt_core_api *api = a->api;
+	struct tt_join j = { .room = "m", .name = "ann", .caps = TT_CAP_AUDIO };
+	struct tt_participant *ann = NULL, *bob = NULL;
+	TT_ASSERT_INT_EQ(api->lobby_join(a->h, &j, &ann), 0);
+	j.name = "bob";
+	TT_ASSERT_INT_EQ(api->lobby_join(a->h, &j, &bob), 0);
+	TT_ASSERT_INT_EQ(api->room_count(api->core_of(a->h), "m"), 0);
+	TT_ASSERT_INT_EQ(api->lobby_admit(ann, "12"), -EACCES);
+	TT_ASSERT_INT_EQ(api->room_count(api->core_of(a->h), "m"), 0);
+	TT_ASSERT_INT_EQ(api->lobby_admit(ann, ""), 0);
+	TT_ASSERT(!(api->participant_state(ann) & TT_PS_MODERATOR));
+	TT_ASSERT_INT_EQ(api->lobby_admit(bob, "99"), 0);
+	TT_ASSERT(api->participant_state(bob) & TT_PS_MODERATOR);
+	TT_ASSERT_INT_EQ(api->room_count(api->core_of(a->h), "m"), 2);
+	api->participant_leave(ann, 0);
+	api->participant_leave(bob, 0);
+	end_core(core);
+}
