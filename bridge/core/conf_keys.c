@@ -59,7 +59,8 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "recording", "tracks", TT_CONF_BOOL, "false", 0, 0, NULL, R,
 	  "Also one Ogg Opus track per participant, aligned to the recording's start." },
 	{ "recording", "retention_days", TT_CONF_INT, "0", 0, 36500, NULL, R,
-	  "Remove .opus and .json files older than this from dir, at start and daily; 0 = keep." },
+	  "Remove .opus and .json files older than this from dir, at start and daily, whoever "
+	  "made them: dir must be the recordings' own; 0 = keep." },
 	{ "recording", "queue", TT_CONF_INT, "500", 10, 30000, NULL, R,
 	  "Ticks (20 ms each) that may wait for the disk; when more would, the recording stops "
 	  "(the disk is too slow) and the room goes on." },
