@@ -28,7 +28,8 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "http", "tls_key", TT_CONF_STRING, NULL, 0, 4096, NULL, R,
 	  "PEM private key for tls_cert, without a passphrase." },
 	{ "http", "admin_token", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
-	  "Bearer token for the admin API; unset: admin calls only from loopback." },
+	  "Bearer token for the admin API; unset: admin calls only from loopback, and never "
+	  "through a reverse proxy (a request with Forwarded or X-Forwarded-For)." },
 
 	{ "events", "history", TT_CONF_INT, "10000", 1, 1000000, NULL, 0,
 	  "Events kept for clients of GET /api/events that reconnect with ?since=N; an "

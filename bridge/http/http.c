@@ -70,10 +70,26 @@ static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
 	lws_callback_on_writable(wsi);
 }
 
+bool tt__http_proxied(struct lws *wsi)
+{
+	return lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP) > 0 ||
+	       lws_hdr_custom_length(wsi, "forwarded:", 10) > 0;
+}
+
+void tt__http_peer(struct lws *wsi, char *buf, size_t len)
+{
+	char addr[64] = "";
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	/* a reverse proxy on this host makes every request come from loopback, which alone
+	 * is enough for admin rights when no token is set: a proxied one never is */
+	g_snprintf(buf, len, "%s%s", tt__http_proxied(wsi) ? "proxied:" : "", addr);
+}
+
 static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
 {
-	char peer[64] = "", auth[512] = "";
-	lws_get_peer_simple(wsi, peer, sizeof peer);
+	char peer[80] = "", auth[512] = "";
+	tt__http_peer(wsi, peer, sizeof peer);
 	int alen = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
 	struct tt_http_req req = {
 		.method = pss->method,
