@@ -8,34 +8,51 @@
 
 #include "webrtc_priv.h"
 
-static void conf_error(const struct tt_conf *c, const char *key, const char *what,
-		       const char *value)
+static void problem(GString *out, const struct tt_conf *c, const char *key, const char *what,
+		    const char *value)
 {
-	tt_error("%s:%d: [webrtc] %s: %s%s%s%s", tt_conf_path(c) ? tt_conf_path(c) : "-",
-		 tt_conf_line(c, "webrtc", key), key, what, value ? ": \"" : "",
-		 value ? value : "", value ? "\"" : "");
+	g_string_append_printf(out, "%s:%d: [webrtc] %s: %s", tt_conf_path(c) ? tt_conf_path(c) : "-",
+			       tt_conf_line(c, "webrtc", key), key, what);
+	if (value)
+		g_string_append_printf(out, ": \"%s\"", value);
+	g_string_append_c(out, '\n');
 }
 
-int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c)
+/* What the rows' types cannot say about the URLs; shared by start and --check-config. */
+int wr_ice_servers_check(const struct tt_conf *c, char **errors)
 {
+	GString *out = g_string_new(NULL);
 	const char *const *urls = tt_conf_list(c, "webrtc", "ice_servers");
 	const char *secret = tt_conf_str(c, "webrtc", "turn_secret");
 	bool turn = false;
 	for (const char *const *u = urls; *u; u++) {
 		const char *why = NULL;
-		if (tt_ice_server_url_check(*u, &why)) {
-			conf_error(c, "ice_servers", why, *u);
-			return -EINVAL;
-		}
+		if (tt_ice_server_url_check(*u, &why))
+			problem(out, c, "ice_servers", why, *u);
 		turn = turn || tt_ice_server_url_is_turn(*u);
 	}
-	if (turn && !(secret && *secret)) {
-		conf_error(c, "ice_servers",
-			   "turn: and turns: URLs need [webrtc] turn_secret (the TURN server's "
-			   "static-auth-secret)", NULL);
+	if (turn && !(secret && *secret))
+		problem(out, c, "ice_servers", "turn: and turns: URLs need [webrtc] turn_secret "
+			"(the TURN server's static-auth-secret)", NULL);
+	bool bad = out->len > 0;
+	*errors = g_string_free(out, !bad);
+	return bad ? -EINVAL : 0;
+}
+
+int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c)
+{
+	char *errors = NULL;
+	if (wr_ice_servers_check(c, &errors)) {
+		char **lines = g_strsplit(errors, "\n", -1);
+		for (char **l = lines; *l; l++)
+			if (**l)
+				tt_error("%s", *l);
+		g_strfreev(lines);
+		g_free(errors);
 		return -EINVAL;
 	}
-	gw->ice_urls = g_strdupv((char **)urls);
+	const char *secret = tt_conf_str(c, "webrtc", "turn_secret");
+	gw->ice_urls = g_strdupv((char **)tt_conf_list(c, "webrtc", "ice_servers"));
 	gw->turn_secret = g_strdup(secret && *secret ? secret : NULL);
 	gw->turn_user = g_strdup(tt_conf_str(c, "webrtc", "turn_user"));
 	gw->turn_ttl = tt_conf_int(c, "webrtc", "turn_ttl");

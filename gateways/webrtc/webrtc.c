@@ -250,4 +250,5 @@ const struct tt_gateway tt_gateway_webrtc = {
 	.on_text_to = wr_on_text_to,
 	.on_meeting = wr_on_meeting,
 	.doors = wr_doors,
+	.check_config = wr_ice_servers_check,
 };

@@ -80,6 +80,7 @@ void wr_meeting_free(struct wr_gw *gw);
 char *wr_public_url(const struct tt_conf *c);
 
 /* ice_servers.c: STUN/TURN servers for browsers */
+int wr_ice_servers_check(const struct tt_conf *c, char **errors);    /* check_config */
 int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c);   /* logs FILE:LINE */
 void wr_ice_servers_free(struct wr_gw *gw);
 json_t *wr_ice_servers_json(struct wr_gw *gw);   /* new reference; fresh credentials */
