@@ -18,6 +18,7 @@ expects (checked here with Python's hmac).
 Needs root, ip netns, nft, turnserver (coturn), chromium, node and tests/e2e/node_modules;
 exits 77 (ctest: skipped) with the reason otherwise."""
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -137,93 +138,17 @@ def read(path):
         return ""
 
 
-def test_browser_through_turn_only():
+@contextlib.contextmanager
+def turn_net():
+    """The namespace, the nftables block and a coturn; everything undone on the way out."""
     tmp = tempfile.mkdtemp(prefix="tutti-turn-")
-    turn = peer = None
+    turn = None
     try:
         net_up()
         block_bridge_udp(tmp)
         turn, turn_port, turn_log = start_turn(tmp)
-        wav = os.path.join(tmp, "a.wav")
-        write_tone(wav, FREQ_A, 4)
-        room = "turn"
-        sections = {
-            "http": {"listen": "0.0.0.0"},
-            "webrtc": {"ice_addresses": BRIDGE_IP,
-                       "ice_servers": "stun:%s:%d, turn:%s:%d?transport=udp"
-                                      % (TURN_IP, turn_port, TURN_IP, turn_port),
-                       "turn_secret": SECRET, "turn_user": TURN_USER, "turn_ttl": TTL},
-        }
-        with Bridge(sections) as br:
-            peer = RtpPeer()
-            st, body = br.http("POST", "/api/rooms/%s/participants" % room,
-                               {"name": "Phone", "codec": "pcmu",
-                                "remote": "127.0.0.1:%d" % peer.port})
-            check(st == 201, "rtp participant: %s %s" % (st, body))
-            host, port = body["local"].rsplit(":", 1)
-            peer.start((host, int(port)))
-            cfg = {"base": "http://%s:%d" % (BRIDGE_IP, br.http_port), "room": room,
-                   "wav": wav, "chromium": CHROMIUM, "freqs": [FREQ_A, FREQ_R],
-                   "controlMs": 20000}
-            t_start = time.monotonic()
-            proc = subprocess.run(["ip", "netns", "exec", NS, "node",
-                                   os.path.join(HERE, "turn.mjs")], cwd=HERE,
-                                  env=dict(os.environ, TT_TURN=json.dumps(cfg)),
-                                  capture_output=True, text=True, timeout=150)
-            sys.stderr.write(proc.stderr)
-            # the relayed page joins after the control's 20 s
-            heard_r, n = peer.heard(t_start + cfg["controlMs"] / 1000)
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            check(lines, "turn.mjs printed no result (exit %d)" % proc.returncode)
-            out = json.loads(lines[-1])
-            print("result:", json.dumps(out))
-            print("RTP participant hears (dB):", {k: round(v, 1) for k, v in heard_r.items()}, n)
-            dropped = dropped_packets()
-            print("UDP packets nftables dropped between the browser and the bridge:", dropped)
-            bridge_log = br.read_log()
-            # the secret is never printed back by the admin API either
-            api = [br.http("GET", p)[1] for p in ("/api/gateways", "/api/rooms",
-                                                   "/api/rooms/" + room)]
-        check(SECRET not in bridge_log, "the bridge's log shows turn_secret")
-        check(SECRET not in json.dumps(api), "the admin API shows turn_secret")
-        check(out.get("ok"), "browser run failed: %s" % out.get("error"))
-        # control: with no ICE servers the browser cannot reach the bridge's media
-        c = out["control"]
-        check(c["joined"] and not c["connected"] and "checking" in c["ice_seen"] and
-          "connected" not in c["ice_seen"] and "completed" not in c["ice_seen"],
-              "control: the browser connected without TURN, the block does not work: %s" % c)
-        check(dropped > 0, "nftables dropped nothing: the control proves nothing")
-        # the credentials handed out are coturn's REST-API ones
-        servers = out["ice_servers"]
-        turns = [s for s in servers if any(u.startswith("turn:") for u in s["urls"])]
-        stuns = [s for s in servers if all(u.startswith("stun:") for u in s["urls"])]
-        check(len(turns) == 1 and len(stuns) == 1, "ice_servers: %s" % servers)
-        check("username" not in stuns[0], "a STUN entry got credentials: %s" % stuns[0])
-        user, cred = turns[0]["username"], turns[0]["credential"]
-        expiry, _, who = user.partition(":")
-        check(who == TURN_USER and abs(int(expiry) - (time.time() + TTL)) < 300,
-              "username %r: not <now + %d>:%s" % (user, TTL, TURN_USER))
-        want = base64.b64encode(hmac.new(SECRET.encode(), user.encode(),
-                                         hashlib.sha1).digest()).decode()
-        check(cred == want, "credential %r, HMAC-SHA1 gives %r" % (cred, want))
-        # media went through the relay, both ways
-        pair = out["pair"]
-        check(pair and pair["local"]["type"] == "relay",
-              "selected pair is not a relay candidate: %s" % pair)
-        check(pair["local"]["address"] == TURN_IP and pair["remote"]["address"] == BRIDGE_IP,
-              "selected pair: relay on %s to the bridge's %s expected: %s"
-              % (TURN_IP, BRIDGE_IP, pair))
-        h = {int(k): v for k, v in out["heard"].items()}
-        check(h[FREQ_R] > -60 and h[FREQ_R] > h[FREQ_A] + 15,
-              "the browser does not hear the RTP participant's %d Hz: %s" % (FREQ_R, h))
-        check(heard_r[FREQ_A] > -45 and heard_r[FREQ_A] > heard_r[FREQ_R] + 15,
-              "the RTP participant does not hear the browser's %d Hz: %s" % (FREQ_A, heard_r))
-        tl = read(turn_log)
-        check("ALLOCATE processed, success" in tl or "allocation" in tl.lower(),
-              "coturn's log shows no allocation:\n" + tl[-2000:])
+        yield tmp, turn_port, turn_log
     finally:
-        if peer:
-            peer.close()
         if turn:
             turn.terminate()
             try:
@@ -235,9 +160,129 @@ def test_browser_through_turn_only():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def browse(br, tmp, steps, room="turn", control_ms=20000):
+    """An RTP participant plays FREQ_R into the room; turn.mjs runs `steps` in Chromium in
+    the namespace. Returns turn.mjs's result, what the RTP participant heard once the
+    measured page joined, and the admin API's answers (for secrets)."""
+    wav = os.path.join(tmp, "a.wav")
+    write_tone(wav, FREQ_A, 4)
+    peer = RtpPeer()
+    try:
+        st, body = br.http("POST", "/api/rooms/%s/participants" % room,
+                           {"name": "Phone", "codec": "pcmu",
+                            "remote": "127.0.0.1:%d" % peer.port})
+        check(st == 201, "rtp participant: %s %s" % (st, body))
+        host, port = body["local"].rsplit(":", 1)
+        peer.start((host, int(port)))
+        cfg = {"base": "http://%s:%d" % (BRIDGE_IP, br.http_port), "room": room,
+               "wav": wav, "chromium": CHROMIUM, "freqs": [FREQ_A, FREQ_R],
+               "controlMs": control_ms, "steps": steps}
+        t_start = time.monotonic()
+        proc = subprocess.run(["ip", "netns", "exec", NS, "node",
+                               os.path.join(HERE, "turn.mjs")], cwd=HERE,
+                              env=dict(os.environ, TT_TURN=json.dumps(cfg)),
+                              capture_output=True, text=True, timeout=150)
+        sys.stderr.write(proc.stderr)
+        # the measured page joins after the control's time
+        skip = control_ms / 1000 if "control" in steps else 0
+        heard_r, n = peer.heard(t_start + skip)
+        api = [br.http("GET", p)[1] for p in ("/api/gateways", "/api/rooms",
+                                               "/api/rooms/" + room)]
+    finally:
+        peer.close()
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    check(lines, "turn.mjs printed no result (exit %d)" % proc.returncode)
+    out = json.loads(lines[-1])
+    print("result:", json.dumps(out))
+    print("RTP participant hears (dB):", {k: round(v, 1) for k, v in heard_r.items()}, n)
+    check(out.get("ok"), "browser run failed: %s" % out.get("error"))
+    return out, heard_r, api
+
+
+def check_tones(out, heard_r):
+    h = {int(k): v for k, v in out["heard"].items()}
+    check(h[FREQ_R] > -60 and h[FREQ_R] > h[FREQ_A] + 15,
+          "the browser does not hear the RTP participant's %d Hz: %s" % (FREQ_R, h))
+    check(heard_r[FREQ_A] > -45 and heard_r[FREQ_A] > heard_r[FREQ_R] + 15,
+          "the RTP participant does not hear the browser's %d Hz: %s" % (FREQ_A, heard_r))
+
+
+def test_browser_through_turn_only():
+    with turn_net() as (tmp, turn_port, turn_log):
+        sections = {
+            "http": {"listen": "0.0.0.0"},
+            "webrtc": {"ice_addresses": BRIDGE_IP,
+                       "ice_servers": "stun:%s:%d, turn:%s:%d?transport=udp"
+                                      % (TURN_IP, turn_port, TURN_IP, turn_port),
+                       "turn_secret": SECRET, "turn_user": TURN_USER, "turn_ttl": TTL},
+        }
+        with Bridge(sections) as br:
+            out, heard_r, api = browse(br, tmp, ["control", "relay"])
+            dropped = dropped_packets()
+            print("UDP packets nftables dropped between the browser and the bridge:", dropped)
+            bridge_log = br.read_log()
+        tl = read(turn_log)
+    check(SECRET not in bridge_log, "the bridge's log shows turn_secret")
+    check(SECRET not in json.dumps(api), "the admin API shows turn_secret")
+    # control: with no ICE servers the browser cannot reach the bridge's media
+    c = out["control"]
+    check(c["joined"] and not c["connected"] and "checking" in c["ice_seen"] and
+          "connected" not in c["ice_seen"] and "completed" not in c["ice_seen"],
+          "control: the browser connected without TURN, the block does not work: %s" % c)
+    check(dropped > 0, "nftables dropped nothing: the control proves nothing")
+    # the credentials handed out are coturn's REST-API ones
+    servers = out["ice_servers"]
+    turns = [s for s in servers if any(u.startswith("turn:") for u in s["urls"])]
+    stuns = [s for s in servers if all(u.startswith("stun:") for u in s["urls"])]
+    check(len(turns) == 1 and len(stuns) == 1, "ice_servers: %s" % servers)
+    check("username" not in stuns[0], "a STUN entry got credentials: %s" % stuns[0])
+    user, cred = turns[0]["username"], turns[0]["credential"]
+    expiry, _, who = user.partition(":")
+    check(who == TURN_USER and abs(int(expiry) - (time.time() + TTL)) < 300,
+          "username %r: not <now + %d>:%s" % (user, TTL, TURN_USER))
+    want = base64.b64encode(hmac.new(SECRET.encode(), user.encode(),
+                                     hashlib.sha1).digest()).decode()
+    check(cred == want, "credential %r, HMAC-SHA1 gives %r" % (cred, want))
+    # media went through the browser's relay, both ways
+    pair = out["pair"]
+    check(pair and pair["local"]["type"] == "relay",
+          "selected pair is not a relay candidate: %s" % pair)
+    check(pair["local"]["address"] == TURN_IP and pair["remote"]["address"] == BRIDGE_IP,
+          "selected pair: relay on %s to the bridge's %s expected: %s"
+          % (TURN_IP, BRIDGE_IP, pair))
+    check_tones(out, heard_r)
+    check("ALLOCATE processed, success" in tl, "coturn's log shows no allocation:\n" + tl[-2000:])
+
+
+def test_bridge_relay():
+    """The bridge's own libnice agent allocates on coturn with REST-API credentials from
+    turn_secret ([webrtc] turn_server): a page given no ICE servers at all connects to the
+    bridge's relayed candidate, which the block does not touch."""
+    with turn_net() as (tmp, turn_port, turn_log):
+        sections = {
+            "http": {"listen": "0.0.0.0"},
+            "webrtc": {"ice_addresses": BRIDGE_IP, "turn_server": TURN_IP,
+                       "turn_port": turn_port, "turn_secret": SECRET, "turn_user": TURN_USER},
+        }
+        with Bridge(sections) as br:
+            out, heard_r, _ = browse(br, tmp, ["bridge_relay"])
+            bridge_log = br.read_log()
+        tl = read(turn_log)
+    check(SECRET not in bridge_log, "the bridge's log shows turn_secret")
+    check(out["ice_servers"] == [], "ice_servers without any configured: %s" % out["ice_servers"])
+    pair = out["pair"]
+    check(pair and pair["remote"]["type"] == "relay" and pair["remote"]["address"] == TURN_IP
+          and pair["local"]["address"] == BROWSER_IP,
+          "selected pair: the browser's host to the bridge's relay on %s expected: %s"
+          % (TURN_IP, pair))
+    check_tones(out, heard_r)
+    check("ALLOCATE processed, success" in tl and (":" + TURN_USER) in tl,
+          "coturn's log shows no allocation by the bridge:\n" + tl[-2000:])
+
+
 if __name__ == "__main__":
     why = prerequisites()
     if why:
         print("SKIP: " + why)
         sys.exit(77)
-    run([test_browser_through_turn_only])
+    run([test_browser_through_turn_only, test_bridge_relay])

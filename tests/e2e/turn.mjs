@@ -1,10 +1,13 @@
 // turn.mjs: Chromium in a network namespace from which the bridge's UDP is dropped
 // (test_turn_e2e.py sets that up): its media can only go through the TURN relay.
-// Input: env TT_TURN = JSON {base, room, wav, chromium, freqs, controlMs}.
-// 1. control: the page's RTCPeerConnection is given no ICE servers (the bridge's answer is
-//    overridden in the page): it must NOT connect within controlMs, proving the block works.
-// 2. relay: the page as it is, with the bridge's ice_servers: it must connect, hear the
-//    others, and its selected candidate pair must be a relay one.
+// Input: env TT_TURN = JSON {base, room, wav, chromium, freqs, controlMs, steps}.
+// Steps:
+// - control: the page's RTCPeerConnection is given no ICE servers (the bridge's answer is
+//   overridden in the page): it must NOT connect within controlMs, proving the block works.
+// - relay: the page as it is, with the bridge's ice_servers: it must connect, hear the
+//   others, and its selected candidate pair must be a relay one.
+// - bridge_relay: no ICE servers in the page, but the bridge's own agent has a TURN relay
+//   ([webrtc] turn_server): the page connects to the bridge's relayed candidate.
 // Output: one JSON line of measurements on stdout (the Python test asserts on it).
 import { chromium } from 'playwright-core';
 import { flags, hear, join, sleep } from './lib.mjs';
@@ -36,14 +39,15 @@ try {
                                     // bridge is http on the veth's address, not localhost
                                     args: [...flags(cfg.wav),
                                            `--unsafely-treat-insecure-origin-as-secure=${cfg.base}`] });
-  // 1. control: no ICE servers, whatever the bridge says
-  {
+  const noServers = () => {
+    const Orig = window.RTCPeerConnection;
+    window.RTCPeerConnection = function (conf) { return new Orig({ ...(conf || {}), iceServers: [] }); };
+    window.RTCPeerConnection.prototype = Orig.prototype;
+  };
+  // control: no ICE servers, whatever the bridge says
+  if (cfg.steps.includes('control')) {
     const ctx = await browser.newContext();
-    await ctx.addInitScript(() => {
-      const Orig = window.RTCPeerConnection;
-      window.RTCPeerConnection = function (conf) { return new Orig({ ...(conf || {}), iceServers: [] }); };
-      window.RTCPeerConnection.prototype = Orig.prototype;
-    });
+    await ctx.addInitScript(noServers);
     const page = await ctx.newPage();
     await page.goto(`${cfg.base}/${cfg.room}?processing=off`);
     await page.fill('#name', 'Blocked');
@@ -68,8 +72,9 @@ try {
     log('control', JSON.stringify(out.control));
     await ctx.close();
   }
-  // 2. relay
+  // relay (or bridge_relay: the page without ICE servers)
   const ctx = await browser.newContext();
+  if (cfg.steps.includes('bridge_relay')) await ctx.addInitScript(noServers);
   const page = await ctx.newPage();
   page.on('console', (m) => { if (m.type() === 'error') log('console:', m.text()); });
   const t0 = Date.now();
