@@ -62,6 +62,14 @@ def prerequisites():
     for tool, pkg in (("ip", "iproute2"), ("nft", "nftables"), ("turnserver", "coturn")):
         if not shutil.which(tool):
             return "%s not found (apt-get install %s)" % (tool, pkg)
+    # root in a container may still lack CAP_SYS_ADMIN/CAP_NET_ADMIN or nf_tables: try it
+    try:
+        net_up()
+        sh("nft", "add", "table", "inet", "tt_probe", ns=True)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        return "cannot make a network namespace with a veth pair and nftables here: %s" % e
+    finally:
+        net_down()
     return None
 
 
