@@ -10,6 +10,7 @@
 #include <tutti/log.h>
 
 #include "gateway/registry.h"
+#include "metrics/metrics.h"
 #include "participant/participant.h"
 
 static bool alive(const struct tt_participant *p)
@@ -35,6 +36,7 @@ static void on_stats(void *arg, const struct tt_room_media *m, const char *name,
 		if (!p->media)
 			p->media = g_new(struct tt_leg_stats, 1);
 		*p->media = legs[i].st;
+		tt__metrics_jitter(core->metrics, legs[i].st.rx_jitter_ms);
 	}
 	/* by name, hidden rooms too; the same name may be a newer room, with other media */
 	struct tt_room *room = g_hash_table_lookup(core->rooms, name);
