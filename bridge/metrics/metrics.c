@@ -10,6 +10,8 @@
 
 #include "expo.h"
 #include "gateway/registry.h"
+#include "http/http.h"
+#include "http/ws.h"
 #include "participant/participant.h"
 #include "room/room.h"
 #include "stats/stats.h"
@@ -332,6 +334,9 @@ static void render_workers(GString *out, struct tt_core *core)
 	}
 }
 
+static void render_object(GString *out, const char *prefix, const struct tt_stat_field *fields,
+			  const void *s);
+
 /* Each gateway's own table (tt_gateway.stat_fields): tutti_gateway_NAME_[GROUP_]FIELD. */
 static void render_gateways(GString *out, struct tt_core *core)
 {
@@ -348,19 +353,25 @@ static void render_gateways(GString *out, struct tt_core *core)
 			continue;
 		char prefix[64];
 		snprintf(prefix, sizeof prefix, "tutti_gateway_%s_", h->gw->name);
-		for (const struct tt_stat_field *f = h->gw->stat_fields; f->name; f++) {
-			double val;
-			if (!tt__stats_value(f, st, &val))
-				continue;
-			bool counter = f->flags & TT_STAT_COUNTER;
-			char name[160];
-			double scale;
-			tt__expo_name(name, sizeof name, prefix, f->group, f->name, counter, &scale);
-			tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE,
-					f->help);
-			tt__expo_sample(out, name, NULL, val * scale);
-		}
+		render_object(out, prefix, h->gw->stat_fields, st);
 		g_free(st);
+	}
+}
+
+/* One object, no labels: every numeric row of its table. */
+static void render_object(GString *out, const char *prefix, const struct tt_stat_field *fields,
+			  const void *s)
+{
+	for (const struct tt_stat_field *f = fields; f->name; f++) {
+		double val;
+		if (!tt__stats_value(f, s, &val))
+			continue;
+		bool counter = f->flags & TT_STAT_COUNTER;
+		char name[160];
+		double scale;
+		tt__expo_name(name, sizeof name, prefix, f->group, f->name, counter, &scale);
+		tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE, f->help);
+		tt__expo_sample(out, name, NULL, val * scale);
 	}
 }
 
@@ -380,6 +391,9 @@ GString *tt__metrics_render(struct tt_core *core)
 			   "Participants that left a room after joining it.");
 	render_workers(out, core);
 	render_gateways(out, core);
+	const struct tt__ws_stats *ws = tt__ws_hub_stats(tt__http_ws_hub(core->http));
+	if (ws)
+		render_object(out, "tutti_websocket_", tt__ws_stat_fields, ws);
 	tt__metrics_process(out);
 	return out;
 }

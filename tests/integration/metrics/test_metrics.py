@@ -179,6 +179,25 @@ def test_metrics_follow_the_load():
         promtool_lint(scrape(br))
 
 
+def test_websocket_counters():
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webrtc"))
+    from wsclient import WsClient  # noqa: E402
+    with Bridge() as br:
+        s0, _ = parse(scrape(br))
+        check(value(s0, "tutti_websocket_connections") == 0, "no WebSocket yet")
+        ws = WsClient(br.http_port, path="/api/events")   # the core's own endpoint
+        s1 = wait_for(lambda: (lambda s: s if value(s, "tutti_websocket_connections") == 1
+                               else None)(parse(scrape(br))[0]), timeout=10,
+                      what="one WebSocket connection")
+        check(value(s1, "tutti_websocket_opened_total") == 1, "opened_total")
+        ws.close()
+        s2 = wait_for(lambda: (lambda s: s if value(s, "tutti_websocket_connections") == 0
+                               else None)(parse(scrape(br))[0]), timeout=10,
+                      what="the WebSocket to close")
+        check(value(s2, "tutti_websocket_closed_total") == 1, "closed_total")
+        check(value(s2, "tutti_websocket_dropped_not_reading_total") == 0, "no drops")
+
+
 def test_metrics_token():
     token = "s3cret-token"
     with Bridge({"http": {"admin_token": token}}) as br:
@@ -215,4 +234,5 @@ def test_log_formats():
 
 
 if __name__ == "__main__":
-    run([test_metrics_follow_the_load, test_metrics_token, test_log_formats])
+    run([test_metrics_follow_the_load, test_websocket_counters, test_metrics_token,
+         test_log_formats])
