@@ -198,6 +198,30 @@ def test_websocket_counters():
         check(value(s2, "tutti_websocket_dropped_not_reading_total") == 0, "no drops")
 
 
+def test_sip_requests_counted():
+    with Bridge() as br:
+        if not br.sip_port:
+            print("SKIP test_sip_requests_counted: this build has no SIP gateway", flush=True)
+            return
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        msg = ("OPTIONS sip:bridge@127.0.0.1:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-metrics1\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=m1\r\n"
+               "To: <sip:bridge@127.0.0.1>\r\nCall-ID: metrics-1@127.0.0.1\r\n"
+               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n") % (br.sip_port, port)
+        u.sendto(msg.encode(), ("127.0.0.1", br.sip_port))
+        u.settimeout(10)
+        reply = u.recv(65536).decode(errors="replace")
+        u.close()
+        check(reply.startswith("SIP/2.0 200"), "OPTIONS answered: %r" % reply[:80])
+        s, _ = parse(scrape(br))
+        check(value(s, "tutti_gateway_sip_requests_options_total") == 1,
+              "OPTIONS counted: %s" % value(s, "tutti_gateway_sip_requests_options_total"))
+        check(value(s, "tutti_gateway_sip_requests_invite_total") == 0, "no INVITE")
+
+
 def test_metrics_token():
     token = "s3cret-token"
     with Bridge({"http": {"admin_token": token}}) as br:
@@ -234,5 +258,5 @@ def test_log_formats():
 
 
 if __name__ == "__main__":
-    run([test_metrics_follow_the_load, test_websocket_counters, test_metrics_token,
-         test_log_formats])
+    run([test_metrics_follow_the_load, test_websocket_counters, test_sip_requests_counted,
+         test_metrics_token, test_log_formats])
