@@ -13,6 +13,7 @@
 #include "http/http.h"
 #include "http/ws.h"
 #include "participant/participant.h"
+#include "record/recorder.h"
 #include "room/room.h"
 #include "stats/stats.h"
 
@@ -203,6 +204,10 @@ static GHashTable *leg_groups(struct tt_core *core, struct tt_metrics *m)
 			g->parts++;
 			if (p->media)
 				add_rows(tt_leg_stat_fields, SUMMED, g->vals, p->media);
+			/* a label set seen once stays (at 0 when its participants left): a series
+			 * that vanishes reads as "no data", not as "nobody"; gateways x codecs
+			 * bound it */
+			group_get(m->legs_gone, m->n_leg_fields, g->gateway, g->codec);
 		}
 	}
 	return t;
@@ -391,6 +396,14 @@ GString *tt__metrics_render(struct tt_core *core)
 			   "Participants that left a room after joining it.");
 	render_workers(out, core);
 	render_gateways(out, core);
+	unsigned running = 0;
+	uint64_t rec_bytes = tt__record_bytes(core, &running);
+	tt__expo_family(out, "tutti_recordings", TT_EXPO_GAUGE, "Rooms recording now.");
+	tt__expo_sample(out, "tutti_recordings", NULL, running);
+	tt__expo_family(out, "tutti_recording_bytes_total", TT_EXPO_COUNTER,
+			"Bytes in the files of every recording (running, finishing and done; "
+			"deletions by retention are not subtracted).");
+	tt__expo_sample(out, "tutti_recording_bytes_total", NULL, (double)rec_bytes);
 	const struct tt__ws_stats *ws = tt__ws_hub_stats(tt__http_ws_hub(core->http));
 	if (ws)
 		render_object(out, "tutti_websocket_", tt__ws_stat_fields, ws);

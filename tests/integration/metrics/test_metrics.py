@@ -16,6 +16,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -108,7 +109,9 @@ class Sender:
 
 
 def test_metrics_follow_the_load():
-    with Bridge({"rooms": {"on_demand": True}}) as br:
+    recdir = tempfile.mkdtemp(prefix="tt-metrics-rec-")
+    with Bridge({"rooms": {"on_demand": True},
+                 "recording": {"enabled": True, "dir": recdir}}) as br:
         text = scrape(br)
         promtool_lint(text)
         s0, typed = parse(text)
@@ -131,6 +134,8 @@ def test_metrics_follow_the_load():
             ids.append(body["id"])
         gw = br.testgw()
         text_ids = [gw.join("load", "reader%d" % i, caps=("text",)) for i in range(2)]
+        st, body = br.http("POST", "/api/rooms/load/recording", {"action": "start"})
+        check(st in (200, 201), "recording: %s %s" % (st, body))
         try:
             # a worker reports once a second: wait for packets to show
             def moved():
@@ -153,6 +158,9 @@ def test_metrics_follow_the_load():
                   "the tick histogram counts")
             check(value(s1, "tutti_leg_jitter_seconds_count") > 0, "jitter observed")
             check(value(s1, "tutti_gateway_rtp_participants") == 3, "the rtp gateway's table")
+            check(value(s1, "tutti_recordings") == 1, "one recording")
+            wait_for(lambda: value(parse(scrape(br))[0], "tutti_recording_bytes_total") > 0,
+                     timeout=20, what="recording bytes")
             promtool_lint(scrape(br))
         finally:
             for snd in senders:
@@ -170,13 +178,17 @@ def test_metrics_follow_the_load():
         s2 = wait_for(empty, timeout=20, what="participants and rooms back to 0")
         # counters of legs and rooms that are gone stay: _total never goes down
         for name in ("tutti_leg_packets_in_total", "tutti_leg_bytes_in_total",
-                     "tutti_mixer_decodes_total", "tutti_mixer_ticks_total"):
+                     "tutti_mixer_decodes_total", "tutti_mixer_ticks_total",
+                     "tutti_recording_bytes_total"):
             check(value(s2, name) >= value(s1, name),
                   "%s went down: %s -> %s" % (name, value(s1, name), value(s2, name)))
         check(value(s2, "tutti_leaves_total", gateway="rtp") == 3, "3 rtp leaves")
         check(value(s2, "tutti_leaves_total", gateway="testgw") == 2, "2 testgw leaves")
         check(value(s2, "tutti_leg_talking") == 0, "no talking legs left")
+        check(value(s2, "tutti_recordings") == 0, "the recording ended with the room")
+        check(value(s2, "tutti_recording_bytes_total") > 0, "its bytes stay counted")
         promtool_lint(scrape(br))
+    shutil.rmtree(recdir, ignore_errors=True)
 
 
 def test_websocket_counters():
