@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from ttlib import BUILD_DIR, Bridge, check, run, wait_for  # noqa: E402
+from ttlib import BUILD_DIR, SOURCE_DIR, Bridge, check, run, wait_for  # noqa: E402
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -72,6 +72,21 @@ def promtool_lint(text):
     p = subprocess.run([tool, "check", "metrics"], input=text, capture_output=True,
                        text=True, timeout=60)
     check(p.returncode == 0, "promtool check metrics: %s%s" % (p.stdout, p.stderr))
+
+
+def docs_match_scrape(typed):
+    """docs/operations.md's table names every family a loaded bridge exposes, with its
+    type, and nothing it does not (rows with a pattern, like the XMPP gateway's, are for
+    gateways this test does not run)."""
+    with open(os.path.join(SOURCE_DIR, "docs", "operations.md")) as f:
+        rows = re.findall(r'^\| `([a-z_]+)` \| (\w*) \|', f.read(), re.M)
+    documented = dict(rows)
+    missing = sorted(set(typed) - set(documented))
+    check(not missing, "in /metrics but not in docs/operations.md: %s" % missing)
+    extra = sorted(set(documented) - set(typed))
+    check(not extra, "in docs/operations.md but not in /metrics: %s" % extra)
+    wrong = sorted(n for n in typed if documented[n] != typed[n])
+    check(not wrong, "types differ from docs/operations.md: %s" % wrong)
 
 
 class Sender:
@@ -158,6 +173,7 @@ def test_metrics_follow_the_load():
                   "the tick histogram counts")
             check(value(s1, "tutti_leg_jitter_seconds_count") > 0, "jitter observed")
             check(value(s1, "tutti_gateway_rtp_participants") == 3, "the rtp gateway's table")
+            docs_match_scrape(parse(scrape(br))[1])
             check(value(s1, "tutti_recordings") == 1, "one recording")
             wait_for(lambda: value(parse(scrape(br))[0], "tutti_recording_bytes_total") > 0,
                      timeout=20, what="recording bytes")
