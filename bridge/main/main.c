@@ -103,12 +103,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_option_context_free(oc);
+	int rc = 0;
 	if (tt_log_set_format(log_format ? log_format : "text") != 0) {
 		fprintf(stderr, "tutti: --log-format must be text, logfmt or json\n");
-		return 2;
-	}
-	int rc = 0;
-	if (version) {
+		rc = 2;
+	} else if (version) {
 		printf("tutti %s\n", TT_VERSION);
 	} else if (check) {
 		rc = check_config(check);
