@@ -6,8 +6,10 @@ a UDP socket of this test, and text participants of the test gateway. Checked: t
 exposition passes `promtool check metrics` (skipped, saying so, without Debian's
 prometheus), participant gauges and packet counters move with the load and the gauges come
 back to zero when everyone left while counters never go down, the tick histogram fills,
-[http] metrics_token is enforced, and the log formats are what they say.
+[http] metrics_token is enforced, a real Prometheus server scrapes it, and the log formats
+are what they say.
 """
+import http.client
 import json
 import os
 import re
@@ -19,9 +21,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from ttlib import BUILD_DIR, SOURCE_DIR, Bridge, check, run, wait_for  # noqa: E402
+from ttlib import BUILD_DIR, SOURCE_DIR, Bridge, check, free_port, run, wait_for  # noqa: E402
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -265,6 +268,56 @@ def test_metrics_token():
         check(st == 405, "POST /metrics: %s" % st)
 
 
+def test_prometheus_scrapes_it():
+    """A real Prometheus server scrapes the bridge (with the token required) and can query
+    what it got: the format, the content type and the bearer token as a server sees them."""
+    tool = shutil.which("prometheus")
+    if not tool:
+        print("SKIP test_prometheus_scrapes_it: no prometheus server (Debian package "
+              "prometheus)", flush=True)
+        return
+    token = "scrape-token"
+    with Bridge({"http": {"admin_token": token, "metrics_token": True}}) as br:
+        pdir = tempfile.mkdtemp(prefix="tt-prom-")
+        port = free_port()
+        with open(os.path.join(pdir, "prometheus.yml"), "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: tutti\n"
+                    "    authorization:\n      credentials: %s\n"
+                    "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                    % (token, br.http_port))
+        log = open(os.path.join(pdir, "prometheus.log"), "w")
+        proc = subprocess.Popen([tool, "--config.file=" + os.path.join(pdir, "prometheus.yml"),
+                                 "--storage.tsdb.path=" + os.path.join(pdir, "data"),
+                                 "--web.listen-address=127.0.0.1:%d" % port],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=pdir)
+        try:
+            def query(q):
+                url = "/api/v1/query?query=" + urllib.parse.quote(q)
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("GET", url)
+                    r = json.loads(c.getresponse().read())
+                    c.close()
+                except (OSError, ValueError):
+                    return None
+                res = r.get("data", {}).get("result", [])
+                return float(res[0]["value"][1]) if res else None
+            wait_for(lambda: query('up{job="tutti"}') == 1, timeout=60,
+                     what="Prometheus to scrape tutti (up == 1)")
+            check(query("tutti_build_info") == 1, "tutti_build_info through Prometheus")
+            check(query("sum(tutti_worker_ticks_total)") > 0, "ticks through Prometheus")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+            shutil.rmtree(pdir, ignore_errors=True)
+
+
 def test_log_formats():
     for fmt in ("json", "logfmt"):
         with Bridge(args=["--log-format", fmt]) as br:
@@ -287,4 +340,4 @@ def test_log_formats():
 
 if __name__ == "__main__":
     run([test_metrics_follow_the_load, test_websocket_counters, test_sip_requests_counted,
-         test_metrics_token, test_log_formats])
+         test_metrics_token, test_prometheus_scrapes_it, test_log_formats])
