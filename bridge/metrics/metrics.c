@@ -246,7 +246,7 @@ static void render_legs(GString *out, struct tt_core *core, struct tt_metrics *m
 	g_hash_table_destroy(t);
 	tt__expo_family(out, "tutti_leg_jitter_seconds", TT_EXPO_HISTOGRAM,
 			"Interarrival jitter of what legs receive, one observation per leg and "
-			"report (about a second).");
+			"report (about a second) when the leg received since its last one.");
 	tt__expo_histogram(out, "tutti_leg_jitter_seconds", NULL, jitter_bounds_ms, m->jitter,
 			   JITTER_BUCKETS, 1e-3, m->jitter_sum_ms * 1e-3);
 }

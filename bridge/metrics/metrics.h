@@ -26,7 +26,8 @@ void tt__metrics_leg_gone(struct tt_metrics *m, const char *gateway,
 			  const struct tt_leg_stats *st);
 /* A room's mixer's last statistics, as the room ends. */
 void tt__metrics_room_gone(struct tt_metrics *m, const struct tt_mixer_room_stats *st);
-/* One observation of a leg's interarrival jitter (each report, about once a second). */
+/* One observation of a leg's interarrival jitter (each report, about once a second, of a
+ * leg that received packets since its last). */
 void tt__metrics_jitter(struct tt_metrics *m, double jitter_ms);
 /* A participant of `gateway` joined (or was admitted from the PIN lobby) / left. */
 void tt__metrics_joined(struct tt_metrics *m, const char *gateway);
