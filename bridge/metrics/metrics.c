@@ -239,7 +239,8 @@ static void render_legs(GString *out, struct tt_core *core, struct tt_metrics *m
 		for (guint j = 0; j < keys->len; j++) {
 			const struct leg_group *g = g_hash_table_lookup(t, g_ptr_array_index(keys, j));
 			const char *labels[] = { "gateway", g->gateway, "codec", g->codec, NULL };
-			tt__expo_sample(out, name, labels, g->vals[i] * scale);
+			if (strcmp(g->codec, "none") != 0)   /* text participants have no leg */
+				tt__expo_sample(out, name, labels, g->vals[i] * scale);
 		}
 	}
 	g_ptr_array_free(keys, TRUE);
