@@ -333,6 +333,31 @@ def test_log_formats():
             else:
                 check(re.match(r'^ts=\S+Z level=(error|warn|info|debug) domain=\S+ '
                                r'msg="(?:[^"\\]|\\.)*"$', l), "logfmt: %s" % l)
+    # stderr is "the journal" when JOURNAL_STREAM names its device and inode: the log file
+    # is made first, so its inode is known (the Bridge opens it again, truncating)
+    for fmt, first in (("logfmt", "<6>ts="), ("json", "<6>{")):
+        br = Bridge(args=["--log-format", fmt])
+        open(br.log_path, "w").close()
+        st = os.stat(br.log_path)
+        os.environ["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+        try:
+            with br:
+                log = br.read_log()
+        finally:
+            del os.environ["JOURNAL_STREAM"]
+        lines = [l for l in log.splitlines() if l.strip()]
+        check(lines and all(re.match(r"^<[3467]>", l) for l in lines),
+              "journal prefixes: %s" % lines[:3])
+        check(any(l.startswith(first) for l in lines), "an info line: %s" % lines[:3])
+    # a JOURNAL_STREAM that is not our stderr (a wrapper redirected it): no prefix
+    br = Bridge(args=["--log-format", "logfmt"])
+    os.environ["JOURNAL_STREAM"] = "1:1"
+    try:
+        with br:
+            log = br.read_log()
+    finally:
+        del os.environ["JOURNAL_STREAM"]
+    check(log.startswith("ts="), "no prefix for another stream: %s" % log[:60])
     p = subprocess.run([os.path.join(BUILD_DIR, "tutti-test"),
                         "--log-format", "yaml"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 2 and "log-format" in p.stderr, "bad --log-format: %s" % p.stderr)
