@@ -38,7 +38,8 @@ enum tt_stat_flags {
 	TT_STAT_COUNTER = 1 << 0,
 	/* A gauge whose sum over objects means something (a count of things now: inputs,
 	 * talking legs). /metrics adds these and the counters up over legs or rooms; other
-	 * gauges (a level, a depth) are per object and stay in the JSON API. */
+	 * gauges (a level, a depth) are per object and stay in the JSON API. A gateway's table
+	 * describes one object: /metrics shows every numeric row of it, flag or not. */
 	TT_STAT_SUM = 1 << 1,
 };
 
