@@ -33,6 +33,17 @@ stop_system_coturn() {
 	fi
 }
 
+# Debian's prometheus starts a server on :9090 on hosts with an init system; the tests use
+# only its promtool. Stopped after the install (as prosody) rather than kept from starting
+# with a policy-rc.d: that file would hold back every other package's service for as long
+# as the install runs, on a machine other sessions share.
+stop_system_prometheus() {
+	if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
+		echo "setup: stopping the system prometheus that apt started (the tests need only promtool)"
+		as_root service prometheus stop >/dev/null 2>&1 || true
+	fi
+}
+
 install_deps() {
 	local want=() missing=()
 	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt | grep -v '^$')
@@ -52,6 +63,9 @@ install_deps() {
 		fi
 		if printf '%s\n' "${missing[@]}" | grep -qx coturn; then
 			stop_system_coturn
+		fi
+		if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+			stop_system_prometheus
 		fi
 	fi
 	# Debian's npm conflicts with nodejs from other sources (which bring their own npm), so

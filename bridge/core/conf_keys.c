@@ -30,6 +30,10 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "http", "admin_token", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
 	  "Bearer token for the admin API; unset: admin calls only from loopback, and never "
 	  "through a reverse proxy (a request with Forwarded or X-Forwarded-For)." },
+	{ "http", "metrics_token", TT_CONF_BOOL, "false", 0, 0, NULL, R,
+	  "GET /metrics needs what admin calls need (admin_token, or loopback when it is "
+	  "unset). false: /metrics is open to anyone who can reach the HTTP port (listen is "
+	  "loopback by default); it shows counts and gateway names, never rooms or people." },
 
 	{ "events", "history", TT_CONF_INT, "10000", 1, 1000000, NULL, 0,
 	  "Events kept for clients of GET /api/events that reconnect with ?since=N; an "

@@ -13,6 +13,7 @@
 #include "events/events.h"
 #include "record/recorder.h"
 #include "http/http.h"
+#include "metrics/metrics.h"
 #include "participant/participant.h"
 #include "room/room.h"
 
@@ -133,6 +134,7 @@ int tt__core_alloc(struct tt_core **cp, const struct tt_gateway *const *table,
 	int rc;
 	core_thread = g_thread_self();
 	core->rooms = g_hash_table_new(g_str_hash, g_str_equal);
+	core->metrics = tt__metrics_new();
 	rc = build_schema(&core->schema, gws);
 	if (rc)
 		goto out;
@@ -317,6 +319,7 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	g_hash_table_destroy(core->rooms);
 	g_free(core->gws);
 	g_free(core->wstats);
+	core->metrics = tt__metrics_free(core->metrics);
 	tt__conf_free(core->conf);
 	tt__conf_schema_free(core->schema);
 	if (core->loop)

@@ -17,6 +17,7 @@
 struct tt_conf_schema;
 struct tt_events;
 struct tt_http;
+struct tt_metrics;
 struct tt_room;
 
 struct tt_gw_handle {
@@ -44,6 +45,7 @@ struct tt_core {
 	struct tt_worker_stats *wstats;  /* latest report per worker (by value) */
 	unsigned n_wstats;
 	struct tt_recorder *recorder;    /* record/recorder.h */
+	struct tt_metrics *metrics;      /* what GET /metrics keeps of things gone (metrics/) */
 };
 
 extern const struct tt_core_api tt__core_api;

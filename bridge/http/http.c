@@ -41,6 +41,7 @@ struct pss {
 	GByteArray *body;
 	bool too_big;
 	char *out;          /* headers are written first, then this body */
+	bool text;          /* out is the Prometheus text format, not JSON */
 	size_t out_len;
 	unsigned status;
 	struct tt_ws *ws;   /* a WebSocket connection (ws.c owns it) */
@@ -63,10 +64,19 @@ static const char *method_of(struct lws *wsi)
 static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
 {
 	pss->status = resp->status ? resp->status : 500;
-	pss->out = resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("{}");
+	pss->text = resp->text && !resp->json;
+	if (pss->text) {
+		pss->out = malloc(resp->text->len + 1);
+		if (pss->out)
+			memcpy(pss->out, resp->text->str, resp->text->len + 1);
+	} else {
+		pss->out = resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("{}");
+	}
 	pss->out_len = pss->out ? strlen(pss->out) : 0;
 	if (resp->json)
 		json_decref(resp->json);
+	if (resp->text)
+		g_string_free(resp->text, TRUE);
 	lws_callback_on_writable(wsi);
 }
 
@@ -112,6 +122,8 @@ static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
 	if (deferred) {
 		if (resp.json)
 			json_decref(resp.json);
+		if (resp.text)
+			g_string_free(resp.text, TRUE);
 		return;
 	}
 	respond(wsi, pss, &resp);
@@ -134,8 +146,11 @@ void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp)
 	if (!pd->gone) {
 		pd->pss->pending = NULL;
 		respond(pd->wsi, pd->pss, resp);
-	} else if (resp->json) {
-		json_decref(resp->json);
+	} else {
+		if (resp->json)
+			json_decref(resp->json);
+		if (resp->text)
+			g_string_free(resp->text, TRUE);
 	}
 	g_free(pd);
 }
@@ -197,7 +212,9 @@ static int write_response(struct lws *wsi, struct pss *pss)
 {
 	unsigned char buf[LWS_PRE + 1024];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-	if (lws_add_http_common_headers(wsi, pss->status, "application/json",
+	const char *type = pss->text ? "text/plain; version=0.0.4; charset=utf-8"
+				     : "application/json";
+	if (lws_add_http_common_headers(wsi, pss->status, type,
 					(lws_filepos_t)pss->out_len, &p, end))
 		return -1;
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
@@ -266,7 +283,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 			}
 			return 0;
 		}
-		if (!strncmp(pss->path, "/api", 4)) {
+		if (!strncmp(pss->path, "/api", 4) || !strcmp(pss->path, "/metrics")) {
 			dispatch(h, wsi, pss);
 			return 0;
 		}

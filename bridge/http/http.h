@@ -42,6 +42,7 @@ struct tt_http_req {
 struct tt_http_resp {
 	unsigned status;
 	json_t *json;                    /* owned: the response body */
+	GString *text;                   /* owned: a text/plain body instead (GET /metrics) */
 };
 
 typedef void (*tt_http_route_h)(struct tt_core *core, const struct tt_http_req *req,
@@ -81,6 +82,10 @@ json_t *tt__api_participant_json(const struct tt_participant *p);
  * (tt_gateway.stats). */
 void tt__api_gateways(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r);
+
+/* GET /metrics (metrics/metrics.h), behind the admin check when http.metrics_token. */
+void tt__api_metrics(struct tt_core *core, const struct tt_http_req *req,
+		     struct tt_http_resp *r);
 
 /* api_admin.c: rooms and plain RTP participants (admin) */
 void tt__api_room_put(struct tt_core *core, const struct tt_http_req *req,

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <tutti/log.h>
 
+#include "metrics/metrics.h"
+
 struct route {
 	const char *method;
 	const char *pattern;   /* "/api/rooms/{}": {} matches one non-empty segment */
@@ -15,6 +17,7 @@ struct route {
 };
 
 static const struct route routes[] = {
+	{ "GET", "/metrics", false, tt__api_metrics },
 	{ "GET", "/api/health", false, tt__api_health },
 	{ "GET", "/api/gateways", false, tt__api_gateways },
 	{ "GET", "/api/events", true, tt__api_events_plain },
@@ -114,13 +117,31 @@ unsigned tt__http_admin_denied(struct tt_core *core, const char *given, const ch
 	return loopback(peer) ? 0 : 403;
 }
 
+void tt__api_metrics(struct tt_core *core, const struct tt_http_req *req,
+		     struct tt_http_resp *r)
+{
+	if (tt_conf_bool(core->conf, "http", "metrics_token")) {
+		const char *auth = req->authorization;
+		unsigned denied = tt__http_admin_denied(
+			core, auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL, req->peer);
+		if (denied) {
+			tt__http_error(r, denied, NULL, denied == 401
+				       ? "a valid bearer token is required ([http] metrics_token)"
+				       : "metrics only from loopback ([http] metrics_token)");
+			return;
+		}
+	}
+	r->text = tt__metrics_render(core);
+}
+
 bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
 		    struct tt_http_resp *resp)
 {
 	char buf[1024];
 	struct tt_http_req req = *in;
 	bool path_matched = false;
-	if (strncmp(in->path, "/api/", 5) != 0 && strcmp(in->path, "/api") != 0)
+	if (strncmp(in->path, "/api/", 5) != 0 && strcmp(in->path, "/api") != 0 &&
+	    strcmp(in->path, "/metrics") != 0)
 		return false;
 	for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
 		const struct route *r = &routes[i];

@@ -55,9 +55,30 @@ struct endpoint {
 
 struct tt_ws_hub {
 	GPtrArray *eps;             /* struct endpoint * */
+	struct tt__ws_stats st;
 };
 
+#define WS(member, ty, name, fl, help) \
+	TT_STAT_FIELD(struct tt__ws_stats, member, ty, NULL, name, fl, help)
+const struct tt_stat_field tt__ws_stat_fields[] = {
+	WS(open, U32, "connections", TT_STAT_SUM, "WebSocket connections open now"),
+	WS(opened, U64, "opened", TT_STAT_COUNTER, "WebSocket connections an endpoint accepted"),
+	WS(closed, U64, "closed", TT_STAT_COUNTER, "WebSocket connections gone, for any reason"),
+	WS(not_reading, U64, "dropped_not_reading", TT_STAT_COUNTER,
+	   "WebSocket connections dropped because the peer did not read what we sent"),
+	WS(flood, U64, "dropped_flood", TT_STAT_COUNTER,
+	   "WebSocket connections dropped for sending past the endpoint's rate"),
+	{ 0 },
+};
+
+const struct tt__ws_stats *tt__ws_hub_stats(const struct tt_ws_hub *hub)
+{
+	return hub ? &hub->st : NULL;
+}
+
 struct tt_ws {
+	struct tt_ws_hub *hub;
+	bool counted;               /* in hub->st.open */
 	struct lws *wsi;
 	struct endpoint *ep;        /* NULL once detached (endpoint gone): no callbacks */
 	void *conn;                 /* the gateway's state */
@@ -206,6 +227,7 @@ static void deliver(struct tt_ws *ws)
 	if (ws->strikes > MAX_STRIKES) {
 		/* once per connection: tt__ws_close stops reading, so nothing more is delivered */
 		tt_info("WebSocket %s from %s: flood, closing", ep->path, ws->peer);
+		ws->hub->st.flood++;
 		tt__ws_close(ws, 1008, "rate limit");
 	} else if (ep_usable(ep)) {
 		ep->ops->message(ws->conn, ws, err ? NULL : ws->rx->str, err ? 0 : ws->rx->len, err);
@@ -256,6 +278,7 @@ static void not_reading(struct tt_ws *ws, const char *why)
 	tt_info("WebSocket %s from %s: not reading (%s; %zu bytes queued), closing",
 		ws->ep ? ws->ep->path : "", ws->peer, why, ws->out_bytes);
 	drop_queue(ws);
+	ws->hub->st.not_reading++;
 	begin_close(ws, 1008, "not reading", false);
 }
 
@@ -385,6 +408,7 @@ int tt__ws_callback(struct tt_ws_hub *hub, struct lws *wsi, enum lws_callback_re
 		if (!ep_usable(ep) || !slot)
 			return -1;
 		ws = g_new0(struct tt_ws, 1);
+		ws->hub = hub;
 		ws->wsi = wsi;
 		ws->ep = ep;
 		ws->rx = g_string_new(NULL);
@@ -403,6 +427,9 @@ int tt__ws_callback(struct tt_ws_hub *hub, struct lws *wsi, enum lws_callback_re
 			return -1;   /* CLOSED frees it */
 		}
 		tt_debug("WebSocket %s open from %s", ep->path, ws->peer);
+		ws->counted = true;
+		hub->st.open++;
+		hub->st.opened++;
 		return 0;
 	}
 	case LWS_CALLBACK_RECEIVE:
@@ -426,6 +453,10 @@ int tt__ws_callback(struct tt_ws_hub *hub, struct lws *wsi, enum lws_callback_re
 	case LWS_CALLBACK_CLOSED:
 		if (ws) {
 			*slot = NULL;   /* slot is non-NULL whenever ws is */
+			if (ws->counted) {
+				hub->st.open--;
+				hub->st.closed++;
+			}
 			struct endpoint *ep = ws->ep;
 			if (ep) {
 				ep->conns = g_list_remove(ep->conns, ws);

@@ -6,8 +6,22 @@
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <tutti/core.h>
+#include <tutti/stats.h>
 
 struct tt_ws_hub;
+
+/* Every endpoint's connections together (an endpoint may come and go; these stay), for
+ * GET /metrics through tt__ws_stat_fields. */
+struct tt__ws_stats {
+	uint32_t open;              /* connections now */
+	uint64_t opened;            /* upgrades an endpoint accepted */
+	uint64_t closed;            /* connections gone, for any reason */
+	uint64_t not_reading;       /* of those, dropped: the peer left our bytes untaken */
+	uint64_t flood;             /* of those, dropped: past the endpoint's message rate */
+};
+extern const struct tt_stat_field tt__ws_stat_fields[];
+/* The hub's counters (NULL hub: NULL); valid until the hub is freed. */
+const struct tt__ws_stats *tt__ws_hub_stats(const struct tt_ws_hub *hub);
 
 struct tt_ws_hub *tt__ws_hub_new(void);
 void tt__ws_hub_free(struct tt_ws_hub *hub);

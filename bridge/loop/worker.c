@@ -19,6 +19,11 @@
 #define CATCHUP_MAX 3        /* after a longer stall, run at most this many ticks at once */
 #define STATS_EVERY_MS 1000
 
+/* 20 ms is the whole period: a tick that takes longer makes the next one late. */
+const uint32_t tt__worker_tick_bounds_us[TT_WORKER_TICK_BUCKETS] = {
+	100, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 20000, 40000,
+};
+
 struct tt_tick_client {
 	tt_tick_h fn;
 	void *arg;
@@ -78,8 +83,21 @@ static void stats_on_core(void *core, void *arg)
 	g_free(m);
 }
 
+/* Only this worker writes its counts, and they reach the core by value in the stats
+ * message: no lock and no atomic on the tick, one clock read more. */
+static void count_duration(struct tt_worker_stats *st, int64_t ns)
+{
+	uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
+	unsigned i = 0;
+	while (i < TT_WORKER_TICK_BUCKETS && us > tt__worker_tick_bounds_us[i])
+		i++;
+	st->tick_us_counts[i]++;
+	st->tick_ns_sum += ns > 0 ? (uint64_t)ns : 0;
+}
+
 static void run_clients(struct tt_worker *wk, int64_t late_us)
 {
+	int64_t t0 = mono_ns();
 	wk->in_tick = true;
 	tt_udp_mux_hold(wk->mux);
 	for (guint i = 0; i < wk->clients->len; i++) {
@@ -99,6 +117,7 @@ static void run_clients(struct tt_worker *wk, int64_t late_us)
 			i++;
 		}
 	}
+	count_duration(&wk->st, mono_ns() - t0);
 	wk->st.ticks++;
 	if (late_us > LATE_US)
 		wk->st.late++;

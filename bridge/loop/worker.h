@@ -20,6 +20,11 @@ struct tt_udp_mux;
  * tick runs (catch-up ticks after a stall are late by a whole period or more). */
 typedef void (*tt_tick_h)(void *arg, uint64_t tick, int64_t late_us);
 
+/* The tick duration histogram's upper bounds (how long the rooms' ticks and the flush took,
+ * in microseconds); counts[i] has the ticks within bounds[i], the last slot those above. */
+#define TT_WORKER_TICK_BUCKETS 11
+extern const uint32_t tt__worker_tick_bounds_us[TT_WORKER_TICK_BUCKETS];
+
 /* Statistics one worker reports to the core about once per second (by value). */
 struct tt_worker_stats {
 	unsigned index;
@@ -32,6 +37,9 @@ struct tt_worker_stats {
 	char shared_port[64];  /* "127.0.0.1:20002", or "" */
 	unsigned shared_members;
 	uint64_t shared_foreign_dropped, shared_send_errors;
+	/* how long ticks took (not cumulative: /metrics adds them up) and their sum */
+	uint64_t tick_us_counts[TT_WORKER_TICK_BUCKETS + 1];
+	uint64_t tick_ns_sum;
 };
 typedef void (*tt_worker_stats_h)(void *arg, const struct tt_worker_stats *st);
 

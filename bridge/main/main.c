@@ -71,7 +71,7 @@ static int print_default_config(void)
 
 int main(int argc, char **argv)
 {
-	gchar *config = NULL, *check = NULL, *log_level = NULL;
+	gchar *config = NULL, *check = NULL, *log_level = NULL, *log_format = NULL;
 	gboolean print_default = FALSE, version = FALSE;
 	GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
@@ -82,6 +82,10 @@ int main(int argc, char **argv)
 		  "Print every key with its default and help as a sample config", NULL },
 		{ "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
 		  "Override bridge.log_level, e.g. info,sip=debug,mixer=warn", "SPEC" },
+		{ "log-format", 0, 0, G_OPTION_ARG_STRING, &log_format,
+		  "Log lines as text (the default), logfmt (key=value) or json (one object per "
+		  "line); under systemd each line starts with its journal level (<3>..<7>)",
+		  "FORMAT" },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
@@ -110,7 +114,10 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(oc);
 	int rc = 0;
-	if (version) {
+	if (tt_log_set_format(log_format ? log_format : "text") != 0) {
+		fprintf(stderr, "tutti: --log-format must be text, logfmt or json\n");
+		rc = 2;
+	} else if (version) {
 		printf("tutti %s\n", TT_VERSION);
 	} else if (check) {
 		rc = check_config(check);
@@ -131,5 +138,6 @@ int main(int argc, char **argv)
 	g_free(config);
 	g_free(check);
 	g_free(log_level);
+	g_free(log_format);
 	return rc;
 }

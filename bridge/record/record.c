@@ -37,6 +37,7 @@ struct tt_recorder {
 	size_t notice_n;
 	unsigned notice_rate;
 	GPtrArray *finishing;      /* sinks whose thread is to be joined */
+	uint64_t bytes_done;       /* in the files of recordings joined (GET /metrics) */
 	guint retention_timer;
 };
 
@@ -104,6 +105,7 @@ static void reap(struct tt_recorder *r, bool all)
 			continue;
 		}
 		tt__rec_sink_join(s);
+		r->bytes_done += tt__rec_sink_bytes(s);
 		tt__rec_sink_unref(s);
 		g_ptr_array_remove_index_fast(r->finishing, i);
 	}
@@ -119,6 +121,26 @@ void tt__record_init(struct tt_core *core)
 	notice_load(r, tt_conf_str(core->conf, "recording", "prompts_dir"));
 	sweep(core);
 	r->retention_timer = g_timeout_add_seconds(86400, on_retention, core);
+}
+
+uint64_t tt__record_bytes(struct tt_core *core, unsigned *running)
+{
+	struct tt_recorder *r = core->recorder;
+	uint64_t n = r ? r->bytes_done : 0;
+	for (guint i = 0; r && i < r->finishing->len; i++)
+		n += tt__rec_sink_bytes(g_ptr_array_index(r->finishing, i));
+	*running = 0;
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, core->rooms);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct tt_room *room = v;
+		if (room->rec) {
+			n += tt__rec_sink_bytes(room->rec->sink);
+			(*running)++;
+		}
+	}
+	return n;
 }
 
 void tt__record_fini(struct tt_core *core)

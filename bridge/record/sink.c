@@ -541,6 +541,18 @@ json_t *tt__rec_sink_files_json(struct tt_rec_sink *s)
 	return a;
 }
 
+uint64_t tt__rec_sink_bytes(struct tt_rec_sink *s)
+{
+	uint64_t n = 0;
+	g_mutex_lock(&s->lock);
+	for (guint i = 0; i < s->files->len; i++) {
+		const struct file *f = g_ptr_array_index(s->files, i);
+		n += f->w ? tt_oggw_bytes(f->w) : f->bytes;
+	}
+	g_mutex_unlock(&s->lock);
+	return n;
+}
+
 bool tt__rec_sink_done(const struct tt_rec_sink *s)
 {
 	return g_atomic_int_get(&s->done);

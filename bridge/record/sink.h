@@ -76,6 +76,8 @@ void tt__rec_sink_end(struct tt_rec_sink *s);
 void tt__rec_sink_finish(struct tt_rec_sink *s, json_t *manifest);
 /* Core: [{"path", "bytes", "participant"?}] as they are now. New reference. */
 json_t *tt__rec_sink_files_json(struct tt_rec_sink *s);
+/* Core: bytes in every file of the recording so far (the same figures as files_json). */
+uint64_t tt__rec_sink_bytes(struct tt_rec_sink *s);
 /* Core: true once the thread has written everything and may be joined. */
 bool tt__rec_sink_done(const struct tt_rec_sink *s);
 /* Core: wait for the thread (after the end was pushed, or after `grace_ms` without any

@@ -8,6 +8,7 @@
 
 #include "participant/participant.h"
 #include "events/events.h"
+#include "metrics/metrics.h"
 #include "record/record.h"
 #include "record/recorder.h"
 #include "textbus/textbus.h"
@@ -123,6 +124,8 @@ static void room_free(struct tt_room *r)
 	if (r->rec)
 		tt__record_stop(r, "the room ended");
 	r->media = tt__room_media_end(r->media);
+	if (r->has_mixer_stats)
+		tt__metrics_room_gone(r->core->metrics, &r->mixer_stats);
 	g_ptr_array_free(r->parts, TRUE);
 	g_hash_table_destroy(r->names);
 	g_hash_table_destroy(r->name_next);
@@ -488,6 +491,7 @@ int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_set_state(p->room->media, p, now);
 	tt_info("%s admitted to %s from the lobby", p->id, p->room->name);
+	tt__metrics_joined(p->room->core->metrics, p->gw->gw->name);
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = p->room->name };
 	tt__participant_entry(p, &ev.who);
 	tt__room_emit(p->room, &ev);
@@ -547,6 +551,7 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 		*pp = p;
 		return 0;
 	}
+	tt__metrics_joined(core->metrics, gw->gw->name);
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = room->name };
 	tt__participant_entry(p, &ev.who);
 	tt__room_emit(room, &ev);
@@ -571,11 +576,13 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 		g_free(key);
 		tt_info("%s left %s (%s)", p->id, room->name,
 			reason ? tt_strerror(reason) : "normal");
+		tt__metrics_leg_gone(room->core->metrics, p->gw->gw->name, p->media);
 		if (p->lobby) {   /* nobody saw it come */
 			tt__participant_unref(p);
 			tt__room_gc(room);
 			return tt__participant_unref(p);
 		}
+		tt__metrics_left(room->core->metrics, p->gw->gw->name);
 		struct tt_roster_event ev = { .type = TT_ROSTER_LEFT, .room = room->name,
 					      .reason = reason };
 		tt__participant_entry(p, &ev.who);
@@ -666,6 +673,7 @@ int tt__room_audio(struct tt_participant *p, bool on, tt_audio_ended_h ended, vo
 		tt__room_media_remove(p->room->media, p);
 		now &= ~(unsigned)TT_PS_TALKING;
 		g_atomic_int_set(&p->state, (gint)now);
+		tt__metrics_leg_gone(p->room->core->metrics, p->gw->gw->name, p->media);
 		g_free(p->media);
 		p->media = NULL;
 	}

@@ -10,6 +10,7 @@
 #include <tutti/log.h>
 
 #include "gateway/registry.h"
+#include "metrics/metrics.h"
 #include "participant/participant.h"
 
 static bool alive(const struct tt_participant *p)
@@ -32,6 +33,11 @@ static void on_stats(void *arg, const struct tt_room_media *m, const char *name,
 		struct tt_participant *p = legs[i].p;
 		if (!alive(p))
 			continue;
+		/* jitter means something only for a leg that received since its last report: a
+		 * silent leg's 0 would pull every quantile down */
+		uint64_t before = p->media ? p->media->transport.pkts_in : 0;
+		if (legs[i].st.transport.pkts_in > before)
+			tt__metrics_jitter(core->metrics, legs[i].st.rx_jitter_ms);
 		if (!p->media)
 			p->media = g_new(struct tt_leg_stats, 1);
 		*p->media = legs[i].st;

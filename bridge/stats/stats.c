@@ -11,6 +11,7 @@
 #define LEG(member, ty, grp, name, fl, help) \
 	TT_STAT_FIELD(struct tt_leg_stats, member, ty, grp, name, fl, help)
 #define C TT_STAT_COUNTER
+#define S TT_STAT_SUM
 
 /* Names and JSON types are the API's since before this table (GET .../participants/ID
  * "media"); new rows may be added, existing ones keep name and meaning. */
@@ -40,8 +41,8 @@ const struct tt_stat_field tt_leg_stat_fields[] = {
 	LEG(mixer.duplicate, U64, "jitter_buffer", "duplicate", C, "packets received twice"),
 	LEG(mixer.depth_ms, U32, "jitter_buffer", "depth_ms", 0, "audio buffered now"),
 	LEG(mixer.level_dbov, I32, NULL, "level_dbov", 0, "smoothed voice level, -127..0"),
-	LEG(mixer.talking, BOOL, NULL, "talking", 0, "voice activity"),
-	LEG(mixer.speaker, BOOL, NULL, "speaker", 0, "in the mix now"),
+	LEG(mixer.talking, BOOL, NULL, "talking", S, "voice activity"),
+	LEG(mixer.speaker, BOOL, NULL, "speaker", S, "in the mix now"),
 	/* added with the table */
 	LEG(transport.send_errors, U64, NULL, "send_errors", C,
 	    "packets the kernel refused or the send queue dropped"),
@@ -60,11 +61,11 @@ const struct tt_stat_field tt_leg_stat_fields[] = {
 
 const struct tt_stat_field tt_mixer_room_stat_fields[] = {
 	ROOM(ticks, U64, "ticks", C, "20 ms ticks mixed"),
-	ROOM(parts, U32, "inputs", 0, "participants with a mixer input"),
-	ROOM(speakers, U32, "speakers", 0, "voices in the mix at the last tick"),
-	ROOM(variants, U32, "variants", 0, "codec variants in use (shared encoders)"),
-	ROOM(decodes_last_tick, U32, "decodes_last_tick", 0, "decoder calls in the last tick"),
-	ROOM(encodes_last_tick, U32, "encodes_last_tick", 0, "encoder calls in the last tick"),
+	ROOM(parts, U32, "inputs", S, "participants with a mixer input"),
+	ROOM(speakers, U32, "speakers", S, "voices in the mix at the last tick"),
+	ROOM(variants, U32, "variants", S, "codec variants in use (shared encoders)"),
+	ROOM(decodes_last_tick, U32, "decodes_last_tick", S, "decoder calls in the last tick"),
+	ROOM(encodes_last_tick, U32, "encodes_last_tick", S, "encoder calls in the last tick"),
 	ROOM(decodes, U64, "decodes", C, "decoder calls"),
 	ROOM(encodes_shared, U64, "encodes_shared", C, "encoder calls for listeners' shared mixes"),
 	ROOM(encodes_private, U64, "encodes_private", C, "encoder calls for speakers' N-1 mixes"),
@@ -85,13 +86,13 @@ const struct tt_stat_field tt__worker_stat_fields[] = {
 	WK(late, U64, "late", C, "ticks that started more than 5 ms after their deadline"),
 	WK(skipped, U64, "skipped", C, "deadlines dropped after a stall"),
 	WK(max_late_us, I64, "max_late_us", 0, "the latest a tick has started"),
-	WK(clients, U32, "rooms", 0, "rooms ticking on it"),
+	WK(clients, U32, "rooms", S, "rooms ticking on it"),
 	{ 0 },
 };
 
 const struct tt_stat_field tt__worker_port_stat_fields[] = {
 	WK(shared_port, STR, "local", 0, "the worker's shared RTP port"),
-	WK(shared_members, U32, "members", 0, "legs on it"),
+	WK(shared_members, U32, "members", S, "legs on it"),
 	WK(shared_foreign_dropped, U64, "foreign_dropped", C,
 	   "datagrams from an address that is no member's"),
 	WK(shared_send_errors, U64, "send_errors", C, "datagrams the kernel refused"),
@@ -139,4 +140,20 @@ int tt__stats_check(const struct tt_stat_field *fields, size_t size, char **why)
 			}
 	}
 	return 0;
+}
+
+/* Sums in doubles: exact to 2^53, which no counter of ours reaches. */
+bool tt__stats_value(const struct tt_stat_field *f, const void *s, double *v)
+{
+	const char *at = (const char *)s + f->offset;
+	switch (f->type) {
+	case TT_STAT_U64: { uint64_t x; memcpy(&x, at, 8); *v = (double)x; return true; }
+	case TT_STAT_I64: { int64_t x; memcpy(&x, at, 8); *v = (double)x; return true; }
+	case TT_STAT_U32: { uint32_t x; memcpy(&x, at, 4); *v = x; return true; }
+	case TT_STAT_I32: { int32_t x; memcpy(&x, at, 4); *v = x; return true; }
+	case TT_STAT_DOUBLE: memcpy(v, at, sizeof *v); return true;
+	case TT_STAT_BOOL: { bool x; memcpy(&x, at, sizeof x); *v = x; return true; }
+	case TT_STAT_STR: return false;
+	}
+	return false;
 }

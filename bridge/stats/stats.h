@@ -20,4 +20,7 @@ int tt__stats_check(const struct tt_stat_field *fields, size_t size, char **why)
  * into a sub-object of that name (made at its first row). */
 json_t *tt__stats_json(const struct tt_stat_field *fields, const void *s);
 
+/* A numeric row's value as a double (a bool is 0 or 1); false for a string row. */
+bool tt__stats_value(const struct tt_stat_field *f, const void *s, double *v);
+
 #endif

@@ -418,6 +418,40 @@ static int irc_reload(void *state, const struct tt_conf *conf)
 	return ret;
 }
 
+struct irc_stats {
+	uint32_t networks;
+	uint32_t links_up;
+	uint64_t registrations;
+	uint64_t drops;
+};
+
+static void irc_stats(void *state, void *out)
+{
+	struct tt__irc_gw *g = state;
+	struct irc_stats *st = out;
+	st->networks = g->nets->len;
+	for (guint i = 0; i < g->nets->len; i++) {
+		struct tt__irc_net *net = g->nets->pdata[i];
+		if (net->bot && tt__irc_conn_registered(net->bot))
+			st->links_up++;
+	}
+	st->registrations = g->registrations;
+	st->drops = g->drops;
+}
+
+#define ROW(member, ty, name, fl, help) \
+	TT_STAT_FIELD(struct irc_stats, member, ty, NULL, name, fl, help)
+static const struct tt_stat_field irc_stat_fields[] = {
+	ROW(networks, U32, "networks", 0, "IRC networks configured ([irc.NAME])"),
+	ROW(links_up, U32, "links_up", 0, "of those, whose relay bot is registered now"),
+	ROW(registrations, U64, "registrations", TT_STAT_COUNTER,
+	    "times a relay bot's link came up (001)"),
+	ROW(drops, U64, "drops", TT_STAT_COUNTER,
+	    "times a relay bot's link failed or dropped (a reconnect follows)"),
+	{ 0 },
+};
+#undef ROW
+
 const struct tt_gateway tt_gateway_irc = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = TT_IRC_GW_NAME,
@@ -433,4 +467,7 @@ const struct tt_gateway tt_gateway_irc = {
 	.on_medium_text = irc_on_medium_text,
 	.on_meeting = irc_on_meeting,
 	.doors = irc_doors,
+	.stat_fields = irc_stat_fields,
+	.stats_size = sizeof(struct irc_stats),
+	.stats = irc_stats,
 };

@@ -30,6 +30,9 @@ struct tt__irc_gw {
 	/* on_meeting calls so far: commands.c tells "nothing to do" (the core changed
 	 * nothing, so sent no event) from "done" (the event's notice is the answer). */
 	unsigned meeting_events;
+	/* the bots' links, every network together (GET /api/gateways, /metrics) */
+	uint64_t registrations;   /* 001 received: a link came up */
+	uint64_t drops;           /* a link that was up or coming up failed (reconnects follow) */
 	/* meeting.c: the hang-ups a KICK or END event just announced (id NULL: the whole
 	 * room), forgotten at the next idle: hang_up says nothing more for them. */
 	char *quiet_hangup_room, *quiet_hangup_id;

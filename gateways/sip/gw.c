@@ -137,6 +137,18 @@ static bool is_request_event(nua_event_t ev)
 	}
 }
 
+static void count_request(struct sipgw *gw, nua_event_t ev)
+{
+	switch (ev) {
+	case nua_i_invite: gw->st.invite++; break;
+	case nua_i_bye: gw->st.bye++; break;
+	case nua_i_options: gw->st.options++; break;
+	case nua_i_message: gw->st.message++; break;
+	case nua_i_subscribe: gw->st.subscribe++; break;
+	default: gw->st.other++; break;
+	}
+}
+
 static void answer_options(struct sipgw *gw, nua_handle_t *nh)
 {
 	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(TT_SIP_ALLOW),
@@ -154,10 +166,15 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 		return;
 	}
 	if (is_request_event(ev)) {
+		count_request(gw, ev);
 		struct tt_sip_verdict v;
 		int st = tt_sip_validate(sip, &v);
-		if (st == 0 && !c && !rate_ok(gw))
+		if (st == 0 && !c && !rate_ok(gw)) {
 			st = v.status = 503, v.phrase = "Service Unavailable";
+			gw->st.rate_limited++;
+		} else if (st > 0) {
+			gw->st.rejected++;
+		}
 		if (st > 0) {
 			tt_debug("%s: %d %s", sip_method_name(sip->sip_request->rq_method,
 							       "request"), st, v.phrase);
@@ -208,6 +225,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	case nua_i_publish:
 	case nua_i_refer:
 	case nua_i_method:
+		gw->st.rejected++;
 		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
 			    SIPTAG_ALLOW_STR(TT_SIP_ALLOW), TAG_END());
 		if (!c)
@@ -508,6 +526,40 @@ static int sip_reload(void *state, const struct tt_conf *conf)
 	return 0;
 }
 
+static void sip_stats(void *state, void *out)
+{
+	struct sipgw *gw = state;
+	struct sip_stats *st = out;
+	*st = gw->st;
+	st->guard_answered = gw->guard_answered;
+	st->calls = g_hash_table_size(gw->calls);
+}
+
+#define ROW(member, ty, grp, name, fl, help) \
+	TT_STAT_FIELD(struct sip_stats, member, ty, grp, name, fl, help)
+#define C TT_STAT_COUNTER
+/* Requests by method; responses by status class are not counted (sofia answers some
+ * itself, and ours leave from many places): docs/operations.md says so. */
+static const struct tt_stat_field sip_stat_fields[] = {
+	ROW(calls, U32, NULL, "calls", 0, "calls (INVITE dialogs) now"),
+	ROW(invite, U64, "requests", "invite", C, "INVITE requests received (re-INVITEs too)"),
+	ROW(bye, U64, "requests", "bye", C, "BYE requests received"),
+	ROW(options, U64, "requests", "options", C, "OPTIONS requests received"),
+	ROW(message, U64, "requests", "message", C, "MESSAGE requests received"),
+	ROW(subscribe, U64, "requests", "subscribe", C, "SUBSCRIBE requests received"),
+	ROW(other, U64, "requests", "other", C,
+	    "other requests received (NOTIFY, INFO, UPDATE, PRACK, REFER, REGISTER, ...)"),
+	ROW(rejected, U64, NULL, "rejected", C,
+	    "requests answered 4xx at once (malformed, unsupported, method not allowed)"),
+	ROW(rate_limited, U64, NULL, "rate_limited", C,
+	    "requests answered 503 for going over [sip] rate_per_s from one address"),
+	ROW(guard_answered, U64, NULL, "guard_answered", C,
+	    "requests the UDP guard answered before sofia saw them"),
+	{ 0 },
+};
+#undef ROW
+#undef C
+
 const struct tt_gateway tt_gateway_sip = {
 	.api_version = TT_GATEWAY_API_VERSION,
 	.name = "sip",
@@ -525,4 +577,7 @@ const struct tt_gateway tt_gateway_sip = {
 	.on_text_to = tt__sip_on_text_to,
 	.on_meeting = tt__sip_on_meeting,
 	.doors = tt__sip_doors,
+	.stat_fields = sip_stat_fields,
+	.stats_size = sizeof(struct sip_stats),
+	.stats = sip_stats,
 };

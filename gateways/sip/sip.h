@@ -94,6 +94,13 @@ struct sipgw {
 	bool symmetric_response;     /* [sip] symmetric_response */
 	GPtrArray *guards;           /* struct sip_guard * on sofia's UDP sockets (guard_udp.c) */
 	uint64_t guard_answered;     /* requests the guard answered for sofia */
+	struct sip_stats {           /* requests sofia handed us (GET /api/gateways, /metrics) */
+		uint64_t invite, bye, options, message, subscribe, other;
+		uint64_t rejected;   /* answered 4xx-6xx at once: malformed, unsupported, 405 */
+		uint64_t rate_limited;   /* answered 503: over [sip] rate_per_s from one address */
+		uint64_t guard_answered;
+		uint32_t calls;
+	} st;
 };
 
 enum sip_call_state {

@@ -1,4 +1,7 @@
-/* log.h: per-subsystem log levels, to stderr.
+/* log.h: per-subsystem log levels, to stderr, one line per event in one of three formats
+ * (tt_log_set_format): the readable text of old, logfmt (key=value), or JSON. When stderr is
+ * the systemd journal (JOURNAL_STREAM names it), each line starts with its sd-daemon(3)
+ * level prefix (<3> error .. <7> debug), so journalctl -p works.
  *
  * Each .c file defines TT_LOG_DOMAIN ("sip", "mixer", ...) before including this header.
  * Threading: tt_log_write() is safe from any thread (one write(2) per line) but it does I/O,
@@ -8,12 +11,19 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum tt_log_level {
 	TT_LOG_ERROR = 0,
 	TT_LOG_WARN = 1,
 	TT_LOG_INFO = 2,
 	TT_LOG_DEBUG = 3,
+};
+
+enum tt_log_format {
+	TT_LOG_FORMAT_TEXT = 0,   /* "19:27:58.123 info  sip: message" (the default) */
+	TT_LOG_FORMAT_LOGFMT,     /* ts=2026-12-07T19:27:58.123Z level=info domain=sip msg="..." */
+	TT_LOG_FORMAT_JSON,       /* {"ts":"...","level":"info","domain":"sip","msg":"..."} */
 };
 
 #ifndef TT_LOG_DOMAIN
@@ -29,6 +39,16 @@ bool tt_log_enabled(const char *domain, enum tt_log_level level);
  * nothing changes and *errp (if given) gets a new string the caller g_free()s. Any thread. */
 int tt_log_set_levels(const char *spec, char **errp);
 const char *tt_log_level_name(enum tt_log_level level);
+/* "text", "logfmt" or "json": 0, or -EINVAL and nothing changes. Call before threads log. */
+int tt_log_set_format(const char *name);
+/* Whether lines get the journal's <N> prefix; tt_log_set_format decides it from
+ * JOURNAL_STREAM and stderr, this overrides it (tests). */
+void tt_log_set_journal(bool on);
+/* Formats one line as tt_log_writev would write it (without writing): n (>= 64) bytes at
+ * most, the newline included, no NUL; returns the length. A long message is cut, and the
+ * line stays one valid line of its format. Any thread. */
+size_t tt_log_format_line(char *buf, size_t n, const char *domain, enum tt_log_level level,
+			  const char *msg);
 
 #define tt_error(...) tt_log_write(TT_LOG_DOMAIN, TT_LOG_ERROR, __VA_ARGS__)
 #define tt_warn(...)  tt_log_write(TT_LOG_DOMAIN, TT_LOG_WARN, __VA_ARGS__)

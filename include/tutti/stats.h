@@ -36,6 +36,11 @@ enum tt_stat_flags {
 	/* Only grows while its object lives (a new leg or mixer starts again at zero): a
 	 * Prometheus counter. Without it, a gauge (a level, a depth, a count of things now). */
 	TT_STAT_COUNTER = 1 << 0,
+	/* A gauge whose sum over objects means something (a count of things now: inputs,
+	 * talking legs). /metrics adds these and the counters up over legs or rooms; other
+	 * gauges (a level, a depth) are per object and stay in the JSON API. A gateway's table
+	 * describes one object: /metrics shows every numeric row of it, flag or not. */
+	TT_STAT_SUM = 1 << 1,
 };
 
 struct tt_stat_field {

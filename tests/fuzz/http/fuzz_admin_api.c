@@ -7,7 +7,8 @@
  *   METHOD PATH          ("$0".."$9" in PATH: the id of the Nth participant joined below)
  *   Authorization: ...   (optional header lines, then an empty line)
  *   Peer: 192.0.2.1      (default 127.0.0.1)
- *   Token: 1             (this request sees [http] admin_token = s3cret)
+ *   Token: 1             (this request sees [http] admin_token = s3cret and
+ *                         metrics_token = true: GET /metrics then needs it too)
  *
  *   BODY                 (the rest, possibly empty)
  * The pseudo-method JOIN adds a participant of a fake gateway: PATH is the room, BODY the
@@ -96,8 +97,9 @@ static void setup(void)
 	g_unlink(path);
 	g_free(path);
 	conf_open = core->conf;
-	/* the same with a token: admin calls then need it, from anywhere */
-	char *with_token = g_strdup_printf(ini_fmt, "admin_token = s3cret\n");
+	/* the same with a token: admin calls then need it, from anywhere, and so does /metrics */
+	char *with_token = g_strdup_printf(ini_fmt,
+					   "admin_token = s3cret\nmetrics_token = true\n");
 	conf_token = load_conf(with_token);
 	g_free(with_token);
 	g_free(ini);
@@ -147,7 +149,14 @@ static char *state_of(void)
 
 static void check_resp(const struct tt_http_resp *r)
 {
-	/* every answer is a JSON object; errors say what went wrong */
+	/* GET /metrics answers text: whole lines, never with JSON beside it */
+	if (r->text) {
+		if (r->status != 200 || r->json || !r->text->len ||
+		    r->text->str[r->text->len - 1] != '\n' || strlen(r->text->str) != r->text->len)
+			__builtin_trap();
+		return;
+	}
+	/* every other answer is a JSON object; errors say what went wrong */
 	if (r->status < 200 || r->status > 599 || !json_is_object(r->json))
 		__builtin_trap();
 	if (r->status >= 400 && !json_is_string(json_object_get(r->json, "error")))
@@ -245,6 +254,8 @@ static void run_one(const char *req_text, size_t len)
 	if (deferred)
 		__builtin_trap();   /* only a valid POST with [rtp] on defers */
 	json_decref(resp.json);
+	if (resp.text)
+		g_string_free(resp.text, TRUE);
 	g_free(path);
 	g_free(copy);
 }

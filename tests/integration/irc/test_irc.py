@@ -292,6 +292,12 @@ def test_puppets_in_names():
         check(irc == ["alice"], "IRC members: %s" % irc)
 
 
+def irc_stats(br):
+    """The irc gateway's counters (GET /api/gateways; /metrics reads the same table)."""
+    _, body = br.http("GET", "/api/gateways")
+    return [g for g in body["gateways"] if g["name"] == "irc"][0]["stats"]
+
+
 def test_reconnect_and_rejoin():
     srv = Server().start()
     try:
@@ -300,10 +306,15 @@ def test_reconnect_and_rejoin():
             g = br.testgw()
             bot_joined(alice)
             irc_member(g, "room1", "alice")
+            st = irc_stats(br)
+            check(st["networks"] == 1 and st["links_up"] == 1 and st["registrations"] == 1
+                  and st["drops"] == 0, "irc stats, up: %s" % st)
             g.cmd(cmd="watch", room="room1", on=True)   # text events without a participant
             srv.stop()
             alice.close()
             no_irc_member(g, "room1", "alice")   # IRC members leave with the link
+            st = irc_stats(br)
+            check(st["links_up"] == 0 and st["drops"] >= 1, "irc stats, down: %s" % st)
             srv.start()
             alice = RawIrc(srv.port, "alice")
             mark = alice.mark()
@@ -311,6 +322,8 @@ def test_reconnect_and_rejoin():
             # backoff 1..2 s with jitter (reconnect_min/max), generous bound
             bot_joined(alice, since=mark)
             irc_member(g, "room1", "alice")
+            st = irc_stats(br)
+            check(st["links_up"] == 1 and st["registrations"] >= 2, "irc stats, back: %s" % st)
             g.drain()
             alice.send("PRIVMSG #chan :back again")
             g.wait_event(lambda e: e["ev"] == "text" and e["text"] == "back again",
