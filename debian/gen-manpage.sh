@@ -72,3 +72,5 @@ EOF2
 LC_ALL=C help2man --no-info --no-discard-stderr --section=1 \
 	--name="multiprotocol audio conferencing bridge" \
 	--include="$inc" --output="$out" "$bin"
+# GLib writes "[OPTION…]" in --help, and "[OPTION?]" in the C locale help2man runs in
+sed -i 's/\[OPTION?\]/[OPTION...]/' "$out"
