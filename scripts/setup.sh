@@ -24,6 +24,15 @@ stop_system_prosody() {
 	fi
 }
 
+# Debian's coturn leaves its service off (TURNSERVER_ENABLED in /etc/default/coturn), but a
+# systemd machine may start it at installation: e2e_turn starts its own turnserver.
+stop_system_coturn() {
+	if pgrep -u turnserver -x turnserver >/dev/null 2>&1; then
+		echo "setup: stopping the system coturn that apt started (e2e_turn runs its own)"
+		as_root service coturn stop >/dev/null 2>&1 || true
+	fi
+}
+
 install_deps() {
 	local want=() missing=()
 	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt | grep -v '^$')
@@ -40,6 +49,9 @@ install_deps() {
 		# ports; the system service its installation may have started is not wanted.
 		if printf '%s\n' "${missing[@]}" | grep -qx prosody; then
 			stop_system_prosody
+		fi
+		if printf '%s\n' "${missing[@]}" | grep -qx coturn; then
+			stop_system_coturn
 		fi
 	fi
 	# Debian's npm conflicts with nodejs from other sources (which bring their own npm), so

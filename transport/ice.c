@@ -22,8 +22,8 @@ struct tt_ice_policy {
 	gint ref;
 	char **addresses;
 	bool allow_loopback;
-	char *stun_server, *turn_server, *turn_user, *turn_password;
-	unsigned stun_port, turn_port, port_min, port_max;
+	char *stun_server, *turn_server, *turn_user, *turn_password, *turn_secret;
+	unsigned stun_port, turn_port, port_min, port_max, turn_ttl;
 	bool consent;
 	struct tt_dtls_cert *cert;
 };
@@ -60,6 +60,8 @@ int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings 
 	p->turn_server = s->turn_server && *s->turn_server ? g_strdup(s->turn_server) : NULL;
 	p->turn_user = g_strdup(s->turn_user ? s->turn_user : "");
 	p->turn_password = g_strdup(s->turn_password ? s->turn_password : "");
+	p->turn_secret = s->turn_secret && *s->turn_secret ? g_strdup(s->turn_secret) : NULL;
+	p->turn_ttl = s->turn_ttl ? s->turn_ttl : 86400;
 	p->stun_port = s->stun_port ? s->stun_port : 3478;
 	p->turn_port = s->turn_port ? s->turn_port : 3478;
 	p->port_min = s->port_min;
@@ -85,6 +87,7 @@ struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p)
 		g_free(p->turn_server);
 		g_free(p->turn_user);
 		g_free(p->turn_password);
+		g_free(p->turn_secret);
 		tt_dtls_cert_unref(p->cert);
 		g_free(p);
 	}
@@ -282,6 +285,25 @@ static int add_address(NiceAgent *agent, const char *ip)
 	return nice_agent_add_local_address(agent, &a) ? 0 : -EINVAL;
 }
 
+/* With a shared secret the credentials are made here, per transport, so that a bridge that
+ * runs for months never hands its TURN server expired ones; a refresh of the allocation
+ * after turn_ttl fails, which bounds a relayed call to turn_ttl s. */
+static int set_relay(struct tt_ice *ice, const struct tt_ice_policy *p)
+{
+	char *user = NULL, *pass = NULL;
+	if (p->turn_secret &&
+	    tt_turn_rest_credential(&user, &pass, p->turn_secret, p->turn_user,
+				    g_get_real_time() / G_USEC_PER_SEC + p->turn_ttl))
+		return -EIO;
+	gboolean ok = nice_agent_set_relay_info(ice->agent, ice->stream, 1, p->turn_server,
+						p->turn_port, user ? user : p->turn_user,
+						pass ? pass : p->turn_password,
+						NICE_RELAY_TYPE_TURN_UDP);
+	g_free(user);
+	g_free(pass);
+	return ok ? 0 : -EIO;
+}
+
 static int setup_agent(struct tt_ice *ice, const struct tt_ice_cfg *icfg)
 {
 	struct tt_ice_policy *p = ice->policy;
@@ -310,9 +332,8 @@ static int setup_agent(struct tt_ice *ice, const struct tt_ice_cfg *icfg)
 	nice_agent_set_stream_name(ice->agent, ice->stream, "audio");
 	if (p->port_min && p->port_max)
 		nice_agent_set_port_range(ice->agent, ice->stream, 1, p->port_min, p->port_max);
-	if (p->turn_server)
-		nice_agent_set_relay_info(ice->agent, ice->stream, 1, p->turn_server, p->turn_port,
-					  p->turn_user, p->turn_password, NICE_RELAY_TYPE_TURN_UDP);
+	if (p->turn_server && set_relay(ice, p))
+		return -EIO;
 	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), ice);
 	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_pair), ice);
 	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_candidate), ice);

@@ -67,7 +67,8 @@ function startMeter(stream) {
 }
 
 async function startMedia() {
-  const pc = new RTCPeerConnection({ iceServers: [] });
+  // the bridge's STUN/TURN servers ([webrtc] ice_servers), TURN with short-lived credentials
+  const pc = new RTCPeerConnection({ iceServers: app.iceServers || [] });
   app.pc = pc;
   app.pendingCands = [];
   let offerSent = false;
@@ -154,6 +155,7 @@ async function handle(m) {
       app.lastMine = null;
       app.roomState = m.room_state || {};
       app.doors = m.doors || [];
+      app.iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
       renderDoors();
       app.roster.reset(m.roster, m.id);
       renderRoomState();

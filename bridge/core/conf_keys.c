@@ -22,12 +22,14 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "TCP port for HTTP (HTTPS when tls_cert is set)." },
 	{ "http", "web_root", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
 	  "Directory with the browser client, served at /; unset: the one built with tutti." },
-	{ "http", "tls_cert", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
-	  "PEM certificate (chain) file; when set the server speaks HTTPS/WSS only." },
-	{ "http", "tls_key", TT_CONF_STRING, NULL, 0, 4096, NULL, 0,
-	  "PEM private key for tls_cert." },
+	{ "http", "tls_cert", TT_CONF_STRING, NULL, 0, 4096, NULL, R,
+	  "PEM certificate (chain) file; when set the server speaks HTTPS/WSS only. Read again "
+	  "on SIGHUP (connections up keep the old one); HTTP <-> HTTPS needs a restart." },
+	{ "http", "tls_key", TT_CONF_STRING, NULL, 0, 4096, NULL, R,
+	  "PEM private key for tls_cert, without a passphrase." },
 	{ "http", "admin_token", TT_CONF_STRING, NULL, 0, 256, NULL, TT_CONF_SECRET | R,
-	  "Bearer token for the admin API; unset: admin calls only from loopback." },
+	  "Bearer token for the admin API; unset: admin calls only from loopback, and never "
+	  "through a reverse proxy (a request with Forwarded or X-Forwarded-For)." },
 
 	{ "events", "history", TT_CONF_INT, "10000", 1, 1000000, NULL, 0,
 	  "Events kept for clients of GET /api/events that reconnect with ?since=N; an "

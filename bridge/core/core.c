@@ -305,6 +305,7 @@ int tt__core_reload(struct tt_core *core)
 		if (h->started && h->gw->reload && h->gw->reload(h->state, next))
 			tt_warn("gateway %s kept part of its old configuration", h->gw->name);
 	}
+	tt__http_reload(core->http, next);   /* logs what it could not apply */
 	tt__conf_free(old);
 	tt_info("configuration reloaded");
 	return 0;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <tutti/certfiles.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
@@ -22,6 +24,7 @@ struct tt_http {
 	char *web_root;     /* realpath */
 	struct tt_ws_hub *ws;  /* gateways' WebSocket endpoints */
 	void *loops[1];
+	void *ssl_ctx;      /* lws's server SSL_CTX (HTTPS), for reloading its certificate */
 };
 
 struct tt_http_pending {
@@ -67,10 +70,26 @@ static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
 	lws_callback_on_writable(wsi);
 }
 
+bool tt__http_proxied(struct lws *wsi)
+{
+	return lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 ||
+	       lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP) > 0 ||
+	       lws_hdr_custom_length(wsi, "forwarded:", 10) > 0;
+}
+
+void tt__http_peer(struct lws *wsi, char *buf, size_t len)
+{
+	char addr[64] = "";
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	/* a reverse proxy on this host makes every request come from loopback, which alone
+	 * is enough for admin rights when no token is set: a proxied one never is */
+	g_snprintf(buf, len, "%s%s", tt__http_proxied(wsi) ? "proxied:" : "", addr);
+}
+
 static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
 {
-	char peer[64] = "", auth[512] = "";
-	lws_get_peer_simple(wsi, peer, sizeof peer);
+	char peer[80] = "", auth[512] = "";
+	tt__http_peer(wsi, peer, sizeof peer);
 	int alen = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
 	struct tt_http_req req = {
 		.method = pss->method,
@@ -218,6 +237,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
 	struct pss *pss = user;
 	struct tt_http *h = lws_context_user(lws_get_context(wsi));
+	if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+		/* the vhost's SSL_CTX (lws has no getter): the reload loads new files into it */
+		if (h)
+			h->ssl_ctx = user;
+		return 0;
+	}
 	if (tt__ws_is_ws_reason(reason))
 		return tt__ws_callback(h->ws, wsi, reason, pss ? &pss->ws : NULL, in, len);
 	/* lws calls some reasons on connections that never got per-session data (a TLS
@@ -297,6 +322,54 @@ static void lws_log_to_tt(int level, const char *line)
 							: TT_LOG_DEBUG, "%.*s", (int)n, line);
 }
 
+/* What an operator wants to see of the certificate being served: whose, and until when
+ * (a warning when that is near: nothing else tells before browsers refuse it). */
+static void log_cert(const char *what, const char *path, const struct tt_certinfo *ci)
+{
+	char when[32] = "?";
+	time_t t = (time_t)ci->not_after;
+	struct tm tm;
+	if (t && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	double days = t ? difftime(t, time(NULL)) / 86400.0 : 0;
+	if (t && days < 14)
+		tt_warn("%s %s (%s) expires %s, in %.1f days", what, path, ci->subject, when, days);
+	else
+		tt_info("%s %s (%s), valid until %s", what, path, ci->subject, when);
+}
+
+int tt__http_reload(struct tt_http *h, const struct tt_conf *next)
+{
+	if (!h)
+		return 0;
+	const char *cert = tt_conf_str(next, "http", "tls_cert");
+	bool want_tls = cert && *cert;
+	if (!h->ssl_ctx) {
+		if (want_tls)
+			tt_warn("reload: [http] tls_cert: switching from HTTP to HTTPS needs a "
+				"restart; still serving HTTP");
+		return want_tls ? -EPERM : 0;
+	}
+	if (!want_tls) {
+		tt_warn("reload: [http] tls_cert: switching from HTTPS to HTTP needs a restart; "
+			"still serving HTTPS with the certificate loaded before");
+		return -EPERM;
+	}
+	/* read again even when the paths did not change: an ACME client renews in place */
+	struct tt_certinfo ci;
+	char *err = NULL;
+	int rc = tt_certfiles_use(h->ssl_ctx, cert, tt_conf_str(next, "http", "tls_key"), &ci,
+				  &err);
+	if (rc) {
+		tt_error("reload: [http] tls_cert/tls_key: %s; HTTPS keeps the certificate it "
+			 "had", err);
+		g_free(err);
+		return rc;
+	}
+	log_cert("https: reloaded certificate", cert, &ci);
+	return 0;
+}
+
 int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 {
 	const struct tt_conf *c = core->conf;
@@ -324,6 +397,19 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 	info.foreign_loops = h->loops;
 	const char *cert = tt_conf_str(c, "http", "tls_cert");
 	if (cert && *cert) {
+		/* lws would only say it cannot create its context: name the file and the fault */
+		struct tt_certinfo ci;
+		char *err = NULL;
+		int rc = tt_certfiles_check(cert, tt_conf_str(c, "http", "tls_key"), &ci, &err);
+		if (rc) {
+			tt_error("[http] tls_cert/tls_key: %s", err);
+			g_free(err);
+			free(h->web_root);
+			tt__ws_hub_free(h->ws);
+			g_free(h);
+			return rc;
+		}
+		log_cert("https: certificate", cert, &ci);
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cert;
 		info.ssl_private_key_filepath = tt_conf_str(c, "http", "tls_key");

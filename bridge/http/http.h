@@ -11,6 +11,17 @@ struct tt_http;
 
 int tt__http_alloc(struct tt_http **hp, struct tt_core *core);
 struct tt_http *tt__http_free(struct tt_http *h);
+/* SIGHUP: the HTTPS certificate and key read again from next's [http] tls_cert/tls_key
+ * (also when the paths did not change) and used for new connections; those up keep theirs.
+ * 0, or an error logged and the old certificate kept. Switching between HTTP and HTTPS
+ * needs a restart (-EPERM, logged). */
+int tt__http_reload(struct tt_http *h, const struct tt_conf *next);
+/* The peer's numeric address for logs and the admin check, prefixed "proxied:" when the
+ * request carries a reverse proxy's header (Forwarded, X-Forwarded-For, X-Real-IP): such
+ * a request is never taken for a loopback one. */
+struct lws;
+void tt__http_peer(struct lws *wsi, char *buf, size_t len);
+bool tt__http_proxied(struct lws *wsi);
 /* The WebSocket endpoints (ws.h) of this server; NULL for NULL. */
 struct tt_ws_hub *tt__http_ws_hub(struct tt_http *h);
 

@@ -138,7 +138,8 @@ bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
 			if (denied) {
 				tt__http_error(resp, denied, NULL, denied == 401
 					       ? "a valid bearer token is required"
-					       : "admin calls only from loopback");
+					       : "admin calls only from loopback, not through a "
+					       "proxy, unless [http] admin_token is set");
 				return true;
 			}
 		}

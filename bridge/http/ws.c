@@ -18,6 +18,7 @@
  * queued replies and the Close frame, and saw 1006 instead of the 1008 we sent. */
 #define TT_LOG_DOMAIN "http"
 #include "ws.h"
+#include "http.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -393,7 +394,7 @@ int tt__ws_callback(struct tt_ws_hub *hub, struct lws *wsi, enum lws_callback_re
 		ws->max_backlog = ep->ops->max_backlog_bytes ? ep->ops->max_backlog_bytes
 							     : DEF_BACKLOG;
 		ws->stall_ms = ep->ops->max_stall_ms ? ep->ops->max_stall_ms : DEF_STALL_MS;
-		lws_get_peer_simple(wsi, ws->peer, sizeof ws->peer);
+		tt__http_peer(wsi, ws->peer, sizeof ws->peer);
 		*slot = ws;
 		ep->conns = g_list_prepend(ep->conns, ws);
 		if (ep->ops->open(ep->arg, ws, &ws->conn)) {

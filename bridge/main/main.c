@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <tutti/certfiles.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
@@ -23,6 +24,15 @@ static int check_config(const char *path)
 	 * gateways this file enables: the problems their start would refuse. */
 	if (rc == 0) {
 		GString *more = g_string_new(NULL);
+		const char *cert = tt_conf_str(c, "http", "tls_cert");
+		char *cerr = NULL;
+		if (tt_conf_bool(c, "http", "enabled") && cert && *cert &&
+		    tt_certfiles_check(cert, tt_conf_str(c, "http", "tls_key"), NULL, &cerr)) {
+			rc = -EINVAL;
+			g_string_append_printf(more, "%s:%d: [http] tls_cert: %s\n", path,
+					       tt_conf_line(c, "http", "tls_cert"), cerr);
+		}
+		g_free(cerr);
 		for (const struct tt_gateway *const *g = tt__gateway_table; *g; g++) {
 			char *e = NULL;
 			if ((*g)->check_config && tt_conf_bool(c, (*g)->name, "enabled") &&

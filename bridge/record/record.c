@@ -11,6 +11,7 @@
 #include <string.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
+#include <tutti/wav.h>
 
 #include "media/media.h"
 #include "meeting/meeting.h"
@@ -41,58 +42,20 @@ struct tt_recorder {
 
 /* ---- the notice ---- */
 
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* RIFF/WAVE, PCM, mono, 16 bit (what scripts/make-record-prompt.sh writes). */
-static int wav_parse(struct tt_recorder *r, const uint8_t *b, size_t len)
-{
-	if (len < 12 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WAVE", 4))
-		return -EINVAL;
-	unsigned rate = 0;
-	bool fmt_ok = false;
-	for (size_t off = 12; off + 8 <= len;) {
-		uint32_t size = le32(b + off + 4);
-		if (size > len - off - 8)
-			return -EINVAL;
-		const uint8_t *d = b + off + 8;
-		if (!memcmp(b + off, "fmt ", 4) && size >= 16) {
-			fmt_ok = le16(d) == 1 && le16(d + 2) == 1 && le16(d + 14) == 16;
-			rate = le32(d + 4);
-		} else if (!memcmp(b + off, "data", 4)) {
-			if (!fmt_ok || rate < 8000 || rate > 48000 || size < 2)
-				return -EINVAL;
-			r->notice_n = size / 2;
-			r->notice = g_new(int16_t, r->notice_n);
-			for (size_t i = 0; i < r->notice_n; i++)
-				r->notice[i] = (int16_t)le16(d + 2 * i);
-			r->notice_rate = rate;
-			return 0;
-		}
-		off += 8 + size + (size & 1);
-	}
-	return -EINVAL;
-}
-
 static void notice_load(struct tt_recorder *r, const char *dir)
 {
 	if (!dir || !*dir)
 		dir = TT_RECORD_PROMPTS_DIR;
 	char *path = g_strdup_printf("%s/recording.wav", dir);
-	gchar *data = NULL;
-	gsize len = 0;
-	if (!g_file_get_contents(path, &data, &len, NULL) ||
-	    wav_parse(r, (const uint8_t *)data, len))
+	struct tt_wav w;
+	if (tt_wav_load(&w, path) == 0) {
+		r->notice = w.pcm;
+		r->notice_n = w.n;
+		r->notice_rate = w.rate;
+	} else {
 		tt_warn("prompt %s: missing or not mono 16-bit PCM WAV; recordings start without "
 			"the spoken notice", path);
-	g_free(data);
+	}
 	g_free(path);
 }
 

@@ -16,6 +16,7 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <tutti/certfiles.h>
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
@@ -294,6 +295,27 @@ static void load_conf(struct sipgw *gw, const struct tt_conf *conf)
 
 static void sip_free(void *state);
 
+/* sofia-sip reads <tls_cert_dir>/agent.pem (the certificate and its key in one file)
+ * itself, and when that file is missing or wrong it either fails without a word or
+ * listens without TLS: check it first, at --check-config and at start alike. */
+static int sip_check_config(const struct tt_conf *conf, char **errors)
+{
+	const char *dir = tt_conf_str(conf, "sip", "tls_cert_dir");
+	*errors = NULL;
+	if (!dir || !*dir)
+		return 0;
+	char *agent = g_build_filename(dir, "agent.pem", NULL);
+	char *err = NULL;
+	int rc = tt_certfiles_check(agent, agent, NULL, &err);
+	if (rc)
+		*errors = g_strdup_printf("%s:%d: [sip] tls_cert_dir: %s\n",
+					  tt_conf_path(conf) ? tt_conf_path(conf) : "-",
+					  tt_conf_line(conf, "sip", "tls_cert_dir"), err);
+	g_free(err);
+	g_free(agent);
+	return rc ? -EINVAL : 0;
+}
+
 static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		     const struct tt_conf *conf, void **statep)
 {
@@ -308,6 +330,14 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->sess_ids = (uint64_t)g_get_real_time();
 	load_conf(gw, conf);
 	tt__sip_prompts_load(gw, tt_conf_str(conf, "sip", "prompts_dir"));
+	char *cert_err = NULL;
+	if (sip_check_config(conf, &cert_err)) {
+		g_strchomp(cert_err);
+		tt_error("%s", cert_err);
+		g_free(cert_err);
+		rc = -EINVAL;
+		goto out;
+	}
 	if (gw->pol.codecs[0] == NULL) {
 		tt_error("[sip] codecs: no usable codec");
 		rc = -EINVAL;
@@ -491,6 +521,7 @@ const struct tt_gateway tt_gateway_sip = {
 	.on_dtmf = tt__sip_on_dtmf,
 	.on_roster = tt__sip_on_roster,
 	.reload = sip_reload,
+	.check_config = sip_check_config,
 	.on_text_to = tt__sip_on_text_to,
 	.on_meeting = tt__sip_on_meeting,
 	.doors = tt__sip_doors,

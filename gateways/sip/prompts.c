@@ -13,6 +13,7 @@
 
 #include <tutti/errno.h>
 #include <tutti/log.h>
+#include <tutti/wav.h>
 
 static const char *const names[SIP_PROMPT_COUNT] = {
 	[SIP_PROMPT_ENTER_PIN] = "enter_pin",
@@ -40,54 +41,12 @@ static const char *const names[SIP_PROMPT_COUNT] = {
 #define PAUSE_MS 250   /* "," in a clip list: between the parts of a sentence */
 #define GAP_MS 60      /* between spelled characters, so that "a", "a" are two */
 
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* RIFF/WAVE, PCM format 1, mono, 16 bit: the only layout we write. 0 or -EINVAL. */
-static int wav_parse(struct sip_prompt *pr, const uint8_t *b, size_t len)
-{
-	if (len < 12 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WAVE", 4))
-		return -EINVAL;
-	unsigned rate = 0;
-	bool fmt_ok = false;
-	for (size_t off = 12; off + 8 <= len;) {
-		uint32_t size = le32(b + off + 4);
-		if (size > len - off - 8)
-			return -EINVAL;
-		const uint8_t *d = b + off + 8;
-		if (!memcmp(b + off, "fmt ", 4) && size >= 16) {
-			fmt_ok = le16(d) == 1 && le16(d + 2) == 1 && le16(d + 14) == 16;
-			rate = le32(d + 4);
-		} else if (!memcmp(b + off, "data", 4)) {
-			if (!fmt_ok || rate < 8000 || rate > 48000 || size < 2)
-				return -EINVAL;
-			pr->n = size / 2;
-			pr->pcm = g_new(int16_t, pr->n);
-			for (size_t i = 0; i < pr->n; i++)
-				pr->pcm[i] = (int16_t)le16(d + 2 * i);
-			pr->rate = rate;
-			return 0;
-		}
-		off += 8 + size + (size & 1);
-	}
-	return -EINVAL;
-}
-
 static int wav_load(struct sip_prompt *pr, const char *path)
 {
-	gchar *data = NULL;
-	gsize len = 0;
-	int rc = -EINVAL;
-	if (g_file_get_contents(path, &data, &len, NULL))
-		rc = wav_parse(pr, (const uint8_t *)data, len);
-	g_free(data);
+	struct tt_wav w;
+	int rc = tt_wav_load(&w, path);
+	if (rc == 0)
+		*pr = (struct sip_prompt){ .pcm = w.pcm, .n = w.n, .rate = w.rate };
 	return rc;
 }
 

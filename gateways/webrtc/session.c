@@ -122,11 +122,12 @@ static void do_join(struct wr_session *s, const struct wr_msg *m)
 	json_t *roster = json_array();
 	core->room_roster(core->core_of(s->gw->h), s->room, roster_cb, roster);
 	json_t *st = wr_room_state_json(s->gw, s->room);
-	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "type", "joined",
-				     "id", core->participant_id(p), "name",
+	wr_session_send(s, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "type",
+				     "joined", "id", core->participant_id(p), "name",
 				     core->participant_name(p), "room", s->room, "roster", roster,
 				     "room_state", st ? st : json_object(), "doors",
-				     wr_doors_json(s->gw, s->room)));
+				     wr_doors_json(s->gw, s->room), "ice_servers",
+				     wr_ice_servers_json(s->gw)));
 	tt_info("%s joined %s from %s", core->participant_id(p), s->room, s->peer);
 }
 

@@ -19,18 +19,34 @@ static const struct tt_conf_key keys[] = {
 	  "non-loopback interface." },
 	{ "webrtc", "allow_loopback", TT_CONF_BOOL, "false", 0, 0, NULL, 0,
 	  "Also gather on 127.0.0.1 (tests, or a browser on this machine)." },
+	{ "webrtc", "ice_servers", TT_CONF_LIST, "", 0, 0, NULL, 0,
+	  "STUN and TURN servers handed to every browser in the join answer, as URLs: "
+	  "stun:host[:port], turn:host[:port][?transport=udp|tcp], turns:host[:port]; turn: "
+	  "and turns: need turn_secret. The bridge's own agent uses stun_server and "
+	  "turn_server instead." },
+	{ "webrtc", "turn_secret", TT_CONF_STRING, "", 0, 255, NULL, TT_CONF_SECRET,
+	  "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): "
+	  "browsers (and the bridge's agent, with turn_server) get REST-API credentials "
+	  "made from it, user name <expiry>:<turn_user>." },
+	{ "webrtc", "turn_ttl", TT_CONF_INT, "86400", 60, 2592000, NULL, 0,
+	  "Seconds TURN credentials made from turn_secret stay valid: a relayed call ends "
+	  "when its credentials expire (the allocation's refresh is refused), so this is "
+	  "longer than any meeting; a leaked one is usable that long." },
 	{ "webrtc", "stun_server", TT_CONF_STRING, "", 0, 255, NULL, 0,
-	  "STUN server IP address for server-reflexive candidates; empty: none." },
+	  "STUN server IP address for the bridge's own server-reflexive candidates; empty: "
+	  "none." },
 	{ "webrtc", "stun_port", TT_CONF_INT, "3478", 1, 65535, NULL, 0,
 	  "STUN server port." },
 	{ "webrtc", "turn_server", TT_CONF_STRING, "", 0, 255, NULL, 0,
-	  "TURN (UDP) server IP address for relayed candidates; empty: none." },
+	  "TURN (UDP) server IP address for the bridge's own relayed candidates; empty: "
+	  "none." },
 	{ "webrtc", "turn_port", TT_CONF_INT, "3478", 1, 65535, NULL, 0,
 	  "TURN server port." },
 	{ "webrtc", "turn_user", TT_CONF_STRING, "", 0, 255, NULL, 0,
-	  "TURN user name." },
+	  "TURN user name: the bridge's own with turn_password, or the part after the "
+	  "expiry in REST-API user names made from turn_secret (may be empty)." },
 	{ "webrtc", "turn_password", TT_CONF_STRING, "", 0, 255, NULL, TT_CONF_SECRET,
-	  "TURN password." },
+	  "TURN password of the bridge's own agent (unused when turn_secret is set)." },
 	{ "webrtc", "port_min", TT_CONF_INT, "0", 0, 65535, NULL, 0,
 	  "Lowest UDP port for ICE host candidates; 0: any." },
 	{ "webrtc", "port_max", TT_CONF_INT, "0", 0, 65535, NULL, 0,
@@ -80,6 +96,8 @@ static int make_policy(struct wr_gw *gw, const struct tt_conf *c)
 		.turn_port = (unsigned)tt_conf_int(c, "webrtc", "turn_port"),
 		.turn_user = tt_conf_str(c, "webrtc", "turn_user"),
 		.turn_password = tt_conf_str(c, "webrtc", "turn_password"),
+		.turn_secret = tt_conf_str(c, "webrtc", "turn_secret"),
+		.turn_ttl = (unsigned)tt_conf_int(c, "webrtc", "turn_ttl"),
 		.port_min = (unsigned)tt_conf_int(c, "webrtc", "port_min"),
 		.port_max = (unsigned)tt_conf_int(c, "webrtc", "port_max"),
 		.consent_freshness = tt_conf_bool(c, "webrtc", "consent_freshness"),
@@ -121,7 +139,9 @@ static int wr_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		.max_backlog_bytes = (size_t)tt_conf_int(conf, "webrtc", "max_send_backlog_bytes"),
 		.max_stall_ms = (unsigned)tt_conf_int(conf, "webrtc", "max_send_stall_ms"),
 	};
-	int rc = make_policy(gw, conf);
+	int rc = wr_ice_servers_load(gw, conf);
+	if (!rc)
+		rc = make_policy(gw, conf);
 	if (!rc) {
 		rc = core->ws_register(h, gw->ws_path, &gw->ws_ops, gw);
 		if (rc)
@@ -173,6 +193,7 @@ static void wr_free(void *state)
 	g_hash_table_destroy(gw->by_room);
 	g_free(gw->ws_path);
 	g_free(gw->public_url);
+	wr_ice_servers_free(gw);
 	g_free(gw);
 }
 
@@ -229,4 +250,5 @@ const struct tt_gateway tt_gateway_webrtc = {
 	.on_text_to = wr_on_text_to,
 	.on_meeting = wr_on_meeting,
 	.doors = wr_doors,
+	.check_config = wr_ice_servers_check,
 };

@@ -26,6 +26,10 @@ struct wr_gw {
 	GHashTable *state_dirty;    /* room names whose room_state is to be sent (meeting.c) */
 	guint state_flush;          /* idle source that sends them */
 	char *public_url;           /* the web client's base URL, no trailing '/' (doors) */
+	char **ice_urls;            /* [webrtc] ice_servers, checked (ice_servers.c) */
+	char *turn_secret;          /* NULL: no TURN URLs */
+	char *turn_user;            /* the user part of REST-API user names; may be "" */
+	long long turn_ttl;         /* seconds the credentials handed out stay valid */
 };
 
 enum wr_state {
@@ -74,5 +78,11 @@ json_t *wr_doors_json(struct wr_gw *gw, const char *room);
 void wr_room_state_changed(struct wr_gw *gw, const char *room);   /* sent once, soon */
 void wr_meeting_free(struct wr_gw *gw);
 char *wr_public_url(const struct tt_conf *c);
+
+/* ice_servers.c: STUN/TURN servers for browsers */
+int wr_ice_servers_check(const struct tt_conf *c, char **errors);    /* check_config */
+int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c);   /* logs FILE:LINE */
+void wr_ice_servers_free(struct wr_gw *gw);
+json_t *wr_ice_servers_json(struct wr_gw *gw);   /* new reference; fresh credentials */
 
 #endif

@@ -551,7 +551,8 @@ struct tt_core_api {
 	 * socket is no longer read (no more message callbacks), the queue and the kernel's
 	 * send buffer are flushed (at most max_stall_ms), then the Close frame goes out. */
 	void (*ws_close)(struct tt_ws *ws, unsigned code, const char *reason);
-	/* The peer's numeric address, borrowed for the connection's life. */
+	/* The peer's numeric address, borrowed for the connection's life; "proxied:ADDR" when
+	 * the upgrade request came through a reverse proxy (ADDR is then the proxy's). */
 	const char *(*ws_peer)(const struct tt_ws *ws);
 };
 

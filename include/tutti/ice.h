@@ -56,6 +56,11 @@ struct tt_ice_settings {
 	const char *turn_server;        /* numeric IP or NULL */
 	unsigned turn_port;             /* 0: 3478 */
 	const char *turn_user, *turn_password;
+	const char *turn_secret;        /* set: REST-API credentials (tt_turn_rest_credential)
+					   with turn_user as their user part, made anew for
+					   each transport and valid turn_ttl s; turn_password
+					   is then unused */
+	unsigned turn_ttl;
 	unsigned port_min, port_max;    /* 0: any port */
 	bool consent_freshness;         /* RFC 7675 (default on in configs) */
 	struct tt_dtls_cert *cert;      /* a reference is taken */
@@ -66,6 +71,23 @@ int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings 
 struct tt_ice_policy *tt_ice_policy_ref(struct tt_ice_policy *p);
 struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p);  /* returns NULL */
 const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p);
+
+/* ---- STUN and TURN servers for peers (pure; any thread) ---- */
+
+/* Check an ICE server URL as a browser's RTCPeerConnection takes it: stun:/stuns:
+ * host[:port] (RFC 7064), turn:/turns: host[:port][?transport=udp|tcp] (RFC 7065); host a
+ * name, an IPv4 address or a [bracketed] IPv6 address. 0, or -EINVAL with *why (a static
+ * string; why may be NULL) saying what is wrong. */
+int tt_ice_server_url_check(const char *url, const char **why);
+/* Whether url's scheme is turn: or turns: (which need credentials). */
+bool tt_ice_server_url_is_turn(const char *url);
+/* TURN REST-API credentials for a shared secret (coturn's use-auth-secret and
+ * static-auth-secret): *userp = "<expiry>:<user>" ("<expiry>" when user is NULL or ""),
+ * *credp = base64(HMAC-SHA1(secret, *userp)). expiry is a Unix time in seconds: the TURN
+ * server refuses the credentials after it. On success *userp and *credp are new strings
+ * (g_free); -EINVAL (no secret, expiry < 0), -EIO. */
+int tt_turn_rest_credential(char **userp, char **credp, const char *secret, const char *user,
+			    long long expiry);
 
 /* ---- one transport (worker thread) ---- */
 

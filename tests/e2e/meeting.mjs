@@ -153,6 +153,11 @@ try {
     text: document.getElementById('rec-text').textContent,
     decline: !document.getElementById('decline').hidden,
     role: document.getElementById('rec-banner').getAttribute('role') }));
+  // Mia's room_state may come after Bob's banner: wait for it (a timeout leaves the text
+  // for the check to report)
+  await until(() => a.evaluate(() =>
+    document.getElementById('mod-record').textContent === 'Stop recording'), 10000,
+  'the record button at Mia').catch(() => {});
   out.record_button = await a.evaluate(() => document.getElementById('mod-record').textContent);
   await b.click('#decline');
   await until(async () => { const m = await mine(b); return m && m.declined && m.muted; }, 5000,

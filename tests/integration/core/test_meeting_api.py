@@ -131,5 +131,22 @@ def test_admin_token_guards_meeting_routes():
         check(st == 200 and b["locked"], "with the token: %s" % b)
 
 
+def test_no_token_no_admin_through_a_proxy():
+    """Without a token, loopback has admin rights; a reverse proxy on the same host makes
+    every request loopback, so a request with a proxy's header never has them."""
+    with Bridge(dict(ROOMS)) as br:
+        br.testgw().join("m", "bob")
+        for hdr in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"},
+                    {"X-Real-IP": "203.0.113.9"}, {"X-Forwarded-For": "127.0.0.1"}):
+            st, b = br.http("PATCH", "/api/rooms/m", {"locked": True}, headers=hdr)
+            check(st == 403 and "proxy" in b["error"], "PATCH through a proxy (%s): %s %s"
+                  % (hdr, st, b))
+        st, b = br.http("GET", "/api/rooms/m")
+        check(st == 200 and not b["locked"], "a proxied request changed the room: %s" % b)
+        st, b = br.http("PATCH", "/api/rooms/m", {"locked": True})
+        check(st == 200 and b["locked"], "loopback without a proxy: %s %s" % (st, b))
+
+
 if __name__ == "__main__":
-    run([test_moderator_rights_and_admin_actions, test_admin_token_guards_meeting_routes])
+    run([test_moderator_rights_and_admin_actions, test_admin_token_guards_meeting_routes,
+         test_no_token_no_admin_through_a_proxy])

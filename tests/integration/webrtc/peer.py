@@ -4,9 +4,10 @@ candidates, and counts the audio frames it receives. Used by the ICE/DTLS integr
 tests and by the WebRTC benchmark.
 
   peer.py --port P --room R [--count N] [--talkers K] [--tone HZ] [--seconds S]
-          [--listen HZ,HZ] [--bad-fingerprint]
+          [--listen HZ,HZ] [--bad-fingerprint] [--tls]
 
-Prints JSON lines on stdout: {"ev":"connected","i":k} when a peer's media is up,
+Prints JSON lines on stdout: {"ev":"connected","i":k} when a peer's media is up, {"ev":"ws_closed","i":k} if its
+WebSocket closed before the end (--tls: wss://, the certificate not verified),
 {"ev":"bye","i":k,"reason":...} when the bridge hangs up, and at the end
 {"ev":"done","peers":[{"connected":..,"frames_rx":..,"bye":..}, ...]}; with --listen, each
 peer also has "tones_db": {HZ: level} of what it heard from 1 s after connecting (Goertzel,
@@ -17,6 +18,7 @@ import fractions
 import json
 import math
 import os
+import ssl
 import sys
 
 import aioice.ice
@@ -118,7 +120,8 @@ def watch(pc, i, st, listen=()):
 
 async def peer(i, args, stats):
     st = stats[i]
-    ws = await AsyncWs().connect(args.port)
+    ws = await AsyncWs().connect(args.port, tls=ssl._create_unverified_context()
+                                 if args.tls else None)
     await ws.recv()   # hello
     ws.send({"type": "join", "room": args.room, "name": "peer%d" % i})
     joined = await ws.recv()
@@ -156,7 +159,8 @@ async def peer(i, args, stats):
             elif m["type"] == "error":
                 st["error"] = m
     except Closed:
-        pass
+        st["ws_closed"] = True
+        emit({"ev": "ws_closed", "i": i})
     finally:
         st["pc"] = pc
 
@@ -171,6 +175,7 @@ async def main():
     ap.add_argument("--talkers", type=int, default=-1, help="peers sending a tone (-1: all)")
     ap.add_argument("--listen", default="", help="HZ,HZ: report these tones' levels heard")
     ap.add_argument("--bad-fingerprint", action="store_true")
+    ap.add_argument("--tls", action="store_true", help="wss:// (certificate not verified)")
     args = ap.parse_args()
     args.listen = [float(x) for x in args.listen.split(",") if x]
     stats = [{"connected": False, "frames_rx": 0, "bye": None} for _ in range(args.count)]

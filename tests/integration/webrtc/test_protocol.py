@@ -2,6 +2,9 @@
 every kind of bad input gets an error with a code and changes nothing, and the bridge keeps
 serving; PIN rooms; limits on size, rate and connections per address; roster and chat
 between two WebSocket clients and the test gateway."""
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -13,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from ttlib import Bridge, check, run  # noqa: E402
+from ttlib import BUILD_DIR, Bridge, BridgeError, check, run  # noqa: E402
 from wsclient import Closed, WsClient  # noqa: E402
 
 SDP_GOOD = "\r\n".join([
@@ -293,7 +296,70 @@ def test_wss_when_a_certificate_is_configured():
                 pass
 
 
+def test_ice_servers_in_joined():
+    """[webrtc] ice_servers reach the page in `joined`: STUN without credentials, TURN with
+    REST-API ones (coturn's use-auth-secret: "<expiry>:<user>", base64 HMAC-SHA1 of the
+    secret), made at the join; the secret itself is never logged."""
+    secret = "hush-%d" % os.getpid()
+    conf = dict(CONF, webrtc=dict(CONF["webrtc"], ice_servers=(
+        "stun:stun.example.org:3478, turn:192.0.2.7:3478?transport=udp, "
+        "turns:turn.example.org:443?transport=tcp"), turn_secret=secret, turn_user="web",
+        turn_ttl=600))
+    with Bridge(conf, log_level="debug") as br:
+        c = client(br)
+        c.send({"type": "join", "room": "r1", "name": "ann"})
+        j = c.recv()
+        check(j["type"] == "joined", "joined: %s" % j)
+        servers = j["ice_servers"]
+        check(len(servers) == 2 and servers[0] == {"urls": ["stun:stun.example.org:3478"]},
+              "ice_servers: %s" % servers)
+        t = servers[1]
+        check(t["urls"] == ["turn:192.0.2.7:3478?transport=udp",
+                            "turns:turn.example.org:443?transport=tcp"], "turn: %s" % t)
+        expiry, _, user = t["username"].partition(":")
+        check(user == "web" and abs(int(expiry) - (time.time() + 600)) < 60,
+              "username %r is not <now + 600>:web" % t["username"])
+        want = base64.b64encode(hmac.new(secret.encode(), t["username"].encode(),
+                                         hashlib.sha1).digest()).decode()
+        check(t["credential"] == want, "credential %r, want %r" % (t["credential"], want))
+        c.close()
+        log = br.read_log()
+    check(secret not in log, "turn_secret in the log")
+    with Bridge(CONF) as br:   # none configured: an empty list
+        c = client(br)
+        c.send({"type": "join", "room": "r1", "name": "ann"})
+        j = c.recv()
+        check(j["type"] == "joined" and j["ice_servers"] == [], "joined: %s" % j)
+        c.close()
+
+
+def test_ice_servers_refused_at_load():
+    """A malformed URL, or TURN without a secret: FILE:LINE errors from --check-config and
+    at start (the bridge does not run), naming every problem."""
+    tutti = os.path.join(BUILD_DIR, "tutti")
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("[webrtc]\n# a comment line\n"
+                    "ice_servers = stun:ok.example.org, turn://x.example.org, turn:h:99999\n")
+        out = subprocess.run([tutti, "--check-config", bad], capture_output=True, text=True)
+        text = out.stdout + out.stderr
+        check(out.returncode == 1, "check-config exit %d: %s" % (out.returncode, text))
+        for want in (bad + ':3: [webrtc] ice_servers: no "//"', '"turn://x.example.org"',
+                     bad + ":3: [webrtc] ice_servers: the port", '"turn:h:99999"',
+                     bad + ":3: [webrtc] ice_servers: turn: and turns: URLs need"):
+            check(want in text, "%r not in:\n%s" % (want, text))
+    br = Bridge({"webrtc": {"ice_servers": "stun:a.example.org:0"}})
+    try:
+        br.start()
+        check(False, "the bridge started with a bad ice_servers")
+    except BridgeError as e:
+        check("[webrtc] ice_servers: the port is not a number" in str(e), "log: %s" % e)
+    finally:
+        br.stop()
+
+
 if __name__ == "__main__":
-    run([test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
+    run([test_ice_servers_in_joined, test_ice_servers_refused_at_load, test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
          test_pin_room_and_denied_alike, test_limits, test_roster_and_chat_between_clients,
          test_wss_when_a_certificate_is_configured])

@@ -141,8 +141,10 @@ class WsClient:
 class AsyncWs:
     """asyncio client for peers that run an event loop (aiortc)."""
 
-    async def connect(self, port, path="/ws", host="127.0.0.1"):
-        self.reader, self.writer = await asyncio.open_connection(host, port)
+    async def connect(self, port, path="/ws", host="127.0.0.1", tls=None):
+        """tls: an ssl.SSLContext for wss://"""
+        self.reader, self.writer = await asyncio.open_connection(
+            host, port, ssl=tls, server_hostname=host if tls is not None else None)
         self.writer.write(handshake_request(host, port, path))
         head = await self.reader.readuntil(b"\r\n\r\n")
         if b" 101 " not in head.split(b"\r\n")[0]:
