@@ -14,6 +14,7 @@
 #include "record/recorder.h"
 #include "http/http.h"
 #include "metrics/metrics.h"
+#include "notify/notify.h"
 #include "participant/participant.h"
 #include "room/room.h"
 
@@ -213,7 +214,10 @@ int tt__core_start(struct tt_core *core)
 
 static gboolean on_hup(gpointer data)
 {
+	/* a refused reload still ends in READY=1: the old configuration keeps running */
+	tt__notify_send("RELOADING=1");
 	tt__core_reload(data);
+	tt__notify_send("READY=1");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -225,7 +229,10 @@ int tt__core_run(struct tt_core *core)
 		return -EMFILE;
 	guint s3 = g_unix_signal_add(SIGHUP, on_hup, core);
 	signal(SIGPIPE, SIG_IGN);
+	/* gateways started and HTTP listens (both before the loop runs): ready */
+	struct tt_notify *nt = tt__notify_start(core->workers);
 	g_main_loop_run(core->loop);
+	nt = tt__notify_free(nt);
 	g_source_remove(s3);
 	return core->exit_code;
 }
@@ -245,6 +252,7 @@ void tt__core_shutdown(struct tt_core *core)
 	if (core->stopping || !core->conf)
 		return;  /* already done, or the core never got as far as a configuration */
 	core->stopping = true;
+	tt__notify_send("STOPPING=1");
 	/* ask every gateway to hang up politely, then give them the grace period */
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];

@@ -4,6 +4,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,9 @@ struct tt_worker {
 	bool in_tick;
 	struct tt_worker_stats st;
 	uint64_t ticks_at_report;
+	/* st.ticks for other threads (the watchdog, bridge/notify/): this thread alone stores
+	 * it, relaxed, after each batch of ticks; a reader only asks whether it moved. */
+	_Atomic uint64_t ticks_pub;
 	unsigned placed;         /* core thread only: rooms placed here */
 };
 
@@ -143,6 +147,7 @@ static gboolean on_tick(gint fd, GIOCondition cond, gpointer data)
 		int64_t late_us = (mono_ns() - deadline) / 1000;
 		run_clients(wk, late_us < 0 ? 0 : late_us);
 	}
+	atomic_store_explicit(&wk->ticks_pub, wk->st.ticks, memory_order_relaxed);
 	uint64_t per_report = (uint64_t)STATS_EVERY_MS * 1000000ULL / wk->period_ns;
 	if (wk->st.ticks - wk->ticks_at_report >= per_report) {
 		wk->ticks_at_report = wk->st.ticks;
@@ -350,6 +355,11 @@ struct tt_udp_mux *tt_worker_udp_mux(struct tt_worker *wk, const char *addr, uns
 			"participants get a port each", wk->index, lo, hi, addr, tt_strerror(rc));
 	}
 	return wk->mux;
+}
+
+uint64_t tt_worker_ticks(const struct tt_worker *wk)
+{
+	return atomic_load_explicit(&wk->ticks_pub, memory_order_relaxed);
 }
 
 struct tt_tick_client *tt_worker_tick_add(struct tt_worker *wk, tt_tick_h fn, void *arg)

@@ -54,6 +54,9 @@ struct tt_worker *tt_workers_get(struct tt_workers *w, unsigned i);
 struct tt_worker *tt_workers_pick(struct tt_workers *w);
 void tt_worker_placed(struct tt_worker *wk, int delta);
 unsigned tt_worker_index(const struct tt_worker *wk);
+/* Any thread, lock-free: ticks this worker has counted so far (it only grows). A stalled
+ * worker's count stands still; the systemd watchdog (bridge/notify/) watches it. */
+uint64_t tt_worker_ticks(const struct tt_worker *wk);
 
 /* Any thread: run fn(worker, arg) on the worker thread, between ticks. */
 void tt_worker_post(struct tt_worker *wk, tt_mq_h fn, void *arg);
