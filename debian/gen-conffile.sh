@@ -10,7 +10,10 @@ cat <<'HEAD'
 # `systemctl reload tutti` (keys not marked "reloadable" need `systemctl restart tutti`).
 # Switched on below for a server: HTTP, SIP and media on every interface, recordings
 # under /var/lib/tutti. Browsers need HTTPS for the microphone: set [http] tls_cert and
-# tls_key (readable by the _tutti user). See docs/deploy.md and tutti(1).
+# tls_key (readable by the _tutti user). With HTTP on every interface, /metrics asks
+# what admin calls ask (metrics_token = true): a Prometheus on this host scrapes it as is;
+# one elsewhere needs [http] admin_token as its bearer token. Recording stays off until
+# [recording] enabled = true. See docs/deploy.md and tutti(1).
 #
 HEAD
 "$bin" --print-default-config | awk '
@@ -20,6 +23,7 @@ HEAD
 		on["media", "address"] = "0.0.0.0"
 		on["sip", "listen"] = "0.0.0.0"
 		on["recording", "dir"] = "/var/lib/tutti/recordings"
+		on["http", "metrics_token"] = "true"
 	}
 	/^\[/ { section = substr($0, 2, length($0) - 2) }
 	/^#[a-z_0-9]+ = / || /^#[a-z_0-9]+ =$/ {

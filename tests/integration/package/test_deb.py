@@ -135,6 +135,8 @@ def test_contents():
     conf = open(x + "/etc/tutti/tutti.conf").read()
     check(re.search(r"^dir = /var/lib/tutti/recordings$", conf, re.M),
           "recording.dir is not switched on in the conffile")
+    check(re.search(r"^metrics_token = true$", conf, re.M),
+          "/metrics is not kept to this host (or the admin token) in the conffile")
     man = sh(["zcat", x + "/usr/share/man/man1/tutti.1.gz"]).stdout
     check("print\\-default\\-config" in man and "webhook_url" in man,
           "the man page lacks --help or the configuration keys")
