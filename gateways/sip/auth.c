@@ -53,7 +53,7 @@ bool tt__sip_auth_check(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip)
 	if (as->as_status == 0) {
 		ok = true;
 	} else {
-		nua_respond(nh, as->as_status, as->as_phrase, NUTAG_WITH_THIS(gw->nua),
+		sip_respond(gw, nh, as->as_status, as->as_phrase, NUTAG_WITH_THIS(gw->nua),
 			    SIPTAG_HEADER((sip_header_t *)as->as_response), TAG_END());
 		nua_handle_destroy(nh);
 	}

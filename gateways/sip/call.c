@@ -107,11 +107,11 @@ static void respond_sdp(struct sip_call *c, int status, const char *phrase, bool
 	char sdp[2048];
 	int n = sdp_text(c, sdp, sizeof sdp, offer);
 	if (n < 0) {
-		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR,
+		sip_respond(c->gw, c->nh, SIP_500_INTERNAL_SERVER_ERROR,
 			    TAG_IF(with_this, NUTAG_WITH_THIS(c->gw->nua)), TAG_END());
 		return;
 	}
-	nua_respond(c->nh, status, phrase, TAG_IF(with_this, NUTAG_WITH_THIS(c->gw->nua)),
+	sip_respond(c->gw, c->nh, status, phrase, TAG_IF(with_this, NUTAG_WITH_THIS(c->gw->nua)),
 		    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
 		    TAG_END());
 }
@@ -136,7 +136,7 @@ static void on_attached(void *arg, struct tt_participant *p, const struct tt_aud
 	struct sip_call *c = core->participant_gw_data(p);
 	if (r->err) {
 		tt_warn("%s: audio leg failed: %s", core->participant_id(p), tt_strerror(r->err));
-		nua_respond(c->nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+		sip_respond(c->gw, c->nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 		call_leave(c, r->err);
 		c->state = CALL_ENDED;
 		return;
@@ -210,7 +210,7 @@ static int take_offer(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip,
 				      &gw->pol, true, &warning);
 	if (rc == 0)
 		return 0;
-	nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(gw->nua),
+	sip_respond(gw, nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(gw->nua),
 		    SIPTAG_WARNING_STR(warning ? warning : "399 tutti \"Malformed SDP\""),
 		    TAG_END());
 	return 488;
@@ -234,7 +234,7 @@ static void on_updated(void *arg, struct tt_participant *p, const struct tt_audi
 	if (r->err) {
 		tt_warn("%s: media update failed: %s", core->participant_id(p), tt_strerror(r->err));
 		if (pending)
-			nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE,
+			sip_respond(c->gw, c->nh, SIP_488_NOT_ACCEPTABLE,
 				    SIPTAG_WARNING_STR("399 tutti \"Media change failed\""), TAG_END());
 		else
 			tt__sip_call_hang_up(c->gw, c, "media update failed");
@@ -255,7 +255,7 @@ static void on_updated(void *arg, struct tt_participant *p, const struct tt_audi
 static void reinvite(struct sipgw *gw, struct sip_call *c, const sip_t *sip, bool update)
 {
 	if (c->state == CALL_NEW || c->state == CALL_ENDED || !c->local_len || c->answer_pending) {
-		nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(c->gw, c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		return;
 	}
 	if (!has_sdp(sip)) {
@@ -287,7 +287,7 @@ static void reinvite(struct sipgw *gw, struct sip_call *c, const sip_t *sip, boo
 	 * cannot wait for it here, RFC 3311 asks for a quick answer: 488 instead) */
 	bool needs_key = m.srtp && (!c->ours.key_len || c->ours.suite != m.crypto.suite);
 	if (needs_key && update) {
-		nua_respond(c->nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(gw->nua),
+		sip_respond(c->gw, c->nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(gw->nua),
 			    SIPTAG_WARNING_STR("399 tutti \"Turn SRTP on with a re-INVITE\""),
 			    TAG_END());
 		return;
@@ -298,7 +298,7 @@ static void reinvite(struct sipgw *gw, struct sip_call *c, const sip_t *sip, boo
 	int rc = gw->core->audio_update(c->p, &leg, on_updated, (void *)gw->core);
 	if (rc) {
 		c->answer_pending = false;
-		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(gw->nua),
+		sip_respond(c->gw, c->nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(gw->nua),
 			    TAG_END());
 		return;
 	}
@@ -320,7 +320,7 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	const char *phrase = NULL;
 	int st = 0;
 	if (gw->shutting_down) {
-		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(gw, nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
@@ -333,7 +333,7 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	bool lobby = rc == -EACCES || decoy || mod_lobby;
 	if (rc && !lobby) {
 		st = status_of_join(rc, &phrase);
-		nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(gw, nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
@@ -372,7 +372,7 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	g_free(name);
 	if (rc) {
 		st = status_of_join(rc, &phrase);
-		nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(gw, nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		c->state = CALL_ENDED;
 		tt__sip_call_free(c);
 		return;
@@ -395,12 +395,12 @@ void tt__sip_call_invite(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	}
 	rc = core->audio_attach(c->p, &leg, on_attached, (void *)core);
 	if (rc) {
-		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(gw, nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		call_leave(c, rc);
 		c->state = CALL_ENDED;
 		return;
 	}
-	nua_respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(gw->nua), TAG_END());
+	sip_respond(gw, nh, SIP_180_RINGING, NUTAG_WITH_THIS(gw->nua), TAG_END());
 }
 
 static void on_ack(struct sipgw *gw, struct sip_call *c, const sip_t *sip)
@@ -445,7 +445,7 @@ void tt__sip_call_event(struct sipgw *gw, nua_event_t ev, int status, const char
 		break;
 	case nua_i_info: {
 		char d = tt__sip_info_digit(sip);
-		nua_respond(nh, d ? 200 : 415, d ? "OK" : "Unsupported Media Type",
+		sip_respond(gw, nh, d ? 200 : 415, d ? "OK" : "Unsupported Media Type",
 			    NUTAG_WITH_THIS(gw->nua), TAG_END());
 		if (d && c->p && gw->h)
 			tt__sip_dtmf(gw, c, d);
@@ -478,7 +478,7 @@ void tt__sip_call_hang_up(struct sipgw *gw, struct sip_call *c, const char *why)
 	tt_info("hanging up %s: %s", c->p ? gw->core->participant_id(c->p) : "call",
 		why ? why : "");
 	if (c->state == CALL_NEW) {
-		nua_respond(c->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+		sip_respond(c->gw, c->nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
 	} else if (c->state != CALL_ENDED) {
 		nua_bye(c->nh, TAG_IF(why, SIPTAG_REASON_STR("SIP;cause=200;text=\"bye\"")),
 			TAG_END());

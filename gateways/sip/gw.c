@@ -149,9 +149,15 @@ static void count_request(struct sipgw *gw, nua_event_t ev)
 	}
 }
 
+void tt__sip_count_response(struct sipgw *gw, int status)
+{
+	if (status >= 100 && status < 700)
+		gw->st.resp[status / 100 - 1]++;
+}
+
 static void answer_options(struct sipgw *gw, nua_handle_t *nh)
 {
-	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(TT_SIP_ALLOW),
+	sip_respond(gw, nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_ALLOW_STR(TT_SIP_ALLOW),
 		    SIPTAG_ACCEPT_STR("application/sdp, text/plain"),
 		    SIPTAG_SUPPORTED_STR(TT_SIP_SUPPORTED), TAG_END());
 }
@@ -178,7 +184,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 		if (st > 0) {
 			tt_debug("%s: %d %s", sip_method_name(sip->sip_request->rq_method,
 							       "request"), st, v.phrase);
-			nua_respond(nh, st, v.phrase, NUTAG_WITH_THIS(nua),
+			sip_respond(gw, nh, st, v.phrase, NUTAG_WITH_THIS(nua),
 				    TAG_IF(st == 420, SIPTAG_UNSUPPORTED_STR(v.unsupported)),
 				    TAG_IF(v.accept, SIPTAG_ACCEPT_STR(v.accept)),
 				    TAG_IF(st == 503, SIPTAG_RETRY_AFTER_STR("5")),
@@ -197,7 +203,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	/* requests that set a dialog's next hop: never let sofia resolve a name we were sent */
 	if ((ev == nua_i_invite || ev == nua_i_subscribe || ev == nua_i_update) &&
 	    !tt__sip_next_hop(gw, nh, sip)) {
-		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
+		sip_respond(gw, nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
 		if (!c)
 			nua_handle_destroy(nh);
 		return;
@@ -208,7 +214,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 		return;
 	case nua_i_subscribe:
 		if (c) {
-			nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+			sip_respond(gw, nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
 			return;
 		}
 		tt__sip_subscribe(gw, nh, sip);
@@ -226,7 +232,7 @@ static void nua_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
 	case nua_i_refer:
 	case nua_i_method:
 		gw->st.rejected++;
-		nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
+		sip_respond(gw, nh, SIP_405_METHOD_NOT_ALLOWED, NUTAG_WITH_THIS(nua),
 			    SIPTAG_ALLOW_STR(TT_SIP_ALLOW), TAG_END());
 		if (!c)
 			nua_handle_destroy(nh);
@@ -538,8 +544,8 @@ static void sip_stats(void *state, void *out)
 #define ROW(member, ty, grp, name, fl, help) \
 	TT_STAT_FIELD(struct sip_stats, member, ty, grp, name, fl, help)
 #define C TT_STAT_COUNTER
-/* Requests by method; responses by status class are not counted (sofia answers some
- * itself, and ours leave from many places): docs/operations.md says so. */
+/* Requests by method; responses by status class, those we send (sip_respond), not those
+ * sofia sends by itself: docs/operations.md says so. */
 static const struct tt_stat_field sip_stat_fields[] = {
 	ROW(calls, U32, NULL, "calls", 0, "calls (INVITE dialogs) now"),
 	ROW(invite, U64, "requests", "invite", C, "INVITE requests received (re-INVITEs too)"),
@@ -555,6 +561,13 @@ static const struct tt_stat_field sip_stat_fields[] = {
 	    "requests answered 503 for going over [sip] rate_per_s from one address"),
 	ROW(guard_answered, U64, NULL, "guard_answered", C,
 	    "requests the UDP guard answered before sofia saw them"),
+	ROW(resp[0], U64, "responses", "1xx", C, "provisional responses sent (180 Ringing)"),
+	ROW(resp[1], U64, "responses", "2xx", C, "2xx responses sent by the gateway"),
+	ROW(resp[2], U64, "responses", "3xx", C, "3xx responses sent by the gateway"),
+	ROW(resp[3], U64, "responses", "4xx", C,
+	    "4xx responses sent by the gateway (wrong PIN, no room, unsupported, ...)"),
+	ROW(resp[4], U64, "responses", "5xx", C, "5xx responses sent by the gateway (full, busy)"),
+	ROW(resp[5], U64, "responses", "6xx", C, "6xx responses sent by the gateway"),
 	{ 0 },
 };
 #undef ROW

@@ -139,7 +139,7 @@ void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip)
 	struct sip_sub *s = g_hash_table_lookup(gw->subs, nh);
 	const char *ev = sip->sip_event ? sip->sip_event->o_type : NULL;
 	if (!ev || strcmp(ev, "conference")) {
-		nua_respond(nh, SIP_489_BAD_EVENT, NUTAG_WITH_THIS(gw->nua),
+		sip_respond(gw, nh, SIP_489_BAD_EVENT, NUTAG_WITH_THIS(gw->nua),
 			    SIPTAG_ALLOW_EVENTS_STR("conference"), TAG_END());
 		if (!s)
 			nua_handle_destroy(nh);
@@ -152,7 +152,7 @@ void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip)
 		/* a refresh, or Expires: 0 to end it */
 		char ex[16];
 		g_snprintf(ex, sizeof ex, "%lu", expires);
-		nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_EXPIRES_STR(ex),
+		sip_respond(gw, nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_EXPIRES_STR(ex),
 			    TAG_END());
 		sub_notify(s, expires == 0);
 		if (expires == 0) {
@@ -168,7 +168,7 @@ void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip)
 	if (rc == 0)
 		rc = gw->core->room_watch(gw->h, room, true);
 	if (rc) {
-		nua_respond(nh, SIP_404_NOT_FOUND, NUTAG_WITH_THIS(gw->nua), TAG_END());
+		sip_respond(gw, nh, SIP_404_NOT_FOUND, NUTAG_WITH_THIS(gw->nua), TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
@@ -182,7 +182,7 @@ void tt__sip_subscribe(struct sipgw *gw, nua_handle_t *nh, const sip_t *sip)
 	g_hash_table_insert(gw->subs, nh, s);
 	char ex[16];
 	g_snprintf(ex, sizeof ex, "%lu", expires);
-	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_EXPIRES_STR(ex), TAG_END());
+	sip_respond(gw, nh, SIP_200_OK, NUTAG_WITH_THIS(gw->nua), SIPTAG_EXPIRES_STR(ex), TAG_END());
 	sub_notify(s, false);
 	tt_info("roster subscription to %s", room);
 }

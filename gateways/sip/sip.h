@@ -99,9 +99,24 @@ struct sipgw {
 		uint64_t rejected;   /* answered 4xx-6xx at once: malformed, unsupported, 405 */
 		uint64_t rate_limited;   /* answered 503: over [sip] rate_per_s from one address */
 		uint64_t guard_answered;
+		uint64_t resp[6];    /* responses we sent, by class: [0] 1xx .. [5] 6xx */
 		uint32_t calls;
 	} st;
 };
+
+/* Every response the gateway sends goes through sip_respond(gw, nh, STATUS, PHRASE, tags),
+ * which counts it by class for /metrics; the ones sofia-sip sends by itself (100 Trying,
+ * 200 to BYE and CANCEL, 487 to a cancelled INVITE, 481 outside a dialog) are not seen.
+ * The status is the first of the arguments after nh, also when it comes from a SIP_nnn_X
+ * macro (which is "nnn, phrase"): the extra macro level splits it. */
+void tt__sip_count_response(struct sipgw *gw, int status);
+#define TT__SIP_FIRST(...) TT__SIP_FIRST_(__VA_ARGS__, 0)
+#define TT__SIP_FIRST_(a, ...) a
+#define sip_respond(gw, nh, ...)                                                        \
+	do {                                                                            \
+		tt__sip_count_response((gw), TT__SIP_FIRST(__VA_ARGS__));                \
+		nua_respond((nh), __VA_ARGS__);                                         \
+	} while (0)
 
 enum sip_call_state {
 	CALL_NEW,        /* INVITE received, leg being attached */

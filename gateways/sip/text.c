@@ -60,7 +60,7 @@ void tt__sip_message(struct sipgw *gw, nua_handle_t *nh, struct sip_call *c,
 	g_free(text);
 	const char *phrase = NULL;
 	int st = status_of_post(rc, &phrase);
-	nua_respond(nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
+	sip_respond(gw, nh, st, phrase, NUTAG_WITH_THIS(gw->nua), TAG_END());
 	if (!c)
 		nua_handle_destroy(nh);
 }

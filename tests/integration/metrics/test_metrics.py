@@ -82,7 +82,7 @@ def docs_match_scrape(typed):
     type, and nothing it does not (rows with a pattern, like the XMPP gateway's, are for
     gateways this test does not run)."""
     with open(os.path.join(SOURCE_DIR, "docs", "operations.md")) as f:
-        rows = re.findall(r'^\| `([a-z_]+)` \| (\w*) \|', f.read(), re.M)
+        rows = re.findall(r'^\| `([a-z0-9_]+)` \| (\w*) \|', f.read(), re.M)
     documented = dict(rows)
     missing = sorted(set(typed) - set(documented))
     check(not missing, "in /metrics but not in docs/operations.md: %s" % missing)
@@ -229,10 +229,11 @@ def test_websocket_counters():
         check(value(s2, "tutti_websocket_dropped_not_reading_total") == 0, "no drops")
 
 
-def test_sip_requests_counted():
-    with Bridge() as br:
+def test_sip_requests_and_responses_counted():
+    with Bridge({"room.secret": {"pin": "1234"}}) as br:
         if not br.sip_port:
-            print("SKIP test_sip_requests_counted: this build has no SIP gateway", flush=True)
+            print("SKIP test_sip_requests_and_responses_counted: this build has no SIP "
+                  "gateway", flush=True)
             return
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         u.bind(("127.0.0.1", 0))
@@ -245,12 +246,27 @@ def test_sip_requests_counted():
         u.sendto(msg.encode(), ("127.0.0.1", br.sip_port))
         u.settimeout(10)
         reply = u.recv(65536).decode(errors="replace")
-        u.close()
         check(reply.startswith("SIP/2.0 200"), "OPTIONS answered: %r" % reply[:80])
+        # a MESSAGE to a room with a PIN: 404 (no hint to an outsider), a 4xx we send
+        body = "hello"
+        msg = ("MESSAGE sip:secret@127.0.0.1:%d SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-metrics2\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=m2\r\n"
+               "To: <sip:secret@127.0.0.1>\r\nCall-ID: metrics-2@127.0.0.1\r\n"
+               "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+               "Content-Length: %d\r\n\r\n%s") % (br.sip_port, port, len(body), body)
+        u.sendto(msg.encode(), ("127.0.0.1", br.sip_port))
+        reply = u.recv(65536).decode(errors="replace")
+        u.close()
+        check(reply.startswith("SIP/2.0 404"), "MESSAGE to a PIN room answered: %r" % reply[:80])
         s, _ = parse(scrape(br))
+        for cls, want in (("1xx", 0), ("2xx", 1), ("4xx", 1), ("5xx", 0)):
+            got = value(s, "tutti_gateway_sip_responses_%s_total" % cls)
+            check(got == want, "%s responses counted: %s, want %s" % (cls, got, want))
         check(value(s, "tutti_gateway_sip_requests_options_total") == 1,
               "OPTIONS counted: %s" % value(s, "tutti_gateway_sip_requests_options_total"))
         check(value(s, "tutti_gateway_sip_requests_invite_total") == 0, "no INVITE")
+        check(value(s, "tutti_gateway_sip_requests_message_total") == 1, "one MESSAGE")
 
 
 def test_metrics_token():
@@ -364,5 +380,5 @@ def test_log_formats():
 
 
 if __name__ == "__main__":
-    run([test_metrics_follow_the_load, test_websocket_counters, test_sip_requests_counted,
+    run([test_metrics_follow_the_load, test_websocket_counters, test_sip_requests_and_responses_counted,
          test_metrics_token, test_prometheus_scrapes_it, test_log_formats])
