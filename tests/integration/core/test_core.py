@@ -174,6 +174,13 @@ def test_check_config_asks_enabled_gateways():
         check(out.returncode == 1, "a missing secret must fail: %s" % out.stdout)
         check("x.conf:4: [xmpp] secret: required" in out.stdout,
               "the secret named at the section's enabled line: %r" % out.stdout)
+        # the daemon itself, on free ports: another suite may hold 8080 or 5060, and a
+        # refusal for that would hide the one this checks
+        import ttlib
+        with open(path, "a") as f:
+            f.write("[http]\nport = %d\n" % ttlib.free_port())
+            if "sip" in default_sections(tutti):
+                f.write("[sip]\nport = %d\n" % ttlib.free_port_udp_tcp())
         out = subprocess.run([tutti, "--config", path], capture_output=True, text=True,
                              timeout=30)
         check(out.returncode == 1 and "[xmpp] secret: required" in out.stderr,
