@@ -201,7 +201,20 @@ int tt__core_start(struct tt_core *core)
 			tt_info("gateway %s disabled by config", h->gw->name);
 			continue;
 		}
-		int rc = h->gw->start(h, &tt__core_api, core->conf, &h->state);
+		/* what --check-config refuses, the start refuses too, said the same way; the
+		 * gateways need not check it again */
+		char *errors = NULL;
+		int rc = h->gw->check_config ? h->gw->check_config(core->conf, &errors) : 0;
+		if (rc) {
+			char **lines = g_strsplit(errors ? errors : "", "\n", -1);
+			for (char **l = lines; *l; l++)
+				if (**l)
+					tt_error("%s", *l);
+			g_strfreev(lines);
+		}
+		g_free(errors);
+		if (!rc)
+			rc = h->gw->start(h, &tt__core_api, core->conf, &h->state);
 		if (rc) {
 			tt_error("gateway %s failed to start: %s", h->gw->name, tt_strerror(rc));
 			return rc;

@@ -321,7 +321,8 @@ static void sip_free(void *state);
 
 /* sofia-sip reads <tls_cert_dir>/agent.pem (the certificate and its key in one file)
  * itself, and when that file is missing or wrong it either fails without a word or
- * listens without TLS: check it first, at --check-config and at start alike. */
+ * listens without TLS: check it first (the core runs this at --check-config and before
+ * start alike). */
 static int sip_check_config(const struct tt_conf *conf, char **errors)
 {
 	const char *dir = tt_conf_str(conf, "sip", "tls_cert_dir");
@@ -354,14 +355,6 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 	gw->sess_ids = (uint64_t)g_get_real_time();
 	load_conf(gw, conf);
 	tt__sip_prompts_load(gw, tt_conf_str(conf, "sip", "prompts_dir"));
-	char *cert_err = NULL;
-	if (sip_check_config(conf, &cert_err)) {
-		g_strchomp(cert_err);
-		tt_error("%s", cert_err);
-		g_free(cert_err);
-		rc = -EINVAL;
-		goto out;
-	}
 	if (gw->pol.codecs[0] == NULL) {
 		tt_error("[sip] codecs: no usable codec");
 		rc = -EINVAL;

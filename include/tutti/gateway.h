@@ -86,8 +86,9 @@ struct tt_gateway {
 
 	/* Optional (API 4): checks that need more than one row's type and bounds (a key that
 	 * another makes required, two keys that must differ), on a config that loaded. Called
-	 * by --check-config for an enabled gateway, before any start and on the main thread;
-	 * `start` must still refuse what this refuses. Returns 0, or -EINVAL with *errors a
+	 * by --check-config for an enabled gateway, and by the core before `start` (which
+	 * then does not run: the core logs each line), on the main thread. Returns 0, or
+	 * -EINVAL with *errors a
 	 * new string (g_free) of lines "FILE:LINE: [section] key: problem\n". Needs
 	 * conf_keys (checked at registration). */
 	int (*check_config)(const struct tt_conf *conf, char **errors);
