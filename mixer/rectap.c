@@ -74,15 +74,12 @@ void tt_mixer_room_record_out(const struct tt_mixer_room *m, struct tt_mixer_out
 
 int tt_mixer_room_play(struct tt_mixer_room *m, const int16_t *pcm, size_t n)
 {
-	if (!m || (n && !pcm))
+	if (!m)
 		return -EINVAL;
 	int16_t *copy = NULL;
-	if (n) {
-		copy = malloc(n * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, pcm, n * sizeof(*copy));
-	}
+	int rc = tt__pcm_dup(pcm, n, &copy);
+	if (rc)
+		return rc;
 	free(m->rprompt);
 	m->rprompt = copy;
 	m->rprompt_len = n;

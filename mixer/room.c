@@ -219,17 +219,28 @@ void tt_mixer_part_remove(struct tt_mixer_part *p)
 	part_free(p);
 }
 
+int tt__pcm_dup(const int16_t *pcm, size_t n, int16_t **out)
+{
+	*out = NULL;
+	if (n && !pcm)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	*out = malloc(n * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, pcm, n * sizeof(**out));
+	return 0;
+}
+
 int tt_mixer_part_play(struct tt_mixer_part *p, const int16_t *pcm, size_t n)
 {
-	if (!p || (n && !pcm))
+	if (!p)
 		return -EINVAL;
 	int16_t *copy = NULL;
-	if (n) {
-		copy = malloc(n * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, pcm, n * sizeof(*copy));
-	}
+	int rc = tt__pcm_dup(pcm, n, &copy);
+	if (rc)
+		return rc;
 	free(p->prompt);
 	p->prompt = copy;
 	p->prompt_len = n;

@@ -153,4 +153,8 @@ void tt__room_rec_free(struct tt_mixer_room *m);
 void tt__room_push_event(struct tt_mixer_room *m, enum tt_mixer_event_type t,
 			 struct tt_mixer_part *p);
 
+/* A prompt's samples copied for the mixer to own (play calls, control thread, never on the
+ * tick): 0 with *out a malloc'd copy (NULL for n == 0), or -EINVAL / -ENOMEM. */
+int tt__pcm_dup(const int16_t *pcm, size_t n, int16_t **out);
+
 #endif
