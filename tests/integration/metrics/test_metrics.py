@@ -341,14 +341,28 @@ def test_log_formats():
             log = br.read_log()
         lines = [l for l in log.splitlines() if l.strip()]
         check(len(lines) >= 3, "%s: too few lines" % fmt)
+        started = []
         for l in lines:
             if fmt == "json":
                 o = json.loads(l)
-                check(set(o) == {"ts", "level", "domain", "msg"}, "json keys: %s" % l)
+                check(list(o)[:3] == ["ts", "level", "domain"] and list(o)[-1] == "msg",
+                      "json keys: %s" % l)
+                check(all(re.match(r"^[a-z0-9_]+$", k) and isinstance(v, str)
+                          for k, v in o.items()), "json fields: %s" % l)
                 check(o["level"] in ("error", "warn", "info", "debug"), "level: %s" % l)
+                if o.get("event") == "gateway_started":
+                    started.append(o.get("gateway"))
             else:
-                check(re.match(r'^ts=\S+Z level=(error|warn|info|debug) domain=\S+ '
-                               r'msg="(?:[^"\\]|\\.)*"$', l), "logfmt: %s" % l)
+                # fields of events (event=join room=ops ...) sit between domain and msg,
+                # bare when plain, quoted otherwise
+                m = re.match(r'^ts=\S+Z level=(error|warn|info|debug) domain=\S+ '
+                             r'((?:[a-z0-9_]+=(?:[^\s"=\\]+|"(?:[^"\\]|\\.)*") )*)'
+                             r'msg="(?:[^"\\]|\\.)*"$', l)
+                check(m, "logfmt: %s" % l)
+                g = re.search(r"(?:^| )event=gateway_started gateway=(\S+) ", m.group(2))
+                if g:
+                    started.append(g.group(1))
+        check("rtp" in started, "%s: no event=gateway_started gateway=rtp line" % fmt)
     # stderr is "the journal" when JOURNAL_STREAM names its device and inode: the log file
     # is made first, so its inode is known (the Bridge opens it again, truncating)
     for fmt, first in (("logfmt", "<6>ts="), ("json", "<6>{")):
