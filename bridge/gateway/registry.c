@@ -39,13 +39,22 @@ static int check_instances(const struct tt_gateway *gw, char **why)
 		g_free(detail);
 		return -EINVAL;
 	}
-	for (const struct tt_stat_field *f = gw->instance_stat_fields; f->name; f++)
+	for (const struct tt_stat_field *f = gw->instance_stat_fields; f->name; f++) {
+		/* the JSON API adds the label as a member of each instance's object, beside
+		 * its rows and groups */
+		const char *member = f->group ? f->group : f->name;
+		if (!strcmp(member, gw->instance_label)) {
+			*why = g_strdup_printf("gateway %s: instance field '%s' twice (also the "
+					       "instance_label)", gw->name, member);
+			return -EINVAL;
+		}
 		for (const struct tt_stat_field *g = gw->stat_fields; g && g->name; g++)
 			if (!strcmp(f->name, g->name) && !g_strcmp0(f->group, g->group)) {
 				*why = g_strdup_printf("gateway %s: instance field '%s' twice "
 						       "(also in stat_fields)", gw->name, f->name);
 				return -EINVAL;
 			}
+	}
 	return 0;
 }
 

@@ -385,7 +385,7 @@ TT_TEST(stats_gateway_tables_are_checked)
 	struct tt_gateway nofields = gw_stats, nofn = gw_stats, end = gw_stats,
 			  name = gw_stats, dup = gw_stats, nolabel = gw_stats,
 			  badlabel = gw_stats, gwlabel = gw_stats, inend = gw_stats,
-			  inclash = gw_stats, noinfn = gw_stats;
+			  inclash = gw_stats, noinfn = gw_stats, labelrow = gw_stats;
 	nofields.stat_fields = NULL;
 	nofn.stats = NULL;
 	end.stat_fields = past_end;
@@ -398,11 +398,13 @@ TT_TEST(stats_gateway_tables_are_checked)
 	inend.instance_stats_size = sizeof(struct fake_stats);
 	inclash.instance_stat_fields = clash;
 	noinfn.instances = NULL;
+	labelrow.instance_label = "drops";   /* a row's name: one JSON member for both */
 	const struct tt_gateway *bad[] = { &nofields, &nofn, &end, &name, &dup, &nolabel,
-					   &badlabel, &gwlabel, &inend, &inclash, &noinfn };
+					   &badlabel, &gwlabel, &inend, &inclash, &noinfn,
+					   &labelrow };
 	const char *says[] = { "together", "together", "past", "[a-z0-9_]", "twice",
 			       "together", "instance_label", "instance_label", "past", "twice",
-			       "together" };
+			       "together", "twice" };
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		char *why = NULL;
 		TT_ASSERT_INT_EQ(tt__gateway_check(bad[i], &why), -EINVAL);
