@@ -10,7 +10,8 @@
   _tutti user and /var/lib/tutti exist, /usr/bin/tutti runs as _tutti on a copy of
   /etc/tutti/tutti.conf with test ports and answers /api/health, serves the web client
   from /usr/share/tutti and found its prompts; systemd-analyze verify and security on the
-  installed unit; dpkg --purge removes it all."""
+  installed unit; the installed unit under systemd as PID 1 of a namespace
+  (under_systemd.py, pid1.py); dpkg --purge removes it all (also after a failure)."""
 import os
 import re
 import shutil

@@ -182,6 +182,12 @@ def run_under_systemd(set_key):
         check([m for m in mounts.splitlines() if m.split()[4] == "/var/lib/tutti"
                and m.split()[5].startswith("rw")],
               "/var/lib/tutti not writable for the service (StateDirectory)")
+        check([m for m in mounts.splitlines() if m.split()[4] == "/tmp" and
+               "systemd-private-" in m.split()[3]], "no private /tmp (PrivateTmp=yes):\n"
+              + mounts)
+        check([m for m in mounts.splitlines() if m.split()[4] == "/proc" and
+               "hidepid=invisible" in m], "/proc without hidepid=invisible "
+              "(ProtectProc=invisible):\n" + mounts)
 
         # the IRC link: the bot joins the channel through the filter
         alice.wait_fn(lambda l: (l.startswith(":tutti!") and " JOIN " in l) or
@@ -194,7 +200,9 @@ def run_under_systemd(set_key):
         call = threading.Thread(target=lambda: res.update(r=sip_call(sip_port, tmp)))
         call.start()
         try:
-            wait(lambda: req(http_port, "GET", "/api/rooms/" + ROOM)[0] == 200, 20,
+            # the room exists from the start (the IRC channel's): wait for the caller
+            wait(lambda: [p for p in req(http_port, "GET", "/api/rooms/" + ROOM)[1]
+                          .get("participants", []) if p.get("name") == "sipp"], 30,
                  "the SIP caller in room " + ROOM)
             status, rec = req(http_port, "POST", "/api/rooms/%s/recording" % ROOM,
                                {"action": "start"})
