@@ -85,6 +85,7 @@ class Pid1:
         self.proc = None
         self.pid = None
         self.ns = None
+        self.log_file = None
         self.log_path = os.path.join(self.stage, "systemd.log")
         self.console_path = os.path.join(self.stage, "console.log")
         open(self.console_path, "w").close()
@@ -121,12 +122,12 @@ class Pid1:
         def enter():   # in the child before exec: into the run's cgroup, then unshare
             with open(procs, "w") as f:
                 f.write(str(os.getpid()))
-        log = open(self.log_path, "w")
+        self.log_file = open(self.log_path, "w")
         env = dict(os.environ, STAGE=self.stage, container="tutti-test")
         self.proc = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--uts", "--cgroup",
              "--propagation", "private", "sh", "-c", BOOT],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             preexec_fn=enter)
         deadline = time.time() + timeout
         while time.time() < deadline and self.proc.poll() is None:
@@ -172,6 +173,10 @@ class Pid1:
 
     def stop(self):
         """SIGKILL to the namespace's PID 1 ends every process in it; then the cgroup."""
+        if self.pid is None and self.proc and self.proc.poll() is None:
+            kids = subprocess.run(["pgrep", "-P", str(self.proc.pid)],
+                                  stdout=subprocess.PIPE, text=True).stdout.split()
+            self.pid = int(kids[0]) if kids else None
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -196,4 +201,6 @@ class Pid1:
                     break
                 except OSError:
                     time.sleep(0.1)
+        if self.log_file:
+            self.log_file.close()
         shutil.rmtree(self.stage, ignore_errors=True)
