@@ -80,6 +80,7 @@ class Ctx:
     deb = None
     changes = None
     installed = False
+    state_before = True
 
 
 def test_build_the_package():
@@ -202,6 +203,7 @@ def test_install_run_verify():
     run_dir = tempfile.mkdtemp(prefix="tutti-deb-run-")
     try:
         Ctx.installed = True   # from here on test_purge (or main's finally) purges
+        Ctx.state_before = os.path.exists("/var/lib/tutti")
         r = sh(["dpkg", "-i", Ctx.deb])
         check(r.returncode == 0, "dpkg -i failed:\n" + r.stdout[-4000:])
         check(sh(["id", "_tutti"]).returncode == 0, "no _tutti user after installation")
@@ -322,6 +324,10 @@ def test_purge():
     for gone in ("/usr/bin/tutti", "/etc/tutti/tutti.conf", "/usr/share/tutti",
                  "/lib/systemd/system/tutti.service"):
         check(not os.path.exists(gone), "%s is left after dpkg --purge" % gone)
+    if not Ctx.state_before:   # the test's own files are gone: the folder goes too
+        left = [os.path.join(r, f) for r, _, fs in os.walk("/var/lib/tutti") for f in fs]
+        check(not os.path.exists("/var/lib/tutti"),
+              "/var/lib/tutti is left after dpkg --purge, holding %s" % left)
 
 
 def main():

@@ -133,6 +133,8 @@ def run_under_systemd(set_key):
     tmp = tempfile.mkdtemp(prefix="tutti-sd-")
     os.chmod(tmp, 0o755)
     before = set(glob.glob(os.path.join(RECDIR, "*")) + glob.glob("/var/lib/tutti/*"))
+    state_before = set(os.listdir("/var/lib/tutti"))
+    state_after = None
     irc = NgIrcd().start()
     alice = None
     sd = None
@@ -307,6 +309,7 @@ def run_under_systemd(set_key):
               st["Result"] == "success" and st["ExecMainStatus"] == "0",
               "systemctl stop tutti: %s %s\n%s" % (r.stdout, st, messages(journal(sd))[-3000:]))
         print("systemctl stop: %s" % st, flush=True)
+        state_after = set(os.listdir("/var/lib/tutti"))
     finally:
         if sd:
             sd.stop()
@@ -326,3 +329,8 @@ def run_under_systemd(set_key):
     check(len(alive) == len(canaries), "the boot removed a canary in the host's /tmp or "
           "/var/tmp: %s left of %s" % (alive, canaries))
     check(sd is None or not sd.in_ns_any(), "processes of the namespace are left")
+    # nothing but recordings (and a core file of the watchdog's SIGABRT) in the state
+    # directory: anything else would also keep dpkg --purge from removing it
+    stray = sorted(n for n in (state_after or set()) - state_before
+                   if not n.startswith("core"))
+    check(not stray, "the service wrote %s into /var/lib/tutti" % stray)
