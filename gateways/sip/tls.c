@@ -14,7 +14,8 @@
  * threads' contexts, lws's, are not ours) the callback records each new context; one that
  * sofia frees again before nua_create() returns is dropped by the "free" callback. Then a
  * context is kept (with a reference of ours) only if it holds exactly the certificate that
- * agent.pem holds, i.e. sofia loaded agent.pem into it. Fails safe: with no such context
+ * agent.pem holds, i.e. sofia loaded agent.pem into it; we load the file into it once more
+ * then, with its chain (sofia loads the first certificate only). Fails safe: with no such context
  * (another sofia version that creates its contexts elsewhere, a file that changed during
  * the start) nothing is ever loaded into anything, and a reload that finds agent.pem
  * changed says that SIP TLS needs a restart.
@@ -124,7 +125,17 @@ void tt__sip_tls_capture_end(struct sipgw *gw, const char *cert_dir)
 	else
 		tt_debug("sips: %u TLS context(s) of sofia-sip found for reloading",
 			 gw->tls_ctxs->len);
+	/* loaded once more, by us: sofia loads only the first certificate of agent.pem, and
+	 * a certbot fullchain.pem's intermediates must reach clients from the start, as after
+	 * a reload */
 	struct tt_certinfo ci;
+	char *err = NULL;
+	for (unsigned i = 0; i < gw->tls_ctxs->len; i++)
+		if (tt_certfiles_use(gw->tls_ctxs->pdata[i], gw->tls_agent, gw->tls_agent, &ci,
+				     &err)) {
+			tt_error("sips: %s; serving the certificate sofia-sip loaded", err);
+			g_clear_pointer(&err, g_free);
+		}
 	if (tt_certfiles_check(gw->tls_agent, gw->tls_agent, &ci, NULL) == 0)
 		log_cert("sips: certificate", gw->tls_agent, &ci);
 	g_ptr_array_free(made, TRUE);

@@ -6,7 +6,8 @@ certificate was reloaded, a new TLS connection is shown the new certificate (its
 call's RTP keeps flowing both ways after the reload, and its BYE over the TLS connection
 from before the reload gets a 200. A new call over a new TLS connection works too. Then an
 agent.pem whose key is not its certificate's is refused with a line naming the file, and new
-connections keep getting the good certificate.
+connections keep getting the good certificate. And an agent.pem made as from certbot's
+files (leaf, intermediate, key) sends its whole chain from the start.
 
 Exits 77 (skipped) when the openssl command is missing."""
 import os
@@ -55,6 +56,33 @@ def served_cn(port):
                          input=ssl.DER_cert_to_PEM_cert(der), text=True, capture_output=True,
                          check=True).stdout
     return out.strip().split("CN", 1)[1].lstrip(" =")
+
+
+def make_chain_agent(d):
+    """agent.pem as from certbot's files (cat fullchain.pem privkey.pem): a leaf signed by
+    a CA of the test's, the CA's certificate, then the leaf's key."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=d)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/CN=sip-test-ca")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=sip-leaf")
+    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "leaf.crt", "-days", "30")
+    path = os.path.join(d, "chain.pem")
+    with open(path, "w") as out:
+        for f in ("leaf.crt", "ca.crt", "leaf.key"):
+            out.write(open(os.path.join(d, f)).read())
+    return path
+
+
+def served_chain(port):
+    """The subjects of the certificates a new TLS connection is sent (openssl s_client)."""
+    out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                          "-showcerts"], input="", capture_output=True, text=True,
+                         timeout=20).stdout
+    return [ln.split("s:", 1)[1].strip() for ln in out.splitlines()
+            if ln.strip().startswith("0 s:") or ln.strip().startswith("1 s:")]
 
 
 class RtpLeg:
@@ -195,8 +223,23 @@ def test_sighup_swaps_sip_tls_certificate_call_goes_on():
             check(served_cn(tls_port) == "sip-b", "the good certificate was lost")
 
 
+def test_fullchain_agent_pem_sends_its_chain():
+    """sofia-sip loads only the first certificate of agent.pem; the gateway loads the whole
+    chain into its context at start, so clients get the intermediate too."""
+    with tempfile.TemporaryDirectory(prefix="tutti-siptls-") as d:
+        certs = os.path.join(d, "certs")
+        os.mkdir(certs)
+        install(certs, make_chain_agent(d))
+        tls_port = free_port()
+        with Bridge({"sip": {"tls_port": tls_port, "tls_cert_dir": certs}}):
+            chain = served_chain(tls_port)
+            check(len(chain) == 2 and "sip-leaf" in chain[0] and "sip-test-ca" in chain[1],
+                  "the chain sent at start: %s" % chain)
+
+
 if __name__ == "__main__":
     if not shutil.which("openssl"):
         print("SKIP: the openssl command is not installed")
         sys.exit(77)
-    run([test_sighup_swaps_sip_tls_certificate_call_goes_on])
+    run([test_sighup_swaps_sip_tls_certificate_call_goes_on,
+         test_fullchain_agent_pem_sends_its_chain])
