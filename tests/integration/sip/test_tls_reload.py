@@ -103,20 +103,27 @@ class RtpLeg:
         self.thread.start()
 
     def _run(self):
+        # one packet every 20 ms whatever comes back: receiving waits only until the next
+        # send is due (a loop that read until a 20 ms silence never sent again while the
+        # bridge's own 50 packets/s kept coming)
         seq, ts = 1, 0
+        due = time.monotonic()
         while not self.stop.is_set():
-            # an ICMP port unreachable (a packet that came before the bridge's socket was
-            # ready) surfaces as ConnectionRefusedError on the next call: not the end
+            now = time.monotonic()
+            if now >= due:
+                # an ICMP port unreachable (a packet that came before the bridge's socket
+                # was ready) surfaces as ConnectionRefusedError on the next call: not the end
+                try:
+                    self.sock.sendto(rtp_packet(0, seq, ts, 0x7115, b"\xff" * 160), self.dest)
+                except OSError:
+                    pass
+                seq, ts = seq + 1, ts + 160
+                due = max(due + 0.02, now)
+            self.sock.settimeout(max(0.001, due - time.monotonic()))
             try:
-                self.sock.sendto(rtp_packet(0, seq, ts, 0x7115, b"\xff" * 160), self.dest)
-            except OSError:
-                pass
-            seq, ts = seq + 1, ts + 160
-            try:
-                while True:
-                    data = self.sock.recv(2048)
-                    if len(data) >= 12 and data[0] & 0xC0 == 0x80:
-                        self.received += 1
+                data = self.sock.recv(2048)
+                if len(data) >= 12 and data[0] & 0xC0 == 0x80:
+                    self.received += 1
             except OSError:   # socket.timeout included
                 pass
 
