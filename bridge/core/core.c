@@ -9,6 +9,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "gateway/rtp.h"
 #include "events/events.h"
 #include "record/recorder.h"
@@ -195,6 +196,14 @@ out:
 int tt__core_start(struct tt_core *core)
 {
 	tt__record_init(core);
+	/* before the gateways, so that rooms they open (configured IRC channels) are claimed */
+	int crc = tt__cluster_start(&core->cluster, core);
+	if (crc) {
+		if (crc == -ENOTSUP)
+			tt_error("[cluster] redis: this tutti was built without hiredis "
+				 "(libhiredis-dev); it runs as a single node only");
+		return crc;
+	}
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
 		if (!h->enabled) {
@@ -331,6 +340,8 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	if (!core)
 		return NULL;
 	tt__core_shutdown(core);
+	/* before HTTP: a lookup still waiting answers its request now */
+	core->cluster = tt__cluster_free(core->cluster);
 	core->events = tt__events_free(core->events);   /* before the server it serves on */
 	core->http = tt__http_free(core->http);
 	tt__rooms_free(core);
