@@ -275,6 +275,10 @@ void tt__core_shutdown(struct tt_core *core)
 		return;  /* already done, or the core never got as far as a configuration */
 	core->stopping = true;
 	tt__notify_send("STOPPING=1");
+	/* first: what waits for the directory is answered now, while the gateways and HTTP
+	 * that wait are still there (joins are refused from here on); this node's keys
+	 * expire by their ttl */
+	core->cluster = tt__cluster_free(core->cluster);
 	/* ask every gateway to hang up politely, then give them the grace period */
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
@@ -340,8 +344,7 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	if (!core)
 		return NULL;
 	tt__core_shutdown(core);
-	/* before HTTP: a lookup still waiting answers its request now */
-	core->cluster = tt__cluster_free(core->cluster);
+	core->cluster = tt__cluster_free(core->cluster);   /* when shutdown did not run */
 	core->events = tt__events_free(core->events);   /* before the server it serves on */
 	core->http = tt__http_free(core->http);
 	tt__rooms_free(core);
