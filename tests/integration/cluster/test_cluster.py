@@ -10,6 +10,7 @@ started here on a free port and two tutti nodes, a and b, on 127.0.0.1:
 Figures (printed): Redis commands per second from idle nodes, and per join."""
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webrtc"))
-from ttlib import Bridge, BUILD_DIR, check, default_sections, free_port, run, wait_for  # noqa: E402
+from ttlib import Bridge, BUILD_DIR, SOURCE_DIR, check, default_sections, free_port, run, wait_for  # noqa: E402
 from wsclient import WsClient  # noqa: E402
 
 TTL = 3
@@ -181,6 +182,12 @@ def test_join_claims_redirects_releases():
               "b counted %d redirects" % redirects)
         check(metric(a, "tutti_cluster_claims_total") >= 1, "a counted its claim")
         check(metric(a, "tutti_cluster_redis_up") == 1, "a is up")
+        families = set(re.findall(r"^# TYPE (tutti_cluster_\w+) ", get(a, "/metrics")[2].decode(),
+                                  re.M))
+        with open(os.path.join(SOURCE_DIR, "docs", "operations.md")) as f:
+            row = [l for l in f if l.startswith("| `tutti_cluster_*`")]
+        check(len(families) == 5 and row and all("`%s`" % n in row[0] for n in families),
+              "operations.md's tutti_cluster_* row names %s" % sorted(families))
         gw.leave(pid)
         wait_for(lambda: REDIS.cmd("GET", "tutti:room:alpha") is None, 20,
                  "the room's end to release its home")
