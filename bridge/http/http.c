@@ -211,7 +211,8 @@ static void on_page_home(struct tt_core *core, void *arg, struct tt_http_resp *r
 static bool page_elsewhere(struct tt_http *h, struct lws *wsi, struct pss *pss,
 			   const char *room, const char *file)
 {
-	if (!h->core->cluster || tt__room_find(h->core, room))
+	/* HEAD is answered here (lws's file serving knows HEAD; a deferred answer does not) */
+	if (!h->core->cluster || strcmp(pss->method, "GET") || tt__room_find(h->core, room))
 		return false;
 	struct page_wait *pw = g_new0(struct page_wait, 1);
 	char *suffix = g_strdup_printf("/%s", room);
