@@ -60,6 +60,8 @@ static void lost(struct tt_cluster *cl, const char *why)
 	cl->up = false;
 	cl->ac = NULL;
 	drop_source(cl);
+	if (cl->leaving)
+		return;   /* the leave's disconnect, or a failure during it: done either way */
 	if (!cl->down_logged) {
 		tt_warn("redis at %s: %s; every room is served locally until it is back",
 			where(cl, buf, sizeof buf), why ? why : "unreachable");
@@ -137,6 +139,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		lost(cl, ac->errstr);
 		return;
 	}
+	if (cl->leaving)
+		return;   /* connected too late: tt__cluster_left does not wait for it */
 	cl->up = true;
 	cl->backoff_ms = 0;
 	cl->down_logged = false;
@@ -215,6 +219,42 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	connect_now(cl);
 	*clp = cl;
 	return 0;
+}
+
+void tt__cluster_leave(struct tt_cluster *cl)
+{
+	if (!cl || cl->leaving)
+		return;
+	cl->leaving = true;
+	if (cl->hb_timer)
+		g_source_remove(cl->hb_timer);
+	if (cl->retry_timer)
+		g_source_remove(cl->retry_timer);
+	cl->hb_timer = cl->retry_timer = 0;
+	if (!cl->up)
+		return;
+	GHashTableIter it;
+	gpointer room;
+	g_hash_table_iter_init(&it, cl->homes);
+	while (g_hash_table_iter_next(&it, &room, NULL))
+		tt__cluster_release(cl, room);
+	g_hash_table_remove_all(cl->homes);
+	char *key = tt__cluster_key(cl, "node", cl->node);
+	char *zkey = tt__cluster_key(cl, "nodes", NULL);
+	const char *del[] = { "DEL", key };
+	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 2, del, NULL);
+	const char *zrem[] = { "ZREM", zkey, cl->node };
+	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 3, zrem, NULL);
+	g_free(key);
+	g_free(zkey);
+	/* the replies come, then hiredis closes and calls on_disconnect (lost: no retry) */
+	redisAsyncDisconnect(cl->ac);
+	tt_info("leaving the directory: node %s's entry and rooms released", cl->node);
+}
+
+bool tt__cluster_left(const struct tt_cluster *cl)
+{
+	return !cl || !cl->leaving || !cl->up;
 }
 
 struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)

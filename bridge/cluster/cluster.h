@@ -39,6 +39,12 @@ int tt__cluster_check_conf(const struct tt_conf *c, char **why);
  * node). The connection is made in the background: start succeeds while Redis is down.
  * `core` is borrowed and must outlive the result. */
 int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core);
+/* A clean stop: deletes this node's entry, releases the homes of its rooms and closes the
+ * connection once Redis has answered (the loop must run for that: tt__cluster_left says
+ * when it is done). No reconnect, claim or lookup after this. NULL is fine. */
+void tt__cluster_leave(struct tt_cluster *cl);
+/* True when nothing of the leave is in flight any more (or there is no cluster). */
+bool tt__cluster_left(const struct tt_cluster *cl);
 /* Stops the heartbeat and closes the connection (keys this node set expire by their ttl;
  * nothing is waited for). Always returns NULL. NULL is fine. */
 struct tt_cluster *tt__cluster_free(struct tt_cluster *cl);

@@ -15,6 +15,17 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	return redis && *redis ? -ENOTSUP : 0;
 }
 
+void tt__cluster_leave(struct tt_cluster *cl)
+{
+	(void)cl;
+}
+
+bool tt__cluster_left(const struct tt_cluster *cl)
+{
+	(void)cl;
+	return true;
+}
+
 struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 {
 	(void)cl;

@@ -22,6 +22,7 @@ struct tt_cluster {
 	bool down_logged;         /* this outage was logged */
 	bool ever_up;
 	bool freeing;             /* tt__cluster_free runs: no reconnect */
+	bool leaving;             /* tt__cluster_leave ran: no reconnect, claim or lookup */
 	guint hb_timer, retry_timer;
 	unsigned backoff_ms;
 	int64_t started;          /* unix time, for the node's entry */
@@ -32,6 +33,8 @@ struct tt_cluster {
 /* directory.c: one claim-or-renew per live room of this node, queued on the connection
  * (hiredis writes every queued command in one go: a pipelined round, not one per room). */
 void tt__cluster_claim(struct tt_cluster *cl, const char *room);
+/* Queue the release of one room's home (if still ours) and of our place in its node set. */
+void tt__cluster_release(struct tt_cluster *cl, const char *room);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
 
 #endif

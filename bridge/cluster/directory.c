@@ -110,8 +110,12 @@ void tt__cluster_room_down(struct tt_cluster *cl, const char *room)
 {
 	if (!cl || !room || !g_hash_table_remove(cl->homes, room))
 		return;
-	if (!cl->up)
-		return;   /* its key expires by itself */
+	if (cl->up)
+		tt__cluster_release(cl, room);   /* else its key expires by itself */
+}
+
+void tt__cluster_release(struct tt_cluster *cl, const char *room)
+{
 	char *key = tt__cluster_key(cl, "room", room);
 	char *set = g_strdup_printf("%s:nodes", key);
 	const char *argv[] = { "EVAL", RELEASE, "2", key, set, cl->node };
@@ -147,7 +151,7 @@ static void on_lookup(redisAsyncContext *ac, void *r, void *priv)
 bool tt__cluster_lookup(struct tt_cluster *cl, const char *room, tt_cluster_home_h cb,
 			void *arg)
 {
-	if (!cl || !cl->up || !room)
+	if (!cl || !cl->up || cl->leaving || !room)
 		return false;
 	char *key = tt__cluster_key(cl, "room", room);
 	char *nodes = g_strdup_printf("%snode:", cl->prefix);

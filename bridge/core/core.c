@@ -275,10 +275,9 @@ void tt__core_shutdown(struct tt_core *core)
 		return;  /* already done, or the core never got as far as a configuration */
 	core->stopping = true;
 	tt__notify_send("STOPPING=1");
-	/* first: what waits for the directory is answered now, while the gateways and HTTP
-	 * that wait are still there (joins are refused from here on); this node's keys
-	 * expire by their ttl */
-	core->cluster = tt__cluster_free(core->cluster);
+	/* this node's directory entry and room homes go now (within the grace period), so
+	 * other nodes take its rooms at once rather than after the ttl */
+	tt__cluster_leave(core->cluster);
 	/* ask every gateway to hang up politely, then give them the grace period */
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
@@ -290,12 +289,16 @@ void tt__core_shutdown(struct tt_core *core)
 	if (!start)
 		start = g_get_monotonic_time();
 	gint64 deadline = start + tt_conf_int(core->conf, "bridge", "shutdown_grace_ms") * 1000;
-	while (!all_stopped(core) && g_get_monotonic_time() < deadline) {
+	while ((!all_stopped(core) || !tt__cluster_left(core->cluster)) &&
+	       g_get_monotonic_time() < deadline) {
 		if (!g_main_context_iteration(NULL, FALSE))
 			g_usleep(2000);
 	}
 	if (!all_stopped(core))
 		tt_warn("gateways did not finish hanging up within the grace period");
+	/* before the gateways go: what still waits for the directory is answered now, while
+	 * the gateways and HTTP that wait are there (joins are refused from here on) */
+	core->cluster = tt__cluster_free(core->cluster);
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
 		if (h->started) {

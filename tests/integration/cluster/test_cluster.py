@@ -6,6 +6,7 @@ started here on a free port and two tutti nodes, a and b, on 127.0.0.1:
 - a killed with SIGKILL: after the ttl its keys are gone, and a join on b claims the room;
 - redis-server restarted (its data gone): both nodes reconnect, register again and claim
   their live rooms again, and /metrics says so;
+- a clean stop (SIGTERM) removes the node's entry and releases its rooms at once;
 - a bad [cluster] redis address is refused by --check-config.
 Figures (printed): Redis commands per second from idle nodes, and per join."""
 import http.client
@@ -194,6 +195,10 @@ def test_join_claims_redirects_releases():
         gw.leave(pid)
         wait_for(lambda: REDIS.cmd("GET", "tutti:room:alpha") is None, 20,
                  "the room's end to release its home")
+    # a clean stop (SIGTERM) removed both nodes' entries at once, not after the ttl
+    for n in ("a", "b"):
+        check(REDIS.cmd("EXISTS", "tutti:node:" + n) == 0, "node %s's entry left" % n)
+        check(REDIS.cmd("ZSCORE", "tutti:nodes", n) is None, "node %s left tutti:nodes" % n)
 
 
 def test_dead_node_rooms_expire_and_move():
@@ -247,6 +252,9 @@ def test_redis_restart_reregisters_and_reclaims():
         check(metric(a, "tutti_cluster_reconnects_total") >= 1, "a counted its reconnect")
         st, loc, _ = get(b, "/delta")
         check(st == 307 and loc == a.url + "/delta", "b sends to a again: %s %s" % (st, loc))
+    # stopped with their rooms live: the homes were released at once
+    check(REDIS.cmd("EXISTS", "tutti:room:delta", "tutti:room:eps") == 0,
+          "the rooms' homes released by the clean stop")
 
 
 def test_redis_commands_per_node():
