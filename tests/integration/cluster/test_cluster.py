@@ -22,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webrtc"))
-from ttlib import Bridge, BUILD_DIR, SOURCE_DIR, check, default_sections, free_port, run, wait_for  # noqa: E402
+from ttlib import (Bridge, BUILD_DIR, SOURCE_DIR, check, default_sections,  # noqa: E402
+                   free_port, run, wait_for)
 from wsclient import WsClient  # noqa: E402
 
 TTL = 3
