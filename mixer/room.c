@@ -29,6 +29,7 @@ int tt_mixer_room_alloc(struct tt_mixer_room **mp, const struct tt_mixer_room_cf
 	if (cfg->cpu >= 0 && cfg->cpu < (int)m->cpu)
 		m->cpu = (enum tt_mixer_cpu)cfg->cpu;
 	m->kern = tt_mix_kernels_get(m->cpu);
+	m->opus_vad = !cfg->decode_all_levels;
 	m->floor_db = cfg->noise_floor_dbov ? (float)cfg->noise_floor_dbov : -50.0f;
 	m->lcfg = (struct tt__level_cfg){.start_db = m->floor_db + 10.0f,
 					 .stop_db = m->floor_db, .hangover = 25};
@@ -365,6 +366,7 @@ void tt_mixer_room_stats(const struct tt_mixer_room *m, struct tt_mixer_room_sta
 		.decodes = m->decodes_total, .encodes_shared = m->enc_shared,
 		.encodes_private = m->enc_private, .encodes_prompt = m->enc_prompt,
 		.late = m->gone_late, .lost = m->gone_lost, .concealed = m->gone_concealed,
+		.vad_quiet = m->vad_quiet, .vad_distrusted = m->vad_distrusted,
 	};
 	for (unsigned i = 0; i < m->nparts; i++) {
 		const struct tt__jbuf_stats *j = &m->parts[i]->jb.st;

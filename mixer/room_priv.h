@@ -79,6 +79,10 @@ struct tt_mixer_part {
 
 	bool rtp_levels;              /* the sender gives RFC 6464 levels */
 	unsigned rtp_level_age;       /* ticks since the last one */
+	/* Opus VAD flags (tick.c opus_says_quiet): ticks to the next spot check of a
+	 * "quiet" input, and ticks left during which its flags are not believed because a
+	 * check found it loud (a steady tone or noise the encoder calls "no voice") */
+	unsigned vad_check, vad_distrust;
 	struct tt__level lvl;
 
 	bool speaker;                 /* in the selected set */
@@ -125,7 +129,8 @@ struct tt_mixer_room {
 	unsigned decodes, encodes;       /* this tick */
 	/* totals for tt_mixer_room_stats: counted where the work is done, and the jitter
 	 * buffers of removed participants, so that the totals never go back */
-	uint64_t decodes_total, enc_shared, enc_private, enc_prompt;
+	uint64_t decodes_total, enc_shared, enc_private, enc_prompt, vad_quiet, vad_distrusted;
+	bool opus_vad;                   /* trust the SILK VAD flags (cfg.decode_all_levels off) */
 	uint64_t gone_late, gone_lost, gone_concealed;
 
 	/* rectap.c: a recording of the room (tt_mixer_room_record) and room-wide prompts */

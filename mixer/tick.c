@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "room_priv.h"
+#include "level/opus_vad.h"
 
 static bool is_g711(const struct tt_mixer_part *p)
 {
@@ -175,6 +176,56 @@ static bool listed(struct tt_mixer_part *const *v, unsigned n, const struct tt_m
 	return false;
 }
 
+/* Spot checks of inputs the flags call quiet: one decode each TT__VAD_CHECK_TICKS; a
+ * loud one is decoded every tick for TT__VAD_DISTRUST_TICKS (then checked again). */
+#define TT__VAD_CHECK_TICKS 25
+#define TT__VAD_DISTRUST_TICKS 500
+
+/* An Opus input whose SILK or hybrid frames this tick all say "no voice" (opus_vad.h):
+ * quiet, known without decoding. A CELT-only packet or any flag set: not known.
+ *
+ * The encoder's VAD is trusted only while it agrees with a measurement: every half
+ * second one packet of a "quiet" input is decoded on a reset decoder (no warm-up: a
+ * level, not audio to hear), and an input found louder than the talking threshold (a
+ * steady tone, music, loud noise: what SILK's VAD may call "no voice") is decoded every
+ * tick as before, for ten seconds. A reset decoder's first frame is within a few dB of the
+ * signal, which is all a threshold needs (a -15 dBov steady tone read -16.3, white noise
+ * at -40 and -65 read -41 and -66). The check leaves the decoder reset, so the next
+ * real decode warms up from the skipped packets (stale). */
+static bool opus_says_quiet(struct tt_mixer_room *m, struct tt_mixer_part *p)
+{
+	const struct tt__jbuf_unit *last = NULL;
+	if (p->vad_distrust) {
+		p->vad_distrust--;
+		return false;
+	}
+	for (unsigned i = 0; i < p->nunits; i++) {
+		const struct tt__jbuf_unit *u = &p->units[i];
+		if (u->kind != TT__JB_PACKET)
+			continue;
+		if (tt__opus_vad(u->data, u->len) != TT__OPUS_VAD_QUIET)
+			return false;
+		last = u;
+	}
+	if (!last)
+		return false;
+	if (p->vad_check) {
+		p->vad_check--;
+		return true;
+	}
+	p->vad_check = TT__VAD_CHECK_TICKS - 1;
+	tt_codec_dec_reset(p->dec);
+	p->stale = true;
+	int n = tt_codec_dec_decode(p->dec, last->data, last->len, p->tmp, p->tmp_cap);
+	m->decodes++;
+	if (n > 0 && tt__level_pcm_dbov(p->tmp, (size_t)n) > m->lcfg.start_db) {
+		p->vad_distrust = TT__VAD_DISTRUST_TICKS;
+		m->vad_distrusted++;
+		return false;
+	}
+	return true;
+}
+
 /* Phase 1: every participant's jitter buffer, level and talking state; the loudest
  * non-speakers become candidates. */
 static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
@@ -193,6 +244,14 @@ static unsigned scan(struct tt_mixer_room *m, struct tt__sel_cand *top)
 			 * without resampling the silence to the room rate. */
 			db = -127.0f;
 			have = true;
+			skip(p);
+		} else if (can && !have && !p->speaker && m->opus_vad &&
+			   p->codec == TT_CODEC_OPUS && opus_says_quiet(m, p)) {
+			/* A phone without levels whose encoder found no voice: as silent as DTX,
+			 * and its decoder warms up from the skipped packets if it speaks. */
+			db = -127.0f;
+			have = true;
+			m->vad_quiet++;
 			skip(p);
 		} else if ((can || p->speaker) && (is_g711(p) || !p->rtp_levels)) {
 			decode(m, p);

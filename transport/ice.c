@@ -99,6 +99,26 @@ const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p)
 	return p ? p->cert : NULL;
 }
 
+int tt_ice_policy_with_turn_secret(struct tt_ice_policy **pp, const struct tt_ice_policy *from,
+				   const char *turn_secret, unsigned turn_ttl)
+{
+	if (!pp || !from)
+		return -EINVAL;
+	struct tt_ice_policy *p = g_new0(struct tt_ice_policy, 1);
+	*p = *from;
+	p->ref = 1;
+	p->addresses = g_strdupv(from->addresses);
+	p->stun_server = g_strdup(from->stun_server);
+	p->turn_server = g_strdup(from->turn_server);
+	p->turn_user = g_strdup(from->turn_user);
+	p->turn_password = g_strdup(from->turn_password);
+	p->turn_secret = turn_secret && *turn_secret ? g_strdup(turn_secret) : NULL;
+	p->turn_ttl = turn_ttl ? turn_ttl : 86400;
+	p->cert = tt_dtls_cert_ref(from->cert);
+	*pp = p;
+	return 0;
+}
+
 /* ---- transport ops ---- */
 
 static int ice_send_batch(void *impl, const struct tt_transport_out *out, unsigned n)

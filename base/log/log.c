@@ -180,8 +180,62 @@ static void put_quoted(char *buf, size_t n, size_t *len, const char *s)
 	buf[(*len)++] = '"';
 }
 
+/* A field's key, made safe for both formats: [a-z0-9_] (JSON needs no escape then). */
+static void put_key(char *buf, size_t n, size_t *len, const char *k)
+{
+	for (; *k && *len + 8 < n; k++)
+		buf[(*len)++] = g_ascii_isalnum(*k) || *k == '_' ? g_ascii_tolower(*k) : '_';
+}
+
+/* logfmt leaves a plain value unquoted (room=ops), as logfmt readers expect; anything
+ * with a space, quote, '=', control or non-ASCII byte, or an empty one, is quoted. */
+static bool logfmt_plain(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if ((unsigned char)*v <= ' ' || (unsigned char)*v >= 0x7f || *v == '"' || *v == '=' ||
+		    *v == '\\')
+			return false;
+	return true;
+}
+
+static void put_fields(char *buf, size_t n, size_t *len, const char *const *kv)
+{
+	for (; kv && kv[0]; kv += 2) {
+		const char *v = kv[1];
+		if (!v)
+			continue;
+		/* a field never pushes the message out: it goes only while its worst case
+		 * (every byte a 6-byte escape) leaves a good part of the line */
+		if (*len + strlen(kv[0]) + 6 * strlen(v) + 256 >= n)
+			break;
+		if (format == TT_LOG_FORMAT_JSON) {
+			buf[(*len)++] = '"';
+			put_key(buf, n, len, kv[0]);
+			put_bytes(buf, n, len, "\":", 2);
+			put_quoted(buf, n, len, v);
+			buf[(*len)++] = ',';
+		} else {
+			put_key(buf, n, len, kv[0]);
+			buf[(*len)++] = '=';
+			if (logfmt_plain(v))
+				put_bytes(buf, n, len, v, strlen(v));
+			else
+				put_quoted(buf, n, len, v);
+			buf[(*len)++] = ' ';
+		}
+	}
+}
+
 size_t tt_log_format_line(char *buf, size_t n, const char *domain, enum tt_log_level level,
 			  const char *msg)
+{
+	return tt_log_format_fields(buf, n, domain, level, NULL, msg);
+}
+
+size_t tt_log_format_fields(char *buf, size_t n, const char *domain, enum tt_log_level level,
+			    const char *const *kv, const char *msg)
 {
 	/* sd-daemon.h: SD_ERR <3>, SD_WARNING <4>, SD_INFO <6>, SD_DEBUG <7> */
 	static const char *const sd[] = { "<3>", "<4>", "<6>", "<7>" };
@@ -222,11 +276,15 @@ size_t tt_log_format_line(char *buf, size_t n, const char *domain, enum tt_log_l
 			len = 0;   /* cannot happen with the callers' buffers; stay in bounds */
 		if (format == TT_LOG_FORMAT_JSON) {
 			put_quoted(buf, room, &len, domain);
-			put_bytes(buf, room, &len, ",\"msg\":", 7);
+			buf[len++] = ',';
+			put_fields(buf, room, &len, kv);
+			put_bytes(buf, room, &len, "\"msg\":", 6);
 		} else {
 			for (const char *c = domain; *c && len + 8 < room; c++)
 				buf[len++] = (*c == ' ' || *c == '=' || *c == '"') ? '_' : *c;
-			put_bytes(buf, room, &len, " msg=", 5);
+			buf[len++] = ' ';
+			put_fields(buf, room, &len, kv);
+			put_bytes(buf, room, &len, "msg=", 4);
 		}
 		put_quoted(buf, room, &len, msg);
 		if (format == TT_LOG_FORMAT_JSON)
@@ -244,6 +302,21 @@ void tt_log_writev(const char *domain, enum tt_log_level level, const char *fmt,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	size_t len = tt_log_format_line(buf, sizeof buf, domain, level, msg);
 	/* one write(2) per line: lines from threads never interleave */
+	ssize_t w = write(STDERR_FILENO, buf, len);
+	(void)w;
+}
+
+void tt_log_fields(const char *domain, enum tt_log_level level, const char *const *kv,
+		   const char *fmt, ...)
+{
+	if (!tt_log_enabled(domain, level))
+		return;
+	char msg[2048], buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t len = tt_log_format_fields(buf, sizeof buf, domain, level, kv, msg);
 	ssize_t w = write(STDERR_FILENO, buf, len);
 	(void)w;
 }

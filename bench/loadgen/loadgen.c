@@ -30,8 +30,9 @@ struct opts {
 	const char *url, *room, *token, *janus;
 	int n, talkers, seconds, pid, sample, ext_id;
 	enum lg_codec codec;
-	bool json, check, selftest, keep_room, fault;
+	bool json, check, selftest, keep_room, fault, no_levels;
 	int late_ms;
+	double quiet_dbfs;   /* --no-levels: the quiet participants' microphone noise */
 };
 
 struct frame {
@@ -65,6 +66,9 @@ static void usage(void)
 		"  [--talkers K] [--codec opus|pcmu|pcma] [--seconds S] [--pid PID]\n"
 		"  [--token TOKEN] [--json] [--check] [--selftest] [--sample M]\n"
 		"  [--late-ms MS] [--ext-id ID] [--keep-room] [--selftest-fault]\n"
+		"  [--no-levels [--quiet-dbfs DB]]  (as phones: no RFC 6464 levels, Opus in\n"
+		"   VOIP mode; quiet participants send a microphone's noise, -60 dBFS RMS by\n"
+		"   default, as ordinary SILK frames; --quiet-dbfs -200 sends digital silence)\n"
 		"  [--janus http://127.0.0.1:8088/janus]  (Janus AudioBridge instead of tutti;\n"
 		"   --room is then a number)\n");
 }
@@ -77,12 +81,12 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{"token", 1, 0, 't'}, {"json", 0, 0, 'j'}, {"check", 0, 0, 'C'},
 		{"selftest", 0, 0, 'S'}, {"sample", 1, 0, 'm'}, {"late-ms", 1, 0, 'l'},
 		{"ext-id", 1, 0, 'e'}, {"selftest-fault", 0, 0, 'F'}, {"keep-room", 0, 0, 'K'},
-		{"janus", 1, 0, 'J'}, {"help", 0, 0, 'h'},
+		{"janus", 1, 0, 'J'}, {"no-levels", 0, 0, 'L'}, {"quiet-dbfs", 1, 0, 'Q'}, {"help", 0, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.url = "http://127.0.0.1:8080", .room = "loadgen", .n = 10,
 			   .talkers = 3, .seconds = 10, .sample = 4, .ext_id = 1,
-			   .late_ms = 60, .codec = LG_OPUS};
+			   .late_ms = 60, .codec = LG_OPUS, .quiet_dbfs = -60};
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -106,14 +110,30 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'K': o->keep_room = true; break;
 		case 'F': o->fault = o->selftest = true; break;
 		case 'J': o->janus = optarg; break;
+		case 'L': o->no_levels = true; break;
+		case 'Q': o->quiet_dbfs = atof(optarg); break;
 		default: return -EINVAL;
 		}
 	}
+	if (o->no_levels)
+		o->ext_id = 0;
 	if (o->n < 1 || o->n > 20000 || o->talkers < 0 || o->talkers > LG_MAX_TONES ||
 	    o->talkers > o->n || o->seconds < 1 || o->ext_id < 0 || o->ext_id > 14 ||
 	    o->sample < 0 || (o->janus && o->selftest))
 		return -EINVAL;
 	return 0;
+}
+
+/* A microphone's self-noise: white, uniform, `dbfs` RMS against full scale (uniform in
+ * +-a has RMS a/sqrt(3)). A 1 s loop of it is as steady as real hiss. */
+static void noise_fill(int16_t *pcm, size_t n, double dbfs, uint32_t *seed)
+{
+	double rms = 32767.0 * pow(10.0, dbfs / 20.0), a = rms * sqrt(3.0);
+	for (size_t i = 0; i < n; i++) {
+		*seed = *seed * 1664525u + 1013904223u;
+		double u = (double)(*seed >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+		pcm[i] = (int16_t)lrint(a * u);
+	}
 }
 
 /* Pre-encode one second of each talker's tone (talker 0 gated) and of silence, so the
@@ -122,10 +142,16 @@ static int pre_encode(const struct opts *o, struct frame (*tone)[CYCLE], struct 
 {
 	struct lg_codec_ctx c;
 	int16_t pcm[320];
+	uint32_t seed = 12345;
 	double amp = o->talkers ? fmin(8000.0, 24000.0 / o->talkers) : 0;
 	for (int k = -1; k < o->talkers; k++) {
 		if (lg_codec_open(&c, o->codec, true, false))
 			return -ENOMEM;
+		/* A phone's encoder: VOIP mode codes speech, and the silence between it, in
+		 * SILK (35-36 byte frames of digital silence at 32 kbit/s), where the default
+		 * AUDIO mode sends 3-byte CELT silence frames that decode almost for free. */
+		if (o->no_levels && c.enc)
+			opus_encoder_ctl(c.enc, OPUS_SET_APPLICATION(OPUS_APPLICATION_VOIP));
 		/* Encode two cycles and keep the second: the encoder has settled by then. */
 		for (int f = 0; f < 2 * CYCLE; f++) {
 			struct frame *fr = k < 0 ? &silence[f % CYCLE] : &tone[k][f % CYCLE];
@@ -133,6 +159,8 @@ static int pre_encode(const struct opts *o, struct frame (*tone)[CYCLE], struct 
 			if (on)
 				lg_tone_fill(pcm, (size_t)c.samples, c.rate, lg_tone_freq(k), amp,
 					     (uint64_t)f * (uint64_t)c.samples);
+			else if (o->no_levels && o->quiet_dbfs > -150)
+				noise_fill(pcm, (size_t)c.samples, o->quiet_dbfs, &seed);
 			else
 				memset(pcm, 0, sizeof pcm);
 			fr->len = lg_encode(&c, pcm, fr->data, sizeof fr->data);
@@ -590,6 +618,11 @@ int main(int argc, char **argv)
 	json_object_set_new(js, "mode", json_string(o.selftest ? "selftest" : o.janus ? "janus"
 										       : "api"));
 	json_object_set_new(js, "codec", json_string(lg_codec_name(o.codec)));
+	json_object_set_new(js, "levels", json_boolean(o.ext_id != 0));
+	double quiet_bytes = 0;
+	for (int f = 0; f < CYCLE; f++)
+		quiet_bytes += silence[f].len;
+	json_object_set_new(js, "quiet_frame_bytes", json_real(quiet_bytes / CYCLE));
 	json_object_set_new(js, "participants", json_integer(o.n));
 	json_object_set_new(js, "talkers", json_integer(o.talkers));
 	json_object_set_new(js, "seconds", json_integer(o.seconds));

@@ -11,6 +11,7 @@ Janus/tutti ratio. Builds nothing: give it the build directory.
                    [--out build/bench_rtp.md] [--json build/bench_rtp.json] [--no-janus]
                    [--opus-complexity 4] [--opus-bitrate 51000] [--rounds 1]
                    [--baseline KEY=VAL[,KEY=VAL]] [--baseline build=OTHER_BUILD_DIR]
+                   [--no-levels]
 
 Both bridges encode with the same Opus settings: tutti's room is configured with Janus
 AudioBridge's defaults for a participant, "quality" (complexity) 4 and no "bitrate" (libopus
@@ -165,7 +166,8 @@ admin: {
 def loadgen(build, args, n, extra):
     cmd = [os.path.join(build, "bench/loadgen/tt_loadgen"), "-n", str(n),
            "--talkers", str(args.talkers), "--codec", "opus", "--seconds", str(args.seconds),
-           "--sample", str(args.sample), "--check", "--json"] + extra
+           "--sample", str(args.sample), "--check", "--json"] + \
+        (["--no-levels"] if args.no_levels else []) + extra
     t0 = time.time()
     load0 = os.getloadavg()[0]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -374,6 +376,9 @@ def main():
     ap.add_argument("--sample", type=int, default=24,
                     help="listeners decoded for N-1 checks and latency onsets")
     ap.add_argument("--no-janus", action="store_true")
+    ap.add_argument("--no-levels", action="store_true",
+                    help="participants as phones: no RFC 6464 levels, Opus VOIP mode (quiet "
+                         "ones send SILK frames of silence); compare --baseline opus_vad=false")
     ap.add_argument("--opus-complexity", type=int, default=4,
                     help="tutti's [media] opus_complexity (Janus's default quality: 4)")
     ap.add_argument("--opus-bitrate", type=int, default=51000,
@@ -405,7 +410,7 @@ def main():
     log = open(os.path.join(workdir, "daemons.log"), "w")
     raw = {"machine": machine(), "ncpu": os.cpu_count(), "seconds": args.seconds,
            "talkers": args.talkers, "opus_complexity": args.opus_complexity,
-           "opus_bitrate": args.opus_bitrate, "tutti": {}, "janus": {}, "commands": {}}
+           "opus_bitrate": args.opus_bitrate, "no_levels": args.no_levels, "tutti": {}, "janus": {}, "commands": {}}
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print("machine: %s; started %s; work dir %s" % (raw["machine"], started, workdir),
           file=sys.stderr)
@@ -430,8 +435,10 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             f.write("Machine: %s. Run started %s, %d s per point. tutti: opus_complexity %d, "
-                    "opus_bitrate %d.\n\n%s\n" % (raw["machine"], started, args.seconds,
-                                                   args.opus_complexity, args.opus_bitrate, md))
+                    "opus_bitrate %d.%s\n\n%s\n" % (
+                        raw["machine"], started, args.seconds, args.opus_complexity,
+                        args.opus_bitrate, " Participants as phones (--no-levels): no audio "
+                        "levels, Opus VOIP mode." if args.no_levels else "", md))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f, indent=1, default=str)

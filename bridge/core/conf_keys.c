@@ -118,6 +118,10 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "(what Janus and browsers use for speech); celt: CELT-only, good fullband speech "
 	  "from 40 kbit/s, a quarter of hybrid's CPU and no in-band FEC; auto: celt from 40 "
 	  "kbit/s unless the listener asked for FEC, else voice." },
+	{ "media", "opus_vad", TT_CONF_BOOL, "true", 0, 0, NULL, R,
+	  "An Opus input without RFC 6464 audio levels (most phones) is taken as quiet, "
+	  "without decoding it, while its SILK/hybrid frames' voice-activity flags are clear; "
+	  "false decodes every such input to measure its level (CPU for every quiet caller)." },
 	{ "media", "mixer_cpu", TT_CONF_ENUM, "auto", 0, 0, "auto|scalar|sse2|avx2|avx512", R,
 	  "SIMD level of the mixer; a level the CPU lacks is lowered (also $TT_MIXER_CPU)." },
 

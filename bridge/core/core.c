@@ -225,11 +225,13 @@ int tt__core_start(struct tt_core *core)
 		if (!rc)
 			rc = h->gw->start(h, &tt__core_api, core->conf, &h->state);
 		if (rc) {
-			tt_error("gateway %s failed to start: %s", h->gw->name, tt_strerror(rc));
+			tt_error_kv(TT_KV("event", "gateway_failed", "gateway", h->gw->name),
+				    "gateway %s failed to start: %s", h->gw->name, tt_strerror(rc));
 			return rc;
 		}
 		h->started = true;
-		tt_info("gateway %s started", h->gw->name);
+		tt_info_kv(TT_KV("event", "gateway_started", "gateway", h->gw->name),
+			   "gateway %s started", h->gw->name);
 	}
 	return 0;
 }
@@ -338,7 +340,7 @@ int tt__core_reload(struct tt_core *core)
 	}
 	tt__http_reload(core->http, next);   /* logs what it could not apply */
 	tt__conf_free(old);
-	tt_info("configuration reloaded");
+	tt_info_kv(TT_KV("event", "reloaded"), "configuration reloaded");
 	return 0;
 }
 

@@ -16,4 +16,16 @@ void tt__gateway_dtmf(struct tt_gw_handle *h, struct tt_participant *p, char dig
  * a new zeroed buffer of stats_size bytes (and a NUL) filled by the gateway; g_free it. */
 void *tt__gateway_stats(struct tt_gw_handle *h);
 
+/* A gateway's labelled instances (tt_gateway.instances), copied in the order it gave
+ * them: labels[i] names stats[i], a zeroed buffer of `size` bytes (and a NUL). */
+struct tt__gw_instances {
+	size_t size;
+	GPtrArray *labels;   /* char * */
+	GPtrArray *stats;    /* void * */
+};
+/* NULL when h has none or does not run; else a new set for tt__gw_instances_free. */
+struct tt__gw_instances *tt__gateway_instances(struct tt_gw_handle *h);
+/* Always NULL. */
+struct tt__gw_instances *tt__gw_instances_free(struct tt__gw_instances *in);
+
 #endif

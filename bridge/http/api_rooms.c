@@ -205,6 +205,22 @@ void tt__api_gateways(struct tt_core *core, const struct tt_http_req *req,
 		if (st)
 			json_object_set_new(g, "stats", tt__stats_json(h->gw->stat_fields, st));
 		g_free(st);
+		struct tt__gw_instances *in = tt__gateway_instances(h);
+		if (in) {
+			/* each instance is its table's object with the label as one more member */
+			json_t *list = json_array();
+			for (guint k = 0; k < in->labels->len; k++) {
+				json_t *o = tt__stats_json(h->gw->instance_stat_fields,
+							   in->stats->pdata[k]);
+				json_object_set_new(o, h->gw->instance_label,
+						    json_string(in->labels->pdata[k]));
+				json_array_append_new(list, o);
+			}
+			json_object_set_new(g, "instance_label",
+					    json_string(h->gw->instance_label));
+			json_object_set_new(g, "instances", list);
+		}
+		tt__gw_instances_free(in);
 		json_array_append_new(gws, g);
 	}
 	r->json = json_pack("{s:o}", "gateways", gws);

@@ -96,6 +96,12 @@ int main(int argc, char **argv)
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
+	/* A GSocketClient (IRC, the webhook) asks GIO's proxy resolver, which reads the
+	 * desktop's proxy settings through GSettings; the dconf backend then writes
+	 * $HOME/.cache/dconf/user, i.e. /var/lib/tutti/.cache for the service (found under
+	 * systemd: it kept dpkg --purge from removing the state directory). A daemon has no
+	 * desktop settings: in memory, unless the caller chose a backend. Before any thread. */
+	g_setenv("GSETTINGS_BACKEND", "memory", FALSE);
 	GError *err = NULL;
 	GOptionContext *oc = g_option_context_new("- multiprotocol audio conferencing bridge");
 	/* Named from the gateway table, so that --help never promises a network this build

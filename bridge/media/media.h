@@ -37,6 +37,7 @@ struct tt_media_cfg {
 	unsigned opus_complexity;
 	enum tt_opus_mode opus_mode;
 	int cpu;                     /* enum tt_mixer_cpu, or TT_MIXER_CPU_AUTO */
+	bool opus_vad;               /* [media] opus_vad: tt_mixer_room_cfg.decode_all_levels off */
 };
 
 void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *conf);

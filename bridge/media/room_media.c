@@ -55,6 +55,7 @@ static int mixer_make(struct tt_room_media *m)
 		.speakers = m->speakers,
 		.max_parts = m->max_parts,
 		.cpu = m->cfg.cpu,
+		.decode_all_levels = !m->cfg.opus_vad,
 	};
 	return tt_mixer_room_alloc(&m->mixer, &c);
 }
@@ -199,6 +200,7 @@ void tt__media_cfg_read(struct tt_media_cfg *mc, const struct tt_conf *c)
 	mc->opus_complexity = (unsigned)tt_conf_int(c, "media", "opus_complexity");
 	int mode = tt_opus_mode_parse(tt_conf_str(c, "media", "opus_mode"));
 	mc->opus_mode = mode < 0 ? TT_OPUS_AUTO : (enum tt_opus_mode)mode;
+	mc->opus_vad = tt_conf_bool(c, "media", "opus_vad");
 	const char *cpu = tt_conf_str(c, "media", "mixer_cpu");
 	mc->cpu = (!cpu || !strcmp(cpu, "auto")) ? TT_MIXER_CPU_AUTO : tt_mixer_cpu_parse(cpu);
 	if (mc->cpu < TT_MIXER_CPU_AUTO)

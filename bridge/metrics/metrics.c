@@ -346,7 +346,34 @@ static void render_workers(GString *out, struct tt_core *core)
 static void render_object(GString *out, const char *prefix, const struct tt_stat_field *fields,
 			  const void *s);
 
-/* Each gateway's own table (tt_gateway.stat_fields): tutti_gateway_NAME_[GROUP_]FIELD. */
+/* A gateway's labelled instances (tt_gateway.instances): one family per numeric row, one
+ * sample per instance, labelled {LABEL="value"}. A gateway with none now still gets the
+ * families (HELP and TYPE): the names stay the same whatever is configured. */
+static void render_instances(GString *out, const char *prefix, struct tt_gw_handle *h)
+{
+	struct tt__gw_instances *in = tt__gateway_instances(h);
+	if (!in)
+		return;
+	for (const struct tt_stat_field *f = h->gw->instance_stat_fields; f->name; f++) {
+		if (f->type == TT_STAT_STR)
+			continue;
+		bool counter = f->flags & TT_STAT_COUNTER;
+		char name[160];
+		double scale;
+		tt__expo_name(name, sizeof name, prefix, f->group, f->name, counter, &scale);
+		tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE, f->help);
+		for (guint i = 0; i < in->labels->len; i++) {
+			double val = 0;
+			const char *labels[] = { h->gw->instance_label, in->labels->pdata[i], NULL };
+			tt__stats_value(f, in->stats->pdata[i], &val);
+			tt__expo_sample(out, name, labels, val * scale);
+		}
+	}
+	tt__gw_instances_free(in);
+}
+
+/* Each gateway's own table (tt_gateway.stat_fields): tutti_gateway_NAME_[GROUP_]FIELD; then
+ * its labelled instances' table, the same names with {LABEL="value"}. */
 static void render_gateways(GString *out, struct tt_core *core)
 {
 	tt__expo_family(out, "tutti_gateway_up", TT_EXPO_GAUGE,
@@ -357,13 +384,13 @@ static void render_gateways(GString *out, struct tt_core *core)
 	}
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
-		void *st = tt__gateway_stats(h);
-		if (!st)
-			continue;
 		char prefix[64];
 		snprintf(prefix, sizeof prefix, "tutti_gateway_%s_", h->gw->name);
-		render_object(out, prefix, h->gw->stat_fields, st);
+		void *st = tt__gateway_stats(h);
+		if (st)
+			render_object(out, prefix, h->gw->stat_fields, st);
 		g_free(st);
+		render_instances(out, prefix, h);
 	}
 }
 

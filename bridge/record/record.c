@@ -343,8 +343,9 @@ int tt__record_start(struct tt_room *room, const struct tt_record_opts *opts)
 	}
 	tt__room_media_record(room->media, rec->sink, rec->tracks, r->notice, r->notice_n,
 			      r->notice_rate, room->rate);
-	tt_info("recording %s started in room %s: %s/%s.opus%s", rec->id, room->name, dir,
-		rec->base, rec->tracks ? " and a track per participant" : "");
+	tt_info_kv(TT_KV("event", "recording_started", "room", room->name, "recording", rec->id),
+		   "recording %s started in room %s: %s/%s.opus%s", rec->id, room->name, dir,
+		   rec->base, rec->tracks ? " and a track per participant" : "");
 	return 0;
 }
 
@@ -377,7 +378,9 @@ int tt__record_stop(struct tt_room *room, const char *why)
 	tt__rec_sink_finish(rec->sink, m);
 	tt__room_media_record(room->media, NULL, false, NULL, 0, 0, 0);
 	g_ptr_array_add(room->core->recorder->finishing, tt__rec_sink_ref(rec->sink));
-	tt_info("recording %s in room %s stopped: %s", rec->id, room->name, why ? why : "");
+	tt_info_kv(TT_KV("event", "recording_stopped", "room", room->name, "recording", rec->id,
+			 "reason", why),
+		   "recording %s in room %s stopped: %s", rec->id, room->name, why ? why : "");
 	free_rec(rec);
 	return 0;
 }

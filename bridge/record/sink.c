@@ -92,7 +92,8 @@ static void fail(struct tt_rec_sink *s, const char *why)
 	if (!s->why)
 		s->why = g_strdup(why);
 	g_mutex_unlock(&s->lock);
-	tt_warn("recording %s: %s: the recording stops, the room goes on", s->base, why);
+	tt_warn_kv(TT_KV("event", "recording_failed", "recording", s->base, "reason", why),
+		   "recording %s: %s: the recording stops, the room goes on", s->base, why);
 	struct fail_msg *m = g_new0(struct fail_msg, 1);
 	m->s = tt__rec_sink_ref(s);
 	m->why = g_strdup(why);

@@ -116,8 +116,9 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 	};
 	tt__room_media_new(&r->media, &mc);   /* cannot fail with these */
 	tt__cluster_room_up(core->cluster, r->name);
-	tt_info("room %s created (%u Hz, %u speakers, worker %u)", r->name, r->rate, r->speakers,
-		tt_worker_index(r->worker));
+	tt_info_kv(TT_KV("event", "room_created", "room", r->name),
+		   "room %s created (%u Hz, %u speakers, worker %u)", r->name, r->rate, r->speakers,
+		   tt_worker_index(r->worker));
 	return r;
 }
 
@@ -309,7 +310,7 @@ void tt__room_gc(struct tt_room *r)
 {
 	if (r->parts->len || g_hash_table_size(r->watch) || r->configured)
 		return;
-	tt_info("room %s ended", r->name);
+	tt_info_kv(TT_KV("event", "room_ended", "room", r->name), "room %s ended", r->name);
 	/* nobody is present any more: this reaches the operators' event stream only */
 	struct tt_roster_event ev = { .type = TT_ROSTER_ROOM_ENDED, .room = r->name };
 	tt__room_emit(r, &ev);
@@ -339,7 +340,8 @@ void tt__room_end(struct tt_room *room, const char *why)
 	room->api_locked = -1;
 	tt__record_stop(room, why);
 	tt__room_apply_settings(room);
-	tt_info("room %s: ending (%s)", room->name, why);
+	tt_info_kv(TT_KV("event", "room_ending", "room", room->name, "reason", why),
+		   "room %s: ending (%s)", room->name, why);
 	if (room->parts->len == 0)
 		tt__room_gc(room);
 	else
@@ -493,7 +495,9 @@ int tt__room_lobby_admit(struct tt_participant *p, const char *pin)
 	g_atomic_int_set(&p->state, (gint)now);
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_set_state(p->room->media, p, now);
-	tt_info("%s admitted to %s from the lobby", p->id, p->room->name);
+	tt_info_kv(TT_KV("event", "join", "room", p->room->name, "participant", p->id,
+			 "network", p->network, "from", "lobby"),
+		   "%s admitted to %s from the lobby", p->id, p->room->name);
 	tt__metrics_joined(p->room->core->metrics, p->gw->gw->name);
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = p->room->name };
 	tt__participant_entry(p, &ev.who);
@@ -548,8 +552,10 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 	g_hash_table_add(room->names, name_key(p->name));
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_add(room->media, p, (unsigned)g_atomic_int_get(&p->state));
-	tt_info("%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
-		room->name, p->name, p->network);
+	tt_info_kv(TT_KV("event", lobby ? "lobby" : "join", "room", room->name, "participant",
+			 p->id, "network", p->network),
+		   "%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
+		   room->name, p->name, p->network);
 	if (lobby) {
 		*pp = p;
 		return 0;
@@ -577,8 +583,10 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 		char *key = name_key(p->name);
 		g_hash_table_remove(room->names, key);
 		g_free(key);
-		tt_info("%s left %s (%s)", p->id, room->name,
-			reason ? tt_strerror(reason) : "normal");
+		tt_info_kv(TT_KV("event", "leave", "room", room->name, "participant", p->id,
+				 "network", p->network, "reason", reason ? tt_strerror(reason) : "normal"),
+			   "%s left %s (%s)", p->id, room->name,
+			   reason ? tt_strerror(reason) : "normal");
 		tt__metrics_leg_gone(room->core->metrics, p->gw->gw->name, p->media);
 		if (p->lobby) {   /* nobody saw it come */
 			tt__participant_unref(p);

@@ -74,6 +74,10 @@ const struct tt_stat_field tt_mixer_room_stat_fields[] = {
 	ROOM(lost, U64, "lost", C, "packets that never came, every input"),
 	ROOM(concealed, U64, "concealed", C, "frames concealed, every input"),
 	ROOM(events_dropped, U64, "events_dropped", C, "talking events lost to a full ring"),
+	ROOM(vad_quiet, U64, "vad_quiet", C,
+	     "input ticks taken as quiet from Opus VAD flags, without a decode"),
+	ROOM(vad_distrusted, U64, "vad_distrusted", C,
+	     "spot checks that found an input its Opus VAD flags call quiet loud"),
 	{ 0 },
 };
 

@@ -441,8 +441,10 @@ void tt__irc_conn_drop(struct tt__irc_conn *c, int err)
 					   c->attempt, g_random_double());
 	c->attempt++;
 	c->state = TT_IRC_ST_IDLE;
-	tt_info("%s: reconnecting in %lld ms (%s)", c->cfg.server, (long long)delay,
-		tt_strerror(err));
+	tt_info_kv(TT_KV("event", "irc_reconnect", "server", c->cfg.server, "nick", c->nick,
+			 "reason", tt_strerror(err)),
+		   "%s: reconnecting in %lld ms (%s)", c->cfg.server, (long long)delay,
+		   tt_strerror(err));
 	c->reconnect_timer = g_timeout_add((guint)delay, on_reconnect, c);
 	if (c->ops->closed)
 		c->ops->closed(c, err, c->arg);

@@ -421,8 +421,6 @@ static int irc_reload(void *state, const struct tt_conf *conf)
 struct irc_stats {
 	uint32_t networks;
 	uint32_t links_up;
-	uint64_t registrations;
-	uint64_t drops;
 };
 
 static void irc_stats(void *state, void *out)
@@ -435,8 +433,6 @@ static void irc_stats(void *state, void *out)
 		if (net->bot && tt__irc_conn_registered(net->bot))
 			st->links_up++;
 	}
-	st->registrations = g->registrations;
-	st->drops = g->drops;
 }
 
 #define ROW(member, ty, name, fl, help) \
@@ -444,10 +440,59 @@ static void irc_stats(void *state, void *out)
 static const struct tt_stat_field irc_stat_fields[] = {
 	ROW(networks, U32, "networks", 0, "IRC networks configured ([irc.NAME])"),
 	ROW(links_up, U32, "links_up", 0, "of those, whose relay bot is registered now"),
+	{ 0 },
+};
+#undef ROW
+
+/* One [irc.NAME] network's bot link: an instance labelled network="NAME". The set is the
+ * configured networks, fixed until a restart (reload keeps removed ones connected), so a
+ * series never vanishes while its link is down. */
+struct irc_net_stats {
+	bool link_up;
+	uint64_t registrations;
+	uint64_t drops;
+	uint32_t lines_queued;
+	double up_seconds;
+	double error_age_seconds;
+	char last_error[64];
+};
+
+static void irc_instances(void *state, tt_gw_instance_h fn, void *arg)
+{
+	struct tt__irc_gw *g = state;
+	int64_t now = g_get_monotonic_time();
+	for (guint i = 0; i < g->nets->len; i++) {
+		const struct tt__irc_net *net = g->nets->pdata[i];
+		struct irc_net_stats st = { 0 };
+		st.link_up = net->bot && tt__irc_conn_registered(net->bot);
+		st.registrations = net->registrations;
+		st.drops = net->drops;
+		st.lines_queued = net->bot ? tt__irc_conn_queued(net->bot) : 0;
+		if (st.link_up && net->up_since_us)
+			st.up_seconds = (double)(now - net->up_since_us) * 1e-6;
+		if (net->error_at_us) {
+			st.error_age_seconds = (double)(now - net->error_at_us) * 1e-6;
+			g_strlcpy(st.last_error, tt_strerror(net->last_error), sizeof st.last_error);
+		}
+		fn(arg, net->name, &st);
+	}
+}
+
+#define ROW(member, ty, name, fl, help) \
+	TT_STAT_FIELD(struct irc_net_stats, member, ty, NULL, name, fl, help)
+static const struct tt_stat_field irc_net_stat_fields[] = {
+	ROW(link_up, BOOL, "link_up", 0, "1 while the network's relay bot is registered"),
 	ROW(registrations, U64, "registrations", TT_STAT_COUNTER,
-	    "times a relay bot's link came up (001)"),
+	    "times the relay bot's link came up (001)"),
 	ROW(drops, U64, "drops", TT_STAT_COUNTER,
-	    "times a relay bot's link failed or dropped (a reconnect follows)"),
+	    "times the relay bot's link failed or dropped (a reconnect follows)"),
+	ROW(lines_queued, U32, "lines_queued", 0,
+	    "lines waiting in the bot's send queue (flood pacing, a link down)"),
+	ROW(up_seconds, DOUBLE, "up_seconds", 0,
+	    "seconds since the link came up, 0 while it is down"),
+	ROW(error_age_seconds, DOUBLE, "last_error_age_seconds", 0,
+	    "seconds since the link last failed, 0 if it never did"),
+	ROW(last_error, STR, "last_error", 0, "why the link last failed, empty if never"),
 	{ 0 },
 };
 #undef ROW
@@ -470,4 +515,8 @@ const struct tt_gateway tt_gateway_irc = {
 	.stat_fields = irc_stat_fields,
 	.stats_size = sizeof(struct irc_stats),
 	.stats = irc_stats,
+	.instance_label = "network",
+	.instance_stat_fields = irc_net_stat_fields,
+	.instance_stats_size = sizeof(struct irc_net_stats),
+	.instances = irc_instances,
 };

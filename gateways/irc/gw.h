@@ -30,9 +30,6 @@ struct tt__irc_gw {
 	/* on_meeting calls so far: commands.c tells "nothing to do" (the core changed
 	 * nothing, so sent no event) from "done" (the event's notice is the answer). */
 	unsigned meeting_events;
-	/* the bots' links, every network together (GET /api/gateways, /metrics) */
-	uint64_t registrations;   /* 001 received: a link came up */
-	uint64_t drops;           /* a link that was up or coming up failed (reconnects follow) */
 	/* meeting.c: the hang-ups a KICK or END event just announced (id NULL: the whole
 	 * room), forgotten at the next idle: hang_up says nothing more for them. */
 	char *quiet_hangup_room, *quiet_hangup_id;
@@ -58,6 +55,12 @@ struct tt__irc_net {
 	GPtrArray *leaving;       /* puppets that sent QUIT, freed once closed */
 	GHashTable *talk_last;    /* participant id -> int64_t * monotonic us of last notice */
 	guint rejoin_timer;
+	/* the bot's link, one labelled instance each (GET /api/gateways, /metrics) */
+	uint64_t registrations;   /* 001 received: the link came up */
+	uint64_t drops;           /* the link failed, up or coming up (a reconnect follows) */
+	int64_t up_since_us;      /* monotonic, at the last 001; 0 while down */
+	int64_t error_at_us;      /* monotonic, at the last drop; 0: none yet */
+	int last_error;           /* negative errno of the last drop */
 };
 
 struct tt__irc_chan {

@@ -348,7 +348,8 @@ static void bot_message(struct tt__irc_conn *c, const struct tt__irc_msg *m, voi
 static void bot_registered(struct tt__irc_conn *c, void *arg)
 {
 	struct tt__irc_net *net = arg;
-	net->gw->registrations++;
+	net->registrations++;
+	net->up_since_us = g_get_monotonic_time();
 	for (guint i = 0; i < net->chans->len; i++) {
 		struct tt__irc_chan *ch = net->chans->pdata[i];
 		tt__irc_conn_send(c, "JOIN %s%s%s", ch->name, ch->key ? " " : "",
@@ -359,8 +360,12 @@ static void bot_registered(struct tt__irc_conn *c, void *arg)
 static void bot_closed(struct tt__irc_conn *c, int err, void *arg)
 {
 	struct tt__irc_net *net = arg;
-	if (err < 0)
-		net->gw->drops++;
+	net->up_since_us = 0;
+	if (err < 0) {
+		net->drops++;
+		net->last_error = err;
+		net->error_at_us = g_get_monotonic_time();
+	}
 	/* Members are gone with the link: they come back from NAMES after the rejoin. */
 	for (guint i = 0; i < net->chans->len; i++)
 		tt__irc_chan_clear(net->chans->pdata[i], err < 0 ? err : 0);

@@ -177,7 +177,8 @@ static void registered(struct tt__irc_conn *c, const struct tt__irc_msg *m)
 	c->attempt = 0;
 	c->regain_us = g_get_monotonic_time();
 	g_clear_handle_id(&c->deadline_timer, g_source_remove);  /* registered in time */
-	tt_info("%s: registered as %s", c->cfg.server, c->nick);
+	tt_info_kv(TT_KV("event", "irc_registered", "server", c->cfg.server, "nick", c->nick),
+		   "%s: registered as %s", c->cfg.server, c->nick);
 	if (c->ops->registered)
 		c->ops->registered(c, c->arg);
 	tt__irc_sendq_resume(c);  /* behind the owner's JOINs */

@@ -399,6 +399,7 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 		sips = g_strdup_printf("sips:%s%s%s:%lld", v6 ? "[" : "", host, v6 ? "]" : "",
 				       tt_conf_int(conf, "sip", "tls_port"));
 	unsigned timer = (unsigned)tt_conf_int(conf, "sip", "session_timer");
+	tt__sip_tls_capture_begin(gw);
 	gw->nua = nua_create(gw->root, nua_cb, gw, NUTAG_URL(url),
 			     TAG_IF(sips, NUTAG_SIPS_URL(sips)),
 			     TAG_IF(sips, NUTAG_CERTIFICATE_DIR(certs)),
@@ -418,6 +419,7 @@ static int sip_start(struct tt_gw_handle *h, const struct tt_core_api *core,
 			     NTATAG_SERVER_RPORT(tt_conf_bool(conf, "sip", "symmetric_response") ?
 						 2 : 1),
 			     TAG_NULL());
+	tt__sip_tls_capture_end(gw, sips ? certs : NULL);
 	if (gw->nua)
 		rc = tt__sip_auth_open(gw, tt_conf_str(conf, "sip", "auth_users"),
 				       tt_conf_str(conf, "sip", "auth_realm"));
@@ -493,6 +495,7 @@ static void sip_free(void *state)
 	tt__sip_auth_close(gw);
 	tt__sip_prompts_free(gw);
 	tt__sip_guard_stop(gw);
+	tt__sip_tls_free(gw);
 	if (gw->nua && !gw->shut_down)
 		abandon_stack(gw);
 	if (gw->nua)
@@ -519,10 +522,12 @@ static void sip_hang_up(void *state, struct tt_participant *p, const char *why)
 		tt__sip_call_hang_up(gw, c, why);
 }
 
+/* tls_cert_dir itself needs a restart (sofia binds sips: at start); the agent.pem in it is
+ * read again, for an ACME renewal in place (tls.c). */
 static int sip_reload(void *state, const struct tt_conf *conf)
 {
 	load_conf(state, conf);
-	return 0;
+	return tt__sip_tls_reload(state);
 }
 
 static void sip_stats(void *state, void *out)

@@ -94,6 +94,9 @@ struct sipgw {
 	bool symmetric_response;     /* [sip] symmetric_response */
 	GPtrArray *guards;           /* struct sip_guard * on sofia's UDP sockets (guard_udp.c) */
 	uint64_t guard_answered;     /* requests the guard answered for sofia */
+	char *tls_agent;             /* <tls_cert_dir>/agent.pem; NULL: no sips: listener */
+	GPtrArray *tls_ctxs;         /* sofia's SSL_CTX *s holding agent.pem (tls.c), ours refs */
+	void *tls_loaded;            /* X509 * agent.pem held at start */
 	struct sip_stats {           /* requests sofia handed us (GET /api/gateways, /metrics) */
 		uint64_t invite, bye, options, message, subscribe, other;
 		uint64_t rejected;   /* answered 4xx-6xx at once: malformed, unsupported, 405 */
@@ -160,6 +163,14 @@ void tt__sip_call_free(struct sip_call *c);
  * (guard.h). Returns how many sockets are watched. stop: before sofia closes them. */
 int tt__sip_guard_start(struct sipgw *gw, unsigned port);
 void tt__sip_guard_stop(struct sipgw *gw);
+
+/* tls.c: find the SSL_CTX sofia-sip makes for sips: in nua_create() (begin just before
+ * it, end just after, on the core thread), so that a reload can load a new agent.pem into
+ * it; reload: 0, or a negative errno when the old certificate stays (logged). */
+void tt__sip_tls_capture_begin(struct sipgw *gw);
+void tt__sip_tls_capture_end(struct sipgw *gw, const char *cert_dir);
+int tt__sip_tls_reload(struct sipgw *gw);
+void tt__sip_tls_free(struct sipgw *gw);
 
 /* gw.c: the per-source token bucket ([sip] rate_limit, rate_burst); false: over the limit. */
 struct sockaddr;

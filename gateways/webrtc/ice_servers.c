@@ -4,6 +4,7 @@
 #define TT_LOG_DOMAIN "webrtc"
 #include <errno.h>
 #include <string.h>
+#include <tutti/errno.h>
 #include <tutti/log.h>
 
 #include "webrtc_priv.h"
@@ -47,6 +48,36 @@ int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c)
 	gw->turn_secret = g_strdup(secret && *secret ? secret : NULL);
 	gw->turn_user = g_strdup(tt_conf_str(c, "webrtc", "turn_user"));
 	gw->turn_ttl = tt_conf_int(c, "webrtc", "turn_ttl");
+	return 0;
+}
+
+/* SIGHUP: the browsers' servers and the TURN secret and lifetime, for joins from now on
+ * (a live call keeps what its join got, its leg its policy). Checked first: a bad value
+ * keeps every old one, since half a TURN setup (new URLs, old secret) helps nobody. */
+int wr_ice_servers_reload(struct wr_gw *gw, const struct tt_conf *c)
+{
+	char *errors = NULL;
+	if (wr_ice_servers_check(c, &errors)) {
+		tt_error("reload: ice_servers, turn_secret and turn_ttl keep their old values:\n%s",
+			 errors);
+		g_free(errors);
+		return -EINVAL;
+	}
+	const char *secret = tt_conf_str(c, "webrtc", "turn_secret");
+	long long ttl = tt_conf_int(c, "webrtc", "turn_ttl");
+	struct tt_ice_policy *p = NULL;
+	int rc = tt_ice_policy_with_turn_secret(&p, gw->policy, secret, (unsigned)ttl);
+	if (rc) {
+		tt_error("reload: the bridge's ICE settings: %s (kept the old ones)", tt_strerror(rc));
+		return rc;
+	}
+	tt_ice_policy_unref(gw->policy);
+	gw->policy = p;
+	g_strfreev(gw->ice_urls);
+	g_free(gw->turn_secret);
+	gw->ice_urls = g_strdupv((char **)tt_conf_list(c, "webrtc", "ice_servers"));
+	gw->turn_secret = g_strdup(secret && *secret ? secret : NULL);
+	gw->turn_ttl = ttl;
 	return 0;
 }
 

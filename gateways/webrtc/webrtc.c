@@ -19,16 +19,16 @@ static const struct tt_conf_key keys[] = {
 	  "non-loopback interface." },
 	{ "webrtc", "allow_loopback", TT_CONF_BOOL, "false", 0, 0, NULL, 0,
 	  "Also gather on 127.0.0.1 (tests, or a browser on this machine)." },
-	{ "webrtc", "ice_servers", TT_CONF_LIST, "", 0, 0, NULL, 0,
+	{ "webrtc", "ice_servers", TT_CONF_LIST, "", 0, 0, NULL, R,
 	  "STUN and TURN servers handed to every browser in the join answer, as URLs: "
 	  "stun:host[:port], turn:host[:port][?transport=udp|tcp], turns:host[:port]; turn: "
 	  "and turns: need turn_secret. The bridge's own agent uses stun_server and "
 	  "turn_server instead." },
-	{ "webrtc", "turn_secret", TT_CONF_STRING, "", 0, 255, NULL, TT_CONF_SECRET,
+	{ "webrtc", "turn_secret", TT_CONF_STRING, "", 0, 255, NULL, TT_CONF_SECRET | R,
 	  "The TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): "
 	  "browsers (and the bridge's agent, with turn_server) get REST-API credentials "
 	  "made from it, user name <expiry>:<turn_user>." },
-	{ "webrtc", "turn_ttl", TT_CONF_INT, "86400", 60, 2592000, NULL, 0,
+	{ "webrtc", "turn_ttl", TT_CONF_INT, "86400", 60, 2592000, NULL, R,
 	  "Seconds TURN credentials made from turn_secret stay valid: a relayed call ends "
 	  "when its credentials expire (the allocation's refresh is refused), so this is "
 	  "longer than any meeting; a leaked one is usable that long." },
@@ -232,7 +232,7 @@ static int wr_reload(void *state, const struct tt_conf *conf)
 	gw->max_per_peer = (unsigned)tt_conf_int(conf, "webrtc", "max_per_address");
 	g_free(gw->public_url);
 	gw->public_url = wr_public_url(conf);
-	return 0;
+	return wr_ice_servers_reload(gw, conf);
 }
 
 const struct tt_gateway tt_gateway_webrtc = {

@@ -83,6 +83,9 @@ char *wr_public_url(const struct tt_conf *c);
 /* ice_servers.c: STUN/TURN servers for browsers */
 int wr_ice_servers_check(const struct tt_conf *c, char **errors);    /* check_config */
 int wr_ice_servers_load(struct wr_gw *gw, const struct tt_conf *c);   /* logs FILE:LINE */
+/* SIGHUP: new ice_servers, turn_secret, turn_ttl for joins after it; -EINVAL (logged,
+ * the old ones kept) when they do not pass the check. */
+int wr_ice_servers_reload(struct wr_gw *gw, const struct tt_conf *c);
 void wr_ice_servers_free(struct wr_gw *gw);
 json_t *wr_ice_servers_json(struct wr_gw *gw);   /* new reference; fresh credentials */
 

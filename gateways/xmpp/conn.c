@@ -287,8 +287,9 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t ev, int error,
 		c->st.connects++;
 		c->last_out_us = g_get_monotonic_time();
 		xmpp_handler_add(xc, on_stanza, NULL, NULL, NULL, c);
-		tt_info("%s: component stream up (%s:%u)", c->domain, c->gw->cfg.server_host,
-			c->gw->cfg.server_port);
+		tt_info_kv(TT_KV("event", "xmpp_stream_up", "domain", c->domain),
+			   "%s: component stream up (%s:%u)", c->domain, c->gw->cfg.server_host,
+			   c->gw->cfg.server_port);
 		schedule_link_report(c);
 		return;
 	}
@@ -463,7 +464,8 @@ static void schedule_retry(struct xg_conn *c)
 					 c->attempt, g_random_double());
 	c->attempt++;
 	c->st.reconnects++;
-	tt_info("%s: reconnecting in %u ms", c->domain, ms);
+	tt_info_kv(TT_KV("event", "xmpp_reconnect", "domain", c->domain),
+		   "%s: reconnecting in %u ms", c->domain, ms);
 	c->retry_timer = g_timeout_add(ms, on_retry, c);
 }
 

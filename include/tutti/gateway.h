@@ -23,8 +23,10 @@
 
 /* 2: text by origin (on_text_to, on_medium_text); 3: the optional statistics
  * (stat_fields, stats_size, stats); 4: the optional check_config; 5: the optional
- * on_meeting and doors (meetings, issue 16) */
-#define TT_GATEWAY_API_VERSION 5
+ * on_meeting and doors (meetings, issue 16); 6: the optional labelled instances
+ * (instance_label, instance_stat_fields, instance_stats_size, instances: one IRC network's
+ * link, issue 17) */
+#define TT_GATEWAY_API_VERSION 6
 
 enum tt_gw_flags {
 	/* 1 << 0 was TT_GW_SHARED_TEXT (API version 1): shared media say it now, per medium
@@ -32,6 +34,10 @@ enum tt_gw_flags {
 	/* Hidden from the default build's tables (test gateways). */
 	TT_GW_TEST_ONLY   = 1 << 1,
 };
+
+/* One labelled instance (see tt_gateway.instances): `label_value` and `stats` are borrowed
+ * for the call. */
+typedef void (*tt_gw_instance_h)(void *arg, const char *label_value, const void *stats);
 
 struct tt_gateway {
 	unsigned api_version;             /* TT_GATEWAY_API_VERSION: mandatory */
@@ -101,6 +107,22 @@ struct tt_gateway {
 	/* The ways into `room` this gateway offers (core.h struct tt_door): fn once per door,
 	 * synchronously; none is fine (a gateway with no address of its own). */
 	void (*doors)(void *state, const char *room, tt_door_h fn, void *arg);
+
+	/* ---- labelled instances (optional, API 6) ---- */
+	/* Statistics of the things a gateway has several of, told apart by one label (IRC:
+	 * "network", one per [irc.NAME]): /metrics shows each numeric row of
+	 * instance_stat_fields once per instance, as
+	 * tutti_gateway_NAME_[GROUP_]FIELD{LABEL="value"}, and GET /api/gateways lists them.
+	 * `instances` calls fn synchronously once per instance, with the label's value and a
+	 * struct of instance_stats_size bytes described by the table (both borrowed for that
+	 * call); on the core thread, when the API is read, only while the gateway runs. Keep
+	 * the set stable (an instance per configured thing, down or up): a series that
+	 * vanishes reads as "no data". All four or none; checked at registration, where a row
+	 * named like one of stat_fields is refused (the two would make one metric name). */
+	const char *instance_label;       /* [a-z_][a-z0-9_]*, not "gateway" */
+	const struct tt_stat_field *instance_stat_fields;
+	size_t instance_stats_size;
+	void (*instances)(void *state, tt_gw_instance_h fn, void *arg);
 };
 
 #endif

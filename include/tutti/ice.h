@@ -71,6 +71,12 @@ int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings 
 struct tt_ice_policy *tt_ice_policy_ref(struct tt_ice_policy *p);
 struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p);  /* returns NULL */
 const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p);
+/* A new policy like `from` (its certificate referenced, everything else copied) but for
+ * the TURN REST-API secret (NULL or "": none) and turn_ttl (0: 86400): what a reload
+ * gives legs made after it, while those made before keep `from` (they hold a reference).
+ * -EINVAL without `from`. */
+int tt_ice_policy_with_turn_secret(struct tt_ice_policy **pp, const struct tt_ice_policy *from,
+				   const char *turn_secret, unsigned turn_ttl);
 
 /* ---- STUN and TURN servers for peers (pure; any thread) ---- */
 

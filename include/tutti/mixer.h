@@ -53,6 +53,10 @@ struct tt_mixer_room_cfg {
 	int cpu;                 /* enum tt_mixer_cpu; TT_MIXER_CPU_AUTO = detected. A level
 				    above the detected one is lowered to it. */
 	int noise_floor_dbov;    /* below this a voice is never selected; 0 = -50 */
+	/* An Opus input without RFC 6464 levels whose SILK/hybrid frames all have their VAD
+	 * flags clear is taken as quiet without a decode (mixer/level/opus_vad.h says why and
+	 * when that is wrong); true decodes every such input to measure its level instead. */
+	bool decode_all_levels;
 };
 
 struct tt_mixer_room;
@@ -182,6 +186,10 @@ struct tt_mixer_room_stats {
 	uint64_t encodes_prompt;     /* ... for prompts (tt_mixer_part_play) */
 	uint64_t late, lost, concealed;  /* jitter buffers: packets too late, never arrived,
 					    frames concealed */
+	uint64_t vad_quiet;          /* input ticks taken as quiet from the Opus VAD flags,
+					without the decode that would have measured them */
+	uint64_t vad_distrusted;     /* spot checks that found a "quiet" input loud (its
+					flags are then ignored for 10 s) */
 };
 /* Between ticks; walks the participants (no allocation, no lock). */
 void tt_mixer_room_stats(const struct tt_mixer_room *m, struct tt_mixer_room_stats *st);

@@ -86,3 +86,44 @@ TT_TEST(log_format_long_message_stays_valid)
 	TT_ASSERT(buf[n - 1] == '\n' && buf[n - 2] == '}' && buf[n - 3] == '"');
 	TT_ASSERT(buf[n - 4] == '"' && buf[n - 5] == '\\');   /* whole escapes only */
 }
+
+/* Fields: logfmt keeps plain values bare and quotes the others, JSON quotes all; a NULL
+ * value is left out, a bad key byte becomes '_'; the text format is the sentence alone. */
+static char *fields_line(const char *fmt, const char *const *kv)
+{
+	char buf[1024];
+	TT_ASSERT_INT_EQ(tt_log_set_format(fmt), 0);
+	size_t n = tt_log_format_fields(buf, sizeof buf, "room", TT_LOG_INFO, kv, "sip-3 joined");
+	tt_log_set_format("text");
+	TT_ASSERT(n > 0 && buf[n - 1] == '\n');
+	return g_strndup(buf, n);
+}
+
+TT_TEST(log_fields_in_each_format)
+{
+	const char *const *kv = TT_KV("event", "join", "room", "team ops", "gone", NULL,
+				      "Bad-Key", "a\"b", "empty", "");
+	char *l = fields_line("logfmt", kv);
+	TT_ASSERT_MSG(strstr(l, " domain=room event=join room=\"team ops\" bad_key=\"a\\\"b\" "
+			     "empty=\"\" msg=\"sip-3 joined\"\n") != NULL, "%s", l);
+	g_free(l);
+	l = fields_line("json", kv);
+	TT_ASSERT_MSG(strstr(l, "\"domain\":\"room\",\"event\":\"join\",\"room\":\"team ops\","
+			     "\"bad_key\":\"a\\\"b\",\"empty\":\"\",\"msg\":\"sip-3 joined\"}\n") != NULL,
+		      "%s", l);
+	g_free(l);
+	l = fields_line("text", kv);
+	TT_ASSERT_MSG(g_str_has_suffix(l, "info  room: sip-3 joined\n"), "%s", l);
+	g_free(l);
+}
+
+/* A value too long for the line is left out rather than cutting the message. */
+TT_TEST(log_fields_never_crowd_out_the_message)
+{
+	char big[2000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	char *l = fields_line("json", TT_KV("room", big));
+	TT_ASSERT_MSG(strstr(l, "\"msg\":\"sip-3 joined\"}") && !strstr(l, "xxxx"), "%s", l);
+	g_free(l);
+}

@@ -293,9 +293,14 @@ def test_puppets_in_names():
 
 
 def irc_stats(br):
-    """The irc gateway's counters (GET /api/gateways; /metrics reads the same table)."""
+    """The irc gateway's counters (GET /api/gateways; /metrics reads the same tables): the
+    totals, with the one network's link ("test", a labelled instance) merged in."""
     _, body = br.http("GET", "/api/gateways")
-    return [g for g in body["gateways"] if g["name"] == "irc"][0]["stats"]
+    gw = [g for g in body["gateways"] if g["name"] == "irc"][0]
+    check(gw["instance_label"] == "network", "instance label: %s" % gw)
+    nets = {i["network"]: i for i in gw["instances"]}
+    check(set(nets) == {"test"}, "one network instance: %s" % gw["instances"])
+    return dict(gw["stats"], **nets["test"])
 
 
 def test_reconnect_and_rejoin():
@@ -308,13 +313,15 @@ def test_reconnect_and_rejoin():
             irc_member(g, "room1", "alice")
             st = irc_stats(br)
             check(st["networks"] == 1 and st["links_up"] == 1 and st["registrations"] == 1
-                  and st["drops"] == 0, "irc stats, up: %s" % st)
+                  and st["drops"] == 0 and st["link_up"] and st["last_error"] == "",
+                  "irc stats, up: %s" % st)
             g.cmd(cmd="watch", room="room1", on=True)   # text events without a participant
             srv.stop()
             alice.close()
             no_irc_member(g, "room1", "alice")   # IRC members leave with the link
             st = irc_stats(br)
-            check(st["links_up"] == 0 and st["drops"] >= 1, "irc stats, down: %s" % st)
+            check(st["links_up"] == 0 and st["drops"] >= 1 and not st["link_up"] and
+                  st["up_seconds"] == 0 and st["last_error"], "irc stats, down: %s" % st)
             srv.start()
             alice = RawIrc(srv.port, "alice")
             mark = alice.mark()

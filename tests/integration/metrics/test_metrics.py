@@ -269,6 +269,82 @@ def test_sip_requests_and_responses_counted():
         check(value(s, "tutti_gateway_sip_requests_message_total") == 1, "one MESSAGE")
 
 
+def test_irc_links_per_network():
+    """Two [irc.NAME] networks, one a real ngircd and one a closed port: /metrics tells them
+    apart by their network label (link up 1 and 0, drops growing on the dead one), and both
+    series stay while a link is down (a series that vanishes reads as no data)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "irc"))
+    from ircenv import NgIrcd, have_ngircd  # noqa: E402
+    if not have_ngircd():
+        print("SKIP test_irc_links_per_network: no ngircd (Debian package ngircd)",
+              flush=True)
+        return
+    closed = free_port()   # bound once and released: nothing listens there
+    net = {"server": "127.0.0.1", "channels": "#chan=links", "reconnect_min": 1,
+           "reconnect_max": 2}
+    with NgIrcd() as srv:
+        sections = {"rooms": {"on_demand": True},
+                    "irc.libera": dict(net, port=srv.port),
+                    "irc.dead": dict(net, port=closed)}
+        with Bridge(sections) as br:
+            def link(name, s):
+                return value(s, "tutti_gateway_irc_link_up", network=name)
+
+            def labelled(s, name):
+                return {dict(ls).get("network") for (n, ls), _ in s.items() if n == name}
+
+            def dead_dropped_twice():
+                s, _ = parse(scrape(br))
+                return s if link("libera", s) == 1 and value(
+                    s, "tutti_gateway_irc_drops_total", network="dead") >= 2 else None
+            s1 = wait_for(dead_dropped_twice, timeout=60,
+                          what="libera up and two drops on the dead network")
+            check(link("dead", s1) == 0, "dead link_up: %s" % link("dead", s1))
+            check(value(s1, "tutti_gateway_irc_registrations_total", network="libera") == 1,
+                  "libera registered once")
+            check(value(s1, "tutti_gateway_irc_registrations_total", network="dead") == 0,
+                  "dead never registered")
+            check(value(s1, "tutti_gateway_irc_drops_total", network="libera") == 0,
+                  "libera never dropped")
+            check(value(s1, "tutti_gateway_irc_up_seconds", network="dead") == 0,
+                  "dead up_seconds")
+            check(value(s1, "tutti_gateway_irc_last_error_age_seconds", network="dead") > 0,
+                  "dead last_error_age_seconds")
+            check(value(s1, "tutti_gateway_irc_networks") == 2 and
+                  value(s1, "tutti_gateway_irc_links_up") == 1, "the totals")
+            for name in ("tutti_gateway_irc_link_up", "tutti_gateway_irc_drops_total",
+                         "tutti_gateway_irc_registrations_total",
+                         "tutti_gateway_irc_lines_queued"):
+                check(labelled(s1, name) == {"libera", "dead"}, "%s: %s" % (
+                    name, labelled(s1, name)))
+            d1 = value(s1, "tutti_gateway_irc_drops_total", network="dead")
+            text = scrape(br)
+            promtool_lint(text)
+            docs_match_scrape(parse(text)[1])
+
+            # the server goes: libera's link is down and its series stay, at 0
+            srv.stop()
+
+            def libera_down():
+                s, _ = parse(scrape(br))
+                return s if link("libera", s) == 0 and value(
+                    s, "tutti_gateway_irc_drops_total", network="libera") >= 1 else None
+            s2 = wait_for(libera_down, timeout=60, what="libera's link to drop")
+            check(labelled(s2, "tutti_gateway_irc_link_up") == {"libera", "dead"},
+                  "both series stay: %s" % labelled(s2, "tutti_gateway_irc_link_up"))
+            check(value(s2, "tutti_gateway_irc_registrations_total", network="libera") == 1,
+                  "a counter stays when its link is down")
+            check(value(s2, "tutti_gateway_irc_drops_total", network="dead") >= d1,
+                  "drops never go down")
+            check(value(s2, "tutti_gateway_irc_links_up") == 0, "no link up")
+            _, body = br.http("GET", "/api/gateways")
+            irc = [g for g in body["gateways"] if g["name"] == "irc"][0]
+            nets = {i["network"]: i for i in irc["instances"]}
+            check(set(nets) == {"libera", "dead"} and not nets["dead"]["link_up"] and
+                  nets["dead"]["last_error"], "JSON instances: %s" % irc["instances"])
+            promtool_lint(scrape(br))
+
+
 def test_metrics_token():
     token = "s3cret-token"
     with Bridge({"http": {"admin_token": token}}) as br:
@@ -341,14 +417,28 @@ def test_log_formats():
             log = br.read_log()
         lines = [l for l in log.splitlines() if l.strip()]
         check(len(lines) >= 3, "%s: too few lines" % fmt)
+        started = []
         for l in lines:
             if fmt == "json":
                 o = json.loads(l)
-                check(set(o) == {"ts", "level", "domain", "msg"}, "json keys: %s" % l)
+                check(list(o)[:3] == ["ts", "level", "domain"] and list(o)[-1] == "msg",
+                      "json keys: %s" % l)
+                check(all(re.match(r"^[a-z0-9_]+$", k) and isinstance(v, str)
+                          for k, v in o.items()), "json fields: %s" % l)
                 check(o["level"] in ("error", "warn", "info", "debug"), "level: %s" % l)
+                if o.get("event") == "gateway_started":
+                    started.append(o.get("gateway"))
             else:
-                check(re.match(r'^ts=\S+Z level=(error|warn|info|debug) domain=\S+ '
-                               r'msg="(?:[^"\\]|\\.)*"$', l), "logfmt: %s" % l)
+                # fields of events (event=join room=ops ...) sit between domain and msg,
+                # bare when plain, quoted otherwise
+                m = re.match(r'^ts=\S+Z level=(error|warn|info|debug) domain=\S+ '
+                             r'((?:[a-z0-9_]+=(?:[^\s"=\\]+|"(?:[^"\\]|\\.)*") )*)'
+                             r'msg="(?:[^"\\]|\\.)*"$', l)
+                check(m, "logfmt: %s" % l)
+                g = re.search(r"(?:^| )event=gateway_started gateway=(\S+) ", m.group(2))
+                if g:
+                    started.append(g.group(1))
+        check("rtp" in started, "%s: no event=gateway_started gateway=rtp line" % fmt)
     # stderr is "the journal" when JOURNAL_STREAM names its device and inode: the log file
     # is made first, so its inode is known (the Bridge opens it again, truncating)
     for fmt, first in (("logfmt", "<6>ts="), ("json", "<6>{")):
@@ -381,4 +471,4 @@ def test_log_formats():
 
 if __name__ == "__main__":
     run([test_metrics_follow_the_load, test_websocket_counters, test_sip_requests_and_responses_counted,
-         test_metrics_token, test_prometheus_scrapes_it, test_log_formats])
+         test_irc_links_per_network, test_metrics_token, test_prometheus_scrapes_it, test_log_formats])

@@ -10,7 +10,8 @@
   _tutti user and /var/lib/tutti exist, /usr/bin/tutti runs as _tutti on a copy of
   /etc/tutti/tutti.conf with test ports and answers /api/health, serves the web client
   from /usr/share/tutti and found its prompts; systemd-analyze verify and security on the
-  installed unit; dpkg --purge removes it all."""
+  installed unit; the installed unit under systemd as PID 1 of a namespace
+  (under_systemd.py, pid1.py); dpkg --purge removes it all (also after a failure)."""
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import http.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from ttlib import check, free_port, free_port_udp_tcp, run  # noqa: E402
+import under_systemd  # noqa: E402
 
 SRC = os.environ.get("TT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
 MAX_EXPOSURE = 3.0   # systemd-analyze security: the unit measured 1.5 ("OK") when written
@@ -77,6 +79,8 @@ class Ctx:
     tmp = None
     deb = None
     changes = None
+    installed = False
+    state_before = True
 
 
 def test_build_the_package():
@@ -188,7 +192,7 @@ def may_install():
     return None
 
 
-def test_install_run_verify_purge():
+def test_install_run_verify():
     check(Ctx.deb, "no package")
     why = may_install()
     if why:
@@ -198,6 +202,8 @@ def test_install_run_verify_purge():
     proc = None
     run_dir = tempfile.mkdtemp(prefix="tutti-deb-run-")
     try:
+        Ctx.installed = True   # from here on test_purge (or main's finally) purges
+        Ctx.state_before = os.path.exists("/var/lib/tutti")
         r = sh(["dpkg", "-i", Ctx.deb])
         check(r.returncode == 0, "dpkg -i failed:\n" + r.stdout[-4000:])
         check(sh(["id", "_tutti"]).returncode == 0, "no _tutti user after installation")
@@ -291,12 +297,37 @@ def test_install_run_verify_purge():
         if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
-        r = sh(["dpkg", "--purge", "tutti"])
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_under_systemd_pid1():
+    """The installed unit under systemd as PID 1 of a namespace (under_systemd.py)."""
+    if not Ctx.installed:
+        print("systemd part not run: the package is not installed (see above)")
+        return
+    why = under_systemd.why_not()
+    if why:
+        print("SKIP systemd part: %s" % why)
+        return
+    t0 = time.time()
+    under_systemd.run_under_systemd(set_key)
+    print("under systemd as PID 1: %.0f s" % (time.time() - t0))
+
+
+def test_purge():
+    if not Ctx.installed:
+        print("nothing installed, nothing to purge")
+        return
+    Ctx.installed = False
+    r = sh(["dpkg", "--purge", "tutti"])
     check(r.returncode == 0, "dpkg --purge failed:\n" + r.stdout)
     for gone in ("/usr/bin/tutti", "/etc/tutti/tutti.conf", "/usr/share/tutti",
                  "/lib/systemd/system/tutti.service"):
         check(not os.path.exists(gone), "%s is left after dpkg --purge" % gone)
+    if not Ctx.state_before:   # the test's own files are gone: the folder goes too
+        left = [os.path.join(r, f) for r, _, fs in os.walk("/var/lib/tutti") for f in fs]
+        check(not os.path.exists("/var/lib/tutti"),
+              "/var/lib/tutti is left after dpkg --purge, holding %s" % left)
 
 
 def main():
@@ -307,9 +338,11 @@ def main():
               % (", ".join(missing), " ".join(missing)))
         sys.exit(77)  # ctest SKIP_RETURN_CODE
     try:
-        run([test_build_the_package, test_lintian, test_contents,
-             test_install_run_verify_purge])
+        run([test_build_the_package, test_lintian, test_contents, test_install_run_verify,
+             test_under_systemd_pid1, test_purge])
     finally:
+        if Ctx.installed:
+            sh(["dpkg", "--purge", "tutti"])
         if Ctx.tmp:
             shutil.rmtree(Ctx.tmp, ignore_errors=True)
 

@@ -8,6 +8,7 @@ import hmac
 import http.client
 import json
 import os
+import signal
 import ssl
 import subprocess
 import sys
@@ -333,6 +334,81 @@ def test_ice_servers_in_joined():
         c.close()
 
 
+def turn_of(br):
+    """A new join's TURN entry in `joined` (its STUN entry, if any, is left out), in a room
+    of its own: the live call's page hears nothing of it."""
+    c = client(br)
+    c.send({"type": "join", "room": "r2", "name": "late"})
+    j = c.recv()
+    check(j["type"] == "joined", "joined: %s" % j)
+    c.close()
+    turn = [s for s in j["ice_servers"] if "username" in s]
+    return turn[0] if turn else None
+
+
+def credential_of(secret, username):
+    """coturn's use-auth-secret check: base64(HMAC-SHA1(secret, username))."""
+    return base64.b64encode(hmac.new(secret.encode(), username.encode(),
+                                     hashlib.sha1).digest()).decode()
+
+
+def test_turn_secret_reloads():
+    """SIGHUP applies new [webrtc] turn_secret, turn_ttl and ice_servers to joins after it,
+    while a call that joined before keeps what it got; a reload whose values are refused
+    (a TURN URL with no secret) says so in the log and keeps the values before it."""
+    old, new = "old-%d" % os.getpid(), "new-%d" % os.getpid()
+    conf = dict(CONF, webrtc=dict(CONF["webrtc"], ice_servers="turn:192.0.2.7:3478",
+                                  turn_secret=old, turn_user="web", turn_ttl=600))
+    with Bridge(conf) as br:
+        live = client(br)
+        live.send({"type": "join", "room": "r1", "name": "early"})
+        j = live.recv()
+        check(j["type"] == "joined", "joined: %s" % j)
+        t0 = j["ice_servers"][0]
+        check(t0["credential"] == credential_of(old, t0["username"]), "the old secret")
+
+        def reload(text, what):
+            before = br.read_log().count("configuration reloaded")
+            with open(br.config_path) as f:
+                body = f.read()
+            for k, v in text.items():
+                body = "\n".join(("%s = %s" % (k, v)) if l.split("=")[0].strip() == k else l
+                                  for l in body.split("\n"))
+            with open(br.config_path, "w") as f:
+                f.write(body)
+            br.signal(signal.SIGHUP)
+            deadline = time.time() + 20
+            while br.read_log().count("configuration reloaded") == before:
+                check(time.time() < deadline, "no reload after SIGHUP (%s)" % what)
+                time.sleep(0.05)
+
+        reload({"turn_secret": new, "turn_ttl": 1200,
+                "ice_servers": "stun:192.0.2.8:3478, turn:192.0.2.9:3478"}, "new secret")
+        t1 = turn_of(br)
+        check(t1 and t1["urls"] == ["turn:192.0.2.9:3478"], "new TURN URLs: %s" % t1)
+        check(t1["credential"] == credential_of(new, t1["username"]),
+              "a join after the reload: its credential is not the new secret's")
+        check(t1["credential"] != credential_of(old, t1["username"]), "still the old secret")
+        expiry, _, user = t1["username"].partition(":")
+        check(user == "web" and abs(int(expiry) - (time.time() + 1200)) < 60,
+              "username %r is not <now + 1200>:web (the new turn_ttl)" % t1["username"])
+        alive(live)   # the call that joined before goes on
+
+        # refused: turn: URLs without a secret; the values before it stay
+        reload({"turn_secret": "", "ice_servers": "turn:192.0.2.10:3478"}, "bad values")
+        log = br.read_log()
+        check("ice_servers, turn_secret and turn_ttl keep their old values" in log and
+              "turn: and turns: URLs need" in log, "the refusal is not logged")
+        t2 = turn_of(br)
+        check(t2 and t2["urls"] == ["turn:192.0.2.9:3478"] and
+              t2["credential"] == credential_of(new, t2["username"]),
+              "after a refused reload: %s" % t2)
+        alive(live)
+        live.close()
+        log = br.read_log()
+    check(old not in log and new not in log, "a turn_secret in the log")
+
+
 def test_ice_servers_refused_at_load():
     """A malformed URL, or TURN without a secret: FILE:LINE errors from --check-config and
     at start (the bridge does not run), naming every problem."""
@@ -360,6 +436,6 @@ def test_ice_servers_refused_at_load():
 
 
 if __name__ == "__main__":
-    run([test_ice_servers_in_joined, test_ice_servers_refused_at_load, test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
+    run([test_ice_servers_in_joined, test_turn_secret_reloads, test_ice_servers_refused_at_load, test_malformed_and_wrong_state, test_offer_candidates_count_only_when_taken,
          test_pin_room_and_denied_alike, test_limits, test_roster_and_chat_between_clients,
          test_wss_when_a_certificate_is_configured])

@@ -91,11 +91,30 @@ static void f_stats(void *s, void *out)
 	st->since = -1;
 }
 
+struct fake_link {
+	bool up;
+	uint64_t drops;
+};
+static const struct tt_stat_field fake_link_fields[] = {
+	TT_STAT_FIELD(struct fake_link, up, BOOL, NULL, "link_up", 0, "up"),
+	TT_STAT_FIELD(struct fake_link, drops, U64, NULL, "drops", TT_STAT_COUNTER, "drops"),
+	{ 0 },
+};
+static void f_instances(void *s, tt_gw_instance_h fn, void *arg)
+{
+	struct fake *f = s;
+	struct fake_link a = { .up = true, .drops = f->pings }, b = { .drops = 3 };
+	fn(arg, "one", &a);
+	fn(arg, "two", &b);
+}
+
 static const struct tt_gateway gw_stats = {
 	.api_version = TT_GATEWAY_API_VERSION, .name = "fakes", .network = "web",
 	.start = f_start, .stop = f_stop, .free = f_free, .hang_up = f_hang_up,
 	.on_dtmf = f_dtmf,
 	.stat_fields = fake_fields, .stats_size = sizeof(struct fake_stats), .stats = f_stats,
+	.instance_label = "network", .instance_stat_fields = fake_link_fields,
+	.instance_stats_size = sizeof(struct fake_link), .instances = f_instances,
 };
 static int plain_start(struct tt_gw_handle *h, const struct tt_core_api *api,
 		       const struct tt_conf *conf, void **statep)
@@ -319,6 +338,18 @@ TT_TEST(stats_gateway_counters_shown)
 	TT_ASSERT(json_real_value(json_object_get(st, "load")) == 0.5);
 	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(st, "delta")), -3);
 	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(st, "since")), -1);
+	/* its labelled instances, the label a member of each */
+	TT_ASSERT_STR_EQ(json_string_value(json_object_get(fakes, "instance_label")), "network");
+	json_t *ins = json_object_get(fakes, "instances");
+	TT_ASSERT_INT_EQ(json_array_size(ins), 2);
+	json_t *one = json_array_get(ins, 0), *two = json_array_get(ins, 1);
+	TT_ASSERT_STR_EQ(json_string_value(json_object_get(one, "network")), "one");
+	TT_ASSERT(json_is_true(json_object_get(one, "link_up")));
+	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(one, "drops")), 7);
+	TT_ASSERT_STR_EQ(json_string_value(json_object_get(two, "network")), "two");
+	TT_ASSERT(json_is_false(json_object_get(two, "link_up")));
+	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(two, "drops")), 3);
+	TT_ASSERT(json_object_get(plain, "instances") == NULL);
 	/* the built-in plain RTP gateway reports through the same op */
 	json_t *rs = json_object_get(rtp, "stats");
 	TT_ASSERT_INT_EQ(json_integer_value(json_object_get(rs, "participants")), 0);
@@ -346,15 +377,34 @@ TT_TEST(stats_gateway_tables_are_checked)
 		{ .name = "x", .type = TT_STAT_U32, .offset = 8 },
 		{ 0 },
 	};
+	/* an instance row named like a stat_fields row: one metric name for both */
+	static const struct tt_stat_field clash[] = {
+		{ .name = "pings", .type = TT_STAT_U64, .offset = 0 },
+		{ 0 },
+	};
 	struct tt_gateway nofields = gw_stats, nofn = gw_stats, end = gw_stats,
-			  name = gw_stats, dup = gw_stats;
+			  name = gw_stats, dup = gw_stats, nolabel = gw_stats,
+			  badlabel = gw_stats, gwlabel = gw_stats, inend = gw_stats,
+			  inclash = gw_stats, noinfn = gw_stats, labelrow = gw_stats;
 	nofields.stat_fields = NULL;
 	nofn.stats = NULL;
 	end.stat_fields = past_end;
 	name.stat_fields = bad_name;
 	dup.stat_fields = twice;
-	const struct tt_gateway *bad[] = { &nofields, &nofn, &end, &name, &dup };
-	const char *says[] = { "together", "together", "past", "[a-z0-9_]", "twice" };
+	nolabel.instance_label = NULL;
+	badlabel.instance_label = "9net";
+	gwlabel.instance_label = "gateway";
+	inend.instance_stat_fields = past_end;
+	inend.instance_stats_size = sizeof(struct fake_stats);
+	inclash.instance_stat_fields = clash;
+	noinfn.instances = NULL;
+	labelrow.instance_label = "drops";   /* a row's name: one JSON member for both */
+	const struct tt_gateway *bad[] = { &nofields, &nofn, &end, &name, &dup, &nolabel,
+					   &badlabel, &gwlabel, &inend, &inclash, &noinfn,
+					   &labelrow };
+	const char *says[] = { "together", "together", "past", "[a-z0-9_]", "twice",
+			       "together", "instance_label", "instance_label", "past", "twice",
+			       "together", "twice" };
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		char *why = NULL;
 		TT_ASSERT_INT_EQ(tt__gateway_check(bad[i], &why), -EINVAL);

@@ -65,10 +65,37 @@ static void c_stats(void *s, void *out)
 	st->since_us = 1500000;
 }
 
+/* Labelled instances: one label value needing the exposition's escapes, one plain. */
+struct link_stats {
+	bool up;
+	uint64_t drops;
+	char why[16];
+	int64_t age_ms;
+};
+static const struct tt_stat_field link_fields[] = {
+	TT_STAT_FIELD(struct link_stats, up, BOOL, NULL, "link_up", 0, "up now"),
+	TT_STAT_FIELD(struct link_stats, drops, U64, NULL, "drops", TT_STAT_COUNTER, "drops"),
+	TT_STAT_FIELD(struct link_stats, why, STR, NULL, "why", 0, "a string"),
+	TT_STAT_FIELD(struct link_stats, age_ms, I64, NULL, "age_ms", 0, "age"),
+	{ 0 },
+};
+static unsigned n_links = 2;
+static void c_instances(void *s, tt_gw_instance_h fn, void *arg)
+{
+	struct link_stats a = { .up = true, .drops = 1, .why = "ok", .age_ms = 2500 };
+	struct link_stats b = { .up = false, .drops = 4, .why = "refused" };
+	if (n_links > 0)
+		fn(arg, "libera", &a);
+	if (n_links > 1)
+		fn(arg, "odd \"net\"\\\n", &b);
+}
+
 static const struct tt_gateway gw_cnt = {
 	.api_version = TT_GATEWAY_API_VERSION, .name = "cnt", .network = "web",
 	.start = c_start, .stop = c_stop, .free = c_free, .hang_up = c_hang_up,
 	.stat_fields = cnt_fields, .stats_size = sizeof(struct cnt_stats), .stats = c_stats,
+	.instance_label = "network", .instance_stat_fields = link_fields,
+	.instance_stats_size = sizeof(struct link_stats), .instances = c_instances,
 };
 
 static bool has(const GString *s, const char *line)
@@ -130,6 +157,14 @@ TT_TEST(metrics_sum_keep_and_gateway_tables)
 	HAS(s, "tutti_gateway_cnt_delta -3");
 	HAS(s, "tutti_gateway_cnt_since_seconds 1.5");
 	HAS(s, "tutti_gateway_up{gateway=\"cnt\"} 1");
+	/* labelled instances: a family per numeric row, a sample per instance, escaped */
+	HAS(s, "# TYPE tutti_gateway_cnt_link_up gauge");
+	HAS(s, "tutti_gateway_cnt_link_up{network=\"libera\"} 1");
+	HAS(s, "tutti_gateway_cnt_link_up{network=\"odd \\\"net\\\"\\\\\\n\"} 0");
+	HAS(s, "# TYPE tutti_gateway_cnt_drops_total counter");
+	HAS(s, "tutti_gateway_cnt_drops_total{network=\"libera\"} 1");
+	HAS(s, "tutti_gateway_cnt_age_seconds{network=\"libera\"} 2.5");
+	TT_ASSERT(!strstr(s->str, "_why"));
 	TT_ASSERT(!strstr(s->str, "mood"));            /* strings are no metrics */
 	TT_ASSERT(!strstr(s->str, "tutti_websocket"));  /* no HTTP server, no hub */
 	TT_ASSERT(strstr(s->str, "process_open_fds ") != NULL);
@@ -154,6 +189,13 @@ TT_TEST(metrics_sum_keep_and_gateway_tables)
 	HAS(s, "tutti_leg_packets_in_total{gateway=\"cnt\",codec=\"pcmu\"} 15");
 	HAS(s, "tutti_leaves_total{gateway=\"cnt\"} 3");
 	g_string_free(s, TRUE);
+	/* no instance now: the families stay, empty (the same names whatever is configured) */
+	n_links = 0;
+	s = tt__metrics_render(core);
+	HAS(s, "# TYPE tutti_gateway_cnt_link_up gauge");
+	TT_ASSERT(!strstr(s->str, "tutti_gateway_cnt_link_up{"));
+	g_string_free(s, TRUE);
+	n_links = 2;
 	tt__core_shutdown(core);
 	tt__core_free(core);
 }

@@ -194,6 +194,36 @@ TT_TEST(ice_dtls_srtp_loopback_both_ways)
 	g_main_context_unref(ctx);
 }
 
+/* A reload's policy (new TURN secret) is a whole copy: the old one is dropped before any
+ * leg uses the new, which keeps the certificate (the same fingerprint) and still connects. */
+TT_TEST(ice_policy_with_turn_secret_stands_alone)
+{
+	struct tt_ice_policy *old = make_policy(false), *pa = NULL, *none = NULL;
+	char *fp = g_strdup(tt_dtls_cert_fingerprint(tt_ice_policy_cert(old)));
+	TT_ASSERT_INT_EQ(tt_ice_policy_with_turn_secret(&none, NULL, "s", 60), -EINVAL);
+	TT_ASSERT(none == NULL);
+	TT_ASSERT_INT_EQ(tt_ice_policy_with_turn_secret(&pa, old, "new-secret", 600), 0);
+	tt_ice_policy_unref(old);
+	TT_ASSERT_STR_EQ(tt_dtls_cert_fingerprint(tt_ice_policy_cert(pa)), fp);
+	GMainContext *ctx = g_main_context_new();
+	struct tt_ice_policy *pb = make_policy(false);
+	struct peer p[2];
+	memset(p, 0, sizeof p);
+	connect_pair(p, ctx, pa, pb, NULL, false, 0);
+	pump_until(ctx, both_done, p, 10000);
+	struct tt_ice_info a, b;
+	tt_ice_info(p[0].ice, &a);
+	tt_ice_info(p[1].ice, &b);
+	TT_ASSERT_MSG(a.dtls_done && b.dtls_done, "DTLS not done (closed %d/%d)", p[0].closed,
+		      p[1].closed);
+	tt_transport_free(p[0].t);
+	tt_transport_free(p[1].t);
+	tt_ice_policy_unref(pa);
+	tt_ice_policy_unref(pb);
+	g_main_context_unref(ctx);
+	g_free(fp);
+}
+
 TT_TEST(ice_dtls_fingerprint_mismatch_refused)
 {
 	GMainContext *ctx = g_main_context_new();
