@@ -171,6 +171,18 @@ async function handle(m) {
     case 'meeting': onMeeting(m); break;
     case 'chat': addChat(m.from, m.text, m.action, m.notice); break;
     case 'error': onError(m); break;
+    case 'moved':
+      // the room is at home on another node of the cluster: its page there (an http(s)
+      // URL only; the name typed here is kept for the form there)
+      if (typeof m.url === 'string' && /^https?:\/\//.test(m.url)) {
+        app.wantOpen = false;
+        localStorage.setItem('tutti.name', app.name);
+        setState('connecting', 'the room is on another server: going there');
+        window.location.assign(m.url);
+      } else {
+        setState('failed', 'the room is on another server without an address');
+      }
+      break;
     case 'bye':
       app.wantOpen = false;
       stopMedia();

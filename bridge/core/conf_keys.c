@@ -125,6 +125,21 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "media", "mixer_cpu", TT_CONF_ENUM, "auto", 0, 0, "auto|scalar|sse2|avx2|avx512", R,
 	  "SIMD level of the mixer; a level the CPU lacks is lowered (also $TT_MIXER_CPU)." },
 
+	{ "cluster", "redis", TT_CONF_STRING, "", 0, 1024, NULL, 0,
+	  "Redis of the room directory shared by several tutti nodes: HOST:PORT, [V6]:PORT or a "
+	  "unix socket's /path; empty: a single node (no directory)." },
+	{ "cluster", "node", TT_CONF_STRING, "", 0, 64, NULL, 0,
+	  "This node's id in the directory (A-Z a-z 0-9 . _ -); empty: the host name." },
+	{ "cluster", "public_url", TT_CONF_STRING, "", 0, 1024, NULL, 0,
+	  "This node's https:// base URL; other nodes send browsers to it + /ROOM." },
+	{ "cluster", "sip_uri", TT_CONF_STRING, "", 0, 1024, NULL, 0,
+	  "This node's SIP address, published in the directory (for a SIP front door)." },
+	{ "cluster", "ttl_s", TT_CONF_INT, "15", 3, 3600, NULL, 0,
+	  "Expiry of this node's directory entries in seconds, refreshed every ttl_s/3: how "
+	  "long a dead node's rooms stay homed on it." },
+	{ "cluster", "key_prefix", TT_CONF_STRING, "tutti:", 0, 64, NULL, 0,
+	  "Prefix of every Redis key (several clusters can share one Redis)." },
+
 	{ "room.*", "rate", TT_CONF_ENUM, NULL, 0, 0, "8000|16000|24000|48000", R,
 	  "Mixing sample rate in Hz (default: [rooms] rate)." },
 	{ "room.*", "speakers", TT_CONF_INT, NULL, 1, 16, NULL, R,

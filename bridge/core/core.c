@@ -9,6 +9,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "gateway/rtp.h"
 #include "events/events.h"
 #include "record/recorder.h"
@@ -195,6 +196,14 @@ out:
 int tt__core_start(struct tt_core *core)
 {
 	tt__record_init(core);
+	/* before the gateways, so that rooms they open (configured IRC channels) are claimed */
+	int crc = tt__cluster_start(&core->cluster, core);
+	if (crc) {
+		if (crc == -ENOTSUP)
+			tt_error("[cluster] redis: this tutti was built without hiredis "
+				 "(libhiredis-dev); it runs as a single node only");
+		return crc;
+	}
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
 		if (!h->enabled) {
@@ -268,6 +277,9 @@ void tt__core_shutdown(struct tt_core *core)
 		return;  /* already done, or the core never got as far as a configuration */
 	core->stopping = true;
 	tt__notify_send("STOPPING=1");
+	/* this node's directory entry and room homes go now (within the grace period), so
+	 * other nodes take its rooms at once rather than after the ttl */
+	tt__cluster_leave(core->cluster);
 	/* ask every gateway to hang up politely, then give them the grace period */
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
@@ -279,12 +291,16 @@ void tt__core_shutdown(struct tt_core *core)
 	if (!start)
 		start = g_get_monotonic_time();
 	gint64 deadline = start + tt_conf_int(core->conf, "bridge", "shutdown_grace_ms") * 1000;
-	while (!all_stopped(core) && g_get_monotonic_time() < deadline) {
+	while ((!all_stopped(core) || !tt__cluster_left(core->cluster)) &&
+	       g_get_monotonic_time() < deadline) {
 		if (!g_main_context_iteration(NULL, FALSE))
 			g_usleep(2000);
 	}
 	if (!all_stopped(core))
 		tt_warn("gateways did not finish hanging up within the grace period");
+	/* before the gateways go: what still waits for the directory is answered now, while
+	 * the gateways and HTTP that wait are there (joins are refused from here on) */
+	core->cluster = tt__cluster_free(core->cluster);
 	for (unsigned i = 0; i < core->n_gws; i++) {
 		struct tt_gw_handle *h = &core->gws[i];
 		if (h->started) {
@@ -333,6 +349,7 @@ struct tt_core *tt__core_free(struct tt_core *core)
 	if (!core)
 		return NULL;
 	tt__core_shutdown(core);
+	core->cluster = tt__cluster_free(core->cluster);   /* when shutdown did not run */
 	core->events = tt__events_free(core->events);   /* before the server it serves on */
 	core->http = tt__http_free(core->http);
 	tt__rooms_free(core);

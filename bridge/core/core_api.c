@@ -7,6 +7,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "media/media.h"
@@ -325,6 +326,50 @@ static int api_room_doors(struct tt_core *core, const char *room, tt_door_h fn, 
 	return tt__meeting_doors(core, room, fn, arg);
 }
 
+/* room_home: the directory's answer turned into the page URL a browser is sent to. */
+struct home_wait {
+	struct tt_core *core;
+	char *room;
+	tt_room_home_h fn;
+	void *arg;
+};
+
+static void on_home(void *arg, const char *node, const char *url, bool self)
+{
+	struct home_wait *w = arg;
+	char *to = NULL;
+	/* the room may have been made here meanwhile: then it is joined here */
+	if (node && !self && url && *url && !tt__room_find(w->core, w->room)) {
+		size_t n = strlen(url);
+		while (n && url[n - 1] == '/')
+			n--;
+		to = g_strdup_printf("%.*s/%s", (int)n, url, w->room);
+		tt__cluster_redirected(w->core->cluster);
+	}
+	w->fn(w->arg, to);
+	g_free(to);
+	g_free(w->room);
+	g_free(w);
+}
+
+static int api_room_home(struct tt_core *core, const char *room, tt_room_home_h fn, void *arg)
+{
+	CORE_THREAD_ONLY(-EPERM);
+	if (!room || !fn || !core->cluster || tt__room_find(core, room) ||
+	    !tt__room_name_valid(room))
+		return 0;
+	struct home_wait *w = g_new0(struct home_wait, 1);
+	w->core = core;
+	w->room = g_strdup(room);
+	w->fn = fn;
+	w->arg = arg;
+	if (tt__cluster_lookup(core->cluster, room, on_home, w))
+		return 1;
+	g_free(w->room);
+	g_free(w);
+	return 0;
+}
+
 static struct tt_core *api_core_of(struct tt_gw_handle *gw) { return gw->core; }
 static const struct tt_conf *api_conf(struct tt_core *core) { return core->conf; }
 
@@ -375,4 +420,5 @@ const struct tt_core_api tt__core_api = {
 	.moderate = api_moderate,
 	.room_info = api_room_info,
 	.room_doors = api_room_doors,
+	.room_home = api_room_home,
 };

@@ -14,6 +14,7 @@
 #include "loop/mq.h"
 #include "loop/worker.h"
 
+struct tt_cluster;
 struct tt_conf_schema;
 struct tt_events;
 struct tt_http;
@@ -46,6 +47,7 @@ struct tt_core {
 	unsigned n_wstats;
 	struct tt_recorder *recorder;    /* record/recorder.h */
 	struct tt_metrics *metrics;      /* what GET /metrics keeps of things gone (metrics/) */
+	struct tt_cluster *cluster;      /* the Redis room directory (cluster/), NULL: one node */
 };
 
 extern const struct tt_core_api tt__core_api;

@@ -41,7 +41,9 @@ struct pss {
 	GByteArray *body;
 	bool too_big;
 	char *out;          /* headers are written first, then this body */
-	bool text;          /* out is the Prometheus text format, not JSON */
+	bool text;          /* out is text (type), not JSON */
+	const char *type;   /* out's media type when text; NULL: Prometheus text */
+	char *location;     /* a Location header to send (g_free) */
 	size_t out_len;
 	unsigned status;
 	struct tt_ws *ws;   /* a WebSocket connection (ws.c owns it) */
@@ -61,10 +63,25 @@ static const char *method_of(struct lws *wsi)
 	return "?";
 }
 
+static void resp_clear(struct tt_http_resp *resp)
+{
+	if (resp->json)
+		json_decref(resp->json);
+	if (resp->text)
+		g_string_free(resp->text, TRUE);
+	g_free(resp->location);
+	resp->json = NULL;
+	resp->text = NULL;
+	resp->location = NULL;
+}
+
 static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
 {
 	pss->status = resp->status ? resp->status : 500;
 	pss->text = resp->text && !resp->json;
+	pss->type = resp->type;
+	g_free(pss->location);
+	pss->location = g_steal_pointer(&resp->location);
 	if (pss->text) {
 		pss->out = malloc(resp->text->len + 1);
 		if (pss->out)
@@ -73,10 +90,7 @@ static void respond(struct lws *wsi, struct pss *pss, struct tt_http_resp *resp)
 		pss->out = resp->json ? json_dumps(resp->json, JSON_COMPACT) : strdup("{}");
 	}
 	pss->out_len = pss->out ? strlen(pss->out) : 0;
-	if (resp->json)
-		json_decref(resp->json);
-	if (resp->text)
-		g_string_free(resp->text, TRUE);
+	resp_clear(resp);
 	lws_callback_on_writable(wsi);
 }
 
@@ -120,10 +134,7 @@ static void dispatch(struct tt_http *h, struct lws *wsi, struct pss *pss)
 	tt_debug("%s %s %s -> %u%s", peer, pss->method, pss->path, resp.status,
 		 deferred ? " (deferred)" : "");
 	if (deferred) {
-		if (resp.json)
-			json_decref(resp.json);
-		if (resp.text)
-			g_string_free(resp.text, TRUE);
+		resp_clear(&resp);
 		return;
 	}
 	respond(wsi, pss, &resp);
@@ -147,10 +158,7 @@ void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp)
 		pd->pss->pending = NULL;
 		respond(pd->wsi, pd->pss, resp);
 	} else {
-		if (resp->json)
-			json_decref(resp->json);
-		if (resp->text)
-			g_string_free(resp->text, TRUE);
+		resp_clear(resp);
 	}
 	g_free(pd);
 }
@@ -169,6 +177,57 @@ static const char *mime_of(const char *path)
 		if (!strcmp(dot, m[i].ext))
 			return m[i].mime;
 	return "application/octet-stream";
+}
+
+/* The page of a room this node does not have, once the directory answered: a 307 to the
+ * room's home, or the page itself from memory (lws serves files only from its callback). */
+struct page_wait {
+	struct tt_http_pending *pd;
+	char *file;
+};
+
+static void on_page_home(struct tt_core *core, void *arg, struct tt_http_resp *resp)
+{
+	struct page_wait *pw = arg;
+	(void)core;
+	if (resp->status != 307) {
+		char *body = NULL;
+		gsize len = 0;
+		if (g_file_get_contents(pw->file, &body, &len, NULL)) {
+			resp->status = 200;
+			resp->text = g_string_new_len(body, (gssize)len);
+			resp->type = "text/html; charset=utf-8";
+		} else {
+			tt__http_error(resp, 500, NULL, "cannot read the page");
+		}
+		g_free(body);
+	}
+	tt__http_finish(pw->pd, resp);
+	g_free(pw->file);
+	g_free(pw);
+}
+
+/* True when the page's answer waits for the directory (the room is not here). */
+static bool page_elsewhere(struct tt_http *h, struct lws *wsi, struct pss *pss,
+			   const char *room, const char *file)
+{
+	/* HEAD is answered here (lws's file serving knows HEAD; a deferred answer does not) */
+	if (!h->core->cluster || strcmp(pss->method, "GET") || tt__room_find(h->core, room))
+		return false;
+	struct page_wait *pw = g_new0(struct page_wait, 1);
+	char *suffix = g_strdup_printf("/%s", room);
+	bool waits = tt__http_cluster_redirect(h->core, room, suffix, on_page_home, pw);
+	g_free(suffix);
+	if (!waits) {
+		g_free(pw);
+		return false;
+	}
+	pw->file = g_strdup(file);
+	pw->pd = g_new0(struct tt_http_pending, 1);
+	pw->pd->wsi = wsi;
+	pw->pd->pss = pss;
+	pss->pending = pw->pd;
+	return true;
 }
 
 /* A file under web_root, or index.html for "/" and "/ROOM" (the client reads the room from
@@ -191,7 +250,9 @@ static int serve_file(struct tt_http *h, struct lws *wsi, struct pss *pss)
 		file = g_strdup(resolved);
 	else if (!*rel || (tt__room_name_valid(rel) && !strchr(rel, '.')))
 		file = g_build_filename(h->web_root, "index.html", NULL);
-	if (file) {
+	if (file && !ok && *rel && page_elsewhere(h, wsi, pss, rel, file)) {
+		rc = 0;
+	} else if (file) {
 		int n = lws_serve_http_file(wsi, file, mime_of(file), NULL, 0);
 		rc = n < 0 ? -1 : 0;
 		if (n < 0)
@@ -210,15 +271,20 @@ static int serve_file(struct tt_http *h, struct lws *wsi, struct pss *pss)
 
 static int write_response(struct lws *wsi, struct pss *pss)
 {
-	unsigned char buf[LWS_PRE + 1024];
+	unsigned char buf[LWS_PRE + 4096];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-	const char *type = pss->text ? "text/plain; version=0.0.4; charset=utf-8"
-				     : "application/json";
+	const char *type = !pss->text ? "application/json"
+			   : pss->type ? pss->type : "text/plain; version=0.0.4; charset=utf-8";
 	if (lws_add_http_common_headers(wsi, pss->status, type,
 					(lws_filepos_t)pss->out_len, &p, end))
 		return -1;
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end))
+		return -1;
+	if (pss->location &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+					(const unsigned char *)pss->location,
+					(int)strlen(pss->location), &p, end))
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
@@ -246,6 +312,8 @@ static void pss_reset(struct pss *pss)
 	pss->body = NULL;
 	free(pss->out);
 	pss->out = NULL;
+	g_free(pss->location);
+	pss->location = NULL;
 	pss->too_big = false;
 }
 

@@ -43,6 +43,8 @@ struct tt_http_resp {
 	unsigned status;
 	json_t *json;                    /* owned: the response body */
 	GString *text;                   /* owned: a text/plain body instead (GET /metrics) */
+	const char *type;                /* static: text's media type; NULL: Prometheus text */
+	char *location;                  /* owned: a Location header (a 307 to another node) */
 };
 
 typedef void (*tt_http_route_h)(struct tt_core *core, const struct tt_http_req *req,
@@ -70,6 +72,15 @@ void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *fiel
 /* events/stream.c: GET /api/events without the WebSocket upgrade (426, saying how). */
 void tt__api_events_plain(struct tt_core *core, const struct tt_http_req *req,
 			  struct tt_http_resp *r);
+
+/* Where a room lives when this node is one of a cluster (cluster/cluster.h). A room that
+ * has no home here and another node's home: true, and `done(core, arg, resp)` runs later
+ * with a 307 to `url` + `suffix` (a JSON body naming the home node). When the directory
+ * cannot say (no [cluster], Redis down, no home, home here): `done` runs later with an empty
+ * resp, or (false) is not called at all and the caller answers locally now. */
+typedef void (*tt_http_home_h)(struct tt_core *core, void *arg, struct tt_http_resp *resp);
+bool tt__http_cluster_redirect(struct tt_core *core, const char *room, const char *suffix,
+			       tt_http_home_h done, void *arg);
 
 /* api_rooms.c */
 void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);

@@ -7,6 +7,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "core/core_priv.h"
 
 /* Generated from the gateways the build enabled (gateways_table.c). */
@@ -33,6 +34,12 @@ static int check_config(const char *path)
 					       tt_conf_line(c, "http", "tls_cert"), cerr);
 		}
 		g_free(cerr);
+		char *clerr = NULL;
+		if (tt__cluster_check_conf(c, &clerr)) {
+			rc = -EINVAL;
+			g_string_append(more, clerr);
+		}
+		g_free(clerr);
 		for (const struct tt_gateway *const *g = tt__gateway_table; *g; g++) {
 			char *e = NULL;
 			if ((*g)->check_config && tt_conf_bool(c, (*g)->name, "enabled") &&

@@ -5,10 +5,13 @@
  * one line per (row, label set): no per-participant series exist. */
 #include "metrics.h"
 
+#include <stddef.h>
+
 #include <string.h>
 #include <tutti/gateway.h>
 
 #include "expo.h"
+#include "cluster/cluster.h"
 #include "gateway/registry.h"
 #include "http/http.h"
 #include "http/ws.h"
@@ -408,6 +411,37 @@ static void render_object(GString *out, const char *prefix, const struct tt_stat
 	}
 }
 
+/* Only on a node of a cluster ([cluster] redis set): a single node has no directory. */
+static void render_cluster(GString *out, struct tt_core *core)
+{
+	struct tt_cluster_stats st = tt__cluster_stats(core->cluster);
+	if (!st.configured)
+		return;
+	static const struct {
+		const char *name, *help;
+		enum tt__expo_type type;
+		size_t off;
+	} rows[] = {
+		{ "tutti_cluster_claims_total", "Rooms this node became the home of in the directory.",
+		  TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, claims) },
+		{ "tutti_cluster_redirects_total", "Browsers and admin calls sent to a room's home "
+		  "on another node (HTTP 307).", TT_EXPO_COUNTER,
+		  offsetof(struct tt_cluster_stats, redirects) },
+		{ "tutti_cluster_splits_total", "Rooms found homed on another node while they had "
+		  "participants here.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, splits) },
+		{ "tutti_cluster_reconnects_total", "Connections to Redis made again after one "
+		  "was lost.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, reconnects) },
+	};
+	tt__expo_family(out, "tutti_cluster_redis_up", TT_EXPO_GAUGE,
+			"1 while this node is connected to the directory's Redis.");
+	tt__expo_sample(out, "tutti_cluster_redis_up", NULL, st.up ? 1 : 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		tt__expo_family(out, rows[i].name, rows[i].type, rows[i].help);
+		tt__expo_sample(out, rows[i].name, NULL,
+				(double)*(const uint64_t *)((const char *)&st + rows[i].off));
+	}
+}
+
 GString *tt__metrics_render(struct tt_core *core)
 {
 	GString *out = g_string_sized_new(16384);
@@ -435,6 +469,7 @@ GString *tt__metrics_render(struct tt_core *core)
 	const struct tt__ws_stats *ws = tt__ws_hub_stats(tt__http_ws_hub(core->http));
 	if (ws)
 		render_object(out, "tutti_websocket_", tt__ws_stat_fields, ws);
+	render_cluster(out, core);
 	tt__metrics_process(out);
 	return out;
 }

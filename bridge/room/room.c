@@ -6,6 +6,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "participant/participant.h"
 #include "events/events.h"
 #include "metrics/metrics.h"
@@ -114,6 +115,7 @@ static struct tt_room *room_new(struct tt_core *core, const char *name)
 		.events = &tt__room_media_events, .conf = core->conf,
 	};
 	tt__room_media_new(&r->media, &mc);   /* cannot fail with these */
+	tt__cluster_room_up(core->cluster, r->name);
 	tt_info_kv(TT_KV("event", "room_created", "room", r->name),
 		   "room %s created (%u Hz, %u speakers, worker %u)", r->name, r->rate, r->speakers,
 		   tt_worker_index(r->worker));
@@ -125,6 +127,7 @@ static void room_free(struct tt_room *r)
 	if (r->rec)
 		tt__record_stop(r, "the room ended");
 	r->media = tt__room_media_end(r->media);
+	tt__cluster_room_down(r->core->cluster, r->name);
 	if (r->has_mixer_stats)
 		tt__metrics_room_gone(r->core->metrics, &r->mixer_stats);
 	g_ptr_array_free(r->parts, TRUE);

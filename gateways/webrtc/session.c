@@ -74,6 +74,40 @@ static void roster_cb(const struct tt_roster_entry *e, void *arg)
 
 /* ---- join ---- */
 
+static void join_here(struct wr_session *s, const char *room, const char *name,
+		      const char *pin);
+
+/* A join waiting for the cluster's directory keeps what it needs here. */
+struct homing {
+	struct wr_session *s;   /* a reference */
+	char *room, *name, *pin;
+};
+
+/* The directory answered: a room at home on another node sends the browser there
+ * ("moved", docs/webrtc-protocol.md); otherwise the join goes on here. */
+static void on_room_home(void *arg, const char *url)
+{
+	struct homing *hm = arg;
+	struct wr_session *s = hm->s;
+	if (s->st == WR_HOMING) {
+		if (url) {
+			s->st = WR_NEW;
+			wr_session_send(s, json_pack("{s:s, s:s, s:s}", "type", "moved", "room",
+						     hm->room, "url", url));
+			tt_info("%s: room %s is at home elsewhere: sent to %s", s->peer, hm->room,
+				url);
+		} else {
+			s->st = WR_NEW;
+			join_here(s, hm->room, hm->name, hm->pin);
+		}
+	}
+	wr_session_unref(s);
+	g_free(hm->room);
+	g_free(hm->name);
+	g_free(hm->pin);
+	g_free(hm);
+}
+
 static void do_join(struct wr_session *s, const struct wr_msg *m)
 {
 	const struct tt_core_api *core = s->gw->core;
@@ -81,11 +115,32 @@ static void do_join(struct wr_session *s, const struct wr_msg *m)
 		send_error(s, "wrong_state", "already joined", "join");
 		return;
 	}
+	const char *name = m->name && *m->name ? m->name : "guest";
+	const char *pin = m->pin && *m->pin ? m->pin : NULL;
+	struct homing *hm = g_new0(struct homing, 1);
+	hm->s = wr_session_ref(s);
+	if (m->room && core->room_home &&
+	    core->room_home(core->core_of(s->gw->h), m->room, on_room_home, hm) == 1) {
+		s->st = WR_HOMING;
+		hm->room = g_strdup(m->room);
+		hm->name = g_strdup(name);
+		hm->pin = g_strdup(pin);
+		return;
+	}
+	wr_session_unref(s);
+	g_free(hm);
+	join_here(s, m->room, name, pin);
+}
+
+static void join_here(struct wr_session *s, const char *room, const char *name,
+		      const char *pin)
+{
+	const struct tt_core_api *core = s->gw->core;
 	struct tt_join j = {
-		.room = m->room,
-		.name = m->name && *m->name ? m->name : "guest",
+		.room = room,
+		.name = name,
 		.caps = TT_CAP_AUDIO | TT_CAP_TEXT,
-		.pin = m->pin && *m->pin ? m->pin : NULL,
+		.pin = pin,
 		.gw_data = s,
 	};
 	struct tt_participant *p = NULL;

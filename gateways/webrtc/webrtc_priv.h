@@ -34,6 +34,7 @@ struct wr_gw {
 
 enum wr_state {
 	WR_NEW,        /* connected, not joined */
+	WR_HOMING,     /* join asked the cluster's directory where the room lives */
 	WR_JOINED,     /* a participant, no media yet */
 	WR_ATTACHING,  /* offer taken, waiting for the media worker */
 	WR_MEDIA,      /* answer sent */

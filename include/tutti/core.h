@@ -24,8 +24,9 @@
  * 4: audio_add / audio_remove (audio for a participant that joined for text), and
  *    tt_roster_event.caps_changed.
  * 5: meetings (issue 16): moderate, room_info, room_doors, TT_PS_MOD_MUTED,
- *    TT_PS_NO_RECORD, tt_roster_entry.hand_seq, struct tt_meeting_event. */
-#define TT_CORE_API_VERSION 5
+ *    TT_PS_NO_RECORD, tt_roster_entry.hand_seq, struct tt_meeting_event.
+ * 6: room_home (a room at home on another node of a cluster, issue 18). */
+#define TT_CORE_API_VERSION 6
 
 struct tt_core;          /* the core; one per process */
 struct tt_gw_handle;     /* the core's record of one registered gateway */
@@ -357,6 +358,8 @@ struct tt_ws_ops {
  * the core on the core thread; legs and rooms report from their worker once a second
  * (tutti/stats.h: one struct per kind and the field tables the JSON API renders). */
 
+typedef void (*tt_room_home_h)(void *arg, const char *url);
+
 struct tt_core_api {
 	unsigned api_version;      /* TT_CORE_API_VERSION */
 
@@ -537,6 +540,14 @@ struct tt_core_api {
 	 * room name even when the room does not exist yet (rooms made on demand). 0, -EINVAL
 	 * (not a valid room name). */
 	int (*room_doors)(struct tt_core *core, const char *room, tt_door_h fn, void *arg);
+
+	/* ---- a cluster of nodes (API 6) ---- */
+	/* Where a browser joining `room` belongs when this node is one of a cluster ([cluster],
+	 * docs/scale-out.md). 0: here, now (the room is here, no cluster, or the directory is
+	 * unreachable), and fn is never called. 1: the directory was asked; fn runs later,
+	 * exactly once, on the core thread, with the URL of the room's page on its home node
+	 * (borrowed for the call), or NULL to join here after all. Core thread. */
+	int (*room_home)(struct tt_core *core, const char *room, tt_room_home_h fn, void *arg);
 
 	/* ---- WebSockets ---- */
 	/* Serve WebSocket connections on `path` ("/ws"), exact match, for gw. ops is borrowed

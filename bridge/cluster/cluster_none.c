@@ -1,0 +1,66 @@
+/* cluster_none.c: the backend of a build without hiredis: a single node. A configured
+ * [cluster] redis never gets here (tt__cluster_check_conf refuses it at start). */
+#include "cluster.h"
+
+#include <stddef.h>
+#include <tutti/conf.h>
+#include <tutti/errno.h>
+
+#include "core/core_types.h"
+
+int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
+{
+	const char *redis = tt_conf_str(core->conf, "cluster", "redis");
+	*clp = NULL;
+	return redis && *redis ? -ENOTSUP : 0;
+}
+
+void tt__cluster_leave(struct tt_cluster *cl)
+{
+	(void)cl;
+}
+
+bool tt__cluster_left(const struct tt_cluster *cl)
+{
+	(void)cl;
+	return true;
+}
+
+struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
+{
+	(void)cl;
+	return NULL;
+}
+
+void tt__cluster_room_up(struct tt_cluster *cl, const char *room)
+{
+	(void)cl;
+	(void)room;
+}
+
+void tt__cluster_room_down(struct tt_cluster *cl, const char *room)
+{
+	(void)cl;
+	(void)room;
+}
+
+bool tt__cluster_lookup(struct tt_cluster *cl, const char *room, tt_cluster_home_h cb,
+			void *arg)
+{
+	(void)cl;
+	(void)room;
+	(void)cb;
+	(void)arg;
+	return false;
+}
+
+void tt__cluster_redirected(struct tt_cluster *cl)
+{
+	(void)cl;
+}
+
+struct tt_cluster_stats tt__cluster_stats(const struct tt_cluster *cl)
+{
+	(void)cl;
+	return (struct tt_cluster_stats){ 0 };
+}

@@ -1,0 +1,40 @@
+/* cluster_priv.h: what cluster.c (the connection and the node's entry) and directory.c (room
+ * homes) share. Core thread only. */
+#ifndef TT_CLUSTER_PRIV_H
+#define TT_CLUSTER_PRIV_H
+
+#include <glib.h>
+#include <hiredis/async.h>
+
+#include "cluster.h"
+
+struct tt_cluster {
+	struct tt_core *core;     /* borrowed */
+	char *host;               /* or the unix socket's path */
+	int port;
+	bool unix_path;
+	char *node, *public_url, *sip_uri, *prefix;
+	int ttl_s;
+	redisAsyncContext *ac;    /* NULL while disconnected; hiredis frees it */
+	GSource *src;             /* hiredis's GLib source for ac */
+	GSource *dead_src;        /* the source of a context hiredis freed, destroyed later */
+	bool up;                  /* connected (the connect callback said so) */
+	bool down_logged;         /* this outage was logged */
+	bool ever_up;
+	bool freeing;             /* tt__cluster_free runs: no reconnect */
+	bool leaving;             /* tt__cluster_leave ran: no reconnect, claim or lookup */
+	guint hb_timer, retry_timer;
+	unsigned backoff_ms;
+	int64_t started;          /* unix time, for the node's entry */
+	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
+	struct tt_cluster_stats st;
+};
+
+/* directory.c: one claim-or-renew per live room of this node, queued on the connection
+ * (hiredis writes every queued command in one go: a pipelined round, not one per room). */
+void tt__cluster_claim(struct tt_cluster *cl, const char *room);
+/* Queue the release of one room's home (if still ours) and of our place in its node set. */
+void tt__cluster_release(struct tt_cluster *cl, const char *room);
+char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
+
+#endif
