@@ -4,6 +4,7 @@
  * context is touched, so a renewal that rewrites them while we read cannot leave a server
  * with a certificate and a key that do not match. */
 #include <tutti/certfiles.h>
+#include <tutti/log.h>
 
 #include <errno.h>
 #include <glib.h>
@@ -164,4 +165,21 @@ int tt_certfiles_use(void *ssl_ctx, const char *cert, const char *key, struct tt
 	describe(&p, info);
 	pair_clear(&p);
 	return 0;
+}
+
+void tt_certinfo_log(const char *domain, const char *what, const char *path,
+		     const struct tt_certinfo *ci)
+{
+	char when[32] = "?";
+	time_t t = (time_t)ci->not_after;
+	struct tm tm;
+	if (t && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	double days = t ? difftime(t, time(NULL)) / 86400.0 : 0;
+	if (t && days < 14)
+		tt_log_write(domain, TT_LOG_WARN, "%s %s (%s) expires %s, in %.1f days", what, path,
+			     ci->subject, when, days);
+	else
+		tt_log_write(domain, TT_LOG_INFO, "%s %s (%s), valid until %s", what, path,
+			     ci->subject, when);
 }

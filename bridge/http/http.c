@@ -407,22 +407,6 @@ static void lws_log_to_tt(int level, const char *line)
 							: TT_LOG_DEBUG, "%.*s", (int)n, line);
 }
 
-/* What an operator wants to see of the certificate being served: whose, and until when
- * (a warning when that is near: nothing else tells before browsers refuse it). */
-static void log_cert(const char *what, const char *path, const struct tt_certinfo *ci)
-{
-	char when[32] = "?";
-	time_t t = (time_t)ci->not_after;
-	struct tm tm;
-	if (t && gmtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-	double days = t ? difftime(t, time(NULL)) / 86400.0 : 0;
-	if (t && days < 14)
-		tt_warn("%s %s (%s) expires %s, in %.1f days", what, path, ci->subject, when, days);
-	else
-		tt_info("%s %s (%s), valid until %s", what, path, ci->subject, when);
-}
-
 int tt__http_reload(struct tt_http *h, const struct tt_conf *next)
 {
 	if (!h)
@@ -451,7 +435,7 @@ int tt__http_reload(struct tt_http *h, const struct tt_conf *next)
 		g_free(err);
 		return rc;
 	}
-	log_cert("https: reloaded certificate", cert, &ci);
+	tt_certinfo_log(TT_LOG_DOMAIN, "https: reloaded certificate", cert, &ci);
 	return 0;
 }
 
@@ -494,7 +478,7 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 			g_free(h);
 			return rc;
 		}
-		log_cert("https: certificate", cert, &ci);
+		tt_certinfo_log(TT_LOG_DOMAIN, "https: certificate", cert, &ci);
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cert;
 		info.ssl_private_key_filepath = tt_conf_str(c, "http", "tls_key");

@@ -346,6 +346,15 @@ static void render_workers(GString *out, struct tt_core *core)
 static void render_object(GString *out, const char *prefix, const struct tt_stat_field *fields,
 			  const void *s);
 
+/* A table row's family: its name (into name[160]), HELP and TYPE; *scale to base units. */
+static void row_family(GString *out, const char *prefix, const struct tt_stat_field *f,
+		       char *name, double *scale)
+{
+	bool counter = f->flags & TT_STAT_COUNTER;
+	tt__expo_name(name, 160, prefix, f->group, f->name, counter, scale);
+	tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE, f->help);
+}
+
 /* A gateway's labelled instances (tt_gateway.instances): one family per numeric row, one
  * sample per instance, labelled {LABEL="value"}. A gateway with none now still gets the
  * families (HELP and TYPE): the names stay the same whatever is configured. */
@@ -357,11 +366,9 @@ static void render_instances(GString *out, const char *prefix, struct tt_gw_hand
 	for (const struct tt_stat_field *f = h->gw->instance_stat_fields; f->name; f++) {
 		if (f->type == TT_STAT_STR)
 			continue;
-		bool counter = f->flags & TT_STAT_COUNTER;
 		char name[160];
 		double scale;
-		tt__expo_name(name, sizeof name, prefix, f->group, f->name, counter, &scale);
-		tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE, f->help);
+		row_family(out, prefix, f, name, &scale);
 		for (guint i = 0; i < in->labels->len; i++) {
 			double val = 0;
 			const char *labels[] = { h->gw->instance_label, in->labels->pdata[i], NULL };
@@ -402,11 +409,9 @@ static void render_object(GString *out, const char *prefix, const struct tt_stat
 		double val;
 		if (!tt__stats_value(f, s, &val))
 			continue;
-		bool counter = f->flags & TT_STAT_COUNTER;
 		char name[160];
 		double scale;
-		tt__expo_name(name, sizeof name, prefix, f->group, f->name, counter, &scale);
-		tt__expo_family(out, name, counter ? TT_EXPO_COUNTER : TT_EXPO_GAUGE, f->help);
+		row_family(out, prefix, f, name, &scale);
 		tt__expo_sample(out, name, NULL, val * scale);
 	}
 }

@@ -84,20 +84,6 @@ static X509 *first_cert(const char *path)
 	return x;
 }
 
-static void log_cert(const char *what, const char *path, const struct tt_certinfo *ci)
-{
-	char when[32] = "?";
-	time_t t = (time_t)ci->not_after;
-	struct tm tm;
-	if (t && gmtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-	double days = t ? difftime(t, time(NULL)) / 86400.0 : 0;
-	if (t && days < 14)
-		tt_warn("%s %s (%s) expires %s, in %.1f days", what, path, ci->subject, when, days);
-	else
-		tt_info("%s %s (%s), valid until %s", what, path, ci->subject, when);
-}
-
 void tt__sip_tls_capture_end(struct sipgw *gw, const char *cert_dir)
 {
 	GPtrArray *made = capturing;
@@ -137,7 +123,7 @@ void tt__sip_tls_capture_end(struct sipgw *gw, const char *cert_dir)
 			g_clear_pointer(&err, g_free);
 		}
 	if (tt_certfiles_check(gw->tls_agent, gw->tls_agent, &ci, NULL) == 0)
-		log_cert("sips: certificate", gw->tls_agent, &ci);
+		tt_certinfo_log(TT_LOG_DOMAIN, "sips: certificate", gw->tls_agent, &ci);
 	g_ptr_array_free(made, TRUE);
 }
 
@@ -175,7 +161,7 @@ int tt__sip_tls_reload(struct sipgw *gw)
 			return rc;
 		}
 	}
-	log_cert("sips: reloaded certificate", gw->tls_agent, &ci);
+	tt_certinfo_log(TT_LOG_DOMAIN, "sips: reloaded certificate", gw->tls_agent, &ci);
 	return 0;
 }
 

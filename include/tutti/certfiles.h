@@ -36,4 +36,10 @@ int tt_certfiles_check(const char *cert, const char *key, struct tt_certinfo *in
 int tt_certfiles_use(void *ssl_ctx, const char *cert, const char *key, struct tt_certinfo *info,
 		     char **errp);
 
+/* What an operator wants to see of a certificate being served, logged in `domain`: whose,
+ * and until when, as a warning when that is under 14 days away (nothing else tells before
+ * clients refuse it). "WHAT PATH (SUBJECT), valid until 2027-01-06 23:49 UTC". */
+void tt_certinfo_log(const char *domain, const char *what, const char *path,
+		     const struct tt_certinfo *ci);
+
 #endif
