@@ -294,31 +294,31 @@ size_t tt_log_format_fields(char *buf, size_t n, const char *domain, enum tt_log
 	return len;
 }
 
-void tt_log_writev(const char *domain, enum tt_log_level level, const char *fmt, va_list ap)
+static void emit(const char *domain, enum tt_log_level level, const char *const *kv,
+		 const char *fmt, va_list ap)
 {
 	if (!tt_log_enabled(domain, level))
 		return;
 	char msg[2048], buf[4096];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	size_t len = tt_log_format_line(buf, sizeof buf, domain, level, msg);
+	size_t len = tt_log_format_fields(buf, sizeof buf, domain, level, kv, msg);
 	/* one write(2) per line: lines from threads never interleave */
 	ssize_t w = write(STDERR_FILENO, buf, len);
 	(void)w;
 }
 
+void tt_log_writev(const char *domain, enum tt_log_level level, const char *fmt, va_list ap)
+{
+	emit(domain, level, NULL, fmt, ap);
+}
+
 void tt_log_fields(const char *domain, enum tt_log_level level, const char *const *kv,
 		   const char *fmt, ...)
 {
-	if (!tt_log_enabled(domain, level))
-		return;
-	char msg[2048], buf[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	emit(domain, level, kv, fmt, ap);
 	va_end(ap);
-	size_t len = tt_log_format_fields(buf, sizeof buf, domain, level, kv, msg);
-	ssize_t w = write(STDERR_FILENO, buf, len);
-	(void)w;
 }
 
 void tt_log_write(const char *domain, enum tt_log_level level, const char *fmt, ...)

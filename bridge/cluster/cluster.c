@@ -73,13 +73,13 @@ static void lost(struct tt_cluster *cl, const char *why)
 		cl->retry_timer = g_timeout_add(cl->backoff_ms, on_retry, cl);
 }
 
-static void on_reply_ignore(redisAsyncContext *ac, void *r, void *priv)
+void tt__cluster_on_reply_warn(redisAsyncContext *ac, void *r, void *priv)
 {
 	(void)ac;
-	(void)priv;
 	redisReply *reply = r;
 	if (reply && reply->type == REDIS_REPLY_ERROR)
-		tt_warn("redis: %s", reply->str);
+		tt_warn("redis: %s%s%s", priv ? (const char *)priv : "", priv ? ": " : "",
+			reply->str);
 }
 
 /* The node's entry and a claim-or-renew for each of its rooms, queued together. */
@@ -109,12 +109,12 @@ static void heartbeat(struct tt_cluster *cl)
 	const char *hset[] = { "HSET", key, "public_url", cl->public_url, "sip_uri", cl->sip_uri,
 			       "participants", np, "rooms", nr, "started", st,
 			       "version", TT_VERSION };
-	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, G_N_ELEMENTS(hset), hset, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, G_N_ELEMENTS(hset), hset, NULL);
 	const char *exp[] = { "EXPIRE", key, ttl };
-	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 3, exp, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, 3, exp, NULL);
 	/* load = participants; readers skip members whose node key has expired */
 	const char *zadd[] = { "ZADD", zkey, np, cl->node };
-	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 4, zadd, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, 4, zadd, NULL);
 	g_free(key);
 	g_free(zkey);
 	g_hash_table_iter_init(&it, core->rooms);
@@ -242,9 +242,9 @@ void tt__cluster_leave(struct tt_cluster *cl)
 	char *key = tt__cluster_key(cl, "node", cl->node);
 	char *zkey = tt__cluster_key(cl, "nodes", NULL);
 	const char *del[] = { "DEL", key };
-	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 2, del, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, 2, del, NULL);
 	const char *zrem[] = { "ZREM", zkey, cl->node };
-	redisAsyncCommandArgv(cl->ac, on_reply_ignore, NULL, 3, zrem, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, 3, zrem, NULL);
 	g_free(key);
 	g_free(zkey);
 	/* the replies come, then hiredis closes and calls on_disconnect (lost: no retry) */

@@ -33,6 +33,9 @@ struct tt_cluster {
 /* directory.c: one claim-or-renew per live room of this node, queued on the connection
  * (hiredis writes every queued command in one go: a pipelined round, not one per room). */
 void tt__cluster_claim(struct tt_cluster *cl, const char *room);
+/* A reply callback for commands whose answer matters only when it is an error: logs it,
+ * prefixed with priv (a static string saying what was asked, or NULL). */
+void tt__cluster_on_reply_warn(redisAsyncContext *ac, void *r, void *priv);
 /* Queue the release of one room's home (if still ours) and of our place in its node set. */
 void tt__cluster_release(struct tt_cluster *cl, const char *room);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);

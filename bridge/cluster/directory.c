@@ -97,15 +97,6 @@ void tt__cluster_room_up(struct tt_cluster *cl, const char *room)
 	tt__cluster_claim(cl, room);
 }
 
-static void on_release(redisAsyncContext *ac, void *r, void *priv)
-{
-	(void)ac;
-	(void)priv;
-	redisReply *reply = r;
-	if (reply && reply->type == REDIS_REPLY_ERROR)
-		tt_warn("redis: releasing a room: %s", reply->str);
-}
-
 void tt__cluster_room_down(struct tt_cluster *cl, const char *room)
 {
 	if (!cl || !room || !g_hash_table_remove(cl->homes, room))
@@ -119,7 +110,7 @@ void tt__cluster_release(struct tt_cluster *cl, const char *room)
 	char *key = tt__cluster_key(cl, "room", room);
 	char *set = g_strdup_printf("%s:nodes", key);
 	const char *argv[] = { "EVAL", RELEASE, "2", key, set, cl->node };
-	redisAsyncCommandArgv(cl->ac, on_release, NULL, G_N_ELEMENTS(argv), argv, NULL);
+	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, (void *)"releasing a room", G_N_ELEMENTS(argv), argv, NULL);
 	g_free(key);
 	g_free(set);
 }
