@@ -15,6 +15,9 @@
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
+/* A connect to an address that drops packets would wait for the kernel's TCP timeout (two
+ * minutes and more) before the backoff starts; Redis on a LAN answers in milliseconds. */
+#define CONNECT_TIMEOUT_MIN_MS 2000
 
 static void connect_now(struct tt_cluster *cl);
 
@@ -44,6 +47,13 @@ static void drop_source(struct tt_cluster *cl)
 	cl->src = NULL;
 }
 
+static void cancel_connect_timer(struct tt_cluster *cl)
+{
+	if (cl->connect_timer)
+		g_source_remove(cl->connect_timer);
+	cl->connect_timer = 0;
+}
+
 static gboolean on_retry(gpointer data)
 {
 	struct tt_cluster *cl = data;
@@ -57,6 +67,7 @@ static gboolean on_retry(gpointer data)
 static void lost(struct tt_cluster *cl, const char *why)
 {
 	char buf[300];
+	cancel_connect_timer(cl);
 	cl->up = false;
 	cl->ac = NULL;
 	drop_source(cl);
@@ -129,19 +140,12 @@ static gboolean on_heartbeat(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+/* Connected (and logged in when AUTH is configured): the node registers and claims. */
+static void became_up(struct tt_cluster *cl)
 {
-	struct tt_cluster *cl = ac->data;
 	char buf[300];
-	if (cl->freeing)
-		return;
-	if (status != REDIS_OK) {
-		lost(cl, ac->errstr);
-		return;
-	}
-	if (cl->leaving)
-		return;   /* connected too late: tt__cluster_left does not wait for it */
 	cl->up = true;
+	cl->auth_logged = false;
 	cl->backoff_ms = 0;
 	cl->down_logged = false;
 	if (cl->ever_up)
@@ -150,6 +154,70 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		cl->ever_up ? "; registering again and claiming this node's rooms" : "");
 	cl->ever_up = true;
 	heartbeat(cl);
+}
+
+/* A refused AUTH is a configuration error, said as such (once until a login succeeds: the
+ * retries go on with the backoff, so a password fixed in Redis is picked up). */
+static void on_auth(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct tt_cluster *cl = ac->data;
+	redisReply *reply = r;
+	char buf[300];
+	(void)priv;
+	if (cl->freeing || cl->leaving || !reply)
+		return;   /* freed, leaving, or the connection went: on_disconnect says so */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (!cl->auth_logged)
+			tt_error("redis at %s: AUTH%s%s refused: %s (check [cluster] redis_user "
+				 "and redis_password); retrying", where(cl, buf, sizeof buf),
+				 *cl->user ? " as " : "", cl->user, reply->str);
+		cl->auth_logged = true;
+		cl->down_logged = true;   /* the retries' disconnects are this same outage */
+		redisAsyncDisconnect(ac);
+		return;
+	}
+	became_up(cl);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	struct tt_cluster *cl = ac->data;
+	if (cl->freeing)
+		return;
+	if (status != REDIS_OK) {
+		lost(cl, ac->errstr);
+		return;
+	}
+	cancel_connect_timer(cl);
+	if (cl->leaving)
+		return;   /* connected too late: tt__cluster_left does not wait for it */
+	if (!*cl->password) {
+		became_up(cl);
+		return;
+	}
+	/* commands wait for the answer: sent before it, a refused login would make every one
+	 * of them an error of its own */
+	const char *argv[] = { "AUTH", cl->user, cl->password };
+	int argc = *cl->user ? 3 : 2;
+	if (argc == 2)
+		argv[1] = cl->password;
+	redisAsyncCommandArgv(cl->ac, on_auth, NULL, argc, argv, NULL);
+}
+
+static gboolean on_connect_timeout(gpointer data)
+{
+	struct tt_cluster *cl = data;
+	char why[64];
+	cl->connect_timer = 0;
+	if (!cl->ac || cl->up)
+		return G_SOURCE_REMOVE;
+	/* not connected yet, so hiredis calls neither callback from the free */
+	redisAsyncContext *ac = cl->ac;
+	cl->ac = NULL;
+	redisAsyncFree(ac);
+	g_snprintf(why, sizeof why, "no connection after %u ms", cl->connect_timeout_ms);
+	lost(cl, why);
+	return G_SOURCE_REMOVE;
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -182,6 +250,8 @@ static void connect_now(struct tt_cluster *cl)
 	g_source_attach(cl->src, NULL);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	cancel_connect_timer(cl);
+	cl->connect_timer = g_timeout_add(cl->connect_timeout_ms, on_connect_timeout, cl);
 }
 
 int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
@@ -208,7 +278,12 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	const char *sip = tt_conf_str(c, "cluster", "sip_uri");
 	cl->sip_uri = g_strdup(sip ? sip : "");
 	cl->prefix = g_strdup(tt_conf_str(c, "cluster", "key_prefix"));
+	const char *user = tt_conf_str(c, "cluster", "redis_user");
+	cl->user = g_strdup(user ? user : "");
+	const char *pw = tt_conf_str(c, "cluster", "redis_password");
+	cl->password = g_strdup(pw ? pw : "");
 	cl->ttl_s = (int)tt_conf_int(c, "cluster", "ttl_s");
+	cl->connect_timeout_ms = MAX(CONNECT_TIMEOUT_MIN_MS, (unsigned)cl->ttl_s * 1000 / 3);
 	cl->started = g_get_real_time() / G_USEC_PER_SEC;
 	cl->homes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	cl->st.configured = true;
@@ -231,6 +306,7 @@ void tt__cluster_leave(struct tt_cluster *cl)
 	if (cl->retry_timer)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
+	cancel_connect_timer(cl);
 	if (!cl->up)
 		return;
 	GHashTableIter it;
@@ -266,6 +342,7 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	if (cl->retry_timer)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
+	cancel_connect_timer(cl);
 	if (cl->ac) {
 		/* pending callbacks run now with no reply; no reconnect from here */
 		redisAsyncContext *ac = cl->ac;
@@ -282,6 +359,10 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	g_free(cl->public_url);
 	g_free(cl->sip_uri);
 	g_free(cl->prefix);
+	g_free(cl->user);
+	if (cl->password)
+		memset(cl->password, 0, strlen(cl->password));
+	g_free(cl->password);
 	g_free(cl);
 	return NULL;
 }

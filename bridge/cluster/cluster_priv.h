@@ -14,6 +14,7 @@ struct tt_cluster {
 	int port;
 	bool unix_path;
 	char *node, *public_url, *sip_uri, *prefix;
+	char *user, *password;     /* AUTH, both "" when not set; password never logged */
 	int ttl_s;
 	redisAsyncContext *ac;    /* NULL while disconnected; hiredis frees it */
 	GSource *src;             /* hiredis's GLib source for ac */
@@ -23,8 +24,11 @@ struct tt_cluster {
 	bool ever_up;
 	bool freeing;             /* tt__cluster_free runs: no reconnect */
 	bool leaving;             /* tt__cluster_leave ran: no reconnect, claim or lookup */
+	bool auth_logged;         /* a refused AUTH was logged (once until one succeeds) */
 	guint hb_timer, retry_timer;
+	guint connect_timer;      /* gives up a connect that neither succeeds nor fails */
 	unsigned backoff_ms;
+	unsigned connect_timeout_ms;
 	int64_t started;          /* unix time, for the node's entry */
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;

@@ -139,6 +139,12 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "long a dead node's rooms stay homed on it." },
 	{ "cluster", "key_prefix", TT_CONF_STRING, "tutti:", 0, 64, NULL, 0,
 	  "Prefix of every Redis key (several clusters can share one Redis)." },
+	{ "cluster", "redis_user", TT_CONF_STRING, "", 0, 128, NULL, 0,
+	  "Redis 6+ ACL user the node logs in as (AUTH USER PASSWORD); empty: the default "
+	  "user, or no AUTH when redis_password is empty too." },
+	{ "cluster", "redis_password", TT_CONF_STRING, "", 0, 512, NULL, TT_CONF_SECRET,
+	  "Password sent with AUTH right after each connect (requirepass, or redis_user's ACL "
+	  "password); empty: no AUTH." },
 
 	{ "room.*", "rate", TT_CONF_ENUM, NULL, 0, 0, "8000|16000|24000|48000", R,
 	  "Mixing sample rate in Hz (default: [rooms] rate)." },

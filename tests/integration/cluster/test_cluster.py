@@ -32,7 +32,8 @@ TTL = 3
 class Redis:
     """A redis-server of this test only: loopback, no persistence, in a temporary dir."""
 
-    def __init__(self):
+    def __init__(self, password=None):
+        self.password = password
         self.port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="tutti-redis-")
         self.proc = None
@@ -41,7 +42,8 @@ class Redis:
         self.log = open(os.path.join(self.tmp.name, "redis.log"), "w")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp.name],
+             "--save", "", "--appendonly", "no", "--dir", self.tmp.name] +
+            (["--requirepass", self.password] if self.password else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self._ping(), 15, "redis-server to answer PING")
         return self
@@ -67,15 +69,22 @@ class Redis:
         """One command over a raw RESP socket; the decoded reply."""
         s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
         try:
-            out = b"*%d\r\n" % len(args)
-            for a in args:
-                a = str(a).encode()
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-            s.sendall(out)
             f = s.makefile("rb")
+            if self.password:
+                s.sendall(self._resp(("AUTH", self.password)))
+                check(self._read(f) == "OK", "AUTH to the test's redis")
+            s.sendall(self._resp(args))
             return self._read(f)
         finally:
             s.close()
+
+    @staticmethod
+    def _resp(args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        return out
 
     def _read(self, f):
         line = f.readline()
@@ -107,11 +116,11 @@ class Redis:
         raise AssertionError("no total_commands_processed")
 
 
-def node(redis, name):
+def node(redis, name, redis_port=None, **cluster):
     port = free_port()
-    b = Bridge({"http": {"port": port},
-                "cluster": {"redis": "127.0.0.1:%d" % redis.port, "node": name,
-                            "public_url": "http://127.0.0.1:%d" % port, "ttl_s": TTL}})
+    cluster.update({"redis": "127.0.0.1:%d" % (redis_port or redis.port), "node": name,
+                    "public_url": "http://127.0.0.1:%d" % port, "ttl_s": TTL})
+    b = Bridge({"http": {"port": port}, "cluster": cluster})
     b.http_port = port
     b.url = "http://127.0.0.1:%d" % port
     return b
@@ -289,6 +298,59 @@ def test_redis_commands_per_node():
         check(idle > 0, "the idle node sends its heartbeat")
 
 
+def test_redis_auth():
+    """requirepass: the right password registers; a wrong one is an error that says which
+    keys to check, and the node serves locally meanwhile (no NOAUTH error per command)."""
+    locked = Redis(password="s3cret-pass").start()
+    try:
+        with node(locked, "a", redis_password="s3cret-pass") as a, \
+                node(locked, "b", redis_password="hunter2-bad") as b:
+            a.testgw().join("zeta", "alice")
+            wait_for(lambda: locked.cmd("GET", "tutti:room:zeta") == "a" and
+                     locked.cmd("EXISTS", "tutti:node:a") == 1, 20, "a to log in and claim")
+            wait_for(lambda: "AUTH refused" in b.read_log(), 20, "b to say AUTH was refused")
+            log = b.read_log()
+            check("redis_password" in log and "hunter2" not in log,
+                  "the error names the keys and never the password")
+            check(log.count("AUTH refused") == 1, "the refusal said once, not per retry")
+            check("NOAUTH" not in log, "no command was sent before the login")
+            check(metric(b, "tutti_cluster_redis_up") == 0, "b is not up")
+            check(locked.cmd("EXISTS", "tutti:node:b") == 0, "b registered nothing")
+            b.testgw().join("eta", "bob")
+            st, _ = b.http("GET", "/api/rooms/eta")
+            check(st == 200, "b serves its rooms locally: %s" % st)
+            check("s3cret" not in a.read_log(), "the password is never logged")
+    finally:
+        locked.close()
+
+
+def test_connect_timeout():
+    """An address that takes the SYN and never completes the connect (a listener whose
+    accept queue is full) is given up after the connect timeout, and retried."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(0)
+    port = lsn.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):   # fill the accept queue: later SYNs are dropped
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            fillers.append(c)
+        time.sleep(0.3)
+        with node(REDIS, "t", redis_port=port) as t:
+            wait_for(lambda: "no connection after" in t.read_log(), 30,
+                     "the connect to be given up")
+            check(metric(t, "tutti_cluster_redis_up") == 0, "not up")
+            st, _ = t.http("GET", "/api/health")
+            check(st == 200, "the node works meanwhile: %s" % st)
+    finally:
+        for c in fillers:
+            c.close()
+        lsn.close()
+
+
 def test_check_config_refuses_bad_address():
     d = tempfile.mkdtemp(prefix="tutti-cl-")
     try:
@@ -312,6 +374,6 @@ if __name__ == "__main__":
     try:
         run([test_join_claims_redirects_releases, test_dead_node_rooms_expire_and_move,
              test_redis_restart_reregisters_and_reclaims, test_redis_commands_per_node,
-             test_check_config_refuses_bad_address])
+             test_redis_auth, test_connect_timeout, test_check_config_refuses_bad_address])
     finally:
         REDIS.close()
