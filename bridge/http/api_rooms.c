@@ -147,45 +147,10 @@ void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,
 	r->json = json_pack("{s:o}", "rooms", rooms);
 }
 
-/* A room that is not here may be another node's: the directory's answer, later. */
-struct room_wait {
-	struct tt_http_pending *pd;
-	char *name;
-};
-
-static void on_room_home(struct tt_core *core, void *arg, struct tt_http_resp *resp)
-{
-	struct room_wait *w = arg;
-	struct tt_room *room = tt__room_find(core, w->name);  /* it may have come meanwhile */
-	if (resp->status != 307) {
-		if (room) {
-			resp->status = 200;
-			resp->json = room_json(room);
-		} else {
-			tt__http_error(resp, 404, "room", "no room named '%s'", w->name);
-		}
-	}
-	tt__http_finish(w->pd, resp);
-	g_free(w->name);
-	g_free(w);
-}
-
 void tt__api_room_get(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r)
 {
 	struct tt_room *room = tt__room_find(core, req->params[0]);
-	if (!room && tt__room_name_valid(req->params[0])) {
-		struct room_wait *w = g_new0(struct room_wait, 1);
-		char *suffix = g_strdup_printf("/api/rooms/%s", req->params[0]);
-		bool waits = tt__http_cluster_redirect(core, req->params[0], suffix, on_room_home, w);
-		g_free(suffix);
-		if (waits) {
-			w->name = g_strdup(req->params[0]);
-			w->pd = tt__http_defer(req);
-			return;
-		}
-		g_free(w);
-	}
 	if (!room) {
 		tt__http_error(r, 404, "room", "no room named '%s'", req->params[0]);
 		return;

@@ -163,6 +163,16 @@ void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp)
 	g_free(pd);
 }
 
+void *tt__http_pending_conn(const struct tt_http_pending *pd)
+{
+	return pd->gone ? NULL : pd->wsi;
+}
+
+void tt__http_pending_forget(struct tt_http_pending *pd)
+{
+	g_free(pd);
+}
+
 static const char *mime_of(const char *path)
 {
 	static const struct { const char *ext, *mime; } m[] = {

@@ -56,6 +56,12 @@ typedef void (*tt_http_route_h)(struct tt_core *core, const struct tt_http_req *
 struct tt_http_pending;
 struct tt_http_pending *tt__http_defer(const struct tt_http_req *req);
 void tt__http_finish(struct tt_http_pending *pd, struct tt_http_resp *resp);
+/* For a deferred call run again later (room_elsewhere.c): the connection to put in
+ * req->conn, or NULL when the client went away meanwhile (then tt__http_finish frees pd). */
+void *tt__http_pending_conn(const struct tt_http_pending *pd);
+/* Frees pd without answering: the call run again deferred anew, and its own pending
+ * answers. */
+void tt__http_pending_forget(struct tt_http_pending *pd);
 
 /* router.c: match and run a route; 404/405/401/403 answered there. Returns false when no
  * API route matched the path (the caller then serves files). */
@@ -81,6 +87,12 @@ void tt__api_events_plain(struct tt_core *core, const struct tt_http_req *req,
 typedef void (*tt_http_home_h)(struct tt_core *core, void *arg, struct tt_http_resp *resp);
 bool tt__http_cluster_redirect(struct tt_core *core, const char *room, const char *suffix,
 			       tt_http_home_h done, void *arg);
+
+/* room_elsewhere.c: true when the call (a route acting on room params[0]) was deferred
+ * because this node does not have the room and the directory is asked where it lives: a
+ * 307 to its home, or `fn` run here later with a copy of req. False: run it now. */
+bool tt__http_room_elsewhere(struct tt_core *core, const struct tt_http_req *req,
+			     tt_http_route_h fn);
 
 /* api_rooms.c */
 void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);

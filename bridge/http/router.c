@@ -14,24 +14,28 @@ struct route {
 	const char *pattern;   /* "/api/rooms/{}": {} matches one non-empty segment */
 	bool admin;            /* needs the bearer token, or loopback when none is set */
 	tt_http_route_h fn;
+	/* acts on one existing room ({} first): a room this node does not have may be at home
+	 * on another node, which answers instead (room_elsewhere.c). Not for POST participants:
+	 * an RTP participant added here joins the room here (the cascade, docs/scale-out.md). */
+	bool elsewhere;
 };
 
 static const struct route routes[] = {
-	{ "GET", "/metrics", false, tt__api_metrics },
-	{ "GET", "/api/health", false, tt__api_health },
-	{ "GET", "/api/gateways", false, tt__api_gateways },
-	{ "GET", "/api/events", true, tt__api_events_plain },
-	{ "GET", "/api/rooms", false, tt__api_rooms_list },
-	{ "GET", "/api/rooms/{}", false, tt__api_room_get },
-	{ "PUT", "/api/rooms/{}", true, tt__api_room_put },
-	{ "PATCH", "/api/rooms/{}", true, tt__api_room_patch },
-	{ "DELETE", "/api/rooms/{}", true, tt__api_room_delete },
-	{ "GET", "/api/rooms/{}/recording", true, tt__api_recording_get },
-	{ "POST", "/api/rooms/{}/recording", true, tt__api_recording_post },
-	{ "POST", "/api/rooms/{}/participants", true, tt__api_part_post },
-	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get },
-	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch },
-	{ "DELETE", "/api/rooms/{}/participants/{}", true, tt__api_part_delete },
+	{ "GET", "/metrics", false, tt__api_metrics, false },
+	{ "GET", "/api/health", false, tt__api_health, false },
+	{ "GET", "/api/gateways", false, tt__api_gateways, false },
+	{ "GET", "/api/events", true, tt__api_events_plain, false },
+	{ "GET", "/api/rooms", false, tt__api_rooms_list, false },
+	{ "GET", "/api/rooms/{}", false, tt__api_room_get, true },
+	{ "PUT", "/api/rooms/{}", true, tt__api_room_put, true },
+	{ "PATCH", "/api/rooms/{}", true, tt__api_room_patch, true },
+	{ "DELETE", "/api/rooms/{}", true, tt__api_room_delete, true },
+	{ "GET", "/api/rooms/{}/recording", true, tt__api_recording_get, true },
+	{ "POST", "/api/rooms/{}/recording", true, tt__api_recording_post, true },
+	{ "POST", "/api/rooms/{}/participants", true, tt__api_part_post, false },
+	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get, true },
+	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch, true },
+	{ "DELETE", "/api/rooms/{}/participants/{}", true, tt__api_part_delete, true },
 };
 
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
@@ -164,6 +168,8 @@ bool tt__http_route(struct tt_core *core, const struct tt_http_req *in,
 				return true;
 			}
 		}
+		if (r->elsewhere && tt__http_room_elsewhere(core, &req, r->fn))
+			return true;   /* deferred: the directory answers first */
 		resp->status = 200;
 		r->fn(core, &req, resp);
 		return true;

@@ -168,9 +168,21 @@ def test_join_claims_redirects_releases():
         st, body = b.http("GET", "/api/rooms/alpha")
         check(st == 307 and body.get("home") == "a" and body.get("url") == a.url +
               "/api/rooms/alpha", "b's admin GET: %s %s" % (st, body))
+        # every call on one existing room: the same path on a (307 keeps method and body)
+        for method, path, body in (("PATCH", "/api/rooms/alpha", {"locked": True}),
+                                   ("DELETE", "/api/rooms/alpha/participants/" + pid, None),
+                                   ("GET", "/api/rooms/alpha/recording", None)):
+            st, got = b.http(method, path, body)
+            check(st == 307 and got.get("home") == "a" and got.get("url") == a.url + path,
+                  "b's %s %s: %s %s" % (method, path, st, got))
+        st, got = a.http("GET", "/api/rooms/alpha/participants/" + pid)
+        check(st == 200, "the redirected DELETE did nothing on b nor a: %s" % st)
+        # a call on a room nobody has runs on b as before: its own 404
+        st, got = b.http("PATCH", "/api/rooms/nohome2", {"locked": True})
+        check(st == 404, "PATCH of a room nobody has: %s %s" % (st, got))
         st, loc, _ = get(a, "/alpha")
         check(st == 200 and loc is None, "a serves its own room's page: %s" % st)
-        redirects = 2
+        redirects = 5
         if "webrtc" in default_sections(b.binary):
             # the browser's join on b (a page loaded before the room had a home): "moved"
             ws = WsClient(b.http_port)
