@@ -8,13 +8,18 @@ const $ = (id) => document.getElementById(id);
 // The room is the first path segment (/ROOM); the page at / asks for one.
 let room = decodeURIComponent(location.pathname.replace(/^\/+/, '').split('/')[0] || '');
 const ROOM_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
-const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
-const MAX_RETRIES = 5;
+// The node this page talks to: its own at first, another node of the cluster after a failover.
+const wsOf = (base) => base.replace(/^http/, 'ws') + '/ws';
+// A lost connection is retried for this long, with pauses of 0.5, 1, 2, then 3 s: long enough
+// for a restarted bridge, or for a cluster's directory to let go of a dead node (ttl_s).
+const RETRY_MS = 60000;
 const NET_LABEL = { irc: 'IRC', xmpp: 'XMPP', phone: 'phone', sip: 'phone' };
 
 const app = {
   state: 'idle', reason: '', ws: null, pc: null, mic: null, me: null, muted: false,
   name: '', pin: '', retries: 0, wantOpen: false, pendingCands: [], remoteSet: null,
+  base: location.origin, peers: [], lostAt: 0, unreachable: new Set(), node: null,
+  roomWait: false,
   chat: [], errors: [], roster: null, levelTimer: null, audioCtx: null,
   roomState: {}, doors: [], meetings: [], hand: false, lastMine: null,
 };
@@ -122,12 +127,54 @@ function stopMedia() {
 
 // ---- signalling ----
 
+// ---- the other nodes of a cluster (docs/scale-out.md) ----
+
+// Learnt from the node after each join: where to go if it dies. Only this page's own node
+// is asked (same origin); after a failover the list learnt before still names the others.
+async function learnPeers() {
+  if (app.base !== location.origin) return;
+  try {
+    const r = await fetch('/api/cluster');
+    if (!r.ok) return;
+    const j = await r.json();
+    app.node = j.node || null;
+    if (Array.isArray(j.peers))
+      app.peers = j.peers.map((p) => p && p.url).filter((u) => typeof u === 'string' && /^https?:\/\//.test(u))
+        .map((u) => u.replace(/\/+$/, ''));
+  } catch { /* a single node, or an old one: nowhere else to go */ }
+}
+
+// Where the next attempt goes: the node that was lost first, then each other node in turn
+// (least loaded first), so a dead node costs one failed attempt per round.
+function nextBase() {
+  const all = [app.base, location.origin, ...app.peers].filter((b, i, a) => a.indexOf(b) === i);
+  const alive = all.filter((b) => !app.unreachable.has(b));
+  return (alive.length ? alive : all)[0];
+}
+
+function retryLater() {
+  const waited = Date.now() - app.lostAt;
+  if (waited > RETRY_MS) {
+    setState('failed', 'lost the connection to the bridge');
+    return;
+  }
+  app.retries++;
+  setState('reconnecting', app.roomWait ? 'waiting for the room to move off the lost server' : '');
+  if (app.unreachable.size >= 1 + app.peers.length) app.unreachable.clear();  // a new round
+  setTimeout(connect, Math.min(500 * 2 ** (app.retries - 1), 3000));
+}
+
 function connect() {
   app.wantOpen = true;
   setState(app.retries ? 'reconnecting' : 'connecting');
-  const ws = new WebSocket(wsUrl);
+  if (app.retries) app.base = nextBase();
+  const base = app.base;
+  const ws = new WebSocket(wsOf(base));
   app.ws = ws;
-  ws.onopen = () => send({ type: 'join', room, name: app.name, pin: app.pin || undefined });
+  ws.onopen = () => {
+    ws.opened = true;
+    send({ type: 'join', room, name: app.name, pin: app.pin || undefined });
+  };
   ws.onmessage = (e) => {
     let m;
     try { m = JSON.parse(e.data); } catch { return; }
@@ -137,10 +184,10 @@ function connect() {
     if (ws !== app.ws) return;
     stopMedia();
     if (!app.wantOpen) return;
-    if (app.retries < MAX_RETRIES && app.me) {
-      app.retries++;
-      setState('reconnecting');
-      setTimeout(connect, 500 * 2 ** (app.retries - 1));
+    if (!ws.opened) app.unreachable.add(base);
+    if (app.me) {
+      if (!app.lostAt) app.lostAt = Date.now();
+      retryLater();
     } else if (app.state !== 'failed') {
       setState('failed', 'lost the connection to the bridge');
     }
@@ -152,6 +199,10 @@ async function handle(m) {
     case 'hello': break;
     case 'joined':
       app.me = m.id;
+      app.lostAt = 0;
+      app.roomWait = false;
+      app.unreachable.clear();
+      learnPeers();
       app.lastMine = null;
       app.roomState = m.room_state || {};
       app.doors = m.doors || [];
@@ -173,7 +224,15 @@ async function handle(m) {
     case 'error': onError(m); break;
     case 'moved':
       // the room is at home on another node of the cluster: its page there (an http(s)
-      // URL only; the name typed here is kept for the form there)
+      // URL only; the name typed here is kept for the form there). During a failover the
+      // directory may still name the node that died until its entry expires: not a place
+      // to go; try again later, here or elsewhere.
+      if (app.lostAt && typeof m.url === 'string' &&
+          [...app.unreachable].some((b) => m.url.startsWith(b + '/'))) {
+        app.roomWait = true;
+        app.ws.close();
+        break;
+      }
       if (typeof m.url === 'string' && /^https?:\/\//.test(m.url)) {
         app.wantOpen = false;
         localStorage.setItem('tutti.name', app.name);

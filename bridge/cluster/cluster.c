@@ -132,6 +132,7 @@ static void heartbeat(struct tt_cluster *cl)
 	while (g_hash_table_iter_next(&it, &k, &v))
 		if (!((struct tt_room *)v)->hidden)
 			tt__cluster_claim(cl, ((struct tt_room *)v)->name);
+	tt__cluster_read_peers(cl);
 }
 
 static gboolean on_heartbeat(gpointer data)
@@ -286,6 +287,7 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	cl->connect_timeout_ms = MAX(CONNECT_TIMEOUT_MIN_MS, (unsigned)cl->ttl_s * 1000 / 3);
 	cl->started = g_get_real_time() / G_USEC_PER_SEC;
 	cl->homes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cl->peers = g_ptr_array_new_with_free_func(g_free);
 	cl->st.configured = true;
 	/* a third of the expiry: two heartbeats may be lost before the entries go */
 	cl->hb_timer = g_timeout_add((guint)cl->ttl_s * 1000 / 3, on_heartbeat, cl);
@@ -354,6 +356,7 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	}
 	drop_source(cl);   /* the one kept from before */
 	g_hash_table_destroy(cl->homes);
+	g_ptr_array_unref(cl->peers);
 	g_free(cl->host);
 	g_free(cl->node);
 	g_free(cl->public_url);

@@ -63,6 +63,12 @@ typedef void (*tt_cluster_home_h)(void *arg, const char *node, const char *url, 
  * caller then serves locally. */
 bool tt__cluster_lookup(struct tt_cluster *cl, const char *room, tt_cluster_home_h cb,
 			void *arg);
+/* This node's id; NULL without a cluster. */
+const char *tt__cluster_node(const struct tt_cluster *cl);
+/* The other live nodes, least loaded first, as read at the last heartbeat (at most 16): an
+ * array of 2 * *n strings, id then public_url, borrowed until the next heartbeat's answer
+ * (use it at once). Nodes without a public_url are left out. NULL and 0 without a cluster. */
+const char *const *tt__cluster_peers(const struct tt_cluster *cl, unsigned *n);
 /* Count one redirect (HTTP 307 to a home). */
 void tt__cluster_redirected(struct tt_cluster *cl);
 /* The counters; zeroes for NULL. */

@@ -64,3 +64,16 @@ struct tt_cluster_stats tt__cluster_stats(const struct tt_cluster *cl)
 	(void)cl;
 	return (struct tt_cluster_stats){ 0 };
 }
+
+const char *tt__cluster_node(const struct tt_cluster *cl)
+{
+	(void)cl;
+	return NULL;
+}
+
+const char *const *tt__cluster_peers(const struct tt_cluster *cl, unsigned *n)
+{
+	(void)cl;
+	*n = 0;
+	return NULL;
+}

@@ -30,6 +30,7 @@ struct tt_cluster {
 	unsigned backoff_ms;
 	unsigned connect_timeout_ms;
 	int64_t started;          /* unix time, for the node's entry */
+	GPtrArray *peers;         /* the other live nodes: id, public_url, id, ... (owned) */
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;
 };
@@ -43,5 +44,7 @@ void tt__cluster_on_reply_warn(redisAsyncContext *ac, void *r, void *priv);
 /* Queue the release of one room's home (if still ours) and of our place in its node set. */
 void tt__cluster_release(struct tt_cluster *cl, const char *room);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
+/* peers.c: queue the read of the other live nodes (cl->peers is replaced by the answer). */
+void tt__cluster_read_peers(struct tt_cluster *cl);
 
 #endif

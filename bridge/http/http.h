@@ -94,6 +94,9 @@ bool tt__http_cluster_redirect(struct tt_core *core, const char *room, const cha
 bool tt__http_room_elsewhere(struct tt_core *core, const struct tt_http_req *req,
 			     tt_http_route_h fn);
 
+/* api_cluster.c */
+void tt__api_cluster(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);
+
 /* api_rooms.c */
 void tt__api_health(struct tt_core *core, const struct tt_http_req *req, struct tt_http_resp *r);
 void tt__api_rooms_list(struct tt_core *core, const struct tt_http_req *req,

@@ -24,6 +24,7 @@ static const struct route routes[] = {
 	{ "GET", "/metrics", false, tt__api_metrics, false },
 	{ "GET", "/api/health", false, tt__api_health, false },
 	{ "GET", "/api/gateways", false, tt__api_gateways, false },
+	{ "GET", "/api/cluster", false, tt__api_cluster, false },
 	{ "GET", "/api/events", true, tt__api_events_plain, false },
 	{ "GET", "/api/rooms", false, tt__api_rooms_list, false },
 	{ "GET", "/api/rooms/{}", false, tt__api_room_get, true },

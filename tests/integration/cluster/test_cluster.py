@@ -156,6 +156,12 @@ def test_join_claims_redirects_releases():
         wait_for(lambda: 0 < REDIS.cmd("TTL", "tutti:node:a") <= TTL, 20,
                  "node a's entry with an expiry")
         check(REDIS.cmd("ZSCORE", "tutti:nodes", "b") is not None, "b in tutti:nodes")
+        # each node names the other (its public_url) for browsers to fail over to
+        wait_for(lambda: a.http("GET", "/api/cluster")[1].get("peers") ==
+                 [{"node": "b", "url": b.url}], 20, "a's /api/cluster to name b")
+        st, cl = b.http("GET", "/api/cluster")
+        check(st == 200 and cl["node"] == "b" and cl["redis_up"] is True,
+              "b's /api/cluster: %s %s" % (st, cl))
         gw = a.testgw()
         pid = gw.join("alpha", "alice")
         wait_for(lambda: REDIS.cmd("GET", "tutti:room:alpha") == "a", 20, "a's claim")
