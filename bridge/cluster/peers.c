@@ -1,7 +1,9 @@
 /* peers.c: the other live nodes of the cluster and their public URLs, least loaded first,
- * read once per heartbeat (one script: the node set, skipping members whose entry has
- * expired: dead nodes) and kept here, so that an answer that names them (GET /api/cluster,
- * which a browser reads to know where to go when its node dies) never waits for Redis. */
+ * read once per heartbeat (one script over the node set) and kept here, so that an answer
+ * that names them (GET /api/cluster, which a browser reads to know where to go when its node
+ * dies) never waits for Redis. The same script removes the members whose entry has expired
+ * (nodes that died without a clean stop), so the set read by others (the Kamailio front
+ * door's least-loaded choice) holds only live nodes, give or take one heartbeat. */
 #define TT_LOG_DOMAIN "cluster"
 #include "cluster_priv.h"
 
@@ -13,10 +15,10 @@
 static const char PEERS[] =
 	"local out = {} "
 	"for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do "
-	"  if id ~= ARGV[2] then "
+	"  if redis.call('EXISTS', ARGV[1] .. id) == 0 then redis.call('ZREM', KEYS[1], id) "
+	"  elseif id ~= ARGV[2] and #out < 2 * tonumber(ARGV[3]) then "
 	"    local u = redis.call('HGET', ARGV[1] .. id, 'public_url') "
 	"    if u and u ~= '' then out[#out + 1] = id out[#out + 1] = u end "
-	"    if #out >= 2 * tonumber(ARGV[3]) then break end "
 	"  end "
 	"end "
 	"return out";

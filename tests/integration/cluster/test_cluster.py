@@ -249,6 +249,11 @@ def test_dead_node_rooms_expire_and_move():
             check(st == 200, "b serves the orphaned room's page: %s %s" % (st, loc))
             b.testgw().join("gamma", "bob")
             wait_for(lambda: REDIS.cmd("GET", "tutti:room:gamma") == "b", 20, "b's claim")
+            # b's heartbeat removed the dead member from tutti:nodes, and names no peer
+            wait_for(lambda: REDIS.cmd("ZSCORE", "tutti:nodes", "a") is None, 20,
+                     "a's member of tutti:nodes to be removed")
+            wait_for(lambda: b.http("GET", "/api/cluster")[1].get("peers") == [], 20,
+                     "b's /api/cluster to stop naming a")
     finally:
         a.kill()
         a.tmp.cleanup()
