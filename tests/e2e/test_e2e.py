@@ -129,6 +129,17 @@ class RtpPeer:
                 best[f] = max(best[f], goertzel_db(samples[i:i + 8000], f))
         return best, len(samples)
 
+    def join(self, br, room, name="Phone"):
+        """Make this peer a PCMU participant of `room` through br's admin API and start
+        sending and receiving; the API's answer."""
+        st, body = br.http("POST", "/api/rooms/%s/participants" % room,
+                           {"name": name, "codec": "pcmu",
+                            "remote": "127.0.0.1:%d" % self.port})
+        check(st == 201, "rtp participant: %s %s" % (st, body))
+        host, port = body["local"].rsplit(":", 1)
+        self.start((host, int(port)))
+        return body
+
     def close(self):
         self.stop.set()
         for t in self.threads:
@@ -156,12 +167,7 @@ def test_two_browsers_rtp_chat_roster():
     sections = {"webrtc": {"allow_loopback": True}, "room.locked": {"pin": "2468"}}
     with Bridge(sections) as br:
         peer = RtpPeer()
-        st, body = br.http("POST", "/api/rooms/%s/participants" % room,
-                           {"name": "Phone", "codec": "pcmu",
-                            "remote": "127.0.0.1:%d" % peer.port})
-        check(st == 201, "rtp participant: %s %s" % (st, body))
-        host, port = body["local"].rsplit(":", 1)
-        peer.start((host, int(port)))
+        peer.join(br, room)
         cfg = {"base": "http://127.0.0.1:%d" % br.http_port, "room": room,
                "control": br.control, "wavA": wav_a, "wavB": wav_b, "freqA": FREQ_A,
                "freqB": FREQ_B, "freqR": FREQ_R, "out": OUT_DIR, "chromium": CHROMIUM,

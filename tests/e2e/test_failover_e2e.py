@@ -86,12 +86,7 @@ def test_browser_fails_over_to_another_node():
         nets = [p.get("network") for p in room.get("participants", [])]
         check(st == 200 and nets == ["web"], "b's room has the browser: %s %s" % (st, nets))
         # a phone on b: the browser and the phone hear each other there
-        st, body = b.http("POST", "/api/rooms/%s/participants" % ROOM,
-                          {"name": "Phone", "codec": "pcmu",
-                           "remote": "127.0.0.1:%d" % peer.port})
-        check(st == 201, "rtp participant on b: %s %s" % (st, body))
-        host, port = body["local"].rsplit(":", 1)
-        peer.start((host, int(port)))
+        peer.join(b, ROOM)
         time.sleep(1.5)
         t_phone = time.monotonic()
         proc.stdin.write("hear\n")

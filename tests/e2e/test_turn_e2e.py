@@ -176,12 +176,7 @@ def browse(br, tmp, steps, room="turn", control_ms=20000):
     write_tone(wav, FREQ_A, 4)
     peer = RtpPeer()
     try:
-        st, body = br.http("POST", "/api/rooms/%s/participants" % room,
-                           {"name": "Phone", "codec": "pcmu",
-                            "remote": "127.0.0.1:%d" % peer.port})
-        check(st == 201, "rtp participant: %s %s" % (st, body))
-        host, port = body["local"].rsplit(":", 1)
-        peer.start((host, int(port)))
+        peer.join(br, room)
         cfg = {"base": "http://%s:%d" % (BRIDGE_IP, br.http_port), "room": room,
                "wav": wav, "chromium": CHROMIUM, "freqs": [FREQ_A, FREQ_R],
                "controlMs": control_ms, "steps": steps}
