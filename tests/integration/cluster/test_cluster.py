@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webrtc"))
 from ttlib import (Bridge, BUILD_DIR, SOURCE_DIR, check, default_sections,  # noqa: E402
                    free_port, run, wait_for)
 from wsclient import WsClient  # noqa: E402
+from rtppeer import FREQ_A, FREQ_R, RtpPeer  # noqa: E402
 
 TTL = 3
 
@@ -259,12 +260,27 @@ def test_dead_node_rooms_expire_and_move():
         a.tmp.cleanup()
 
 
+def hear_each_other(p1, p2, since, what):
+    """p1 (FREQ_R) and p2 (FREQ_A) each hear the other's tone and not their own."""
+    wait_for(lambda: p1.heard(since)[1] > 8000 * 1.5 and p2.heard(since)[1] > 8000 * 1.5, 20,
+             "audio " + what)
+    h1, h2 = p1.heard(since)[0], p2.heard(since)[0]
+    check(h1[FREQ_A] > -45 and h1[FREQ_A] > h1[FREQ_R] + 15 and
+          h2[FREQ_R] > -45 and h2[FREQ_R] > h2[FREQ_A] + 15,
+          "the two phones hear each other %s: %s %s" % (what, h1, h2))
+
+
 def test_redis_restart_reregisters_and_reclaims():
+    """...and a call in progress goes on through the outage and after it."""
     with node(REDIS, "a") as a, node(REDIS, "b") as b:
         a.testgw().join("delta", "alice")
         b.testgw().join("eps", "bob")
+        p1, p2 = RtpPeer(FREQ_R), RtpPeer(FREQ_A)
+        p1.join(a, "delta", "Phone 1")
+        p2.join(a, "delta", "Phone 2")
         wait_for(lambda: REDIS.cmd("GET", "tutti:room:delta") == "a" and
                  REDIS.cmd("GET", "tutti:room:eps") == "b", 20, "both claims")
+        hear_each_other(p1, p2, time.monotonic() + 1, "before the outage")
         REDIS.stop()
         wait_for(lambda: metric(a, "tutti_cluster_redis_up") == 0, 20, "a to see Redis gone")
         # rooms go on locally while Redis is away
@@ -272,6 +288,7 @@ def test_redis_restart_reregisters_and_reclaims():
         check(st == 200, "a answers for its room while Redis is down: %s" % st)
         st, loc, _ = get(b, "/delta")
         check(st == 200, "b serves the page while Redis is down: %s" % st)
+        hear_each_other(p1, p2, time.monotonic(), "while Redis is down")
         REDIS.start()
         t0 = time.time()
         wait_for(lambda: REDIS.cmd("GET", "tutti:room:delta") == "a" and
@@ -285,6 +302,9 @@ def test_redis_restart_reregisters_and_reclaims():
         check(metric(a, "tutti_cluster_reconnects_total") >= 1, "a counted its reconnect")
         st, loc, _ = get(b, "/delta")
         check(st == 307 and loc == a.url + "/delta", "b sends to a again: %s %s" % (st, loc))
+        hear_each_other(p1, p2, time.monotonic(), "after Redis came back")
+        p1.close()
+        p2.close()
     # stopped with their rooms live: the homes were released at once
     check(REDIS.cmd("EXISTS", "tutti:room:delta", "tutti:room:eps") == 0,
           "the rooms' homes released by the clean stop")
