@@ -139,6 +139,12 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	  "long a dead node's rooms stay homed on it." },
 	{ "cluster", "key_prefix", TT_CONF_STRING, "tutti:", 0, 64, NULL, 0,
 	  "Prefix of every Redis key (several clusters can share one Redis)." },
+	{ "cluster", "api_url", TT_CONF_STRING, "", 0, 1024, NULL, 0,
+	  "This node's http:// base URL for other nodes' trunk requests (cascaded rooms), "
+	  "published in the directory; empty: no cascade (a room on two nodes is split). "
+	  "Nodes call each other's admin API with this node's [http] admin_token." },
+	{ "cluster", "trunk_bitrate", TT_CONF_INT, "64000", 16000, 510000, NULL, 0,
+	  "Opus bit/s of a trunk between nodes (each way, per room and node pair)." },
 
 	{ "room.*", "rate", TT_CONF_ENUM, NULL, 0, 0, "8000|16000|24000|48000", R,
 	  "Mixing sample rate in Hz (default: [rooms] rate)." },

@@ -32,6 +32,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get },
 	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch },
 	{ "DELETE", "/api/rooms/{}/participants/{}", true, tt__api_part_delete },
+	{ "GET", "/api/rooms/{}/trunks", false, tt__api_trunk_list },
+	{ "POST", "/api/rooms/{}/trunks", true, tt__api_trunk_post },
+	{ "DELETE", "/api/rooms/{}/trunks/{}", true, tt__api_trunk_delete },
 };
 
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,
