@@ -286,6 +286,13 @@ void tt__cascade_home(struct tt_cluster *cl, const char *room, const char *owner
 	}
 }
 
+void tt__cascade_room_busy(struct tt_cluster *cl, const char *room)
+{
+	const char *owner = cl ? g_hash_table_lookup(cl->homes, room) : NULL;
+	if (owner)
+		tt__cascade_home(cl, room, owner);
+}
+
 static gboolean on_quiet(gpointer data)
 {
 	struct tt_cluster *cl = data;

@@ -68,6 +68,10 @@ struct json_t *tt__cascade_list(struct tt_core *core, const char *room);
 /* A room of this node has no visible participant left: a leaf's trunk for it is ended
  * (DELETE to the hub), later on the loop (never under the caller). NULL cl: no-op. */
 void tt__cascade_room_quiet(struct tt_cluster *cl, const char *room);
+/* A room of this node got its first visible participant: when its home is known to be
+ * another node, the trunk to it is opened now (else at the claim's answer). NULL cl:
+ * no-op. */
+void tt__cascade_room_busy(struct tt_cluster *cl, const char *room);
 /* The trunk gateway lets go of p (hung up: media ended, room ended, shutdown): its trunk is
  * forgotten; the gateway makes p leave itself. */
 void tt__cascade_gone(struct tt_core *core, struct tt_participant *p);

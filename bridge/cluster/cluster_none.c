@@ -98,3 +98,8 @@ void tt__cascade_gone(struct tt_core *core, struct tt_participant *p)
 {
 	(void)core; (void)p;
 }
+
+void tt__cascade_room_busy(struct tt_cluster *cl, const char *room)
+{
+	(void)cl; (void)room;
+}

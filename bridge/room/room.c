@@ -597,6 +597,8 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = room->name };
 	tt__participant_entry(p, &ev.who);
 	tt__room_emit(room, &ev);
+	if (tt__room_visible_parts(room) == 1)   /* a leaf's trunk now, not at the heartbeat */
+		tt__cascade_room_busy(core->cluster, room->name);
 	*pp = p;  /* the caller's reference */
 	return 0;
 }
