@@ -54,9 +54,15 @@ def one(nodes, cascade, r):
     rate = {}
     if cascade:
         def sample():
-            time.sleep(SECONDS * 0.3 + N / 200)
+            # the trunks carry the same streams whatever N is: sampled once both are up
+            # (at each leaf's first join), well before the run ends
+            deadline = time.time() + 60
+            while time.time() < deadline and not all(
+                    any(t["state"] == "up" for t in n.trunks(room)) for n in nodes[1:]):
+                time.sleep(0.2)
+            time.sleep(1)
             b0, t0 = trunk_bytes(nodes, room), time.time()
-            time.sleep(SECONDS * 0.4)
+            time.sleep(min(4, SECONDS * 0.3))
             rate["bps"] = (trunk_bytes(nodes, room) - b0) * 8 / (time.time() - t0)
         th = threading.Thread(target=sample)
         th.start()
