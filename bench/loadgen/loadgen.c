@@ -33,6 +33,11 @@ struct opts {
 	bool json, check, selftest, keep_room, fault, no_levels;
 	int late_ms;
 	double quiet_dbfs;   /* --no-levels: the quiet participants' microphone noise */
+	/* --also-url/--also-pid: more nodes of one cascaded room (docs/scale-out.md):
+	 * participant i joins urls[i % nurls] (urls[0] is --url, which makes the room first,
+	 * so it is the room's home); the CPU figure sums every pid */
+	const char *urls[8];
+	int nurls, pids[8], npids;
 };
 
 struct frame {
@@ -45,6 +50,7 @@ struct frame {
 struct part {
 	int fd;
 	char id[128];
+	int node;            /* index into opts.urls */
 	bool talker, sampled;
 	uint16_t seq;
 	uint32_t ts, ssrc;
@@ -70,7 +76,9 @@ static void usage(void)
 		"   VOIP mode; quiet participants send a microphone's noise, -60 dBFS RMS by\n"
 		"   default, as ordinary SILK frames; --quiet-dbfs -200 sends digital silence)\n"
 		"  [--janus http://127.0.0.1:8088/janus]  (Janus AudioBridge instead of tutti;\n"
-		"   --room is then a number)\n");
+		"   --room is then a number)\n"
+		"  [--also-url URL]... [--also-pid PID]...  (one room over several cascaded\n"
+		"   nodes: participants joined round-robin, CPU summed over the pids)\n");
 }
 
 static int parse_opts(struct opts *o, int argc, char **argv)
@@ -82,6 +90,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{"selftest", 0, 0, 'S'}, {"sample", 1, 0, 'm'}, {"late-ms", 1, 0, 'l'},
 		{"ext-id", 1, 0, 'e'}, {"selftest-fault", 0, 0, 'F'}, {"keep-room", 0, 0, 'K'},
 		{"janus", 1, 0, 'J'}, {"no-levels", 0, 0, 'L'}, {"quiet-dbfs", 1, 0, 'Q'}, {"help", 0, 0, 'h'},
+		{"also-url", 1, 0, 'U'}, {"also-pid", 1, 0, 'P'},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.url = "http://127.0.0.1:8080", .room = "loadgen", .n = 10,
@@ -112,11 +121,25 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'J': o->janus = optarg; break;
 		case 'L': o->no_levels = true; break;
 		case 'Q': o->quiet_dbfs = atof(optarg); break;
+		case 'U':
+			if (o->nurls >= 7)
+				return -EINVAL;
+			o->urls[1 + o->nurls++] = optarg;
+			break;
+		case 'P':
+			if (o->npids >= 7)
+				return -EINVAL;
+			o->pids[1 + o->npids++] = atoi(optarg);
+			break;
 		default: return -EINVAL;
 		}
 	}
 	if (o->no_levels)
 		o->ext_id = 0;
+	o->urls[0] = o->url;
+	o->nurls++;
+	o->pids[0] = o->pid;
+	o->npids++;
 	if (o->n < 1 || o->n > 20000 || o->talkers < 0 || o->talkers > LG_MAX_TONES ||
 	    o->talkers > o->n || o->seconds < 1 || o->ext_id < 0 || o->ext_id > 14 ||
 	    o->sample < 0 || (o->janus && o->selftest))
@@ -213,7 +236,7 @@ static void receive(const struct opts *o, struct part *p, bool analyse)
 	}
 }
 
-static int cpu_ticks(int pid, long long *ticks)
+static int cpu_ticks1(int pid, long long *ticks)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -234,14 +257,29 @@ static int cpu_ticks(int pid, long long *ticks)
 	return 0;
 }
 
+/* every node's process (--pid and --also-pid) */
+static const struct opts *cpu_opts;
+static int cpu_ticks(int pid, long long *ticks)
+{
+	long long sum = 0, t;
+	for (int i = 0; i < cpu_opts->npids; i++) {
+		int err = cpu_ticks1(i ? cpu_opts->pids[i] : pid, &t);
+		if (err)
+			return err;
+		sum += t;
+	}
+	*ticks = sum;
+	return 0;
+}
+
 /* ---- participants through the API, or the self-test bridge ---- */
 
-static int api_call(const struct opts *o, const char *method, const char *path, json_t *body,
-		    json_t **reply, int want)
+static int api_call_at(const struct opts *o, const char *url, const char *method,
+		       const char *path, json_t *body, json_t **reply, int want)
 {
 	struct lg_http_resp r = {0};
 	char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	int err = lg_http_request(o->url, o->token, method, path, txt, &r);
+	int err = lg_http_request(url, o->token, method, path, txt, &r);
 	free(txt);
 	if (err) {
 		fprintf(stderr, "%s %s: %s\n", method, path, strerror(-err));
@@ -257,6 +295,12 @@ static int api_call(const struct opts *o, const char *method, const char *path, 
 		*reply = json_loads(r.body, 0, NULL);
 	free(r.body);
 	return 0;
+}
+
+static int api_call(const struct opts *o, const char *method, const char *path, json_t *body,
+		    json_t **reply, int want)
+{
+	return api_call_at(o, o->url, method, path, body, reply, want);
 }
 
 static int open_socket(struct sockaddr_in *local)
@@ -295,7 +339,9 @@ static int setup_api(const struct opts *o, struct part *parts)
 	json_t *room = json_pack("{s:i,s:i}", "rate", 48000, "speakers",
 				 o->talkers > 3 ? o->talkers : 3);
 	snprintf(path, sizeof path, "/api/rooms/%s", o->room);
-	int err = api_call(o, "PUT", path, room, NULL, 200);
+	int err = 0;
+	for (int u = 0; u < o->nurls && !err; u++)   /* the first node first: the room's home */
+		err = api_call_at(o, o->urls[u], "PUT", path, room, NULL, 200);
 	json_decref(room);
 	if (err)
 		return err;
@@ -315,7 +361,8 @@ static int setup_api(const struct opts *o, struct part *parts)
 			json_object_set_new(req, "audio_level_ext_id", json_integer(o->ext_id));
 		json_t *rep = NULL;
 		snprintf(path, sizeof path, "/api/rooms/%s/participants", o->room);
-		err = api_call(o, "POST", path, req, &rep, 201);
+		parts[i].node = i % o->nurls;
+		err = api_call_at(o, o->urls[parts[i].node], "POST", path, req, &rep, 201);
 		json_decref(req);
 		const char *id = NULL, *loc = NULL;
 		if (!err && json_unpack(rep, "{s:s,s:s}", "id", &id, "local", &loc) != 0)
@@ -396,11 +443,12 @@ static void teardown_api(const struct opts *o, struct part *parts)
 		if (!parts[i].id[0])
 			continue;
 		snprintf(path, sizeof path, "/api/rooms/%s/participants/%s", o->room, parts[i].id);
-		api_call(o, "DELETE", path, NULL, NULL, 200);
+		api_call_at(o, o->urls[parts[i].node], "DELETE", path, NULL, NULL, 200);
 	}
 	if (!o->keep_room) {
 		snprintf(path, sizeof path, "/api/rooms/%s", o->room);
-		api_call(o, "DELETE", path, NULL, NULL, 200);
+		for (int u = o->nurls - 1; u >= 0; u--)
+			api_call_at(o, o->urls[u], "DELETE", path, NULL, NULL, 200);
 	}
 }
 
@@ -461,6 +509,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	cpu_opts = &o;
 	struct frame (*tone)[CYCLE] = calloc(LG_MAX_TONES, sizeof *tone);
 	struct frame *silence = calloc(CYCLE, sizeof *silence);
 	struct part *parts = calloc((size_t)o.n, sizeof *parts);

@@ -90,6 +90,11 @@ int tt__cluster_check_conf(const struct tt_conf *c, char **why)
 		g_string_append_printf(out, "%s:%d: [cluster] public_url: must start with "
 				       "https:// (or http://)\n", tt_conf_path(c),
 				       tt_conf_line(c, "cluster", "public_url"));
+	const char *api = tt_conf_str(c, "cluster", "api_url");
+	if (api && *api && !g_str_has_prefix(api, "http://"))
+		g_string_append_printf(out, "%s:%d: [cluster] api_url: must start with http:// "
+				       "(a private address of this node)\n", tt_conf_path(c),
+				       tt_conf_line(c, "cluster", "api_url"));
 	const char *node = tt_conf_str(c, "cluster", "node");
 	for (const char *p = node; p && *p; p++)
 		if (!g_ascii_isalnum(*p) && !strchr("._-", *p)) {

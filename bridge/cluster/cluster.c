@@ -108,7 +108,7 @@ static void heartbeat(struct tt_cluster *cl)
 		if (r->hidden)
 			continue;
 		rooms++;
-		parts += r->parts->len;
+		parts += tt__room_visible_parts(r);   /* trunks are not load of their own */
 	}
 	char *key = tt__cluster_key(cl, "node", cl->node);
 	char *zkey = tt__cluster_key(cl, "nodes", NULL);
@@ -118,7 +118,7 @@ static void heartbeat(struct tt_cluster *cl)
 	g_snprintf(st, sizeof st, "%" G_GINT64_FORMAT, cl->started);
 	g_snprintf(ttl, sizeof ttl, "%d", cl->ttl_s);
 	const char *hset[] = { "HSET", key, "public_url", cl->public_url, "sip_uri", cl->sip_uri,
-			       "participants", np, "rooms", nr, "started", st,
+			       "participants", np, "rooms", nr, "started", st, "api_url", cl->api_url,
 			       "version", TT_VERSION };
 	redisAsyncCommandArgv(cl->ac, tt__cluster_on_reply_warn, NULL, G_N_ELEMENTS(hset), hset, NULL);
 	const char *exp[] = { "EXPIRE", key, ttl };
@@ -288,6 +288,13 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	cl->started = g_get_real_time() / G_USEC_PER_SEC;
 	cl->homes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	cl->peers = g_ptr_array_new_with_free_func(g_free);
+	const char *api = tt_conf_str(c, "cluster", "api_url");
+	cl->api_url = g_strdup(api ? api : "");
+	const char *tok = tt_conf_str(c, "http", "admin_token");
+	cl->token = g_strdup(tok ? tok : "");
+	cl->trunk_bitrate = (unsigned)tt_conf_int(c, "cluster", "trunk_bitrate");
+	cl->trunks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cl->quiet = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	cl->st.configured = true;
 	/* a third of the expiry: two heartbeats may be lost before the entries go */
 	cl->hb_timer = g_timeout_add((guint)cl->ttl_s * 1000 / 3, on_heartbeat, cl);
@@ -355,6 +362,11 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 		drop_source(cl);
 	}
 	drop_source(cl);   /* the one kept from before */
+	tt__cascade_free(cl);
+	g_hash_table_destroy(cl->trunks);
+	g_hash_table_destroy(cl->quiet);
+	g_free(cl->api_url);
+	g_free(cl->token);
 	g_hash_table_destroy(cl->homes);
 	g_ptr_array_unref(cl->peers);
 	g_free(cl->host);

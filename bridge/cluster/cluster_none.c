@@ -1,7 +1,9 @@
 /* cluster_none.c: the backend of a build without hiredis: a single node. A configured
  * [cluster] redis never gets here (tt__cluster_check_conf refuses it at start). */
+#include "cascade.h"
 #include "cluster.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <tutti/conf.h>
 #include <tutti/errno.h>
@@ -76,4 +78,41 @@ const char *const *tt__cluster_peers(const struct tt_cluster *cl, unsigned *n)
 	(void)cl;
 	*n = 0;
 	return NULL;
+}
+
+/* cascade.h without a directory: no trunks */
+unsigned tt__cascade_accept(struct tt_core *core, const char *room,
+			    const struct tt_trunk_req *req, tt_cascade_accept_h cb, void *arg,
+			    const char **msg)
+{
+	(void)core; (void)room; (void)req; (void)cb; (void)arg;
+	*msg = "this node does not cascade rooms (built without hiredis)";
+	return 404;
+}
+
+unsigned tt__cascade_drop(struct tt_core *core, const char *room, const char *node)
+{
+	(void)core; (void)room; (void)node;
+	return 404;
+}
+
+json_t *tt__cascade_list(struct tt_core *core, const char *room)
+{
+	(void)core; (void)room;
+	return json_array();
+}
+
+void tt__cascade_room_quiet(struct tt_cluster *cl, const char *room)
+{
+	(void)cl; (void)room;
+}
+
+void tt__cascade_gone(struct tt_core *core, struct tt_participant *p)
+{
+	(void)core; (void)p;
+}
+
+void tt__cascade_room_busy(struct tt_cluster *cl, const char *room)
+{
+	(void)cl; (void)room;
 }

@@ -31,6 +31,12 @@ struct tt_cluster {
 	unsigned connect_timeout_ms;
 	int64_t started;          /* unix time, for the node's entry */
 	GPtrArray *peers;         /* the other live nodes: id, public_url, id, ... (owned) */
+	char *api_url;            /* [cluster] api_url: "" when this node does not cascade */
+	char *token;              /* [http] admin_token: the bearer towards other nodes */
+	unsigned trunk_bitrate;
+	GHashTable *trunks;       /* key (cascade.c) -> struct trunk * (owned) */
+	GHashTable *quiet;        /* room names to check for a leaf trunk to end (owned) */
+	guint quiet_idle;
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;
 };
@@ -43,6 +49,15 @@ void tt__cluster_claim(struct tt_cluster *cl, const char *room);
 void tt__cluster_on_reply_warn(redisAsyncContext *ac, void *r, void *priv);
 /* Queue the release of one room's home (if still ours) and of our place in its node set. */
 void tt__cluster_release(struct tt_cluster *cl, const char *room);
+/* The api_url of node `id` (HGET), or NULL when it has none or Redis did not answer; cb
+ * runs exactly once, later (false and no callback when Redis is down). */
+typedef void (*tt_cluster_url_h)(void *arg, const char *url);
+bool tt__cluster_node_url(struct tt_cluster *cl, const char *id, tt_cluster_url_h cb, void *arg);
+/* cascade.c: a claim's answer says `owner` is the home of `room` (this node or another):
+ * open, keep or end this node's trunk for it. */
+void tt__cascade_home(struct tt_cluster *cl, const char *room, const char *owner);
+/* cascade.c: end every trunk (tt__cluster_free). */
+void tt__cascade_free(struct tt_cluster *cl);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
 /* peers.c: queue the read of the other live nodes (cl->peers is replaced by the answer). */
 void tt__cluster_read_peers(struct tt_cluster *cl);

@@ -57,6 +57,8 @@ static void on_claim(redisAsyncContext *ac, void *r, void *priv)
 	if (claimed) {
 		cl->st.claims++;
 		tt_info("room %s: this node (%s) is its home", c->room, cl->node);
+	} else if (cl->api_url[0]) {
+		/* cascaded: no split, the trunk below joins the halves */
 	} else if (strcmp(owner, cl->node) && (!was || strcmp(was, owner))) {
 		/* the split rule: local participants stay here; new browsers go to the home */
 		cl->st.splits++;
@@ -64,6 +66,7 @@ static void on_claim(redisAsyncContext *ac, void *r, void *priv)
 			"new browsers are sent to %s", c->room, owner, owner);
 	}
 	g_hash_table_replace(cl->homes, g_strdup(c->room), g_strdup(owner));
+	tt__cascade_home(cl, c->room, owner);
 out:
 	g_free(c->room);
 	g_free(c);
@@ -157,5 +160,36 @@ bool tt__cluster_lookup(struct tt_cluster *cl, const char *room, tt_cluster_home
 		g_free(l);
 	g_free(key);
 	g_free(nodes);
+	return ok;
+}
+
+struct url_q {
+	tt_cluster_url_h cb;
+	void *arg;
+};
+
+static void on_url(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	struct url_q *q = priv;
+	redisReply *reply = r;
+	q->cb(q->arg, reply && reply->type == REDIS_REPLY_STRING && reply->len ? reply->str
+								 : NULL);
+	g_free(q);
+}
+
+bool tt__cluster_node_url(struct tt_cluster *cl, const char *id, tt_cluster_url_h cb, void *arg)
+{
+	if (!cl->up || cl->leaving)
+		return false;
+	char *key = tt__cluster_key(cl, "node", id);
+	const char *argv[] = { "HGET", key, "api_url" };
+	struct url_q *q = g_new0(struct url_q, 1);
+	q->cb = cb;
+	q->arg = arg;
+	bool ok = redisAsyncCommandArgv(cl->ac, on_url, q, 3, argv, NULL) == REDIS_OK;
+	if (!ok)
+		g_free(q);
+	g_free(key);
 	return ok;
 }

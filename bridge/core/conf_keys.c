@@ -145,6 +145,12 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "cluster", "redis_password", TT_CONF_STRING, "", 0, 512, NULL, TT_CONF_SECRET,
 	  "Password sent with AUTH right after each connect (requirepass, or redis_user's ACL "
 	  "password); empty: no AUTH." },
+	{ "cluster", "api_url", TT_CONF_STRING, "", 0, 1024, NULL, 0,
+	  "This node's http:// base URL for other nodes' trunk requests (cascaded rooms), "
+	  "published in the directory; empty: no cascade (a room on two nodes is split). "
+	  "Nodes call each other's admin API with this node's [http] admin_token." },
+	{ "cluster", "trunk_bitrate", TT_CONF_INT, "64000", 16000, 510000, NULL, 0,
+	  "Opus bit/s of a trunk between nodes (each way, per room and node pair)." },
 
 	{ "room.*", "rate", TT_CONF_ENUM, NULL, 0, 0, "8000|16000|24000|48000", R,
 	  "Mixing sample rate in Hz (default: [rooms] rate)." },

@@ -10,6 +10,7 @@
 #include <tutti/log.h>
 
 #include "cluster/cluster.h"
+#include "gateway/trunk.h"
 #include "gateway/rtp.h"
 #include "events/events.h"
 #include "record/recorder.h"
@@ -75,10 +76,11 @@ static const struct tt_gateway **all_gateways(const struct tt_gateway *const *gw
 	unsigned n = 0;
 	while (gws && gws[n])
 		n++;
-	const struct tt_gateway **all = g_new0(const struct tt_gateway *, n + 2);
+	const struct tt_gateway **all = g_new0(const struct tt_gateway *, n + 3);
 	all[0] = &tt__gateway_rtp;
+	all[1] = &tt__gateway_trunk;
 	for (unsigned i = 0; i < n; i++)
-		all[i + 1] = gws[i];
+		all[i + 2] = gws[i];
 	return all;
 }
 

@@ -120,6 +120,13 @@ void tt__api_room_delete(struct tt_core *core, const struct tt_http_req *req,
 			 struct tt_http_resp *r);
 void tt__api_part_post(struct tt_core *core, const struct tt_http_req *req,
 		       struct tt_http_resp *r);
+/* api_trunks.c: a cascaded room's trunks (cluster/cascade.h) */
+void tt__api_trunk_post(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
+void tt__api_trunk_delete(struct tt_core *core, const struct tt_http_req *req,
+			  struct tt_http_resp *r);
+void tt__api_trunk_list(struct tt_core *core, const struct tt_http_req *req,
+			struct tt_http_resp *r);
 void tt__api_part_get(struct tt_core *core, const struct tt_http_req *req,
 		      struct tt_http_resp *r);
 void tt__api_part_patch(struct tt_core *core, const struct tt_http_req *req,

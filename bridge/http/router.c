@@ -37,6 +37,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/rooms/{}/participants/{}", false, tt__api_part_get, true },
 	{ "PATCH", "/api/rooms/{}/participants/{}", true, tt__api_part_patch, true },
 	{ "DELETE", "/api/rooms/{}/participants/{}", true, tt__api_part_delete, true },
+	{ "GET", "/api/rooms/{}/trunks", false, tt__api_trunk_list, false },
+	{ "POST", "/api/rooms/{}/trunks", true, tt__api_trunk_post, false },
+	{ "DELETE", "/api/rooms/{}/trunks/{}", true, tt__api_trunk_delete, false },
 };
 
 void tt__http_error(struct tt_http_resp *resp, unsigned status, const char *field,

@@ -19,9 +19,9 @@
  *   the noise floor and is never selected as a speaker.
  *
  * - A trunk to another bridge (TT_LEG_TRUNK: remote, SDES keys or a DTLS fingerprint and
- *   role, streams). One stream each way is a UDP leg already: the far bridge is one
- *   participant whose voice is its room's mix (what it hears is ours without it, by the
- *   N-1). A trunk kind adds DTLS-SRTP without ICE (dtls.c over a UDP transport: a
+ *   role, streams). One stream each way is a UDP leg already, and that is what cascaded
+ *   rooms use today (cluster/cascade.c): the far bridge is one participant whose voice is
+ *   its room's mix (what it hears is ours without it, by the N-1). A trunk kind adds DTLS-SRTP without ICE (dtls.c over a UDP transport: a
  *   transport implementation beside udp.c and ice.c) and several streams: the far room's
  *   speakers as separate SSRCs, so that each bridge's top-K selection sees the other's
  *   voices one by one. Incoming, the kind gives tc its own recv_h, which routes each SSRC

@@ -34,6 +34,9 @@ struct tt_participant {
 	uint32_t hand_seq;           /* core thread: when TT_PS_HAND went up (room hand_next) */
 	bool lobby;                  /* core thread: joined for media only (PIN entry), hidden
 				      * from rosters, events and counts until admitted */
+	bool trunk;                  /* core thread, set once at join: a trunk to another node
+				      * (cluster/cascade.c): hidden as the lobby is, but heard and
+				      * hearing */
 	bool audio_added;            /* core thread: TT_CAP_AUDIO from audio_add, not the join */
 	tt_audio_ended_h audio_ended;   /* core thread: audio_add's callback, or NULL */
 	void *audio_ended_arg;

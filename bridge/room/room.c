@@ -6,6 +6,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cascade.h"
 #include "cluster/cluster.h"
 #include "participant/participant.h"
 #include "events/events.h"
@@ -426,10 +427,13 @@ static char *sanitize_name(struct tt_room *room, const char *in)
 	return name;
 }
 
+/* how join_room adds a participant */
+enum join_mode { JOIN_NORMAL, JOIN_LOBBY, JOIN_TRUNK, JOIN_TRUNK_HELD };
+
 static int join(struct tt_gw_handle *gw, const struct tt_join *req,
 		struct tt_participant **pp, bool lobby);
 static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct tt_room *room,
-		     bool moderator, bool lobby, struct tt_participant **pp);
+		     bool moderator, enum join_mode mode, struct tt_participant **pp);
 
 /* The decoy lobby (tt_join.decoy): a hidden room with media, so the caller hears the same
  * prompts and its DTMF arrives, where tt__room_lobby_admit() refuses every PIN. */
@@ -444,7 +448,31 @@ static int decoy_join(struct tt_gw_handle *gw, const struct tt_join *req,
 		room = room_new(core, DECOY_ROOM);
 		room->hidden = true;
 	}
-	return join_room(gw, req, room, false, true, pp);
+	return join_room(gw, req, room, false, JOIN_LOBBY, pp);
+}
+
+/* A trunk joins a room that exists (it never creates one: the room lives because of its
+ * local participants), with no PIN, lock or limit: it is the other nodes' participants,
+ * each of whom passed those checks where they joined. Hidden as a lobby participant is. */
+int tt__room_trunk_join(struct tt_gw_handle *gw, const struct tt_join *req, bool hold,
+			struct tt_participant **pp)
+{
+	if (!req || !req->room || !(req->caps & TT_CAP_AUDIO))
+		return -EINVAL;
+	if (gw->core->stopping)
+		return -ESHUTDOWN;
+	struct tt_room *room = tt__room_find(gw->core, req->room);
+	if (!room)
+		return -ENOENT;
+	return join_room(gw, req, room, false, hold ? JOIN_TRUNK_HELD : JOIN_TRUNK, pp);
+}
+
+unsigned tt__room_visible_parts(const struct tt_room *room)
+{
+	unsigned n = 0;
+	for (guint i = 0; i < room->parts->len; i++)
+		n += !((const struct tt_participant *)g_ptr_array_index(room->parts, i))->lobby;
+	return n;
 }
 
 int tt__room_join(struct tt_gw_handle *gw, const struct tt_join *req,
@@ -524,14 +552,16 @@ static int join(struct tt_gw_handle *gw, const struct tt_join *req,
 	rc = tt__room_open(core, req->room, true, &room);
 	if (rc)
 		return rc;
-	return join_room(gw, req, room, moderator, lobby, pp);
+	return join_room(gw, req, room, moderator, lobby ? JOIN_LOBBY : JOIN_NORMAL, pp);
 }
 
 static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct tt_room *room,
-		     bool moderator, bool lobby, struct tt_participant **pp)
+		     bool moderator, enum join_mode mode, struct tt_participant **pp)
 {
 	struct tt_core *core = gw->core;
-	if (room->parts->len >= room->max_participants) {
+	bool lobby = mode != JOIN_NORMAL;
+	bool trunk = mode == JOIN_TRUNK || mode == JOIN_TRUNK_HELD;
+	if (!trunk && room->parts->len >= room->max_participants) {
 		tt__room_gc(room);
 		return -EUSERS;
 	}
@@ -546,15 +576,18 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 		p->state |= TT_PS_MODERATOR;
 	if (lobby) {
 		p->lobby = true;
-		p->state |= TT_PS_HOLD;   /* neither heard nor hearing the room */
+		p->trunk = trunk;
+		if (mode != JOIN_TRUNK)
+			p->state |= TT_PS_HOLD;   /* neither heard nor hearing the room */
 	}
 	g_ptr_array_add(room->parts, tt__participant_ref(p));  /* the room's reference */
 	g_hash_table_add(room->names, name_key(p->name));
 	if (p->caps & TT_CAP_AUDIO)
 		tt__room_media_add(room->media, p, (unsigned)g_atomic_int_get(&p->state));
-	tt_info_kv(TT_KV("event", lobby ? "lobby" : "join", "room", room->name, "participant",
-			 p->id, "network", p->network),
-		   "%s %s %s as %s from %s", p->id, lobby ? "waits in the lobby of" : "joined",
+	tt_info_kv(TT_KV("event", trunk ? "trunk" : lobby ? "lobby" : "join", "room",
+			 room->name, "participant", p->id, "network", p->network),
+		   "%s %s %s as %s from %s", p->id, trunk ? "trunks" :
+		   lobby ? "waits in the lobby of" : "joined",
 		   room->name, p->name, p->network);
 	if (lobby) {
 		*pp = p;
@@ -564,6 +597,8 @@ static int join_room(struct tt_gw_handle *gw, const struct tt_join *req, struct 
 	struct tt_roster_event ev = { .type = TT_ROSTER_JOINED, .room = room->name };
 	tt__participant_entry(p, &ev.who);
 	tt__room_emit(room, &ev);
+	if (tt__room_visible_parts(room) == 1)   /* a leaf's trunk now, not at the heartbeat */
+		tt__cascade_room_busy(core->cluster, room->name);
 	*pp = p;  /* the caller's reference */
 	return 0;
 }
@@ -607,6 +642,8 @@ struct tt_participant *tt__room_leave(struct tt_participant *p, int reason)
 		if (!told && p->gw->gw->on_roster)
 			p->gw->gw->on_roster(p->gw->state, &ev);
 		tt__participant_unref(p);  /* the room's reference */
+		if (!tt__room_visible_parts(room))   /* a leaf's trunk goes with the last one */
+			tt__cascade_room_quiet(room->core->cluster, room->name);
 		tt__room_gc(room);
 	}
 	return tt__participant_unref(p);  /* the caller's reference */
@@ -623,7 +660,7 @@ int tt__room_set_state(struct tt_participant *p, unsigned bits, bool on)
 		return -ENOENT;
 	unsigned old = (unsigned)g_atomic_int_get(&p->state);
 	unsigned now = on ? (old | bits) : (old & ~bits);
-	if (p->lobby)
+	if (p->lobby && !p->trunk)
 		now |= TT_PS_HOLD;   /* the lobby never hears the room */
 	if (!(now & TT_PS_MUTED))
 		now &= ~(unsigned)TT_PS_MOD_MUTED;   /* never "muted by a moderator" but heard */

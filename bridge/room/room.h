@@ -40,6 +40,14 @@ struct tt_room {
 	struct tt_mixer_room_stats mixer_stats;
 };
 
+/* A trunk to another node (cluster/cascade.c) joins `req->room`, which must exist (-ENOENT):
+ * hidden from rosters, events and counts like a lobby participant, but in the mix (on hold
+ * while `hold`, until its far end is known). No PIN, lock or size check. Core thread. */
+int tt__room_trunk_join(struct tt_gw_handle *gw, const struct tt_join *req, bool hold,
+			struct tt_participant **pp);
+/* Participants everyone sees (not in a lobby, not trunks). Core thread. */
+unsigned tt__room_visible_parts(const struct tt_room *room);
+
 /* Rooms anyone can see: the registry without the hidden decoy lobby. Core thread. */
 unsigned tt__rooms_visible(struct tt_core *core);
 
