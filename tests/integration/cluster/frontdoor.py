@@ -51,11 +51,11 @@ def missing():
 class Node:
     """One tutti-test node: SIP, HTTP and media on `ip`, registered in Redis as `name`."""
 
-    def __init__(self, redis_port, name, ip, ttl, binary="tutti-test", extra=None):
+    def __init__(self, redis_port, name, ip, ttl, binary="tutti-test", extra=None, ports=400):
         sip_port = free_port_udp_tcp()
         http_port = free_port()
         lo = free_port(socket.SOCK_DGRAM)
-        lo = max(1024, min(lo - lo % 2, 64000))
+        lo = max(1024, min(lo - lo % 2, 65000 - ports))
         self.name, self.ip = name, ip
         self.sip_uri = "sip:%s:%d" % (ip, sip_port)
         sections = {
@@ -64,7 +64,7 @@ class Node:
             # is for phones, not for a proxy (docs/scale-out.md)
             "sip": {"listen": ip, "port": sip_port, "rate_limit": 100000,
                     "rate_burst": 100000},
-            "media": {"address": ip, "port_min": lo, "port_max": lo + 400},
+            "media": {"address": ip, "port_min": lo, "port_max": lo + ports},
             "rooms": {"on_demand": True},
             "bridge": {"log_level": "warn"},
             "cluster": {"redis": "127.0.0.1:%d" % redis_port, "node": name,
@@ -74,7 +74,7 @@ class Node:
             sections.setdefault(k, {}).update(v)
         self.br = Bridge(sections, binary=binary)
         self.br.http_port = http_port
-        self.media = (lo, lo + 400)
+        self.media = (lo, lo + ports)
 
     def start(self):
         self.br.start()
@@ -102,7 +102,8 @@ class Node:
 class Kamailio:
     """kamailio -DD -E on 127.0.0.1:port with the shipped cfg, its own runtime dir."""
 
-    def __init__(self, redis_port, node_uris, ping_s=1, threshold=2, fr_ms=2000, workers=2):
+    def __init__(self, redis_port, node_uris, ping_s=1, threshold=2, fr_ms=2000, workers=2,
+                 shm_mb=64):
         self.tmp = tempfile.TemporaryDirectory(prefix="tutti-kam-")
         self.dir = self.tmp.name
         self.port = free_port(socket.SOCK_DGRAM)
@@ -110,7 +111,10 @@ class Kamailio:
         self.list = os.path.join(self.dir, "tutti-nodes.list")
         with open(self.list, "w") as f:
             f.write("".join("1 %s\n" % u for u in node_uris))
+        # -m: shared memory (MB) for transactions, which tm keeps a few seconds after
+        # they end: Debian's default 64 runs out near 1,000 calls/s (docs/scale-out.md)
         self.args = [KAMAILIO, "-f", CFG, "-DD", "-E", "-Y", self.dir, "-w", self.dir,
+                     "-m", str(shm_mb),
                      "-A", "LISTEN=udp:127.0.0.1:%d" % self.port,
                      "-A", 'REDIS="name=tutti;addr=127.0.0.1;port=%d"' % redis_port,
                      "-A", 'DS_LIST="%s"' % self.list, "-A", 'CTL="%s"' % self.ctl,
