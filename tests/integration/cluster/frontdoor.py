@@ -102,8 +102,11 @@ class Node:
 class Kamailio:
     """kamailio -DD -E on 127.0.0.1:port with the shipped cfg, its own runtime dir."""
 
-    def __init__(self, redis_port, node_uris, ping_s=1, threshold=2, fr_ms=2000, workers=2,
+    def __init__(self, redis_port, node_uris, ping_s=1, threshold=2, fr_ms=2000, workers=1,
                  shm_mb=64):
+        """workers=1 for tests: with several UDP workers Kamailio can forward a node's 183
+        after its 200 (each reply goes out from whichever worker took it), which a phone
+        ignores but which fails SIPp's call (docs/scale-out.md); the benchmark runs 4."""
         self.tmp = tempfile.TemporaryDirectory(prefix="tutti-kam-")
         self.dir = self.tmp.name
         self.port = free_port(socket.SOCK_DGRAM)
