@@ -44,6 +44,15 @@ stop_system_prometheus() {
 	fi
 }
 
+# Debian's kamailio enables its service (SIP on every address, port 5060) on hosts with an
+# init system; the front-door test starts its own kamailio with docs/kamailio/tutti.cfg.
+stop_system_kamailio() {
+	if pgrep -x kamailio >/dev/null 2>&1 && [ -f /run/kamailio/kamailio.pid ]; then
+		echo "setup: stopping the system kamailio that apt started (the tests run their own)"
+		as_root service kamailio stop >/dev/null 2>&1 || true
+	fi
+}
+
 install_deps() {
 	local want=() missing=()
 	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/debian-packages.txt | grep -v '^$')
@@ -66,6 +75,9 @@ install_deps() {
 		fi
 		if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
 			stop_system_prometheus
+		fi
+		if printf '%s\n' "${missing[@]}" | grep -qx kamailio; then
+			stop_system_kamailio
 		fi
 	fi
 	# Debian's npm conflicts with nodejs from other sources (which bring their own npm), so

@@ -133,7 +133,9 @@ const struct tt_conf_key tt__core_conf_keys[] = {
 	{ "cluster", "public_url", TT_CONF_STRING, "", 0, 1024, NULL, 0,
 	  "This node's https:// base URL; other nodes send browsers to it + /ROOM." },
 	{ "cluster", "sip_uri", TT_CONF_STRING, "", 0, 1024, NULL, 0,
-	  "This node's SIP address, published in the directory (for a SIP front door)." },
+	  "This node's SIP address for the Kamailio front door (docs/kamailio/tutti.cfg), "
+	  "exactly as its dispatcher list names it (sip:HOST:PORT); empty: the front door "
+	  "sends this node's rooms by hash only." },
 	{ "cluster", "ttl_s", TT_CONF_INT, "15", 3, 3600, NULL, 0,
 	  "Expiry of this node's directory entries in seconds, refreshed every ttl_s/3: how "
 	  "long a dead node's rooms stay homed on it." },

@@ -105,6 +105,9 @@ class Bridge:
                 sip.setdefault("port", free_port_udp_tcp())
                 self.sip_port = int(sip["port"])
         self.conf = conf
+        # HTTP on another loopback address (several nodes on 127.0.0.2, .3...): talk to it there
+        listen = conf["http"].get("listen", "127.0.0.1")
+        self.host = "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
         self.config_path = os.path.join(self.dir, "tutti.conf")
         with open(self.config_path, "w") as f:
             f.write(render_config(conf))
@@ -196,10 +199,10 @@ class Bridge:
             import ssl
             ctx = ssl.create_default_context(cafile=cert)
             ctx.check_hostname = False
-            conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+            conn = http.client.HTTPSConnection(self.host, self.http_port, timeout=timeout,
                                                context=ctx)
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+            conn = http.client.HTTPConnection(self.host, self.http_port, timeout=timeout)
         data = None
         hdrs = dict(headers or {})
         if body is not None:
