@@ -11,6 +11,7 @@
   one of them and the two survivors hear each other again;
 - bad trunk requests (bad JSON, bad key, unknown room) get a 4xx and change nothing.
 Skipped without redis-server."""
+import base64
 import http.client
 import json
 import math
@@ -305,10 +306,10 @@ def test_bad_trunk_requests_change_nothing():
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("127.0.0.1", 0))
-        st, body = hub.http("POST", "/api/rooms/r/participants",
-                            {"name": "x", "codec": "pcmu",
-                             "remote": "127.0.0.1:%d" % s.getsockname()[1]})
-        check(st == 201, "join: %s" % body)
+        st, joined = hub.http("POST", "/api/rooms/r/participants",
+                              {"name": "x", "codec": "pcmu",
+                               "remote": "127.0.0.1:%d" % s.getsockname()[1]})
+        check(st == 201, "join: %s" % joined)
         good = {"node": "leafy", "remote": "127.0.0.1:5000",
                 "srtp": {"suite": "AES_CM_128_HMAC_SHA1_80",
                          "key": "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"}}
@@ -332,9 +333,51 @@ def test_bad_trunk_requests_change_nothing():
         check(hub.trunks("r") == [], "a trunk was made: %s" % hub.trunks("r"))
         st, room = hub.http("GET", "/api/rooms/r")
         check(len(room["participants"]) == 1, "participants changed: %s" % room)
+        fake_leaf_hears_levels(hub, s, joined["local"])
         s.close()
     finally:
         close(hub)
+
+
+def fake_leaf_hears_levels(hub, phone, phone_far):
+    """The test as a leaf: a good trunk request is answered with the hub's address and key,
+    and what the hub sends carries the RFC 6464 level of its mix in the clear (SRTP leaves
+    header extensions unencrypted): silence while the hub's phone is quiet, loud once it
+    sends a tone. DELETE then ends the hub's end."""
+    leaf = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    leaf.bind(("127.0.0.1", 0))
+    key = base64.b64encode(os.urandom(30)).decode()
+    st, ans = hub.http("POST", "/api/rooms/r/trunks",
+                       {"node": "fake", "remote": "127.0.0.1:%d" % leaf.getsockname()[1],
+                        "srtp": {"suite": "AES_CM_128_HMAC_SHA1_80", "key": key}})
+    check(st == 201 and ans["local"] and ans["srtp"]["key"], "trunk: %s %s" % (st, ans))
+    check([t["node"] for t in hub.trunks("r")] == ["fake"], "hub's trunk: %s" % hub.trunks("r"))
+    h, p = ans["local"].rsplit(":", 1)
+    tone = bytes(ulaw(int(12000 * math.sin(2 * math.pi * 1000 * i / 8000))) for i in range(160))
+    far = phone_far.rsplit(":", 1)
+    levels = []
+    leaf.settimeout(0.1)
+    deadline = time.time() + 10 * SLOW
+    seq = 0
+    while time.time() < deadline and (not levels or min(levels) > 40):
+        hdr = struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x1234)
+        seq += 1
+        phone.sendto(hdr + (tone if seq > 25 else bytes([0xFF]) * 160),
+                     (far[0], int(far[1])))
+        try:
+            d = leaf.recv(2048)
+        except socket.timeout:
+            continue
+        if d[0] & 0x10 and len(d) >= 20 and d[12:14] == b"\xbe\xde" and d[16] >> 4 == 1:
+            levels.append(d[17] & 0x7F)
+        time.sleep(0.02)
+    check(levels and levels[0] >= 100, "the quiet mix's first levels: %s" % levels[:5])
+    check(min(levels) <= 40, "a loud mix's level never came: %s" % levels[-5:])
+    print("trunk levels from the hub: quiet %d, loud %d (-dBov)" % (levels[0], min(levels)),
+          flush=True)
+    st, _ = hub.http("DELETE", "/api/rooms/r/trunks/fake")
+    check(st == 200 and hub.trunks("r") == [], "DELETE: %s %s" % (st, hub.trunks("r")))
+    leaf.close()
 
 
 def test_hub_dies_room_rehomed():
