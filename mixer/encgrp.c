@@ -7,6 +7,7 @@
 #define TT_LOG_DOMAIN "mixer"
 #include "tutti/errno.h"
 #include "tutti/log.h"
+#include "level/level.h"
 #include "room_priv.h"
 
 static void grp_fini(struct tt__encgrp *g)
@@ -168,6 +169,10 @@ unsigned tt__encgrp_feed(struct tt__encgrp *g, const int16_t *pcm, unsigned n, u
 	unsigned calls = 0;
 
 	g->nout = 0;
+	/* what a far bridge's mixer selects by without decoding (a trunk, RFC 6464): one pass
+	 * over the tick's samples, no allocation */
+	float db = tt__level_pcm_dbov(pcm, n);
+	g->level = (uint8_t)(db <= -127.0f ? 127 : db >= 0.0f ? 0 : (int)(-db + 0.5f));
 	if (g->rs) {
 		spx_uint32_t in = n, outn = g->cap - g->fill;
 		speex_resampler_process_int(g->rs, 0, pcm, &in, g->pcm + g->fill, &outn);

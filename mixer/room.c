@@ -312,6 +312,7 @@ void tt_mixer_part_output(const struct tt_mixer_part *p, struct tt_mixer_out *ou
 	if (!g)
 		return;
 	out->n = g->nout;
+	out->level = g->level;
 	for (unsigned i = 0; i < g->nout; i++)
 		out->payload[i] = (struct tt_mixer_payload){g->out[i], g->outlen[i], g->ts[i]};
 	out->shared = g == &p->var->shared;

@@ -28,6 +28,7 @@ struct tt__encgrp {
 	size_t outlen[2];
 	uint32_t ts[2];
 	unsigned nout;
+	uint8_t level;               /* RFC 6464 -dBov of the mix fed this tick (127: silence) */
 	bool busy;                   /* pool entry lent to a speaker */
 };
 

@@ -37,6 +37,13 @@ def trunk_bytes(nodes, room):
     return total
 
 
+def room_size(nodes, room):
+    """Participants of the nodes as their heartbeats publish them (nothing asked of the
+    nodes themselves, which would cost them CPU during the measurement)."""
+    return sum(int(tc.REDIS.cmd("HGET", "tutti:node:%s" % n.name, "participants") or 0)
+               for n in nodes)
+
+
 def loadgen(urls, pids, room):
     cmd = [LOADGEN, "-n", str(N), "--talkers", "3", "--seconds", str(SECONDS), "--json",
            "--room", room, "--url", urls[0], "--pid", str(pids[0])]
@@ -54,15 +61,13 @@ def one(nodes, cascade, r):
     rate = {}
     if cascade:
         def sample():
-            # the trunks carry the same streams whatever N is: sampled once both are up
-            # (at each leaf's first join), well before the run ends
-            deadline = time.time() + 60
-            while time.time() < deadline and not all(
-                    any(t["state"] == "up" for t in n.trunks(room)) for n in nodes[1:]):
+            # once every participant is in (the talkers talk from then on), inside the run
+            deadline = time.time() + 120
+            while time.time() < deadline and room_size(nodes, room) < N:
                 time.sleep(0.2)
-            time.sleep(1)
+            time.sleep(2)
             b0, t0 = trunk_bytes(nodes, room), time.time()
-            time.sleep(min(4, SECONDS * 0.3))
+            time.sleep(min(5, SECONDS * 0.4))
             rate["bps"] = (trunk_bytes(nodes, room) - b0) * 8 / (time.time() - t0)
         th = threading.Thread(target=sample)
         th.start()

@@ -22,6 +22,8 @@
 
 #define SUITE TT_SRTP_AES_CM_128_HMAC_SHA1_80
 #define TRUNK_PT 111
+#define TRUNK_LEVEL_EXT 1   /* RFC 6464 on both ends: each mixer selects the other's mix
+			     * by its level, without decoding it */
 
 enum stage { LOOKUP, ATTACH, ASK, UPDATE, UP };
 static const char *const stage_names[] = { "lookup", "attach", "ask", "update", "up" };
@@ -134,6 +136,7 @@ static struct tt_audio_leg trunk_leg(const struct tt_cluster *cl)
 	return (struct tt_audio_leg){
 		.kind = TT_LEG_UDP, .codec = "opus", .pt = TRUNK_PT, .ptime = 20,
 		.bitrate = cl->trunk_bitrate, .dtmf_pt = -1, .udp.srtp_suite = SUITE,
+		.audio_level_ext_id = TRUNK_LEVEL_EXT,
 	};
 }
 

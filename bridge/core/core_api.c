@@ -205,7 +205,8 @@ static int api_audio_attach(struct tt_participant *p, const struct tt_audio_leg 
 	int rc = audio_target(p);
 	if (rc)
 		return rc;
-	return tt__room_media_attach(p->room->media, p, leg, cb, arg);
+	/* a trunk to another node sends the level of its mix (RFC 6464, cluster/cascade.c) */
+	return tt__room_media_attach(p->room->media, p, leg, cb, arg, p->trunk);
 }
 
 static int api_audio_update(struct tt_participant *p, const struct tt_audio_leg *leg,

@@ -98,6 +98,10 @@ void tt__leg_send(struct media_part *mp)
 		return;
 	struct tt_mixer_out out;
 	tt_mixer_part_output(mp->mixer, &out);
+	/* RFC 8285 one-byte header, one element: id, length 1 - 1, V (voice: above -50 dBov,
+	 * the mixer's default noise floor) and the level, padded to a word */
+	uint8_t ext[4] = { (uint8_t)(l->send_level_id << 4),
+			   (uint8_t)((out.level < 50 ? 0x80 : 0) | (out.level & 0x7f)), 0, 0 };
 	for (unsigned i = 0; i < out.n; i++) {
 		uint8_t buf[MAX_PKT];
 		struct tt_rtp_hdr h = {
@@ -106,6 +110,10 @@ void tt__leg_send(struct media_part *mp)
 			.seq = l->seq++,
 			.ts = l->ts_offset + out.payload[i].ts,
 			.ssrc = l->ssrc,
+			.has_ext = l->send_level_id != 0,
+			.ext_profile = 0xBEDE,
+			.ext = ext,
+			.ext_len = sizeof ext,
 		};
 		int hl = tt_rtp_write(buf, sizeof buf, &h);
 		if (hl < 0 || (size_t)hl + out.payload[i].len > sizeof buf)
@@ -159,6 +167,7 @@ struct attach_msg {
 	struct tt_participant *p;      /* reference owned by the message */
 	struct tt_audio_leg leg;       /* codec points into codec_buf; held by the kind */
 	char codec_buf[8];
+	bool send_levels;              /* attach only: RFC 6464 on what we send (a trunk) */
 	tt_audio_attached_h cb;
 	void *arg;
 	struct tt_audio_attached res;
@@ -190,6 +199,9 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
 	l->seq = (uint16_t)g_random_int();
 	l->ts_offset = g_random_int();
 	l->quiet_hold = mp->state & TT_PS_HOLD;
+	/* only a trunk to another bridge gets the level of what we send: that bridge's mixer
+	 * selects the trunk by it without decoding; a phone has no use for it */
+	l->send_level_id = msg->send_levels ? al->audio_level_ext_id : 0;
 	l->mcfg = (struct tt_mixer_part_cfg){
 		.codec = l->codec, .pt = al->pt, .ptime = al->ptime ? al->ptime : 20,
 		.bitrate = al->bitrate ? al->bitrate : mc->opus_bitrate,
@@ -226,10 +238,11 @@ static int leg_open(struct media_part *mp, struct attach_msg *msg)
  * result (attach_done_on_core releases all of it). */
 static void post_leg_msg(struct tt_room_media *m, struct tt_participant *p,
 			 const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
-			 tt_mq_h on_worker)
+			 tt_mq_h on_worker, bool send_levels)
 {
 	struct attach_msg *msg = g_new0(struct attach_msg, 1);
 	msg->m = m;
+	msg->send_levels = send_levels;
 	msg->p = tt__participant_ref(p);
 	msg->leg = *leg;
 	g_strlcpy(msg->codec_buf, leg->codec, sizeof msg->codec_buf);
@@ -265,13 +278,14 @@ static bool leg_valid(const struct tt_audio_leg *leg, tt_audio_attached_h cb, bo
 }
 
 int tt__room_media_attach(struct tt_room_media *m, struct tt_participant *p,
-			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg)
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
+			  bool send_levels)
 {
 	if (!leg_valid(leg, cb, false))
 		return -EINVAL;
 	if (!m)
 		return -ENODEV;
-	post_leg_msg(m, p, leg, cb, arg, attach_on_worker);
+	post_leg_msg(m, p, leg, cb, arg, attach_on_worker, send_levels);
 	return 0;
 }
 
@@ -323,7 +337,7 @@ int tt__room_media_update(struct tt_room_media *m, struct tt_participant *p,
 {
 	if (!leg_valid(leg, cb, true))
 		return -EINVAL;
-	post_leg_msg(m, p, leg, cb, arg, update_on_worker);
+	post_leg_msg(m, p, leg, cb, arg, update_on_worker, false);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ struct leg {
 	bool closed;
 	bool srtp;                    /* the media is SRTP-protected (set by the kind; stats) */
 	bool quiet_hold;              /* the transport has the on-hold inactivity limit */
+	uint8_t send_level_id;        /* RFC 6464 extension id on what we send (trunks), or 0 */
 	/* read between ticks */
 	const struct tt__leg_kind_ops *ops;
 	void *ks;                     /* the kind's own state */

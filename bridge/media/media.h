@@ -103,9 +103,12 @@ void tt__room_media_record(struct tt_room_media *m, struct tt_rec_sink *sink, bo
 			   const int16_t *pcm, size_t n, unsigned rate, unsigned room_rate);
 
 /* core.h audio_attach, for a participant the caller checked (in the room, audio): -EINVAL
- * (bad leg), -ENODEV (m NULL: the room has no media), or 0 and cb runs later. */
+ * (bad leg), -ENODEV (m NULL: the room has no media), or 0 and cb runs later. With
+ * send_levels (a trunk to another node), what the leg sends carries the RFC 6464 level of
+ * its mix under the leg's audio_level_ext_id. */
 int tt__room_media_attach(struct tt_room_media *m, struct tt_participant *p,
-			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg);
+			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg,
+			  bool send_levels);
 /* core.h audio_update: same message path as attach. -EINVAL. */
 int tt__room_media_update(struct tt_room_media *m, struct tt_participant *p,
 			  const struct tt_audio_leg *leg, tt_audio_attached_h cb, void *arg);

@@ -138,6 +138,8 @@ struct tt_mixer_out {
 	struct tt_mixer_payload payload[2];
 	uint32_t ts_inc;         /* RTP clock units one payload covers */
 	uint8_t pt;
+	uint8_t level;           /* RFC 6464 level (-dBov, 127 silence) of the mix the payloads
+				    carry; meaningful when n > 0 */
 	bool shared;             /* the same bytes go to other participants too */
 };
 

@@ -11,6 +11,7 @@
   one of them and the two survivors hear each other again;
 - bad trunk requests (bad JSON, bad key, unknown room) get a 4xx and change nothing.
 Skipped without redis-server."""
+import base64
 import http.client
 import json
 import math
@@ -34,7 +35,7 @@ LISTEN = TONES + (1350, 1650)
 MARGIN_DB = 20.0      # every other talker at least this much louder than one's own tone
 SAME_DB = 4.0         # a talker through the cascade within this of the single-node level
 TTL = 3
-INACTIVITY = 3
+INACTIVITY = 4     # only where a dead node's trunks must end (test_hub_dies_room_rehomed)
 SLOW = 3 if "ASAN_OPTIONS" in os.environ else 1
 REDIS = None
 
@@ -42,13 +43,13 @@ REDIS = None
 class Node(Bridge):
     """A tutti on its own loopback address (HTTP and media) in the shared directory."""
 
-    def __init__(self, host, name, media_base):
+    def __init__(self, host, name, media_base, inactivity=30):
         self.host = host
         port = free_port()
         super().__init__({
             "http": {"listen": host, "port": port},
             "media": {"address": host, "port_min": media_base, "port_max": media_base + 200,
-                      "inactivity_s": INACTIVITY},
+                      "inactivity_s": inactivity},
             "cluster": {"redis": "127.0.0.1:%d" % REDIS.port, "node": name,
                         "public_url": "http://%s:%d" % (host, port),
                         "api_url": "http://%s:%d" % (host, port), "ttl_s": TTL}})
@@ -97,8 +98,9 @@ def media_base(i):
     return lo + 0 * i
 
 
-def nodes():
-    return [Node("127.0.0.%d" % (i + 2), "n%d" % i, media_base(i)) for i in range(3)]
+def nodes(inactivity=30):
+    return [Node("127.0.0.%d" % (i + 2), "n%d" % i, media_base(i), inactivity)
+            for i in range(3)]
 
 
 def start_peer(node, room, name, tone, seconds, delay_ms=0):
@@ -118,8 +120,9 @@ def finish(procs, seconds):
     return out
 
 
-def wait_up(node, room, n, timeout=20):
-    wait_for(lambda: sum(t["state"] == "up" for t in node.trunks(room)) == n,
+def wait_up(node, room, n, timeout=20, far=None):
+    wait_for(lambda: sum(t["state"] == "up" and far in (None, t["node"])
+                         for t in node.trunks(room)) == n,
              timeout * SLOW, "%d trunk(s) up on %s" % (n, node.name))
 
 
@@ -303,10 +306,10 @@ def test_bad_trunk_requests_change_nothing():
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("127.0.0.1", 0))
-        st, body = hub.http("POST", "/api/rooms/r/participants",
-                            {"name": "x", "codec": "pcmu",
-                             "remote": "127.0.0.1:%d" % s.getsockname()[1]})
-        check(st == 201, "join: %s" % body)
+        st, joined = hub.http("POST", "/api/rooms/r/participants",
+                              {"name": "x", "codec": "pcmu",
+                               "remote": "127.0.0.1:%d" % s.getsockname()[1]})
+        check(st == 201, "join: %s" % joined)
         good = {"node": "leafy", "remote": "127.0.0.1:5000",
                 "srtp": {"suite": "AES_CM_128_HMAC_SHA1_80",
                          "key": "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"}}
@@ -330,13 +333,55 @@ def test_bad_trunk_requests_change_nothing():
         check(hub.trunks("r") == [], "a trunk was made: %s" % hub.trunks("r"))
         st, room = hub.http("GET", "/api/rooms/r")
         check(len(room["participants"]) == 1, "participants changed: %s" % room)
+        fake_leaf_hears_levels(hub, s, joined["local"])
         s.close()
     finally:
         close(hub)
 
 
+def fake_leaf_hears_levels(hub, phone, phone_far):
+    """The test as a leaf: a good trunk request is answered with the hub's address and key,
+    and what the hub sends carries the RFC 6464 level of its mix in the clear (SRTP leaves
+    header extensions unencrypted): silence while the hub's phone is quiet, loud once it
+    sends a tone. DELETE then ends the hub's end."""
+    leaf = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    leaf.bind(("127.0.0.1", 0))
+    key = base64.b64encode(os.urandom(30)).decode()
+    st, ans = hub.http("POST", "/api/rooms/r/trunks",
+                       {"node": "fake", "remote": "127.0.0.1:%d" % leaf.getsockname()[1],
+                        "srtp": {"suite": "AES_CM_128_HMAC_SHA1_80", "key": key}})
+    check(st == 201 and ans["local"] and ans["srtp"]["key"], "trunk: %s %s" % (st, ans))
+    check([t["node"] for t in hub.trunks("r")] == ["fake"], "hub's trunk: %s" % hub.trunks("r"))
+    h, p = ans["local"].rsplit(":", 1)
+    tone = bytes(ulaw(int(12000 * math.sin(2 * math.pi * 1000 * i / 8000))) for i in range(160))
+    far = phone_far.rsplit(":", 1)
+    levels = []
+    leaf.settimeout(0.1)
+    deadline = time.time() + 10 * SLOW
+    seq = 0
+    while time.time() < deadline and (not levels or min(levels) > 40):
+        hdr = struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x1234)
+        seq += 1
+        phone.sendto(hdr + (tone if seq > 25 else bytes([0xFF]) * 160),
+                     (far[0], int(far[1])))
+        try:
+            d = leaf.recv(2048)
+        except socket.timeout:
+            continue
+        if d[0] & 0x10 and len(d) >= 20 and d[12:14] == b"\xbe\xde" and d[16] >> 4 == 1:
+            levels.append(d[17] & 0x7F)
+        time.sleep(0.02)
+    check(levels and levels[0] >= 100, "the quiet mix's first levels: %s" % levels[:5])
+    check(min(levels) <= 40, "a loud mix's level never came: %s" % levels[-5:])
+    print("trunk levels from the hub: quiet %d, loud %d (-dBov)" % (levels[0], min(levels)),
+          flush=True)
+    st, _ = hub.http("DELETE", "/api/rooms/r/trunks/fake")
+    check(st == 200 and hub.trunks("r") == [], "DELETE: %s %s" % (st, hub.trunks("r")))
+    leaf.close()
+
+
 def test_hub_dies_room_rehomed():
-    ns = nodes()
+    ns = nodes(INACTIVITY)
     hub, b, c = ns
     for n in ns:
         n.start()
@@ -355,11 +400,13 @@ def test_hub_dies_room_rehomed():
                  (TTL + INACTIVITY + 20) * SLOW, "the room to be re-homed")
         home = REDIS.cmd("GET", "tutti:room:fail")
         leaf = c if home == "n1" else b
-        wait_up(leaf, "fail", 1, timeout=TTL + INACTIVITY + 20)
+        wait_up(leaf, "fail", 1, timeout=TTL + INACTIVITY + 20, far=home)
+        # the old trunk to the dead hub is gone: by the move, or by the inactivity timeout
+        wait_for(lambda: [t["node"] for t in leaf.trunks("fail")] == [home],
+                 (INACTIVITY + 20) * SLOW, "the leaf's one trunk to be the new home's")
         print("room re-homed on %s and the other leaf's trunk up %.1f s after the kill "
               "(ttl %d s, inactivity %d s)" % (home, time.time() - t0, TTL, INACTIVITY),
               flush=True)
-        check([t["node"] for t in leaf.trunks("fail")] == [home], "trunk to the new home")
         # the survivors hear each other again: two fresh peers, one on each (the first two
         # stop talking; they stay in the room until the inactivity timeout)
         for p in (pb, pc):
