@@ -8,6 +8,8 @@ uac_frontdoor.xml places CALLS calls (INVITE, 200, ACK, HOLD ms, BYE along the r
 cycling over ten rooms, at most CONCURRENT at a time, asked for far more calls/s than
 either path gives, so the figure is what the path sustains: successful calls / seconds.
 Prints each round and the medians with their spread, and the ratio front door / direct.
+"Sustained" is the median of SIPp's per-second successful calls; "overall" is successful
+calls / run time, which a call stuck until -recv_timeout (10 s) drags down.
 
 Never a ctest (shared, noisy machines). Run:
     python3 bench/sip/bench_frontdoor.py [--rounds 5] [--calls 2000] [--concurrent 300]
@@ -75,9 +77,9 @@ def one_run(target, args, kam=None):
                          or "timeout" in l.lower()]
             print("  sipp: %s" % " | ".join(l.strip() for l in lines[:6]))
     ok = st.get("ok", 0)
-    return {"rate": statistics.median(per_s) if per_s else 0.0, "overall": ok / took, "ok": ok, "failed": st.get("failed"), "s": took,
-            "retrans": st.get("retrans"), "kamailio_cpu_ms_per_call":
-            1000 * kcpu / ok if kam and ok else None}
+    return {"rate": statistics.median(per_s) if per_s else 0.0, "overall": ok / took,
+            "ok": ok, "failed": st.get("failed"), "s": took, "retrans": st.get("retrans"),
+            "kamailio_cpu_ms_per_call": 1000 * kcpu / ok if kam and ok else None}
 
 
 def per_second(tmp):
