@@ -1,8 +1,6 @@
 /* http_client.h: the few HTTP requests one node makes to another's admin API (a trunk's
- * set-up and tear-down, cascade.h): plain HTTP/1.1 on a private network, one connection
- * per request (Connection: close), GIO on the core loop, a timeout of its own. Not a
- * general client: no TLS, no redirects, no chunked answers (the tutti API sends
- * Content-Length).
+ * set-up and tear-down, cascade.h), with libsoup 3 on the core loop: http:// or https://,
+ * a timeout of its own, redirects not followed, no proxy.
  *
  * Threading: core thread (the default main context). */
 #ifndef TT_CLUSTER_HTTP_CLIENT_H
