@@ -1,7 +1,8 @@
 /* http_client.c: the few HTTP requests one node makes to another's admin API, with libsoup
- * 3 (Debian's libsoup-3.0) on the core loop: HTTP and HTTPS, answers with Content-Length or
- * chunked, redirects not followed, one session per request, a timeout of its own, and no
- * proxy (nodes talk to each other directly, whatever http_proxy says). */
+ * 3 (Debian's libsoup-3.0) on the core loop: answers with Content-Length or chunked,
+ * redirects not followed, one session per request, a timeout of its own, and no proxy
+ * (nodes talk to each other directly, whatever http_proxy says). Written by hand before,
+ * it is libsoup now because libsoup is in the process anyway (libnice -> gupnp 1.6). */
 #define TT_LOG_DOMAIN "cluster"
 #include "http_client.h"
 

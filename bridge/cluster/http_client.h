@@ -1,6 +1,7 @@
 /* http_client.h: the few HTTP requests one node makes to another's admin API (a trunk's
- * set-up and tear-down, cascade.h), with libsoup 3 on the core loop: http:// or https://,
- * a timeout of its own, redirects not followed, no proxy.
+ * set-up and tear-down, cascade.h), with libsoup 3 on the core loop: a timeout of its own,
+ * redirects not followed, no proxy. [cluster] api_url allows http:// only for now; libsoup
+ * would speak https:// as it is (with glib-networking), untested so far.
  *
  * Threading: core thread (the default main context). */
 #ifndef TT_CLUSTER_HTTP_CLIENT_H
