@@ -3,6 +3,7 @@
 #define TT_LOG_DOMAIN "http"
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -472,6 +473,13 @@ int tt__http_alloc(struct tt_http **hp, struct tt_core *core)
 	info.protocols = protocols;
 	info.user = h;
 	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* lws 4.1 with IPv6 binds an IPv4 address given as iface to every address instead
+	 * (its IPv6 socket ignores it: warmcat/libwebsockets#2290, fixed after 4.1 by commit
+	 * 1822c503): the default 127.0.0.1 listened on the whole network. An IPv4 listener
+	 * gets an IPv4 socket. */
+	struct in_addr v4;
+	if (info.iface && inet_pton(AF_INET, info.iface, &v4) == 1)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	h->loops[0] = core->loop;
 	info.foreign_loops = h->loops;
 	const char *cert = tt_conf_str(c, "http", "tls_cert");

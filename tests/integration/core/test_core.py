@@ -33,6 +33,27 @@ def test_health_rooms_and_sigterm():
     check(took < 2.0, "took %.2f s to exit" % took)
 
 
+def listening(port):
+    """The local addresses a TCP socket of ours listens on at `port` (from /proc/net)."""
+    found = []
+    for name, width in (("tcp", 8), ("tcp6", 32)):
+        with open("/proc/net/" + name) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, p = local.split(":")
+                if state == "0A" and int(p, 16) == port:   # 0A: LISTEN
+                    found.append(addr if width == 8 else "v6:" + addr)
+    return found
+
+
+def test_http_listens_only_where_told():
+    """[http] listen = 127.0.0.1 (the default) binds the loopback address only: lws 4.1 binds
+    an IPv4 iface to every address when it makes an IPv6 socket (libwebsockets#2290)."""
+    with Bridge() as br:
+        got = listening(br.http_port)
+        check(got == ["0100007F"], "[http] listen 127.0.0.1 listens on %s" % got)
+
+
 def test_join_roster_text_fanout():
     with Bridge() as br:
         g1, g2 = br.testgw(), br.testgw()
@@ -261,7 +282,8 @@ def test_http_junk_input():
 
 
 if __name__ == "__main__":
-    run([test_health_rooms_and_sigterm, test_join_roster_text_fanout,
+    run([test_health_rooms_and_sigterm, test_http_listens_only_where_told,
+         test_join_roster_text_fanout,
          test_configured_rooms_pin_and_on_demand_off, test_sighup_reload,
          test_check_config_and_sample, test_check_config_asks_enabled_gateways,
          test_shutdown_hangs_up_politely,
