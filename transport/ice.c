@@ -431,6 +431,32 @@ done:
 		ice->cand_h(ice->cand_arg, NULL);
 }
 
+/* Lite gives the browser the shared port's address only, so it is used where that address
+ * is one the browsers may reach: a wildcard bind (candidates: ice_addresses or every
+ * interface), an address ice_addresses names, or 127.0.0.1 with allow_loopback and no
+ * ice_addresses (tests, a browser on this machine). Otherwise ([media] address is the
+ * default 127.0.0.1 and browsers are elsewhere) the leg keeps full ICE, which gathers on
+ * the ICE addresses with ports of its own. */
+static bool lite_fits(const struct tt_ice_policy *p, const struct tt_udp_mux *mux)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (tt_udp_mux_local(mux, &ss, &len) || ss.ss_family != AF_INET)
+		return false;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		return true;
+	char bound[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sin->sin_addr, bound, sizeof bound);
+	bool named = false;
+	for (char **a = p->addresses; *a; a++) {
+		if (!strcmp(*a, bound))
+			return true;
+		named = named || **a;
+	}
+	return p->allow_loopback && !named && !strcmp(bound, "127.0.0.1");
+}
+
 int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 			   const struct tt_transport_cfg *cfg, const struct tt_ice_cfg *icfg)
 {
@@ -441,7 +467,8 @@ int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 	ice->policy = tt_ice_policy_ref(icfg->policy);
 	ice->cand_h = icfg->cand_h;
 	ice->cand_arg = icfg->cand_arg;
-	if (ice->policy->lite && icfg->mux && !icfg->controlling) {
+	if (ice->policy->lite && icfg->mux && !icfg->controlling &&
+	    lite_fits(ice->policy, icfg->mux)) {
 		int rc = tt__lite_alloc(&ice->lite, &ice->t, cfg, icfg->mux, ice->policy->cert,
 					ice->policy->consent, ice);
 		if (rc) {

@@ -58,7 +58,8 @@ static const struct tt_conf_key keys[] = {
 	  "port range), checks answered by the bridge, no ICE agent per browser; off: full "
 	  "ICE (libnice) with a port per browser; auto: lite unless stun_server or "
 	  "turn_server is set (the bridge behind NAT, or relayed on its side: they need full "
-	  "ICE)." },
+	  "ICE). Lite needs [media] address to be one the browsers reach: 0.0.0.0, one of "
+	  "ice_addresses, or 127.0.0.1 with allow_loopback; legs get full ICE otherwise." },
 	{ "webrtc", "dtls_cert", TT_CONF_STRING, "", 0, 4096, NULL, 0,
 	  "PEM certificate for DTLS; empty: an ECDSA P-256 one is generated at start." },
 	{ "webrtc", "dtls_key", TT_CONF_STRING, "", 0, 4096, NULL, 0,
