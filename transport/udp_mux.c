@@ -147,6 +147,32 @@ static void pre_batch(void *arg, const struct tt__rx *rx, unsigned n)
 }
 
 #if TT_HAVE_STUN_LITE
+/* One datagram of no member's (a STUN response) into the send arena, to `to`. */
+static int queue_to(struct tt_udp_mux *m, const uint8_t *data, size_t len,
+		    const struct sockaddr_storage *to, socklen_t to_len)
+{
+	if (to_len > sizeof m->slot[0].to || len > TX_ARENA)
+		return -EINVAL;
+	if (m->tx_n + 1 > TX_MAX || m->tx_used + len > TX_ARENA)
+		send_gathered(m);
+	unsigned k = m->tx_n++;
+	uint8_t *dst = m->arena + m->tx_used;
+	memcpy(dst, data, len);
+	m->tx_used += len;
+	m->slot[k].owner = NULL;       /* counted on the port only */
+	memcpy(&m->slot[k].to, to, to_len);
+	m->siov[k].iov_base = dst;
+	m->siov[k].iov_len = len;
+	memset(&m->smsg[k].msg_hdr, 0, sizeof m->smsg[k].msg_hdr);
+	m->smsg[k].msg_hdr.msg_iov = &m->siov[k];
+	m->smsg[k].msg_hdr.msg_iovlen = 1;
+	m->smsg[k].msg_hdr.msg_name = &m->slot[k].to;
+	m->smsg[k].msg_hdr.msg_namelen = to_len;
+	if (!m->holding)
+		send_gathered(m);
+	return 0;
+}
+
 static bool lite_lookup(void *arg, const char *ufrag, size_t len, const char **pwd,
 			const char **peer, void **owner)
 {
@@ -183,9 +209,10 @@ static void lite_check(struct tt_udp_mux *m, struct tt__mux_member *by_addr, uin
 		m->st.stun_dropped++;   /* another member's address: it cannot be both */
 		return;
 	}
-	/* A response the kernel does not take is a check the peer repeats. */
-	if (sendto(m->fd, out, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from,
-		   from_len) == n)
+	/* With the tick's packets when the worker holds the port (checks are read at tick
+	 * starts), else at once; a response the kernel does not take is a check the peer
+	 * repeats. */
+	if (queue_to(m, out, (size_t)n, from, from_len) == 0)
 		m->st.stun_answered++;
 	if (!chk.error_response)
 		tt__lite_checked(mm->lite, from, from_len, chk.use_candidate);
