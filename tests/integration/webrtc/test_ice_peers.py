@@ -80,6 +80,16 @@ def test_audio_both_ways_full():
     audio_both_ways("off")
 
 
+def test_auto_chooses():
+    """ice_lite = auto: lite by default, full ICE when the bridge has its own STUN server."""
+    with Bridge(conf("auto")) as br:
+        check("ICE: lite" in br.read_log(), "auto without STUN/TURN is not lite")
+    c = conf("auto")
+    c["webrtc"]["stun_server"] = "127.0.0.1"
+    with Bridge(c) as br:
+        check("ICE: full" in br.read_log(), "auto with stun_server is not full ICE")
+
+
 def test_lite_n_minus_1():
     """Three aiortc peers through ICE-lite, each sending its own tone: each hears the other
     two and not itself (the mix is N-1)."""
@@ -150,5 +160,6 @@ if __name__ == "__main__":
     if not have_aiortc():
         print("SKIP: python3-aiortc not importable by %s (apt-get install python3-aiortc)" % PY)
         sys.exit(77)
-    run([test_audio_both_ways_lite, test_audio_both_ways_full, test_lite_n_minus_1,
+    run([test_auto_chooses, test_audio_both_ways_lite, test_audio_both_ways_full,
+         test_lite_n_minus_1,
          test_fingerprint_mismatch_refused, test_vanished_peer_removed_by_consent])
