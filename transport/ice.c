@@ -3,13 +3,17 @@
  * and RFC 7983 demultiplexing of what arrives: DTLS to dtls.c, RTP/RTCP to the generic
  * transport (which unprotects with the keys the handshake exported). STUN never reaches us:
  * libnice consumes it. */
+#define _GNU_SOURCE    /* udp_priv.h: struct mmsghdr */
 #define TT_LOG_DOMAIN "ice"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <nice/agent.h>
+#include <nice/interfaces.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dtls.h"
+#include "ice_lite.h"
 #include "tutti/ice.h"
 #include "tutti/log.h"
 #include "tutti/srtp.h"
@@ -25,6 +29,7 @@ struct tt_ice_policy {
 	char *stun_server, *turn_server, *turn_user, *turn_password, *turn_secret;
 	unsigned stun_port, turn_port, port_min, port_max, turn_ttl;
 	bool consent;
+	bool lite;
 	struct tt_dtls_cert *cert;
 };
 
@@ -39,6 +44,7 @@ struct tt_ice {
 	struct tt_dtls *dtls;
 	GSource *dtls_timer;
 	char *ufrag, *pwd;
+	struct tt__lite *lite;          /* ICE-lite on a shared port instead of an agent */
 	bool have_remote, connected, failed, dtls_done;
 	char remote[64];
 	uint8_t buf[MAX_DGRAM];
@@ -67,6 +73,7 @@ int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings 
 	p->port_min = s->port_min;
 	p->port_max = s->port_max;
 	p->consent = s->consent_freshness;
+	p->lite = s->lite;
 	p->cert = tt_dtls_cert_ref(s->cert);
 	*pp = p;
 	return 0;
@@ -117,6 +124,11 @@ int tt_ice_policy_with_turn_secret(struct tt_ice_policy **pp, const struct tt_ic
 	p->cert = tt_dtls_cert_ref(from->cert);
 	*pp = p;
 	return 0;
+}
+
+bool tt_ice_policy_lite(const struct tt_ice_policy *p)
+{
+	return p && p->lite;
 }
 
 /* ---- transport ops ---- */
@@ -368,6 +380,83 @@ static int setup_agent(struct tt_ice *ice, const struct tt_ice_cfg *icfg)
 	return 0;
 }
 
+void tt__ice_wrap_free(struct tt_ice *ice)
+{
+	tt_ice_policy_unref(ice->policy);
+	g_main_context_unref(ice->ctx);
+	g_free(ice);
+}
+
+/* The host candidates of a lite transport: the shared port on its bound address, or on a
+ * wildcard one each address the policy names (ice_addresses; else every interface's),
+ * and 127.0.0.1 with allow_loopback. Type preference 126 (host), local preference by
+ * order (RFC 8445 5.1.2.1). IPv4 only: the worker's port is. */
+static void lite_candidates(struct tt_ice *ice, const struct tt_udp_mux *mux)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (tt_udp_mux_local(mux, &ss, &len) || ss.ss_family != AF_INET)
+		goto done;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	unsigned port = ntohs(sin->sin_port);
+	GPtrArray *ips = g_ptr_array_new_with_free_func(g_free);
+	char bound[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sin->sin_addr, bound, sizeof bound);
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY)) {
+		g_ptr_array_add(ips, g_strdup(bound));
+	} else {
+		for (char **a = ice->policy->addresses; *a; a++)
+			if (**a && strchr(*a, '.'))
+				g_ptr_array_add(ips, g_strdup(*a));
+		if (ips->len == 0) {
+			GList *all = nice_interfaces_get_local_ips(FALSE);
+			for (GList *i = all; i; i = i->next)
+				if (strchr(i->data, '.'))
+					g_ptr_array_add(ips, g_strdup(i->data));
+			g_list_free_full(all, g_free);
+		}
+		if (ice->policy->allow_loopback)
+			g_ptr_array_add(ips, g_strdup("127.0.0.1"));
+	}
+	for (guint i = 0; i < ips->len && ice->cand_h; i++) {
+		char cand[128];
+		unsigned prio = (126u << 24) | ((65535u - i) << 8) | 255u;
+		g_snprintf(cand, sizeof cand, "candidate:%u 1 udp %u %s %u typ host", i + 1, prio,
+			   (const char *)ips->pdata[i], port);
+		ice->cand_h(ice->cand_arg, cand);
+	}
+	g_ptr_array_free(ips, TRUE);
+done:
+	if (ice->cand_h)
+		ice->cand_h(ice->cand_arg, NULL);
+}
+
+/* Lite gives the browser the shared port's address only, so it is used where that address
+ * is one the browsers may reach: a wildcard bind (candidates: ice_addresses or every
+ * interface), an address ice_addresses names, or 127.0.0.1 with allow_loopback and no
+ * ice_addresses (tests, a browser on this machine). Otherwise ([media] address is the
+ * default 127.0.0.1 and browsers are elsewhere) the leg keeps full ICE, which gathers on
+ * the ICE addresses with ports of its own. */
+static bool lite_fits(const struct tt_ice_policy *p, const struct tt_udp_mux *mux)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (tt_udp_mux_local(mux, &ss, &len) || ss.ss_family != AF_INET)
+		return false;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		return true;
+	char bound[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sin->sin_addr, bound, sizeof bound);
+	bool named = false;
+	for (char **a = p->addresses; *a; a++) {
+		if (!strcmp(*a, bound))
+			return true;
+		named = named || **a;
+	}
+	return p->allow_loopback && !named && !strcmp(bound, "127.0.0.1");
+}
+
 int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 			   const struct tt_transport_cfg *cfg, const struct tt_ice_cfg *icfg)
 {
@@ -378,6 +467,20 @@ int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 	ice->policy = tt_ice_policy_ref(icfg->policy);
 	ice->cand_h = icfg->cand_h;
 	ice->cand_arg = icfg->cand_arg;
+	if (ice->policy->lite && icfg->mux && !icfg->controlling &&
+	    lite_fits(ice->policy, icfg->mux)) {
+		int rc = tt__lite_alloc(&ice->lite, &ice->t, cfg, icfg->mux, ice->policy->cert,
+					ice->policy->consent, ice);
+		if (rc) {
+			tt__ice_wrap_free(ice);
+			return rc;
+		}
+		/* as libnice does with host candidates: from inside the alloc */
+		lite_candidates(ice, icfg->mux);
+		*tp = ice->t;
+		*icep = ice;
+		return 0;
+	}
 	int err = setup_agent(ice, icfg);
 	if (!err)
 		err = tt__transport_alloc(&ice->t, cfg, &ice_ops, ice);
@@ -402,12 +505,12 @@ int tt_transport_ice_alloc(struct tt_transport **tp, struct tt_ice **icep,
 
 const char *tt_ice_ufrag(const struct tt_ice *ice)
 {
-	return ice->ufrag;
+	return ice->lite ? tt__lite_ufrag(ice->lite) : ice->ufrag;
 }
 
 const char *tt_ice_pwd(const struct tt_ice *ice)
 {
-	return ice->pwd;
+	return ice->lite ? tt__lite_pwd(ice->lite) : ice->pwd;
 }
 
 static bool ice_chars_ok(const char *s, size_t min, size_t max)
@@ -438,6 +541,11 @@ int tt_ice_set_remote(struct tt_ice *ice, const char *ufrag, const char *pwd, co
 		return -EALREADY;
 	if (tt_ice_credentials_check(ufrag, pwd, fp))
 		return -EINVAL;
+	if (ice->lite) {
+		int rc = tt__lite_set_remote(ice->lite, ufrag, fp, setup);
+		ice->have_remote = rc == 0;
+		return rc;
+	}
 	int err = tt__dtls_alloc(&ice->dtls, ice->policy->cert, setup == TT_DTLS_ACTIVE, fp,
 				 dtls_out, ice);
 	if (err)
@@ -568,6 +676,10 @@ out:
 
 int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
 {
+	if (ice->lite) {   /* a lite agent learns addresses from the checks alone */
+		int rc = cand && *cand ? tt_ice_candidate_check(cand) : 0;
+		return rc < 0 ? rc : 0;
+	}
 	if (!cand || !*cand) {
 		nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
 		return 0;
@@ -591,6 +703,10 @@ int tt_ice_add_candidate(struct tt_ice *ice, const char *cand)
 
 void tt_ice_info(const struct tt_ice *ice, struct tt_ice_info *info)
 {
+	if (ice->lite) {
+		tt__lite_info(ice->lite, info);
+		return;
+	}
 	memset(info, 0, sizeof *info);
 	info->connected = ice->connected;
 	info->dtls_done = ice->dtls_done;

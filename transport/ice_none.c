@@ -20,6 +20,11 @@ struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p)
 	return NULL;
 }
 
+bool tt_ice_policy_lite(const struct tt_ice_policy *p)
+{
+	return false;
+}
+
 const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p)
 {
 	return NULL;

@@ -16,6 +16,9 @@
 #include "tutti/reactor.h"
 #include "addr_table.h"
 #include "udp_priv.h"
+#if TT_HAVE_STUN_LITE
+#include "stun_lite.h"
+#endif
 
 #define RX_BATCH 64
 #define RX_ROUNDS 8            /* batches per dispatch, so one flood cannot starve a tick */
@@ -30,7 +33,8 @@
 #define SOCK_BUF (4 * 1024 * 1024)
 
 struct tt__mux_member {                  /* what a datagram needs first, in one cache line */
-	struct udp *u;
+	struct udp *u;                       /* a plain member, or NULL */
+	struct tt__lite *lite;               /* an ICE-lite one, or NULL */
 	bool has_ssrc;
 	uint32_t ssrc;                       /* of the stream last accepted: key of by_ssrc */
 	socklen_t len;
@@ -65,6 +69,11 @@ struct tt_udp_mux {
 	struct tx_slot slot[TX_MAX];
 	uint8_t arena[TX_ARENA];
 
+	GHashTable *by_ufrag;                /* our ICE ufrag -> ICE-lite member (borrowed key) */
+#if TT_HAVE_STUN_LITE
+	struct tt__stun_lite stun;           /* answers checks for ICE-lite members */
+#endif
+
 	struct tt__rx *rx;
 	struct tt__mux_member *batch[RX_BATCH];   /* the members of the batch being read */
 	bool batch_valid;                    /* no member joined, left or moved since */
@@ -94,6 +103,15 @@ static void note_ssrc(struct tt_udp_mux *m, struct tt__mux_member *mm, uint32_t 
 	g_hash_table_insert(m->by_ssrc, GUINT_TO_POINTER(ssrc), mm);
 }
 
+static struct tt_transport *member_transport(const struct tt__mux_member *mm)
+{
+#if TT_HAVE_STUN_LITE
+	if (mm->lite)
+		return tt__lite_transport(mm->lite);
+#endif
+	return tt__udp_transport(mm->u);
+}
+
 static struct tt__mux_member *member_of(const struct tt_udp_mux *m,
 					const struct sockaddr_storage *from)
 {
@@ -116,10 +134,10 @@ static void pre_batch(void *arg, const struct tt__rx *rx, unsigned n)
 			__builtin_prefetch(m->batch[i]);
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (m->batch[i])
+		if (m->batch[i] && m->batch[i]->u)
 			tt__udp_prefetch(m->batch[i]->u);
 	for (unsigned i = 0; i < n; i++) {
-		t[i] = m->batch[i] ? tt__udp_transport(m->batch[i]->u) : NULL;
+		t[i] = m->batch[i] && m->batch[i]->u ? tt__udp_transport(m->batch[i]->u) : NULL;
 		if (t[i])
 			tt__transport_prefetch(t[i]);
 	}
@@ -128,16 +146,105 @@ static void pre_batch(void *arg, const struct tt__rx *rx, unsigned n)
 			tt__transport_prefetch_user(t[i]);
 }
 
-static void on_datagram(struct tt_udp_mux *m, struct tt__mux_member *mm, uint8_t *buf,
-			size_t len, int64_t at)
+#if TT_HAVE_STUN_LITE
+/* One datagram of no member's (a STUN response) into the send arena, to `to`. */
+static int queue_to(struct tt_udp_mux *m, const uint8_t *data, size_t len,
+		    const struct sockaddr_storage *to, socklen_t to_len)
 {
+	if (to_len > sizeof m->slot[0].to || len > TX_ARENA)
+		return -EINVAL;
+	if (m->tx_n + 1 > TX_MAX || m->tx_used + len > TX_ARENA)
+		send_gathered(m);
+	unsigned k = m->tx_n++;
+	uint8_t *dst = m->arena + m->tx_used;
+	memcpy(dst, data, len);
+	m->tx_used += len;
+	m->slot[k].owner = NULL;       /* counted on the port only */
+	memcpy(&m->slot[k].to, to, to_len);
+	m->siov[k].iov_base = dst;
+	m->siov[k].iov_len = len;
+	memset(&m->smsg[k].msg_hdr, 0, sizeof m->smsg[k].msg_hdr);
+	m->smsg[k].msg_hdr.msg_iov = &m->siov[k];
+	m->smsg[k].msg_hdr.msg_iovlen = 1;
+	m->smsg[k].msg_hdr.msg_name = &m->slot[k].to;
+	m->smsg[k].msg_hdr.msg_namelen = to_len;
+	if (!m->holding)
+		send_gathered(m);
+	return 0;
+}
+
+static bool lite_lookup(void *arg, const char *ufrag, size_t len, const char **pwd,
+			const char **peer, void **owner)
+{
+	struct tt_udp_mux *m = arg;
+	char key[65];
+	if (len >= sizeof key)
+		return false;
+	memcpy(key, ufrag, len);     /* NUL-terminated for the table: no allocation */
+	key[len] = '\0';
+	struct tt__mux_member *mm = g_hash_table_lookup(m->by_ufrag, key);
+	if (!mm)
+		return false;
+	tt__lite_credentials(mm->lite, pwd, peer);
+	*owner = mm;
+	return *peer != NULL;        /* not before signalling gave us the peer's ufrag */
+}
+
+/* A STUN datagram while ICE-lite members exist: a connectivity check for one of them
+ * (RFC 8445 7.3), answered at once from the port it came to. A check is the only way an
+ * address becomes a member's, and it must carry that member's credentials. */
+static void lite_check(struct tt_udp_mux *m, struct tt__mux_member *by_addr, uint8_t *buf,
+		       size_t len, const struct sockaddr_storage *from, socklen_t from_len)
+{
+	uint8_t out[STUN_MAX_MESSAGE_SIZE_IPV6];
+	struct tt__stun_check chk = { 0 };
+	int n = tt__stun_lite_answer(&m->stun, buf, len, from, from_len, lite_lookup, m, out,
+				     sizeof out, &chk);
+	if (n <= 0) {
+		m->st.stun_dropped++;
+		return;
+	}
+	struct tt__mux_member *mm = chk.owner;
+	if (by_addr && by_addr != mm) {
+		m->st.stun_dropped++;   /* another member's address: it cannot be both */
+		return;
+	}
+	/* With the tick's packets when the worker holds the port (checks are read at tick
+	 * starts), else at once; a response the kernel does not take is a check the peer
+	 * repeats. */
+	if (queue_to(m, out, (size_t)n, from, from_len) == 0)
+		m->st.stun_answered++;
+	if (!chk.error_response)
+		tt__lite_checked(mm->lite, from, from_len, chk.use_candidate);
+}
+#endif
+
+static void on_datagram(struct tt_udp_mux *m, struct tt__mux_member *mm, uint8_t *buf,
+			size_t len, const struct sockaddr_storage *from, socklen_t from_len,
+			int64_t at)
+{
+#if TT_HAVE_STUN_LITE
+	if ((!mm || mm->lite) && m->st.lite_members) {
+		if (tt__demux_classify(buf, len) == TT_DEMUX_STUN) {
+			lite_check(m, mm, buf, len, from, from_len);
+			return;
+		}
+		if (mm) {
+			tt__lite_input(mm->lite, buf, len, at);
+			return;
+		}
+	}
+#else
+	(void)from;
+	(void)from_len;
+#endif
 	if (!mm) {
 		m->st.foreign_dropped++;
 		if (looks_rtp(buf, len)) {
 			struct tt__mux_member *victim =
 				g_hash_table_lookup(m->by_ssrc, GUINT_TO_POINTER(rd32(buf + 8)));
 			if (victim)
-				tt__transport_count_bleed(tt__udp_transport(victim->u));
+				tt__transport_count_bleed(member_transport(victim));
 		}
 		return;
 	}
@@ -155,7 +262,7 @@ static void on_rx(void *arg, unsigned i, uint8_t *buf, size_t len,
 	/* pre_batch's lookup holds while no member joined, left or moved: a delivery's
 	 * callback may change membership, and a member that left would dangle */
 	struct tt__mux_member *mm = m->batch_valid ? m->batch[i] : member_of(m, from);
-	on_datagram(m, mm, buf, len, at);
+	on_datagram(m, mm, buf, len, from, from_len, at);
 }
 
 static void read_rounds(struct tt_udp_mux *m, int rounds)
@@ -227,6 +334,10 @@ int tt_udp_mux_alloc(struct tt_udp_mux **mp, GMainContext *ctx, struct tt_reacto
 		return err;
 	}
 	m->by_ssrc = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
+#if TT_HAVE_STUN_LITE
+	tt__stun_lite_init(&m->stun);
+#endif
 	m->rx = tt__rx_new(RX_BATCH);
 	if (!m->rx) {
 		tt_udp_mux_free(m);
@@ -271,6 +382,7 @@ struct tt_udp_mux *tt_udp_mux_free(struct tt_udp_mux *m)
 	/* members left behind keep a dangling mux: they must not outlive it (transport.h) */
 	tt__addr_table_fini(&m->by_addr);
 	g_hash_table_destroy(m->by_ssrc);
+	g_hash_table_destroy(m->by_ufrag);
 	if (m->src) {
 		g_source_destroy(m->src);
 		g_source_unref(m->src);
@@ -307,8 +419,42 @@ int tt__udp_mux_join(struct tt_udp_mux *m, struct udp *u, const struct sockaddr_
 	return 0;
 }
 
+int tt__udp_mux_join_lite(struct tt_udp_mux *m, struct tt__lite *l, const char *ufrag,
+			  struct tt__mux_member **mmp)
+{
+	if (g_hash_table_contains(m->by_ufrag, ufrag))
+		return -EEXIST;
+	struct tt__mux_member *mm = g_new0(struct tt__mux_member, 1);
+	mm->lite = l;
+	g_hash_table_insert(m->by_ufrag, (gpointer)ufrag, mm);
+	m->st.members++;
+	m->st.lite_members++;
+	m->batch_valid = false;
+	choose_reading(m);
+	*mmp = mm;
+	return 0;
+}
+
+void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	memcpy(ss, &m->local, m->local_len);
+	*len = m->local_len;
+}
+
 void tt__udp_mux_leave(struct tt_udp_mux *m, struct tt__mux_member *mm)
 {
+	if (mm->lite) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, m->by_ufrag);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (v == mm) {
+				g_hash_table_iter_remove(&it);
+				break;
+			}
+		m->st.lite_members--;
+	}
 	for (unsigned i = 0; i < m->tx_n; i++)
 		if (m->slot[i].owner == mm)
 			m->slot[i].owner = NULL;
@@ -414,7 +560,7 @@ static int send_gathered(struct tt_udp_mux *m)
 		for (; done < end; done++, failed++) {
 			struct tx_slot *s = &m->slot[done];
 			if (s->owner)
-				tt__transport_count_unsent(tt__udp_transport(s->owner->u),
+				tt__transport_count_unsent(member_transport(s->owner),
 							   m->siov[done].iov_len);
 		}
 	}

@@ -70,4 +70,27 @@ int tt__udp_mux_send(struct tt_udp_mux *m, struct tt__mux_member *mm,
 		     const struct tt_transport_out *out, unsigned n);
 void tt__udp_mux_prefetch_member(const struct tt__mux_member *mm);  /* a cache hint */
 
+/* ICE-lite members (ice_lite.c): known by our ICE ufrag (borrowed: it must live as long as
+ * the membership) until a valid connectivity check gives them an address; from then on by
+ * that address too, like a plain member. -EEXIST: another member has that ufrag. */
+struct tt__lite;
+int tt__udp_mux_join_lite(struct tt_udp_mux *m, struct tt__lite *l, const char *ufrag,
+			  struct tt__mux_member **mm);
+/* The mux's local address. */
+void tt__udp_mux_local(const struct tt_udp_mux *m, struct sockaddr_storage *ss,
+		       socklen_t *len);
+
+/* ice_lite.c, for udp_mux.c: what the mux needs of an ICE-lite member. */
+struct tt_transport *tt__lite_transport(const struct tt__lite *l);
+/* The credentials a check for l must carry: our pwd, and the peer's ufrag (NULL until
+ * signalling gives it, and then checks are not answered: the pwd alone is not enough). */
+void tt__lite_credentials(const struct tt__lite *l, const char **our_pwd,
+			  const char **peer_ufrag);
+/* A valid check came from `from` (the mux answered it). The member has no address yet, or
+ * USE-CANDIDATE nominates another: l asks the mux to move it there. */
+void tt__lite_checked(struct tt__lite *l, const struct sockaddr_storage *from,
+		      socklen_t from_len, bool use_candidate);
+/* A datagram from l's address that is not STUN: DTLS or RTP/RTCP (RFC 7983). */
+void tt__lite_input(struct tt__lite *l, uint8_t *buf, size_t len, int64_t at);
+
 #endif

@@ -164,6 +164,9 @@ static gboolean on_tick(gint fd, GIOCondition cond, gpointer data)
 			m->st.shared_members = ms.members;
 			m->st.shared_foreign_dropped = ms.foreign_dropped;
 			m->st.shared_send_errors = ms.send_errors;
+			m->st.shared_lite_members = ms.lite_members;
+			m->st.shared_stun_answered = ms.stun_answered;
+			m->st.shared_stun_dropped = ms.stun_dropped;
 			if (tt_udp_mux_local(wk->mux, &ss, &sl) == 0)
 				tt_sockaddr_format(m->st.shared_port, sizeof m->st.shared_port,
 						   (struct sockaddr *)&ss);

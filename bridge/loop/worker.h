@@ -37,6 +37,8 @@ struct tt_worker_stats {
 	char shared_port[64];  /* "127.0.0.1:20002", or "" */
 	unsigned shared_members;
 	uint64_t shared_foreign_dropped, shared_send_errors;
+	uint32_t shared_lite_members;                   /* of shared_members, ICE-lite (WebRTC) */
+	uint64_t shared_stun_answered, shared_stun_dropped;
 	/* how long ticks took (not cumulative: /metrics adds them up) and their sum */
 	uint64_t tick_us_counts[TT_WORKER_TICK_BUCKETS + 1];
 	uint64_t tick_ns_sum;

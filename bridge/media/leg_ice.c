@@ -153,6 +153,11 @@ static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
 	 * first, and they reach the gateway before the attach result */
 	struct tt_ice_cfg ic = { .policy = i->policy, .controlling = i->controlling,
 				 .cand_h = on_local_candidate, .cand_arg = l };
+	/* ICE-lite shares the worker's port with plain RTP ([media] address and range) */
+	const struct tt_media_cfg *mc = &l->mp->m->cfg;
+	if (tt_ice_policy_lite(i->policy) && !i->controlling)
+		ic.mux = tt_worker_udp_mux(l->mp->m->worker, mc->address, mc->port_min,
+					   mc->port_max);
 	int rc = tt_transport_ice_alloc(&l->t, &il->ice, tc, &ic);
 	if (rc == 0 && i->ufrag[0])
 		rc = set_remote(l, i->ufrag, i->pwd, i->fingerprint, i->dtls_active);
@@ -166,6 +171,9 @@ static int ice_open(struct leg *l, const struct tt_transport_cfg *tc,
 	g_strlcpy(il->ours.pwd, tt_ice_pwd(il->ice), sizeof il->ours.pwd);
 	g_strlcpy(il->ours.fingerprint, tt_dtls_cert_fingerprint(tt_ice_policy_cert(i->policy)),
 		  sizeof il->ours.fingerprint);
+	struct tt_ice_info info;
+	tt_ice_info(il->ice, &info);
+	il->ours.lite = info.lite;
 	res->ice = il->ours;
 	l->srtp = true;
 	g_strlcpy(l->remote, "ice", sizeof l->remote);

@@ -100,6 +100,10 @@ const struct tt_stat_field tt__worker_port_stat_fields[] = {
 	WK(shared_foreign_dropped, U64, "foreign_dropped", C,
 	   "datagrams from an address that is no member's"),
 	WK(shared_send_errors, U64, "send_errors", C, "datagrams the kernel refused"),
+	WK(shared_lite_members, U32, "lite_members", S, "of its legs, ICE-lite ones (browsers)"),
+	WK(shared_stun_answered, U64, "stun_answered", C, "ICE connectivity checks answered"),
+	WK(shared_stun_dropped, U64, "stun_dropped", C,
+	   "STUN refused: wrong credentials, malformed, or another member's address"),
 	{ 0 },
 };
 

@@ -228,6 +228,8 @@ char *wr_sdp_answer(const struct wr_offer *o, const struct tt_audio_attached *r)
 	GString *a = g_string_new(NULL);
 	g_string_append_printf(a, "v=0\r\no=tutti %u 1 IN IP4 0.0.0.0\r\ns=tutti\r\nt=0 0\r\n",
 			       g_random_int() & 0x7fffffff);
+	if (r->ice.lite)   /* RFC 8839 5.3: session level; the browser then controls */
+		g_string_append(a, "a=ice-lite\r\n");
 	if (o->mid[0])
 		g_string_append_printf(a, "a=group:BUNDLE %s\r\n", o->mid);
 	g_string_append(a, "a=msid-semantic: WMS tutti\r\n");

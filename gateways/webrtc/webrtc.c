@@ -53,6 +53,13 @@ static const struct tt_conf_key keys[] = {
 	  "Highest UDP port for ICE host candidates; 0: any." },
 	{ "webrtc", "consent_freshness", TT_CONF_BOOL, "true", 0, 0, NULL, 0,
 	  "RFC 7675 consent checks: a browser that vanishes is dropped." },
+	{ "webrtc", "ice_lite", TT_CONF_ENUM, "auto", 0, 0, "auto|on|off", 0,
+	  "ICE-lite: browsers' media on each worker's shared UDP port ([media] address and "
+	  "port range), checks answered by the bridge, no ICE agent per browser; off: full "
+	  "ICE (libnice) with a port per browser; auto: lite unless stun_server or "
+	  "turn_server is set (the bridge behind NAT, or relayed on its side: they need full "
+	  "ICE). Lite needs [media] address to be one the browsers reach: 0.0.0.0, one of "
+	  "ice_addresses, or 127.0.0.1 with allow_loopback; legs get full ICE otherwise." },
 	{ "webrtc", "dtls_cert", TT_CONF_STRING, "", 0, 4096, NULL, 0,
 	  "PEM certificate for DTLS; empty: an ECDSA P-256 one is generated at start." },
 	{ "webrtc", "dtls_key", TT_CONF_STRING, "", 0, 4096, NULL, 0,
@@ -103,6 +110,13 @@ static int make_policy(struct wr_gw *gw, const struct tt_conf *c)
 		.consent_freshness = tt_conf_bool(c, "webrtc", "consent_freshness"),
 		.cert = cert,
 	};
+	const char *lite = tt_conf_str(c, "webrtc", "ice_lite");
+	bool relay = (s.stun_server && *s.stun_server) || (s.turn_server && *s.turn_server);
+	s.lite = !strcmp(lite, "on") || (!strcmp(lite, "auto") && !relay);
+	if (!strcmp(lite, "on") && relay)
+		tt_warn("webrtc.ice_lite = on: stun_server and turn_server are not used (lite "
+			"ICE has only the shared port's host candidates)");
+	tt_info("ICE: %s", s.lite ? "lite, on each worker's shared UDP port" : "full (libnice)");
 	rc = tt_ice_policy_alloc(&gw->policy, &s);
 	tt_dtls_cert_unref(cert);
 	if (rc)

@@ -305,6 +305,7 @@ struct tt_audio_attached_ice {
 	char ufrag[65];
 	char pwd[257];
 	char fingerprint[104];
+	bool lite;           /* ICE-lite on the worker's shared port: the answer says a=ice-lite */
 };
 
 /* Result of audio_attach() and audio_update(), borrowed for the callback. On success the

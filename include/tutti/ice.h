@@ -64,6 +64,10 @@ struct tt_ice_settings {
 	unsigned port_min, port_max;    /* 0: any port */
 	bool consent_freshness;         /* RFC 7675 (default on in configs) */
 	struct tt_dtls_cert *cert;      /* a reference is taken */
+	bool lite;                      /* ICE-lite on the worker's shared UDP port for legs
+					   that give one (tt_ice_cfg.mux) and are controlled;
+					   stun/turn settings and port_min/max then do not
+					   apply to them (docs/transport.md) */
 };
 
 /* Copies everything. -EINVAL (no cert, bad port range), -ENOMEM. */
@@ -71,6 +75,7 @@ int tt_ice_policy_alloc(struct tt_ice_policy **pp, const struct tt_ice_settings 
 struct tt_ice_policy *tt_ice_policy_ref(struct tt_ice_policy *p);
 struct tt_ice_policy *tt_ice_policy_unref(struct tt_ice_policy *p);  /* returns NULL */
 const struct tt_dtls_cert *tt_ice_policy_cert(const struct tt_ice_policy *p);
+bool tt_ice_policy_lite(const struct tt_ice_policy *p);
 /* A new policy like `from` (its certificate referenced, everything else copied) but for
  * the TURN REST-API secret (NULL or "": none) and turn_ttl (0: 86400): what a reload
  * gives legs made after it, while those made before keep `from` (they hold a reference).
@@ -112,6 +117,9 @@ struct tt_ice_cfg {
 	bool controlling;               /* ICE role: the offerer controls */
 	tt_ice_cand_h cand_h;
 	void *cand_arg;
+	struct tt_udp_mux *mux;         /* the worker's shared port (transport.h), or NULL: with
+					   a lite policy and controlling false, the transport is
+					   ICE-lite on it (no libnice agent); else full ICE */
 };
 
 /* Make an ICE+DTLS transport on cfg->ctx and start gathering (candidates arrive through
@@ -151,6 +159,7 @@ struct tt_ice_info {
 	bool dtls_failed;
 	const char *srtp_suite;         /* "AEAD_AES_128_GCM", ... or NULL */
 	char remote[64];                /* selected remote address, "" before */
+	bool lite;                      /* ICE-lite on the shared port (tt_ice_cfg.mux) */
 };
 void tt_ice_info(const struct tt_ice *ice, struct tt_ice_info *info);
 

@@ -173,6 +173,9 @@ struct tt_udp_mux_stats {
 	uint64_t send_errors;            /* refused by the kernel (full buffer, ...) */
 	int rcvbuf, sndbuf;              /* the kernel's socket buffers, bytes */
 	bool reads_at_tick;              /* read at tick starts only (no wake-ups) */
+	unsigned lite_members;           /* of members, ICE-lite ones (WebRTC, tutti/ice.h) */
+	uint64_t stun_answered;          /* ICE connectivity checks answered */
+	uint64_t stun_dropped;           /* STUN refused: credentials, malformed, taken address */
 };
 
 /* Bind a port of the range on bind_addr; watched by reactor when not NULL, else a GSource

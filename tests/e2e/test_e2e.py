@@ -56,7 +56,10 @@ def test_two_browsers_rtp_chat_roster():
     write_tone(wav_a, FREQ_A, 4)
     write_tone(wav_b, FREQ_B, 3, gate=(1.5, 1.5))
     room = "e2e"
-    sections = {"webrtc": {"allow_loopback": True}, "room.locked": {"pin": "2468"}}
+    # TT_ICE_LITE=off runs the same with full ICE (libnice); auto is lite on loopback
+    sections = {"webrtc": {"allow_loopback": True,
+                           "ice_lite": os.environ.get("TT_ICE_LITE", "auto")},
+                "room.locked": {"pin": "2468"}}
     with Bridge(sections) as br:
         peer = RtpPeer()
         peer.join(br, room)

@@ -38,7 +38,8 @@ def test_meeting_in_two_browsers():
     write_tone(wav_a, FREQ_A, 4)
     write_tone(wav_b, FREQ_B, 4)
     room = "team"
-    sections = {"webrtc": {"allow_loopback": True},
+    sections = {"webrtc": {"allow_loopback": True,   # TT_ICE_LITE=off: full ICE
+                           "ice_lite": os.environ.get("TT_ICE_LITE", "auto")},
                 "room.team": {"moderator_pin": "1357", "self_unmute": False,
                               "recording_decline": True},
                 "recording": {"enabled": True, "dir": os.path.join(tmp, "rec")}}

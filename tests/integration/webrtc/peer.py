@@ -130,7 +130,7 @@ async def peer(i, args, stats):
         return
     pc = RTCPeerConnection()
     talker = args.talkers < 0 or i < args.talkers
-    pc.addTrack(Tone(args.tone + 10 * i if talker else 0))
+    pc.addTrack(Tone(args.tone + args.tone_step * i if talker else 0))
 
     watch(pc, i, st, args.listen)
 
@@ -172,6 +172,7 @@ async def main():
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--tone", type=float, default=600)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--tone-step", type=float, default=10, help="peer i sends tone + i*step")
     ap.add_argument("--talkers", type=int, default=-1, help="peers sending a tone (-1: all)")
     ap.add_argument("--listen", default="", help="HZ,HZ: report these tones' levels heard")
     ap.add_argument("--bad-fingerprint", action="store_true")

@@ -35,14 +35,79 @@ def web_parts(br, room):
     return [p for p in body["participants"] if p["network"] == "web"]
 
 
-def test_audio_both_ways():
-    with Bridge(CONF) as br:
+def conf(lite):
+    c = json.loads(json.dumps(CONF))
+    c["webrtc"]["ice_lite"] = lite
+    return c
+
+
+def shared_port(br, timeout=10):
+    """The worker's shared port's stats once a report has them (every second)."""
+    t0 = time.time()
+    while True:
+        st, h = br.http("GET", "/api/health")
+        sp = [w["shared_port"] for w in h.get("workers", []) if "shared_port" in w] \
+            if st == 200 else []
+        if (sp and sp[0].get("stun_answered")) or time.time() - t0 > timeout:
+            return sp[0] if sp else {}
+        time.sleep(0.5)
+
+
+def audio_both_ways(lite):
+    with Bridge(conf(lite)) as br:
         _, ps = peers(br, "--room", "a", "--count", "2", "--seconds", "5")
         for i, p in enumerate(ps):
             check(p["connected"], "peer %d did not connect: %s" % (i, p))
             # 5 s at 50 frames/s minus set-up: well over 100 frames of the mix
             check(p["frames_rx"] > 100, "peer %d received %d frames" % (i, p["frames_rx"]))
             check(p["bye"] is None, "peer %d hung up: %s" % (i, p))
+        log = br.read_log()
+        sp = shared_port(br)
+        if lite == "on":
+            check("ICE: lite" in log, "the log does not say ICE-lite")
+            # the browsers' checks were answered on the shared port, by the bridge
+            check(sp.get("stun_answered", 0) > 0, "no check answered: %s" % sp)
+        else:
+            check("ICE: full" in log, "the log does not say full ICE")
+            check(not sp.get("stun_answered"), "lite answered checks with lite off: %s" % sp)
+
+
+def test_audio_both_ways_lite():
+    audio_both_ways("on")
+
+
+def test_audio_both_ways_full():
+    audio_both_ways("off")
+
+
+def test_auto_chooses():
+    """ice_lite = auto: lite by default, full ICE when the bridge has its own STUN server."""
+    with Bridge(conf("auto")) as br:
+        check("ICE: lite" in br.read_log(), "auto without STUN/TURN is not lite")
+    c = conf("auto")
+    c["webrtc"]["stun_server"] = "127.0.0.1"
+    with Bridge(c) as br:
+        check("ICE: full" in br.read_log(), "auto with stun_server is not full ICE")
+
+
+def test_lite_n_minus_1():
+    """Three aiortc peers through ICE-lite, each sending its own tone: each hears the other
+    two and not itself (the mix is N-1)."""
+    with Bridge(conf("on")) as br:
+        tones = [500.0, 900.0, 1300.0]
+        _, ps = peers(br, "--room", "n", "--count", "3", "--seconds", "6", "--tone", "500",
+                      "--tone-step", "400", "--listen", ",".join("%g" % t for t in tones),
+                      timeout=90)
+        for i, p in enumerate(ps):
+            check(p["connected"], "peer %d did not connect: %s" % (i, p))
+            db = {float(k): v for k, v in p["tones_db"].items()}
+            own = db[tones[i]]
+            others = [db[t] for j, t in enumerate(tones) if j != i]
+            print("peer %d hears %s" % (i, p["tones_db"]))
+            # the others' tones stand well above our own (absent but for leakage and codec
+            # noise: about 20 dB below them on loopback)
+            check(min(others) > own + 10,
+                  "peer %d: own tone %.1f dB, others %s" % (i, own, others))
 
 
 def test_fingerprint_mismatch_refused():
@@ -95,5 +160,6 @@ if __name__ == "__main__":
     if not have_aiortc():
         print("SKIP: python3-aiortc not importable by %s (apt-get install python3-aiortc)" % PY)
         sys.exit(77)
-    run([test_audio_both_ways, test_fingerprint_mismatch_refused,
-         test_vanished_peer_removed_by_consent])
+    run([test_auto_chooses, test_audio_both_ways_lite, test_audio_both_ways_full,
+         test_lite_n_minus_1,
+         test_fingerprint_mismatch_refused, test_vanished_peer_removed_by_consent])

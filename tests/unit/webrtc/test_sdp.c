@@ -74,6 +74,15 @@ TT_TEST(sdp_chrome_offer_and_answer)
 	struct wr_offer back;
 	TT_ASSERT_INT_EQ(wr_sdp_parse_offer(&back, a, strlen(a), &why), 0);
 	TT_ASSERT_INT_EQ(back.setup, WR_SETUP_ACTIVE);
+	TT_ASSERT(!strstr(a, "a=ice-lite"));   /* full ICE */
+	g_free(a);
+	/* ICE-lite: said once, at session level (RFC 8839 5.3), before the first m= line */
+	r.ice.lite = true;
+	a = wr_sdp_answer(&o, &r);
+	const char *lite = strstr(a, "a=ice-lite\r\n");
+	TT_ASSERT(lite && lite < strstr(a, "m=audio"));
+	TT_ASSERT(!strstr(lite + 1, "a=ice-lite"));
+	TT_ASSERT_INT_EQ(wr_sdp_parse_offer(&back, a, strlen(a), &why), 0);
 	g_free(a);
 }
 
