@@ -217,6 +217,7 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	if (!url || !*url)
 		tt_warn("[cluster] public_url is not set: other nodes cannot send browsers here");
 	connect_now(cl);
+	tt__cluster_bus_start(cl);
 	*clp = cl;
 	return 0;
 }
@@ -231,6 +232,7 @@ void tt__cluster_leave(struct tt_cluster *cl)
 	if (cl->retry_timer)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
+	tt__cluster_bus_leave(cl);
 	if (!cl->up)
 		return;
 	GHashTableIter it;
@@ -266,16 +268,17 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	if (cl->retry_timer)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
+	cl->freeing = true;   /* no callback of either connection acts from here */
 	if (cl->ac) {
 		/* pending callbacks run now with no reply; no reconnect from here */
 		redisAsyncContext *ac = cl->ac;
-		cl->freeing = true;
 		cl->ac = NULL;
 		cl->up = false;
 		redisAsyncFree(ac);
 		drop_source(cl);
 	}
 	drop_source(cl);   /* the one kept from before */
+	tt__cluster_bus_free(cl);
 	g_hash_table_destroy(cl->homes);
 	g_free(cl->host);
 	g_free(cl->node);

@@ -64,3 +64,15 @@ struct tt_cluster_stats tt__cluster_stats(const struct tt_cluster *cl)
 	(void)cl;
 	return (struct tt_cluster_stats){ 0 };
 }
+
+void tt__cluster_text_out(struct tt_cluster *cl, const char *room,
+			  const struct tt_roster_entry *from, unsigned flags, const char *text,
+			  size_t len)
+{
+	(void)cl;
+	(void)room;
+	(void)from;
+	(void)flags;
+	(void)text;
+	(void)len;
+}

@@ -26,6 +26,13 @@ struct tt_cluster {
 	guint hb_timer, retry_timer;
 	unsigned backoff_ms;
 	int64_t started;          /* unix time, for the node's entry */
+	/* the text bus's subscribed connection (bus.c), reconnected like ac */
+	redisAsyncContext *sac;
+	GSource *sub_src, *sub_dead_src;
+	bool sub_up, sub_ever_up;
+	guint sub_retry;
+	unsigned sub_backoff_ms;
+	int64_t bus_bad_logged_us;  /* monotonic time of the last malformed-message line */
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;
 };
@@ -39,5 +46,13 @@ void tt__cluster_on_reply_warn(redisAsyncContext *ac, void *r, void *priv);
 /* Queue the release of one room's home (if still ours) and of our place in its node set. */
 void tt__cluster_release(struct tt_cluster *cl, const char *room);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
+
+/* bus.c: the subscribed connection: made at start, closed by leave (no retry after) and
+ * free; a live room's channel subscribed (up) or not (down). */
+void tt__cluster_bus_start(struct tt_cluster *cl);
+void tt__cluster_bus_leave(struct tt_cluster *cl);
+void tt__cluster_bus_free(struct tt_cluster *cl);
+void tt__cluster_bus_room(struct tt_cluster *cl, const char *room, bool up);
+char *tt__cluster_bus_channel(struct tt_cluster *cl, const char *room);
 
 #endif

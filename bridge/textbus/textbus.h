@@ -57,6 +57,18 @@ int tt__text_notice(struct tt_gw_handle *gw, const char *room, const char *text)
 int tt__text_notice_from(struct tt_gw_handle *gw, struct tt_room *room,
 			 struct tt_text_medium *m, const char *text);
 
+/* A line from another node (the cluster link, bridge/cluster/bus.c) delivered into the
+ * local room `room` as from one shared medium: every local place gets it once, and it is
+ * never published again. The sender is shown with its name and network; from.id is
+ * "NODE:link" (no local participant has it), from.gateway "cluster"; msg.sender and
+ * msg.origin are NULL, msg.origin_medium is the link (tt__text_link). -ENOENT when the room
+ * is not here (never created for it), else as tt__text_validate. */
+int tt__text_from_link(struct tt_core *core, const char *room, const char *node,
+		       const char *name, const char *network, unsigned flags, const char *text,
+		       size_t len);
+/* The one medium standing for the other nodes (never in a room's list). */
+extern const struct tt_text_medium tt__text_link;
+
 /* medium.c: core.h text_medium_open / close / notice. */
 int tt__text_medium_open(struct tt_gw_handle *gw, const char *room, void *data,
 			 struct tt_text_medium **mp);

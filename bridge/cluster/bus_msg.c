@@ -1,0 +1,113 @@
+/* bus_msg.c: encode and decode a room channel's messages (the format: bus_msg.h). */
+#include "bus_msg.h"
+
+#include <glib.h>
+#include <jansson.h>
+#include <string.h>
+#include <tutti/core.h>
+#include <tutti/errno.h>
+
+static const char *kind_name(unsigned flags)
+{
+	return (flags & TT_TEXT_NOTICE) ? "notice" : (flags & TT_TEXT_ACTION) ? "action"
+									   : "message";
+}
+
+char *tt__bus_msg_encode(const char *node, const char *name, const char *network,
+			 unsigned flags, const char *text, size_t len)
+{
+	if (!node || !name || !network || !text)
+		return NULL;
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s%}", "v", TT_BUS_MSG_VERSION,
+			      "node", node, "type", "text", "name", name, "network", network,
+			      "kind", kind_name(flags), "text", text, len);
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	char *out = s ? g_strdup(s) : NULL;
+	free(s);
+	return out;
+}
+
+static const char *str_field(json_t *o, const char *key, size_t max, size_t *lenp)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_string(v))
+		return NULL;
+	size_t len = json_string_length(v);
+	if (len == 0 || len > max)
+		return NULL;
+	if (lenp)
+		*lenp = len;
+	return json_string_value(v);
+}
+
+int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
+		       const char **why)
+{
+	if (!payload || len == 0 || len > TT_BUS_MSG_MAX) {
+		*why = "empty or too large";
+		return -EINVAL;
+	}
+	json_error_t jerr;
+	json_t *o = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	int rc = -EINVAL;
+	if (!json_is_object(o)) {
+		*why = o ? "not a JSON object" : "not JSON";
+		goto out;
+	}
+	json_t *v = json_object_get(o, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != TT_BUS_MSG_VERSION) {
+		*why = "no version 1";
+		goto out;
+	}
+	json_t *type = json_object_get(o, "type");
+	if (!json_is_string(type) || strcmp(json_string_value(type), "text")) {
+		*why = "a type this node does not know";
+		goto out;
+	}
+	size_t tlen = 0;
+	const char *node = str_field(o, "node", 64, NULL);
+	const char *name = str_field(o, "name", 256, NULL);
+	const char *net = str_field(o, "network", 32, NULL);
+	const char *kind = str_field(o, "kind", 16, NULL);
+	const char *text = str_field(o, "text", TT_BUS_MSG_MAX, &tlen);
+	if (!node || !name || !net || !kind || !text) {
+		*why = "a field missing, empty, too long or not a string";
+		goto out;
+	}
+	unsigned flags;
+	if (!strcmp(kind, "message"))
+		flags = 0;
+	else if (!strcmp(kind, "action"))
+		flags = TT_TEXT_ACTION;
+	else if (!strcmp(kind, "notice"))
+		flags = TT_TEXT_NOTICE;
+	else {
+		*why = "an unknown kind";
+		goto out;
+	}
+	/* NUL inside a string: jansson refuses \u0000 unless asked (JSON_ALLOW_NUL) */
+	out->node = g_strdup(node);
+	out->name = g_strdup(name);
+	out->network = g_strdup(net);
+	out->flags = flags;
+	out->text = g_strndup(text, tlen);
+	out->len = tlen;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+void tt__bus_msg_clear(struct tt_bus_msg *m)
+{
+	if (!m)
+		return;
+	g_free(m->node);
+	g_free(m->name);
+	g_free(m->network);
+	g_free(m->text);
+	memset(m, 0, sizeof *m);
+}
