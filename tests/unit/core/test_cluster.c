@@ -1,10 +1,16 @@
 /* test_cluster.c: the [cluster] redis address (bridge/cluster/address.c): the forms taken,
- * and bad ones refused with a reason, leaving the outputs untouched. */
+ * and bad ones refused with a reason, leaving the outputs untouched; the text bus's
+ * messages (bridge/cluster/bus_msg.c): a round trip, and malformed payloads refused with a
+ * reason, the output untouched. */
 #include "tt_test.h"
 
 #include <glib.h>
 #include <string.h>
 
+#include <tutti/core.h>
+#include <tutti/errno.h>
+
+#include "cluster/bus_msg.h"
 #include "cluster/cluster.h"
 
 static int parse(const char *s, char **host, int *port, bool *ux, const char **why)
@@ -53,4 +59,70 @@ TT_TEST(cluster_address_refused)
 		TT_ASSERT_INT_EQ(parse(bad[i], &h, &port, &ux, &why), -EINVAL);
 		TT_ASSERT(h == NULL && port == -1 && why && *why);
 	}
+}
+
+/* ---- the text bus's messages (bridge/cluster/bus_msg.c) ---- */
+
+TT_TEST(cluster_bus_msg_round_trip)
+{
+	char *s = tt__bus_msg_encode("a", "Zoë \"z\"", "irc", TT_TEXT_ACTION, "waves\nback", 10);
+	TT_ASSERT(s != NULL);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(!strcmp(m.node, "a") && !strcmp(m.name, "Zoë \"z\"") &&
+		  !strcmp(m.network, "irc"));
+	TT_ASSERT(m.flags == TT_TEXT_ACTION && m.len == 10 && !strcmp(m.text, "waves\nback"));
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	s = tt__bus_msg_encode("b", "n", "web", TT_TEXT_NOTICE, "x", 1);
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.flags == TT_TEXT_NOTICE);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	TT_ASSERT(tt__bus_msg_encode(NULL, "n", "web", 0, "x", 1) == NULL);
+}
+
+TT_TEST(cluster_bus_msg_malformed)
+{
+	static const char *bad[] = {
+		"",
+		"not json",
+		"[1,2]",
+		"{\"v\":2,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"shout\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":7,"
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"h\\u0000i\"}",
+		"{\"v\":1,\"node\":\"a\",\"node\":\"b\",\"type\":\"text\",\"name\":\"n\","
+		"\"network\":\"irc\",\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":"
+		"\"a-network-name-far-longer-than-32\",\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct tt_bus_msg m = { .node = (char *)"untouched" };
+		const char *why = NULL;
+		TT_ASSERT_INT_EQ(tt__bus_msg_decode(bad[i], strlen(bad[i]), &m, &why), -EINVAL);
+		TT_ASSERT(why && *why && !strcmp(m.node, "untouched") && m.text == NULL);
+	}
+	/* too large: refused before parsing */
+	size_t n = TT_BUS_MSG_MAX + 1;
+	char *big = g_malloc(n);
+	memset(big, ' ', n);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(big, n, &m, &why), -EINVAL);
+	TT_ASSERT(m.node == NULL);
+	g_free(big);
 }
