@@ -7,8 +7,8 @@
  * participant who wrote it; a notice names its medium or none, and follows the same rule.
  * The places it delivers to come in three kinds, because networks show text in three ways:
  *
- *  - Shared media (text_medium_open): an IRC channel on one network, later an XMPP MUC or a
- *    link to another bridge. The network shows a line to all its users at once, so the bus
+ *  - Shared media (text_medium_open): an IRC channel on one network, an XMPP MUC; the link
+ *    to the other nodes of a cluster (tt__text_from_link, held by the core). The network shows a line to all its users at once, so the bus
  *    delivers once per medium, and its members (participants joined with tt_join.medium)
  *    are never reached one by one. Two channels of one gateway in the same room (two IRC
  *    networks) are two media, so each gets the other's lines through the bus: no gateway
