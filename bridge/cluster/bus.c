@@ -61,20 +61,38 @@ static void on_message(redisAsyncContext *ac, void *r, void *priv)
 	redisReply *reply = r;
 	if (!reply || cl->freeing || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[1]->type != REDIS_REPLY_STRING ||
-	    strcmp(reply->element[0]->str, "message"))
-		return;   /* subscribe and unsubscribe confirmations, or the context going */
+	    reply->element[1]->type != REDIS_REPLY_STRING)
+		return;   /* the context going */
 	const char *ch = reply->element[1]->str;
 	char *room = channel_room(cl, ch);
 	if (!room)
 		return;
+	if (!strcmp(reply->element[0]->str, "subscribe")) {
+		/* subscribed (again): the members other nodes have, asked afresh */
+		if (g_hash_table_contains(cl->homes, room)) {
+			tt__cluster_roster_resync(cl, room);
+			tt__cluster_roster_hello(cl, room);
+		}
+		g_free(room);
+		return;
+	}
+	if (strcmp(reply->element[0]->str, "message")) {
+		g_free(room);
+		return;   /* an unsubscribe's confirmation */
+	}
 	struct tt_bus_msg m = { 0 };
 	const char *why = NULL;
 	if (reply->element[2]->type != REDIS_REPLY_STRING) {
 		bad_payload(cl, ch, "not a string");
 	} else if (tt__bus_msg_decode(reply->element[2]->str, reply->element[2]->len, &m, &why)) {
 		bad_payload(cl, ch, why);
-	} else if (strcmp(m.node, cl->node)) {   /* ours, come back: already delivered here */
+	} else if (!strcmp(m.node, cl->node)) {
+		/* ours, come back: already delivered here */
+	} else if (m.type == TT_BUS_ROSTER) {
+		int rc = tt__cluster_roster_in(cl, room, &m);
+		if (rc && rc != -ENOENT)
+			bad_payload(cl, ch, "a roster entry the node refuses");
+	} else {
 		int rc = tt__text_from_link(cl->core, room, m.node, m.name, m.network, m.flags,
 					    m.text, m.len);
 		if (rc == 0)

@@ -30,6 +30,41 @@ char *tt__bus_msg_encode(const char *node, const char *name, const char *network
 	return out;
 }
 
+static const char *const OPS[] = { "joined", "state", "left", "hello" };
+
+char *tt__bus_roster_encode(const char *node, enum tt_bus_op op,
+			    const struct tt_roster_entry *e)
+{
+	if (!node || (op != TT_BUS_HELLO && (!e || !e->id || !e->name)))
+		return NULL;
+	json_t *o = op == TT_BUS_HELLO
+		? json_pack("{s:i, s:s, s:s, s:s}", "v", TT_BUS_MSG_VERSION, "node", node, "type",
+			    "roster", "op", OPS[op])
+		: json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "v",
+			    TT_BUS_MSG_VERSION, "node", node, "type", "roster", "op", OPS[op],
+			    "id", e->id, "name", e->name, "network",
+			    e->network && *e->network ? e->network : "?", "caps",
+			    (json_int_t)e->caps, "state", (json_int_t)e->state, "hand_seq",
+			    (json_int_t)e->hand_seq);
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	char *out = s ? g_strdup(s) : NULL;
+	free(s);
+	return out;
+}
+
+static bool uint_field(json_t *o, const char *key, unsigned *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > (json_int_t)UINT32_MAX)
+		return false;
+	*out = (unsigned)json_integer_value(v);
+	return true;
+}
+
 static const char *str_field(json_t *o, const char *key, size_t max, size_t *lenp)
 {
 	json_t *v = json_object_get(o, key);
@@ -41,6 +76,36 @@ static const char *str_field(json_t *o, const char *key, size_t max, size_t *len
 	if (lenp)
 		*lenp = len;
 	return json_string_value(v);
+}
+
+static int decode_roster(json_t *o, const char *node, struct tt_bus_msg *out,
+			 const char **why)
+{
+	const char *op = str_field(o, "op", 16, NULL);
+	unsigned k = 0;
+	while (op && k < G_N_ELEMENTS(OPS) && strcmp(op, OPS[k]))
+		k++;
+	if (!node || !op || k == G_N_ELEMENTS(OPS)) {
+		*why = "a roster message without node or a known op";
+		return -EINVAL;
+	}
+	struct tt_bus_msg m = { .type = TT_BUS_ROSTER, .op = (enum tt_bus_op)k };
+	if (k != TT_BUS_HELLO) {
+		const char *id = str_field(o, "id", 64, NULL);
+		const char *name = str_field(o, "name", 256, NULL);
+		const char *net = str_field(o, "network", 32, NULL);
+		if (!id || !name || !net || !uint_field(o, "caps", &m.caps) ||
+		    !uint_field(o, "state", &m.state) || !uint_field(o, "hand_seq", &m.hand_seq)) {
+			*why = "a roster field missing, empty, too long or mistyped";
+			return -EINVAL;
+		}
+		m.id = g_strdup(id);
+		m.name = g_strdup(name);
+		m.network = g_strdup(net);
+	}
+	m.node = g_strdup(node);
+	*out = m;
+	return 0;
 }
 
 int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
@@ -63,12 +128,16 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 		goto out;
 	}
 	json_t *type = json_object_get(o, "type");
+	const char *node = str_field(o, "node", 64, NULL);
+	if (json_is_string(type) && !strcmp(json_string_value(type), "roster")) {
+		rc = decode_roster(o, node, out, why);
+		goto out;
+	}
 	if (!json_is_string(type) || strcmp(json_string_value(type), "text")) {
 		*why = "a type this node does not know";
 		goto out;
 	}
 	size_t tlen = 0;
-	const char *node = str_field(o, "node", 64, NULL);
 	const char *name = str_field(o, "name", 256, NULL);
 	const char *net = str_field(o, "network", 32, NULL);
 	const char *kind = str_field(o, "kind", 16, NULL);
@@ -89,6 +158,8 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 		goto out;
 	}
 	/* NUL inside a string: jansson refuses \u0000 unless asked (JSON_ALLOW_NUL) */
+	memset(out, 0, sizeof *out);
+	out->type = TT_BUS_TEXT;
 	out->node = g_strdup(node);
 	out->name = g_strdup(name);
 	out->network = g_strdup(net);
@@ -106,6 +177,7 @@ void tt__bus_msg_clear(struct tt_bus_msg *m)
 	if (!m)
 		return;
 	g_free(m->node);
+	g_free(m->id);
 	g_free(m->name);
 	g_free(m->network);
 	g_free(m->text);

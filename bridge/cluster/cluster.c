@@ -121,6 +121,7 @@ static void heartbeat(struct tt_cluster *cl)
 	while (g_hash_table_iter_next(&it, &k, &v))
 		if (!((struct tt_room *)v)->hidden)
 			tt__cluster_claim(cl, ((struct tt_room *)v)->name);
+	tt__cluster_roster_heartbeat(cl);
 }
 
 static gboolean on_heartbeat(gpointer data)
@@ -150,6 +151,14 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		cl->ever_up ? "; registering again and claiming this node's rooms" : "");
 	cl->ever_up = true;
 	heartbeat(cl);
+	/* what other nodes have in our rooms: asked again if the channels were up first */
+	if (cl->sub_up) {
+		GHashTableIter it;
+		gpointer room;
+		g_hash_table_iter_init(&it, cl->homes);
+		while (g_hash_table_iter_next(&it, &room, NULL))
+			tt__cluster_roster_hello(cl, room);
+	}
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -211,6 +220,8 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	cl->ttl_s = (int)tt_conf_int(c, "cluster", "ttl_s");
 	cl->started = g_get_real_time() / G_USEC_PER_SEC;
 	cl->homes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cl->remote = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_hash_table_destroy);
 	cl->st.configured = true;
 	/* a third of the expiry: two heartbeats may be lost before the entries go */
 	cl->hb_timer = g_timeout_add((guint)cl->ttl_s * 1000 / 3, on_heartbeat, cl);
@@ -280,6 +291,7 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	drop_source(cl);   /* the one kept from before */
 	tt__cluster_bus_free(cl);
 	g_hash_table_destroy(cl->homes);
+	g_hash_table_destroy(cl->remote);
 	g_free(cl->host);
 	g_free(cl->node);
 	g_free(cl->public_url);

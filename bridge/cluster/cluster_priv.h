@@ -33,6 +33,7 @@ struct tt_cluster {
 	guint sub_retry;
 	unsigned sub_backoff_ms;
 	int64_t bus_bad_logged_us;  /* monotonic time of the last malformed-message line */
+	GHashTable *remote;       /* room -> (id "NODE:ID" -> other nodes' member), roster.c */
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;
 };
@@ -54,5 +55,16 @@ void tt__cluster_bus_leave(struct tt_cluster *cl);
 void tt__cluster_bus_free(struct tt_cluster *cl);
 void tt__cluster_bus_room(struct tt_cluster *cl, const char *room, bool up);
 char *tt__cluster_bus_channel(struct tt_cluster *cl, const char *room);
+/* roster.c: a roster message from another node for `room` (-ENOENT: not here); a hello
+ * for `room` (after our subscription is confirmed, or our main connection came back);
+ * forget the room's remote members (room ended here: no events), or drop them with left
+ * events before a hello brings them back (a new subscription); ask Redis whether the
+ * nodes with members here are alive (every heartbeat). */
+struct tt_bus_msg;
+int tt__cluster_roster_in(struct tt_cluster *cl, const char *room, struct tt_bus_msg *msg);
+void tt__cluster_roster_hello(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_room_down(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_resync(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_heartbeat(struct tt_cluster *cl);
 
 #endif

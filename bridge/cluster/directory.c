@@ -104,6 +104,7 @@ void tt__cluster_room_down(struct tt_cluster *cl, const char *room)
 	if (!cl || !room || !g_hash_table_remove(cl->homes, room))
 		return;
 	tt__cluster_bus_room(cl, room, false);
+	tt__cluster_roster_room_down(cl, room);
 	if (cl->up)
 		tt__cluster_release(cl, room);   /* else its key expires by itself */
 }

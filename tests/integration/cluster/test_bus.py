@@ -135,9 +135,89 @@ def test_text_between_nodes():
                      metric(b, "tutti_cluster_redis_up") == 1, 30, "both nodes up")
             both_ways(alice, g, bob, "two")
 
-            # the room ends on b: b leaves the channel, a stays
+            # the roster came back after the restart too
+            wait_for(lambda: roster_names(g) == {("alice", "irc"), ("bob", "test")}, 30,
+                     "b's roster again after the restart")
+
+            # the room ends on b: b leaves the channel, a stays; bob leaves a's roster
             g.leave(bob)
             wait_for(lambda: subscribers() == 1, 20, "b to unsubscribe when room1 ends there")
+            wait_for(lambda: ("bob", "test") not in api_remote(a), 20, "bob gone from a")
+
+
+def roster_names(g, room="room1"):
+    r = g.cmd(cmd="roster", room=room)
+    return {(p["name"], p["network"]) for p in r.get("roster") or []}
+
+
+def api_remote(br, room="room1"):
+    st, body = br.http("GET", "/api/rooms/" + room)
+    if st != 200:
+        return set()
+    return {(p["name"], p["network"]) for p in body.get("remote", [])}
+
+
+def api_local(br, room="room1"):
+    st, body = br.http("GET", "/api/rooms/" + room)
+    check(st == 200, "GET room: %s" % st)
+    return {(p["name"], p["network"]) for p in body["participants"]}
+
+
+def test_roster_between_nodes():
+    """alice on IRC at a, bob at b, carol at c who joins late; c killed: carol leaves a's
+    and b's rosters within the expiry."""
+    with NgIrcd() as srv:
+        alice = RawIrc(srv.port, "alice")
+        alice.send("JOIN #chan")
+        alice.wait(":alice!", "JOIN", "#chan")
+        with node("a", srv.port) as a, node("b") as b:
+            alice.wait_fn(lambda l: l.startswith(":tutti!") and " JOIN " in l, timeout=30,
+                          what="the bot in #chan")
+            wait_for(lambda: REDIS.cmd("GET", "tutti:room:room1") == "a", 20, "a's claim")
+            wait_for(lambda: ("alice", "irc") in api_local(a), 20, "alice in room1 on a")
+            g = b.testgw()
+            g.join("room1", "bob")
+            everyone = {("alice", "irc"), ("bob", "test")}
+            wait_for(lambda: roster_names(g) == everyone, 20, "b's roster: alice and bob")
+            wait_for(lambda: api_remote(a) == {("bob", "test")}, 20, "a's API: bob remote")
+            check(api_remote(b) == {("alice", "irc")}, "b's API: alice remote")
+            # a late node learns the roster by its hello
+            c = node("c").start()
+            try:
+                gc = c.testgw()
+                n0 = redis_io()[0]
+                gc.join("room1", "carol")
+                everyone.add(("carol", "test"))
+                wait_for(lambda: roster_names(gc) == everyone, 20, "c's roster: all three")
+                wait_for(lambda: roster_names(g) == everyone, 20, "b's roster: carol too")
+                wait_for(lambda: ("carol", "test") in api_remote(a), 20, "a's API: carol")
+                print("  a late join with 2 members on 2 other nodes: %d Redis commands "
+                      "(claim, subscribe, hello, answers, join event, and heartbeats meanwhile)"
+                      % (redis_io()[0] - n0 - 1))
+                # a state change crosses too
+                st = gc.cmd(cmd="state", id=[p for p in gc.cmd(cmd="roster", room="room1")
+                                             ["roster"] if p["name"] == "carol"][0]["id"],
+                            hand=True)
+                check(st.get("ok"), "carol's hand: %s" % st)
+                wait_for(lambda: [p for p in g.cmd(cmd="roster", room="room1")["roster"]
+                                  if p["name"] == "carol" and p["hand"]], 20,
+                         "carol's hand on b")
+                c.proc.kill()
+                c.proc.wait(10)
+                t0 = time.time()
+                everyone.discard(("carol", "test"))
+                wait_for(lambda: roster_names(g) == everyone, TTL * 6,
+                         "carol to leave b's roster after c died")
+                wait_for(lambda: ("carol", "test") not in api_remote(a), TTL * 6,
+                         "carol to leave a's API room")
+                print("  a killed node's member left the others' rosters %.1f s after "
+                      "SIGKILL (ttl %d s)" % (time.time() - t0, TTL))
+                left = [e for e in g.drain(0.5) if e["ev"] == "roster" and
+                        e.get("type") == "left"]
+                check(not [e for e in left if e.get("who", {}).get("name") != "carol"],
+                      "only carol left: %s" % left)
+            finally:
+                c.stop()
 
 
 if __name__ == "__main__":
@@ -149,6 +229,6 @@ if __name__ == "__main__":
         sys.exit(77)
     REDIS = Redis().start()
     try:
-        run([test_text_between_nodes])
+        run([test_text_between_nodes, test_roster_between_nodes])
     finally:
         REDIS.close()

@@ -91,7 +91,7 @@ TT_TEST(cluster_bus_msg_malformed)
 		"[1,2]",
 		"{\"v\":2,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
 		"\"kind\":\"message\",\"text\":\"hi\"}",
-		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"name\":\"n\",\"network\":\"irc\","
+		"{\"v\":1,\"node\":\"a\",\"type\":\"video\",\"name\":\"n\",\"network\":\"irc\","
 		"\"kind\":\"message\",\"text\":\"hi\"}",
 		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
 		"\"kind\":\"shout\",\"text\":\"hi\"}",
