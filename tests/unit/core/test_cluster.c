@@ -126,3 +126,45 @@ TT_TEST(cluster_bus_msg_malformed)
 	TT_ASSERT(m.node == NULL);
 	g_free(big);
 }
+
+TT_TEST(cluster_bus_roster_msgs)
+{
+	struct tt_roster_entry e = { .id = "p7", .name = "alice", .network = "irc",
+				     .gateway = "irc", .caps = TT_CAP_TEXT,
+				     .state = TT_PS_HAND, .hand_seq = 3 };
+	char *s = tt__bus_roster_encode("a", TT_BUS_STATE, &e);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.type == TT_BUS_ROSTER && m.op == TT_BUS_STATE && !strcmp(m.node, "a") &&
+		  !strcmp(m.id, "p7") && !strcmp(m.name, "alice") && !strcmp(m.network, "irc"));
+	TT_ASSERT(m.caps == TT_CAP_TEXT && m.state == TT_PS_HAND && m.hand_seq == 3);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	s = tt__bus_roster_encode("b", TT_BUS_HELLO, NULL);
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.type == TT_BUS_ROSTER && m.op == TT_BUS_HELLO && m.id == NULL);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	TT_ASSERT(tt__bus_roster_encode("a", TT_BUS_JOINED, NULL) == NULL);
+	static const char *bad[] = {
+		"{\"v\":1,\"type\":\"roster\",\"op\":\"hello\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"dance\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":-1,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"left\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":\"x\",\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":0,"
+		"\"hand_seq\":99999999999}",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct tt_bus_msg u = { .node = (char *)"untouched" };
+		why = NULL;
+		TT_ASSERT_INT_EQ(tt__bus_msg_decode(bad[i], strlen(bad[i]), &u, &why), -EINVAL);
+		TT_ASSERT(why && *why && !strcmp(u.node, "untouched") && u.id == NULL);
+	}
+}
