@@ -147,7 +147,7 @@ int tt__cluster_roster_in(struct tt_cluster *cl, const char *room, struct tt_bus
 		g_free(key);
 		return 0;
 	}
-	/* text-only on this node: a remote member's audio is not here (until the cascade) */
+	/* caps and state as on the member's node (its audio is there, not here) */
 	unsigned state = msg->state, caps = msg->caps;
 	if (!m) {
 		m = g_new0(struct member, 1);

@@ -15,7 +15,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "irc"))
-from ttlib import Bridge, check, free_port, run, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webrtc"))
+from ttlib import Bridge, check, default_sections, free_port, run, wait_for  # noqa: E402
+from wsclient import WsClient  # noqa: E402
 from ircenv import NgIrcd, RawIrc, have_ngircd  # noqa: E402
 from test_cluster import Redis, metric  # noqa: E402
 
@@ -181,6 +183,19 @@ def test_roster_between_nodes():
             wait_for(lambda: roster_names(g) == everyone, 20, "b's roster: alice and bob")
             wait_for(lambda: api_remote(a) == {("bob", "test")}, 20, "a's API: bob remote")
             check(api_remote(b) == {("alice", "irc")}, "b's API: alice remote")
+            if "webrtc" in default_sections(b.binary):
+                # a browser on b (the WebSocket protocol): its joined roster has everyone
+                ws = WsClient(b.http_port)
+                ws.send({"type": "join", "room": "room1", "name": "dave"})
+                m = ws.wait(lambda m: m.get("type") in ("moved", "joined", "error"), 15)
+                check(m.get("type") == "joined", "dave's join on b: %s" % m)
+                got = {(p["name"], p["network"]) for p in m["roster"]}
+                check(got == everyone | {("dave", "web")}, "the browser's roster: %s" % got)
+                wait_for(lambda: ("dave", "web") in api_remote(a), 20, "a's API: dave")
+                ws.close()
+                wait_for(lambda: ("dave", "web") not in api_remote(a), 20, "dave gone on a")
+            else:
+                print("  (no webrtc gateway in this build: the WebSocket roster is not checked)")
             # a late node learns the roster by its hello
             c = node("c").start()
             try:
@@ -202,6 +217,7 @@ def test_roster_between_nodes():
                 wait_for(lambda: [p for p in g.cmd(cmd="roster", room="room1")["roster"]
                                   if p["name"] == "carol" and p["hand"]], 20,
                          "carol's hand on b")
+                g.drain(0.3)
                 c.proc.kill()
                 c.proc.wait(10)
                 t0 = time.time()
