@@ -65,6 +65,27 @@ static bool uint_field(json_t *o, const char *key, unsigned *out)
 	return true;
 }
 
+/* A name, network, node or id goes into IRC lines, XMPP stanzas and rosters as it is: valid
+ * UTF-8 without control characters (the core cleans local names the same way). */
+static bool printable(const char *s)
+{
+	if (!g_utf8_validate(s, -1, NULL))
+		return false;
+	for (const char *q = s; *q; q = g_utf8_next_char(q))
+		if (g_unichar_iscntrl(g_utf8_get_char(q)))
+			return false;
+	return true;
+}
+
+static const char *label_field(json_t *o, const char *key, size_t max)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
+	    !printable(json_string_value(v)))
+		return NULL;
+	return json_string_value(v);
+}
+
 static const char *str_field(json_t *o, const char *key, size_t max, size_t *lenp)
 {
 	json_t *v = json_object_get(o, key);
@@ -91,9 +112,9 @@ static int decode_roster(json_t *o, const char *node, struct tt_bus_msg *out,
 	}
 	struct tt_bus_msg m = { .type = TT_BUS_ROSTER, .op = (enum tt_bus_op)k };
 	if (k != TT_BUS_HELLO) {
-		const char *id = str_field(o, "id", 64, NULL);
-		const char *name = str_field(o, "name", 256, NULL);
-		const char *net = str_field(o, "network", 32, NULL);
+		const char *id = label_field(o, "id", 64);
+		const char *name = label_field(o, "name", 256);
+		const char *net = label_field(o, "network", 32);
 		if (!id || !name || !net || !uint_field(o, "caps", &m.caps) ||
 		    !uint_field(o, "state", &m.state) || !uint_field(o, "hand_seq", &m.hand_seq)) {
 			*why = "a roster field missing, empty, too long or mistyped";
@@ -128,7 +149,7 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 		goto out;
 	}
 	json_t *type = json_object_get(o, "type");
-	const char *node = str_field(o, "node", 64, NULL);
+	const char *node = label_field(o, "node", 64);
 	if (json_is_string(type) && !strcmp(json_string_value(type), "roster")) {
 		rc = decode_roster(o, node, out, why);
 		goto out;
@@ -138,8 +159,8 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 		goto out;
 	}
 	size_t tlen = 0;
-	const char *name = str_field(o, "name", 256, NULL);
-	const char *net = str_field(o, "network", 32, NULL);
+	const char *name = label_field(o, "name", 256);
+	const char *net = label_field(o, "network", 32);
 	const char *kind = str_field(o, "kind", 16, NULL);
 	const char *text = str_field(o, "text", TT_BUS_MSG_MAX, &tlen);
 	if (!node || !name || !net || !kind || !text) {

@@ -45,9 +45,9 @@ struct tt_roster_entry;
 char *tt__bus_roster_encode(const char *node, enum tt_bus_op op,
 			    const struct tt_roster_entry *e);
 /* 0 and *out filled, or -EINVAL with *why a static reason and *out untouched: not JSON, not
- * an object, another version, a type we do not know, a missing or mistyped field, an empty
- * node or name, an id over 64 bytes, a name over 256 bytes, a network over 32, an unknown kind, NUL in the
- * text. */
+ * an object, over TT_BUS_MSG_MAX, another version, a type or op we do not know, a missing,
+ * empty or mistyped field, control characters in a node, id, name or network, a node or id
+ * over 64 bytes, a name over 256, a network over 32, NUL in the text. */
 int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 		       const char **why);
 void tt__bus_msg_clear(struct tt_bus_msg *m);

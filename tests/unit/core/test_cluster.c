@@ -155,6 +155,10 @@ TT_TEST(cluster_bus_roster_msgs)
 		"\"name\":\"n\",\"network\":\"irc\",\"caps\":-1,\"state\":0,\"hand_seq\":0}",
 		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"left\",\"id\":\"p\","
 		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":\"x\",\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\",\"id\":\"p\","
+		"\"name\":\"n\\r\\nQUIT\",\"network\":\"irc\",\"caps\":0,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"ir\\u0007c\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
 		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"\","
 		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":0,\"hand_seq\":0}",
 		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"p\","
