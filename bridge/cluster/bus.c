@@ -93,7 +93,7 @@ static void on_message(redisAsyncContext *ac, void *r, void *priv)
 		if (rc && rc != -ENOENT)
 			bad_payload(cl, ch, "a roster entry the node refuses");
 	} else {
-		int rc = tt__text_from_link(cl->core, room, m.node, m.name, m.network, m.flags,
+		int rc = tt__text_from_link(cl->core, room, m.node, m.id, m.name, m.network, m.flags,
 					    m.text, m.len);
 		if (rc == 0)
 			cl->st.bus_in++;
@@ -244,8 +244,8 @@ void tt__cluster_text_out(struct tt_cluster *cl, const char *room,
 {
 	if (!cl || !cl->up || cl->leaving || !room || !g_hash_table_contains(cl->homes, room))
 		return;   /* no Redis now: the line stays on this node (said in scale-out.md) */
-	char *json = tt__bus_msg_encode(cl->node, from->name, from->network && *from->network ? from->network : "?",
-					flags, text, len);
+	const char *net = from->network && *from->network ? from->network : "?";
+	char *json = tt__bus_msg_encode(cl->node, from->id, from->name, net, flags, text, len);
 	if (!json)
 		return;
 	char *ch = tt__cluster_bus_channel(cl, room);

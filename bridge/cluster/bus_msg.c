@@ -13,7 +13,7 @@ static const char *kind_name(unsigned flags)
 									   : "message";
 }
 
-char *tt__bus_msg_encode(const char *node, const char *name, const char *network,
+char *tt__bus_msg_encode(const char *node, const char *id, const char *name, const char *network,
 			 unsigned flags, const char *text, size_t len)
 {
 	if (!node || !name || !network || !text)
@@ -23,6 +23,8 @@ char *tt__bus_msg_encode(const char *node, const char *name, const char *network
 			      "kind", kind_name(flags), "text", text, len);
 	if (!o)
 		return NULL;
+	if (id && *id)
+		json_object_set_new(o, "id", json_string(id));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	char *out = s ? g_strdup(s) : NULL;
@@ -163,7 +165,9 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 	const char *net = label_field(o, "network", 32);
 	const char *kind = str_field(o, "kind", 16, NULL);
 	const char *text = str_field(o, "text", TT_BUS_MSG_MAX, &tlen);
-	if (!node || !name || !net || !kind || !text) {
+	json_t *idv = json_object_get(o, "id");
+	const char *id = label_field(o, "id", 64);
+	if (!node || !name || !net || !kind || !text || (idv && !id)) {
 		*why = "a field missing, empty, too long or not a string";
 		goto out;
 	}
@@ -182,6 +186,7 @@ int tt__bus_msg_decode(const char *payload, size_t len, struct tt_bus_msg *out,
 	memset(out, 0, sizeof *out);
 	out->type = TT_BUS_TEXT;
 	out->node = g_strdup(node);
+	out->id = g_strdup(id);
 	out->name = g_strdup(name);
 	out->network = g_strdup(net);
 	out->flags = flags;

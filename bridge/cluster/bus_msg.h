@@ -1,6 +1,7 @@
 /* bus_msg.h: the messages on a room's pub/sub channel (PREFIX room:NAME:bus), as JSON:
- *   {"v":1,"node":"a","type":"text","name":"alice","network":"irc","kind":"message",
- *    "text":"hello"}
+ *   {"v":1,"node":"a","type":"text","id":"p3","name":"alice","network":"irc",
+ *    "kind":"message","text":"hello"}
+ * (id, the sender's id on its node, may be absent: the receiver then names it "NODE:link")
  * kind is "message", "action" or "notice". Roster events of a node's participants:
  *   {"v":1,"node":"a","type":"roster","op":"joined","id":"p12","name":"alice",
  *    "network":"irc","caps":2,"state":0,"hand_seq":0}
@@ -28,7 +29,7 @@ struct tt_bus_msg {
 	enum tt_bus_type type;
 	enum tt_bus_op op;    /* TT_BUS_ROSTER */
 	char *node;       /* the node that published it */
-	char *id;         /* TT_BUS_ROSTER but hello: the participant's id on its node */
+	char *id;         /* the participant's id on its node (TT_BUS_TEXT: or NULL) */
 	unsigned caps, state, hand_seq;  /* TT_BUS_ROSTER but hello */
 	char *name;       /* the sender's display name */
 	char *network;    /* the sender's network ("irc", "web", "phone" ...) */
@@ -38,7 +39,7 @@ struct tt_bus_msg {
 };
 
 /* A new JSON string (g_free), or NULL when a field is NULL. */
-char *tt__bus_msg_encode(const char *node, const char *name, const char *network,
+char *tt__bus_msg_encode(const char *node, const char *id, const char *name, const char *network,
 			 unsigned flags, const char *text, size_t len);
 /* A roster message; e NULL for hello. A new JSON string, or NULL. */
 struct tt_roster_entry;

@@ -137,8 +137,8 @@ int tt__text_post(struct tt_participant *p, const char *text, size_t len, unsign
 const struct tt_text_medium tt__text_link = { .magic = TT_TEXT_MEDIUM_MAGIC, .refs = 1 };
 
 int tt__text_from_link(struct tt_core *core, const char *room_name, const char *node,
-		       const char *name, const char *network, unsigned flags, const char *text,
-		       size_t len)
+		       const char *id_there, const char *name, const char *network,
+		       unsigned flags, const char *text, size_t len)
 {
 	struct tt_room *room = tt__room_find(core, room_name);
 	if (!room || room->hidden)
@@ -147,7 +147,7 @@ int tt__text_from_link(struct tt_core *core, const char *room_name, const char *
 	if (rc)
 		return rc;
 	char *rname = g_strdup(room->name);
-	char *id = g_strdup_printf("%s:link", node);
+	char *id = g_strdup_printf("%s:%s", node, id_there ? id_there : "link");
 	struct tt_text msg = {
 		.room = rname,
 		.from = { .id = id, .name = name, .network = network, .gateway = "cluster",

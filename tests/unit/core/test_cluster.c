@@ -65,22 +65,23 @@ TT_TEST(cluster_address_refused)
 
 TT_TEST(cluster_bus_msg_round_trip)
 {
-	char *s = tt__bus_msg_encode("a", "Zoë \"z\"", "irc", TT_TEXT_ACTION, "waves\nback", 10);
+	char *s = tt__bus_msg_encode("a", "p9", "Zoë \"z\"", "irc", TT_TEXT_ACTION, "waves\nback", 10);
 	TT_ASSERT(s != NULL);
 	struct tt_bus_msg m = { 0 };
 	const char *why = NULL;
 	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
 	TT_ASSERT(!strcmp(m.node, "a") && !strcmp(m.name, "Zoë \"z\"") &&
 		  !strcmp(m.network, "irc"));
+	TT_ASSERT(m.type == TT_BUS_TEXT && m.id && !strcmp(m.id, "p9"));
 	TT_ASSERT(m.flags == TT_TEXT_ACTION && m.len == 10 && !strcmp(m.text, "waves\nback"));
 	tt__bus_msg_clear(&m);
 	g_free(s);
-	s = tt__bus_msg_encode("b", "n", "web", TT_TEXT_NOTICE, "x", 1);
+	s = tt__bus_msg_encode("b", NULL, "n", "web", TT_TEXT_NOTICE, "x", 1);
 	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
-	TT_ASSERT(m.flags == TT_TEXT_NOTICE);
+	TT_ASSERT(m.flags == TT_TEXT_NOTICE && m.id == NULL);
 	tt__bus_msg_clear(&m);
 	g_free(s);
-	TT_ASSERT(tt__bus_msg_encode(NULL, "n", "web", 0, "x", 1) == NULL);
+	TT_ASSERT(tt__bus_msg_encode(NULL, NULL, "n", "web", 0, "x", 1) == NULL);
 }
 
 TT_TEST(cluster_bus_msg_malformed)

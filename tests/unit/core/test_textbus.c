@@ -266,13 +266,13 @@ TT_TEST(textbus_line_from_another_node)
 	struct tt_text_medium *a = open_medium("A");
 	struct tt_participant *ann = join(&web, "ann", NULL);
 	struct tt_participant *bo = join(&web, "bo", NULL);
-	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "zed", "xmpp", TT_TEXT_ACTION,
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "p4", "zed", "xmpp", TT_TEXT_ACTION,
 					    "waves", 5), 0);
 	TOOK("chan:A<zed:waves|watch<zed:waves|web:ann<zed:waves|web:bo<zed:waves");
-	TT_ASSERT_INT_EQ(tt__text_from_link(core, "elsewhere", "nodeb", "zed", "xmpp", 0, "x",
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "elsewhere", "nodeb", NULL, "zed", "xmpp", 0, "x",
 					    1), -ENOENT);
 	TT_ASSERT(tt__room_find(core, "elsewhere") == NULL);
-	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "zed", "xmpp", 0, "esc\x1b[1m",
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "p4", "zed", "xmpp", 0, "esc\x1b[1m",
 					    7), -EILSEQ);
 	TOOK("");
 	web.api->participant_leave(ann, 0);
