@@ -10,9 +10,10 @@
  *  - Shared media (text_medium_open): an IRC channel on one network, an XMPP MUC; the link
  *    to the other nodes of a cluster (tt__text_from_link, held by the core). The network
  *    shows a line to all its users at once, so the bus delivers once per medium, and its
- *    members (participants joined with tt_join.medium) are never reached one by one. Two channels of one gateway in the same room (two IRC
- *    networks) are two media, so each gets the other's lines through the bus: no gateway
- *    keeps a private relay between its own networks.
+ *    members (participants joined with tt_join.medium) are never reached one by one. Two
+ *    channels of one gateway in the same room (two IRC networks) are two media, so each
+ *    gets the other's lines through the bus: no gateway keeps a private relay between its
+ *    own networks.
  *  - Participants of point-to-point networks (web, SIP): each person has their own page or
  *    dialog, so the bus delivers to each text-capable participant except the sender
  *    (on_text_to). These are not opened as media: a participant already is one, with a
