@@ -63,8 +63,8 @@ int tt__text_notice_from(struct tt_gw_handle *gw, struct tt_room *room,
  * never published again. The sender is shown with its name and network; from.id is
  * "NODE:ID" (`id`: the sender's id on its node, as the roster's remote entries have it) or
  * "NODE:link" when id is NULL (no local participant has either), from.gateway "cluster";
- * msg.sender and msg.origin are NULL, msg.origin_medium is the link (tt__text_link). -ENOENT when the room
- * is not here (never created for it), else as tt__text_validate. */
+ * msg.sender and msg.origin are NULL, msg.origin_medium is the link (tt__text_link).
+ * -ENOENT when the room is not here (never created for it), else as tt__text_validate. */
 int tt__text_from_link(struct tt_core *core, const char *room, const char *node,
 		       const char *id, const char *name, const char *network, unsigned flags,
 		       const char *text, size_t len);
