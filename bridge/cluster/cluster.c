@@ -151,13 +151,15 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		cl->ever_up ? "; registering again and claiming this node's rooms" : "");
 	cl->ever_up = true;
 	heartbeat(cl);
-	/* what other nodes have in our rooms: asked again if the channels were up first */
-	if (cl->sub_up) {
-		GHashTableIter it;
-		gpointer room;
-		g_hash_table_iter_init(&it, cl->homes);
-		while (g_hash_table_iter_next(&it, &room, NULL))
+	/* rosters: what other nodes have in our rooms, asked again if the channels were up
+	 * first; ours, told again (publications and answers were lost while we were away) */
+	GHashTableIter it;
+	gpointer room;
+	g_hash_table_iter_init(&it, cl->homes);
+	while (g_hash_table_iter_next(&it, &room, NULL)) {
+		if (cl->sub_up)
 			tt__cluster_roster_hello(cl, room);
+		tt__cluster_roster_announce(cl, room);
 	}
 }
 

@@ -63,6 +63,7 @@ char *tt__cluster_bus_channel(struct tt_cluster *cl, const char *room);
 struct tt_bus_msg;
 int tt__cluster_roster_in(struct tt_cluster *cl, const char *room, struct tt_bus_msg *msg);
 void tt__cluster_roster_hello(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_announce(struct tt_cluster *cl, const char *room);
 void tt__cluster_roster_room_down(struct tt_cluster *cl, const char *room);
 void tt__cluster_roster_resync(struct tt_cluster *cl, const char *room);
 void tt__cluster_roster_heartbeat(struct tt_cluster *cl);

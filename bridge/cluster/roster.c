@@ -103,8 +103,10 @@ void tt__cluster_roster_hello(struct tt_cluster *cl, const char *room)
 	g_free(json);
 }
 
-/* Our members of `room`, one "joined" each, for a node that said hello. */
-static void answer(struct tt_cluster *cl, const char *room)
+/* Our members of `room`, one "joined" each: for a node that said hello, and to everyone
+ * when our main connection is back (what we published meanwhile was lost, and a hello
+ * may have come while we could not answer). */
+void tt__cluster_roster_announce(struct tt_cluster *cl, const char *room)
 {
 	struct tt_room *r = tt__room_find(cl->core, room);
 	if (!r || !cl->up)
@@ -128,7 +130,7 @@ int tt__cluster_roster_in(struct tt_cluster *cl, const char *room, struct tt_bus
 	if (!r || r->hidden || !g_hash_table_contains(cl->homes, room))
 		return -ENOENT;
 	if (msg->op == TT_BUS_HELLO) {
-		answer(cl, room);
+		tt__cluster_roster_announce(cl, room);
 		return 0;
 	}
 	if (!g_utf8_validate(msg->name, -1, NULL) || !g_utf8_validate(msg->network, -1, NULL) ||
