@@ -133,6 +133,7 @@ static void heartbeat(struct tt_cluster *cl)
 		if (!((struct tt_room *)v)->hidden)
 			tt__cluster_claim(cl, ((struct tt_room *)v)->name);
 	tt__cluster_read_peers(cl);
+	tt__cluster_roster_heartbeat(cl);
 }
 
 static gboolean on_heartbeat(gpointer data)
@@ -155,6 +156,16 @@ static void became_up(struct tt_cluster *cl)
 		cl->ever_up ? "; registering again and claiming this node's rooms" : "");
 	cl->ever_up = true;
 	heartbeat(cl);
+	/* rosters: what other nodes have in our rooms, asked again if the channels were up
+	 * first; ours, told again (publications and answers were lost while we were away) */
+	GHashTableIter it;
+	gpointer room;
+	g_hash_table_iter_init(&it, cl->homes);
+	while (g_hash_table_iter_next(&it, &room, NULL)) {
+		if (cl->sub_up)
+			tt__cluster_roster_hello(cl, room);
+		tt__cluster_roster_announce(cl, room);
+	}
 }
 
 /* A refused AUTH is a configuration error, said as such (once until a login succeeds: the
@@ -295,12 +306,15 @@ int tt__cluster_start(struct tt_cluster **clp, struct tt_core *core)
 	cl->trunk_bitrate = (unsigned)tt_conf_int(c, "cluster", "trunk_bitrate");
 	cl->trunks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	cl->quiet = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cl->remote = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_hash_table_destroy);
 	cl->st.configured = true;
 	/* a third of the expiry: two heartbeats may be lost before the entries go */
 	cl->hb_timer = g_timeout_add((guint)cl->ttl_s * 1000 / 3, on_heartbeat, cl);
 	if (!url || !*url)
 		tt_warn("[cluster] public_url is not set: other nodes cannot send browsers here");
 	connect_now(cl);
+	tt__cluster_bus_start(cl);
 	*clp = cl;
 	return 0;
 }
@@ -316,6 +330,7 @@ void tt__cluster_leave(struct tt_cluster *cl)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
 	cancel_connect_timer(cl);
+	tt__cluster_bus_leave(cl);
 	if (!cl->up)
 		return;
 	GHashTableIter it;
@@ -352,10 +367,10 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 		g_source_remove(cl->retry_timer);
 	cl->hb_timer = cl->retry_timer = 0;
 	cancel_connect_timer(cl);
+	cl->freeing = true;   /* no callback of either connection acts from here */
 	if (cl->ac) {
 		/* pending callbacks run now with no reply; no reconnect from here */
 		redisAsyncContext *ac = cl->ac;
-		cl->freeing = true;
 		cl->ac = NULL;
 		cl->up = false;
 		redisAsyncFree(ac);
@@ -367,7 +382,9 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl)
 	g_hash_table_destroy(cl->quiet);
 	g_free(cl->api_url);
 	g_free(cl->token);
+	tt__cluster_bus_free(cl);
 	g_hash_table_destroy(cl->homes);
+	g_hash_table_destroy(cl->remote);
 	g_ptr_array_unref(cl->peers);
 	g_free(cl->host);
 	g_free(cl->node);

@@ -14,11 +14,13 @@
 #define TT_CLUSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tt_core;
 struct tt_conf;
 struct tt_cluster;
+struct tt_roster_entry;
 
 /* Counters for /metrics (tutti_cluster_*); read by value. */
 struct tt_cluster_stats {
@@ -28,6 +30,11 @@ struct tt_cluster_stats {
 	uint64_t redirects;    /* browsers and admin calls sent to another node */
 	uint64_t splits;       /* rooms found homed elsewhere while this node had participants */
 	uint64_t reconnects;   /* connections to Redis made after the first */
+	uint64_t bus_out;      /* text lines published to other nodes (bus.c) */
+	uint64_t bus_in;       /* text lines from other nodes delivered here */
+	uint64_t bus_bad;      /* malformed messages on a room channel, ignored */
+	uint64_t roster_out;   /* roster events of local participants published (roster.c) */
+	uint64_t roster_in;    /* roster events of other nodes' members applied here */
 };
 
 /* Checks the [cluster] keys of `c` (the address's form; a redis set in a build without
@@ -53,6 +60,26 @@ struct tt_cluster *tt__cluster_free(struct tt_cluster *cl);
  * this node to its node set; the end releases the home if it is still ours. NULL cl: no-op. */
 void tt__cluster_room_up(struct tt_cluster *cl, const char *room);
 void tt__cluster_room_down(struct tt_cluster *cl, const char *room);
+
+/* bus.c: a line posted in `room` on this node (by a participant here, never one that came
+ * from another node) goes to the other nodes on the room's channel, once. Nothing when
+ * there is no cluster, Redis is down or the room is not one of this node's live rooms.
+ * Borrows everything for the call. */
+void tt__cluster_text_out(struct tt_cluster *cl, const char *room,
+			  const struct tt_roster_entry *from, unsigned flags, const char *text,
+			  size_t len);
+
+/* roster.c: a roster event of the room (core thread, from tt__room_emit): a local
+ * participant's joined, state or left is published on the room's channel; other nodes'
+ * members' events (tt__cluster_entry_remote) are not. No-op without a cluster. */
+struct tt_roster_event;
+void tt__cluster_roster_out(struct tt_cluster *cl, const struct tt_roster_event *ev);
+/* True for a roster entry of another node's member (gateway "cluster"). Pure. */
+bool tt__cluster_entry_remote(const struct tt_roster_entry *e);
+/* fn once per other nodes' member of `room` here (borrowed for the call). NULL cl: none. */
+typedef void (*tt_cluster_entry_h)(const struct tt_roster_entry *e, void *arg);
+void tt__cluster_roster_each(struct tt_cluster *cl, const char *room, tt_cluster_entry_h fn,
+			     void *arg);
 
 /* Where `room` lives. `node` is NULL when the room has no home (or Redis did not answer);
  * `url` is the home's public_url ("" when it registered none); `self` is true when the home

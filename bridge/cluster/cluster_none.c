@@ -116,3 +116,36 @@ void tt__cascade_room_busy(struct tt_cluster *cl, const char *room)
 {
 	(void)cl; (void)room;
 }
+
+void tt__cluster_text_out(struct tt_cluster *cl, const char *room,
+			  const struct tt_roster_entry *from, unsigned flags, const char *text,
+			  size_t len)
+{
+	(void)cl;
+	(void)room;
+	(void)from;
+	(void)flags;
+	(void)text;
+	(void)len;
+}
+
+void tt__cluster_roster_out(struct tt_cluster *cl, const struct tt_roster_event *ev)
+{
+	(void)cl;
+	(void)ev;
+}
+
+bool tt__cluster_entry_remote(const struct tt_roster_entry *e)
+{
+	(void)e;
+	return false;
+}
+
+void tt__cluster_roster_each(struct tt_cluster *cl, const char *room, tt_cluster_entry_h fn,
+			     void *arg)
+{
+	(void)cl;
+	(void)room;
+	(void)fn;
+	(void)arg;
+}

@@ -37,6 +37,14 @@ struct tt_cluster {
 	GHashTable *trunks;       /* key (cascade.c) -> struct trunk * (owned) */
 	GHashTable *quiet;        /* room names to check for a leaf trunk to end (owned) */
 	guint quiet_idle;
+	/* the text bus's subscribed connection (bus.c), reconnected like ac */
+	redisAsyncContext *sac;
+	GSource *sub_src, *sub_dead_src;
+	bool sub_up, sub_ever_up;
+	guint sub_retry, sub_connect_timer;
+	unsigned sub_backoff_ms;
+	int64_t bus_bad_logged_us;  /* monotonic time of the last malformed-message line */
+	GHashTable *remote;       /* room -> (id "NODE:ID" -> other nodes' member), roster.c */
 	GHashTable *homes;        /* room name -> owner node id last seen (both owned) */
 	struct tt_cluster_stats st;
 };
@@ -61,5 +69,25 @@ void tt__cascade_free(struct tt_cluster *cl);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
 /* peers.c: queue the read of the other live nodes (cl->peers is replaced by the answer). */
 void tt__cluster_read_peers(struct tt_cluster *cl);
+
+/* bus.c: the subscribed connection: made at start, closed by leave (no retry after) and
+ * free; a live room's channel subscribed (up) or not (down). */
+void tt__cluster_bus_start(struct tt_cluster *cl);
+void tt__cluster_bus_leave(struct tt_cluster *cl);
+void tt__cluster_bus_free(struct tt_cluster *cl);
+void tt__cluster_bus_room(struct tt_cluster *cl, const char *room, bool up);
+char *tt__cluster_bus_channel(struct tt_cluster *cl, const char *room);
+/* roster.c: a roster message from another node for `room` (-ENOENT: not here); a hello
+ * for `room` (after our subscription is confirmed, or our main connection came back);
+ * forget the room's remote members (room ended here: no events), or drop them with left
+ * events before a hello brings them back (a new subscription); ask Redis whether the
+ * nodes with members here are alive (every heartbeat). */
+struct tt_bus_msg;
+int tt__cluster_roster_in(struct tt_cluster *cl, const char *room, struct tt_bus_msg *msg);
+void tt__cluster_roster_hello(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_announce(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_room_down(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_resync(struct tt_cluster *cl, const char *room);
+void tt__cluster_roster_heartbeat(struct tt_cluster *cl);
 
 #endif

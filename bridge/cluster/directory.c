@@ -96,6 +96,8 @@ void tt__cluster_room_up(struct tt_cluster *cl, const char *room)
 {
 	if (!cl || !room || room[0] == '.')   /* '.': the hidden decoy lobby */
 		return;
+	if (!g_hash_table_contains(cl->homes, room))
+		tt__cluster_bus_room(cl, room, true);
 	g_hash_table_replace(cl->homes, g_strdup(room), NULL);
 	tt__cluster_claim(cl, room);
 }
@@ -104,6 +106,8 @@ void tt__cluster_room_down(struct tt_cluster *cl, const char *room)
 {
 	if (!cl || !room || !g_hash_table_remove(cl->homes, room))
 		return;
+	tt__cluster_bus_room(cl, room, false);
+	tt__cluster_roster_room_down(cl, room);
 	if (cl->up)
 		tt__cluster_release(cl, room);   /* else its key expires by itself */
 }

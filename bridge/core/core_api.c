@@ -45,6 +45,7 @@ static int api_room_roster(struct tt_core *core, const char *name, tt_roster_ent
 		tt__participant_entry(p, &e);
 		fn(&e, arg);
 	}
+	tt__cluster_roster_each(core->cluster, r->name, fn, arg);   /* other nodes' members */
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <tutti/core.h>
 
+#include "cluster/cluster.h"
 #include "gateway/registry.h"
 #include "meeting/meeting.h"
 #include "participant/participant.h"
@@ -95,6 +96,16 @@ static json_t *doors_json(const struct tt_room *room)
 	return a;
 }
 
+/* Another node's member (a cluster's roster, bridge/cluster/roster.c): shown, not here. */
+static void add_remote(const struct tt_roster_entry *e, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", e->id,
+					     "name", e->name, "network", e->network, "muted",
+					     !!(e->state & TT_PS_MUTED), "talking",
+					     !!(e->state & TT_PS_TALKING), "hand",
+					     !!(e->state & TT_PS_HAND)));
+}
+
 static json_t *room_json(const struct tt_room *room)
 {
 	json_t *parts = json_array();
@@ -109,6 +120,9 @@ static json_t *room_json(const struct tt_room *room)
 			      "locked", room->locked, "pin", room->pin != NULL,
 			      "worker", (int)tt_worker_index(room->worker), "participants", parts);
 	json_object_set_new(o, "hands", hands_json(room));
+	json_t *remote = json_array();
+	tt__cluster_roster_each(room->core->cluster, room->name, add_remote, remote);
+	json_object_set_new(o, "remote", remote);
 	json_object_set_new(o, "moderation", json_pack("{s:b, s:s, s:b}",
 		"self_unmute", room->self_unmute, "unmute", room->unmute_asks ? "ask" : "direct",
 		"recording_decline", room->recording_decline));

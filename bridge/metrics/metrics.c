@@ -436,6 +436,17 @@ static void render_cluster(GString *out, struct tt_core *core)
 		  "participants here.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, splits) },
 		{ "tutti_cluster_reconnects_total", "Connections to Redis made again after one "
 		  "was lost.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, reconnects) },
+		{ "tutti_cluster_text_out_total", "Text lines posted here and published to the "
+		  "other nodes.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, bus_out) },
+		{ "tutti_cluster_text_in_total", "Text lines from other nodes delivered here.",
+		  TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, bus_in) },
+		{ "tutti_cluster_bus_malformed_total", "Malformed messages on a room's channel, "
+		  "ignored.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, bus_bad) },
+		{ "tutti_cluster_roster_out_total", "Roster events of local participants published "
+		  "to the other nodes.", TT_EXPO_COUNTER,
+		  offsetof(struct tt_cluster_stats, roster_out) },
+		{ "tutti_cluster_roster_in_total", "Roster events of other nodes' members applied "
+		  "here.", TT_EXPO_COUNTER, offsetof(struct tt_cluster_stats, roster_in) },
 	};
 	tt__expo_family(out, "tutti_cluster_redis_up", TT_EXPO_GAUGE,
 			"1 while this node is connected to the directory's Redis.");

@@ -283,8 +283,10 @@ void tt__room_emit(struct tt_room *room, const struct tt_roster_event *ev)
 			h->gw->on_roster(h->state, ev);
 	}
 	g_ptr_array_free(gws, TRUE);
-	if (!room->hidden)
+	if (!room->hidden) {
 		tt__events_roster(room->core, ev);
+		tt__cluster_roster_out(room->core->cluster, ev);   /* local members only */
+	}
 }
 
 int tt__room_watch(struct tt_gw_handle *gw, const char *name, bool on)

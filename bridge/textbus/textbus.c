@@ -6,6 +6,7 @@
 #include <tutti/errno.h>
 #include <tutti/log.h>
 
+#include "cluster/cluster.h"
 #include "participant/participant.h"
 #include "room/room.h"
 
@@ -120,11 +121,45 @@ int tt__text_post(struct tt_participant *p, const char *text, size_t len, unsign
 		.sender = p,
 	};
 	tt__participant_entry(p, &msg.from);
+	struct tt_core *core = p->gw->core;
+	bool hidden = p->room->hidden;
 	deliver(p->room, &msg);
+	/* once, whoever posted it: lines from the other nodes come in by tt__text_from_link */
+	if (!hidden)
+		tt__cluster_text_out(core->cluster, room, &msg.from, msg.flags, copy, len);
 	g_free(copy);
 	g_free(room);
 	tt__text_medium_unref(m);
 	tt__participant_unref(p);
+	return 0;
+}
+
+const struct tt_text_medium tt__text_link = { .magic = TT_TEXT_MEDIUM_MAGIC, .refs = 1 };
+
+int tt__text_from_link(struct tt_core *core, const char *room_name, const char *node,
+		       const char *id_there, const char *name, const char *network,
+		       unsigned flags, const char *text, size_t len)
+{
+	struct tt_room *room = tt__room_find(core, room_name);
+	if (!room || room->hidden)
+		return -ENOENT;
+	int rc = tt__text_validate(core, text, len);
+	if (rc)
+		return rc;
+	char *rname = g_strdup(room->name);
+	char *id = g_strdup_printf("%s:%s", node, id_there ? id_there : "link");
+	struct tt_text msg = {
+		.room = rname,
+		.from = { .id = id, .name = name, .network = network, .gateway = "cluster",
+			  .caps = TT_CAP_TEXT },
+		.text = text,
+		.len = len,
+		.flags = flags & (TT_TEXT_ACTION | TT_TEXT_NOTICE),
+		.origin_medium = &tt__text_link,
+	};
+	deliver(room, &msg);
+	g_free(id);
+	g_free(rname);
 	return 0;
 }
 

@@ -7,12 +7,13 @@
  * participant who wrote it; a notice names its medium or none, and follows the same rule.
  * The places it delivers to come in three kinds, because networks show text in three ways:
  *
- *  - Shared media (text_medium_open): an IRC channel on one network, later an XMPP MUC or a
- *    link to another bridge. The network shows a line to all its users at once, so the bus
- *    delivers once per medium, and its members (participants joined with tt_join.medium)
- *    are never reached one by one. Two channels of one gateway in the same room (two IRC
- *    networks) are two media, so each gets the other's lines through the bus: no gateway
- *    keeps a private relay between its own networks.
+ *  - Shared media (text_medium_open): an IRC channel on one network, an XMPP MUC; the link
+ *    to the other nodes of a cluster (tt__text_from_link, held by the core). The network
+ *    shows a line to all its users at once, so the bus delivers once per medium, and its
+ *    members (participants joined with tt_join.medium) are never reached one by one. Two
+ *    channels of one gateway in the same room (two IRC networks) are two media, so each
+ *    gets the other's lines through the bus: no gateway keeps a private relay between its
+ *    own networks.
  *  - Participants of point-to-point networks (web, SIP): each person has their own page or
  *    dialog, so the bus delivers to each text-capable participant except the sender
  *    (on_text_to). These are not opened as media: a participant already is one, with a
@@ -56,6 +57,19 @@ int tt__text_notice(struct tt_gw_handle *gw, const char *room, const char *text)
 /* A notice from gw in room, never handed back to m (NULL: from no medium). */
 int tt__text_notice_from(struct tt_gw_handle *gw, struct tt_room *room,
 			 struct tt_text_medium *m, const char *text);
+
+/* A line from another node (the cluster link, bridge/cluster/bus.c) delivered into the
+ * local room `room` as from one shared medium: every local place gets it once, and it is
+ * never published again. The sender is shown with its name and network; from.id is
+ * "NODE:ID" (`id`: the sender's id on its node, as the roster's remote entries have it) or
+ * "NODE:link" when id is NULL (no local participant has either), from.gateway "cluster";
+ * msg.sender and msg.origin are NULL, msg.origin_medium is the link (tt__text_link).
+ * -ENOENT when the room is not here (never created for it), else as tt__text_validate. */
+int tt__text_from_link(struct tt_core *core, const char *room, const char *node,
+		       const char *id, const char *name, const char *network, unsigned flags,
+		       const char *text, size_t len);
+/* The one medium standing for the other nodes (never in a room's list). */
+extern const struct tt_text_medium tt__text_link;
 
 /* medium.c: core.h text_medium_open / close / notice. */
 int tt__text_medium_open(struct tt_gw_handle *gw, const char *room, void *data,

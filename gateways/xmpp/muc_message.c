@@ -233,7 +233,10 @@ void xg_muc_medium_text(struct xg_gw *gw, void *medium_data, const struct tt_tex
 	struct muc_room *r = medium_data;
 	if (!gw->muc || !r || xg_muc_room_get(gw->muc, r->name) != r)
 		return;
-	bool notice = (msg->flags & TT_TEXT_NOTICE) || !msg->sender || !msg->from.name;
+	/* a notice has no sender and id ""; a line from another node has no local sender
+	 * either, but its id and name (textbus.h tt__text_from_link) */
+	bool notice = (msg->flags & TT_TEXT_NOTICE) || !msg->from.name || !msg->from.id ||
+		      !*msg->from.id;
 	char *body = msg->flags & TT_TEXT_ACTION ? g_strconcat("/me ", msg->text, NULL)
 						 : g_strdup(msg->text);
 	const char *nick = notice ? NULL : msg->from.name;

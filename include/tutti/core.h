@@ -220,7 +220,9 @@ struct tt_text {
 	/* Its origin: the gateway, the shared medium within it (NULL: none, as for a web or
 	 * SIP participant) and the participant who wrote it (NULL: a notice). The bus has
 	 * already used them to keep the line from going back where it came from; they are
-	 * here for display and logs. */
+	 * here for display and logs. A line from another node of a cluster has no origin
+	 * gateway and no sender here (both NULL), the link as its medium, and a from.id of
+	 * its own ("NODE:ID", as the roster shows that node's member); a notice has from.id "". */
 	const struct tt_gw_handle *origin;
 	const struct tt_text_medium *origin_medium;
 	const struct tt_participant *sender;

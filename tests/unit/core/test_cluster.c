@@ -1,11 +1,17 @@
 /* test_cluster.c: the [cluster] redis address (bridge/cluster/address.c): the forms taken,
- * and bad ones refused with a reason, leaving the outputs untouched. */
+ * and bad ones refused with a reason, leaving the outputs untouched; the text bus's
+ * messages (bridge/cluster/bus_msg.c): a round trip, and malformed payloads refused with a
+ * reason, the output untouched. */
 #include "tt_test.h"
 
 #include <glib.h>
 #include <string.h>
 
 #include "cluster/cascade.h"
+#include <tutti/core.h>
+#include <tutti/errno.h>
+
+#include "cluster/bus_msg.h"
 #include "cluster/cluster.h"
 
 static int parse(const char *s, char **host, int *port, bool *ux, const char **why)
@@ -104,5 +110,118 @@ TT_TEST(cluster_trunk_request_refused)
 		TT_ASSERT(why && *why);
 		TT_ASSERT(bad[i].field ? field && !strcmp(field, bad[i].field) : field == NULL);
 		TT_ASSERT(!memcmp(&r, &before, sizeof r));
+	}
+}
+
+/* ---- the text bus's messages (bridge/cluster/bus_msg.c) ---- */
+
+TT_TEST(cluster_bus_msg_round_trip)
+{
+	char *s = tt__bus_msg_encode("a", "p9", "Zoë \"z\"", "irc", TT_TEXT_ACTION, "waves\nback", 10);
+	TT_ASSERT(s != NULL);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(!strcmp(m.node, "a") && !strcmp(m.name, "Zoë \"z\"") &&
+		  !strcmp(m.network, "irc"));
+	TT_ASSERT(m.type == TT_BUS_TEXT && m.id && !strcmp(m.id, "p9"));
+	TT_ASSERT(m.flags == TT_TEXT_ACTION && m.len == 10 && !strcmp(m.text, "waves\nback"));
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	s = tt__bus_msg_encode("b", NULL, "n", "web", TT_TEXT_NOTICE, "x", 1);
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.flags == TT_TEXT_NOTICE && m.id == NULL);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	TT_ASSERT(tt__bus_msg_encode(NULL, NULL, "n", "web", 0, "x", 1) == NULL);
+}
+
+TT_TEST(cluster_bus_msg_malformed)
+{
+	static const char *bad[] = {
+		"",
+		"not json",
+		"[1,2]",
+		"{\"v\":2,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"video\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"shout\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":7,"
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"h\\u0000i\"}",
+		"{\"v\":1,\"node\":\"a\",\"node\":\"b\",\"type\":\"text\",\"name\":\"n\","
+		"\"network\":\"irc\",\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":"
+		"\"a-network-name-far-longer-than-32\",\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"irc\","
+		"\"kind\":\"message\",\"text\":\"hi\"",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct tt_bus_msg m = { .node = (char *)"untouched" };
+		const char *why = NULL;
+		TT_ASSERT_INT_EQ(tt__bus_msg_decode(bad[i], strlen(bad[i]), &m, &why), -EINVAL);
+		TT_ASSERT(why && *why && !strcmp(m.node, "untouched") && m.text == NULL);
+	}
+	/* too large: refused before parsing */
+	size_t n = TT_BUS_MSG_MAX + 1;
+	char *big = g_malloc(n);
+	memset(big, ' ', n);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(big, n, &m, &why), -EINVAL);
+	TT_ASSERT(m.node == NULL);
+	g_free(big);
+}
+
+TT_TEST(cluster_bus_roster_msgs)
+{
+	struct tt_roster_entry e = { .id = "p7", .name = "alice", .network = "irc",
+				     .gateway = "irc", .caps = TT_CAP_TEXT,
+				     .state = TT_PS_HAND, .hand_seq = 3 };
+	char *s = tt__bus_roster_encode("a", TT_BUS_STATE, &e);
+	struct tt_bus_msg m = { 0 };
+	const char *why = NULL;
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.type == TT_BUS_ROSTER && m.op == TT_BUS_STATE && !strcmp(m.node, "a") &&
+		  !strcmp(m.id, "p7") && !strcmp(m.name, "alice") && !strcmp(m.network, "irc"));
+	TT_ASSERT(m.caps == TT_CAP_TEXT && m.state == TT_PS_HAND && m.hand_seq == 3);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	s = tt__bus_roster_encode("b", TT_BUS_HELLO, NULL);
+	TT_ASSERT_INT_EQ(tt__bus_msg_decode(s, strlen(s), &m, &why), 0);
+	TT_ASSERT(m.type == TT_BUS_ROSTER && m.op == TT_BUS_HELLO && m.id == NULL);
+	tt__bus_msg_clear(&m);
+	g_free(s);
+	TT_ASSERT(tt__bus_roster_encode("a", TT_BUS_JOINED, NULL) == NULL);
+	static const char *bad[] = {
+		"{\"v\":1,\"type\":\"roster\",\"op\":\"hello\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"dance\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":-1,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"left\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":\"x\",\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"joined\",\"id\":\"p\","
+		"\"name\":\"n\\r\\nQUIT\",\"network\":\"irc\",\"caps\":0,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"text\",\"name\":\"n\",\"network\":\"ir\\u0007c\","
+		"\"kind\":\"message\",\"text\":\"hi\"}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":0,\"hand_seq\":0}",
+		"{\"v\":1,\"node\":\"a\",\"type\":\"roster\",\"op\":\"state\",\"id\":\"p\","
+		"\"name\":\"n\",\"network\":\"irc\",\"caps\":0,\"state\":0,"
+		"\"hand_seq\":99999999999}",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct tt_bus_msg u = { .node = (char *)"untouched" };
+		why = NULL;
+		TT_ASSERT_INT_EQ(tt__bus_msg_decode(bad[i], strlen(bad[i]), &u, &why), -EINVAL);
+		TT_ASSERT(why && *why && !strcmp(u.node, "untouched") && u.id == NULL);
 	}
 }

@@ -14,6 +14,7 @@
 #include "core/core_priv.h"
 #include "core_fixture.h"
 #include "room/room.h"
+#include "textbus/textbus.h"
 
 struct fake {
 	struct tt_gw_handle *h;
@@ -251,6 +252,31 @@ TT_TEST(textbus_notices_follow_the_same_rules)
 	TT_ASSERT_INT_EQ(chan.api->text_medium_notice(a, "B gone"), 0);
 	TOOK("watch<tutti!:B gone|web:ann<tutti!:B gone");
 	web.api->participant_leave(ann, 0);
+	chan.api->text_medium_close(a);
+	free_core(core);
+}
+
+TT_TEST(textbus_line_from_another_node)
+{
+	/* the cluster link (bridge/cluster/bus.c) is one shared medium: every local place gets
+	 * the line once, the channel and each web participant included, with the remote
+	 * sender's name and network; it is no notice; a room not here is not made for it */
+	struct tt_core *core = make_core(NULL);
+	watch_room();
+	struct tt_text_medium *a = open_medium("A");
+	struct tt_participant *ann = join(&web, "ann", NULL);
+	struct tt_participant *bo = join(&web, "bo", NULL);
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "p4", "zed", "xmpp", TT_TEXT_ACTION,
+					    "waves", 5), 0);
+	TOOK("chan:A<zed:waves|watch<zed:waves|web:ann<zed:waves|web:bo<zed:waves");
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "elsewhere", "nodeb", NULL, "zed", "xmpp", 0, "x",
+					    1), -ENOENT);
+	TT_ASSERT(tt__room_find(core, "elsewhere") == NULL);
+	TT_ASSERT_INT_EQ(tt__text_from_link(core, "r", "nodeb", "p4", "zed", "xmpp", 0, "esc\x1b[1m",
+					    7), -EILSEQ);
+	TOOK("");
+	web.api->participant_leave(ann, 0);
+	web.api->participant_leave(bo, 0);
 	chan.api->text_medium_close(a);
 	free_core(core);
 }
