@@ -12,7 +12,6 @@
 - bad trunk requests (bad JSON, bad key, unknown room) get a 4xx and change nothing.
 Skipped without redis-server."""
 import base64
-import http.client
 import json
 import math
 import os
@@ -58,19 +57,7 @@ class Node(Bridge):
         self.name = name
 
     def http(self, method, path, body=None, headers=None, timeout=10):
-        conn = http.client.HTTPConnection(self.host, self.http_port, timeout=timeout)
-        data = None
-        hdrs = dict(headers or {})
-        if body is not None:
-            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-            hdrs.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        conn.close()
-        if "json" in resp.getheader("Content-Type", ""):
-            return resp.status, json.loads(raw.decode() or "null")
-        return resp.status, raw
+        return super().http(method, path, body, headers, timeout)
 
     def trunks(self, room):
         st, body = self.http("GET", "/api/rooms/%s/trunks" % room)
