@@ -13,7 +13,6 @@
 #define TT_LOG_DOMAIN "cluster"
 #include "cluster_priv.h"
 
-#include <hiredis/adapters/glib.h>
 #include <string.h>
 #include <tutti/log.h>
 
@@ -190,11 +189,7 @@ static void on_sub_connect(const redisAsyncContext *ac, int status)
 	if (cl->leaving)
 		return;
 	if (*cl->password) {
-		const char *argv[] = { "AUTH", cl->user, cl->password };
-		int argc = *cl->user ? 3 : 2;
-		if (argc == 2)
-			argv[1] = cl->password;
-		redisAsyncCommandArgv(cl->sac, on_sub_auth, NULL, argc, argv, NULL);
+		tt__cluster_auth(cl, cl->sac, on_sub_auth);
 		return;
 	}
 	sub_became_up(cl);
@@ -243,23 +238,13 @@ static gboolean on_sub_connect_timeout(gpointer data)
 
 static void sub_connect(struct tt_cluster *cl)
 {
-	redisAsyncContext *ac = cl->unix_path ? redisAsyncConnectUnix(cl->host)
-					      : redisAsyncConnect(cl->host, cl->port);
-	if (!ac) {
-		sub_lost(cl);
+	char why[200];
+	cl->sac = tt__cluster_dial(cl, &cl->sub_src, on_sub_connect, on_sub_disconnect, why,
+				   sizeof why);
+	if (!cl->sac) {
+		sub_lost(cl);   /* the main connection says why */
 		return;
 	}
-	if (ac->err) {
-		redisAsyncFree(ac);
-		sub_lost(cl);
-		return;
-	}
-	ac->data = cl;
-	cl->sac = ac;
-	cl->sub_src = redis_source_new(ac);
-	g_source_attach(cl->sub_src, NULL);
-	redisAsyncSetConnectCallback(ac, on_sub_connect);
-	redisAsyncSetDisconnectCallback(ac, on_sub_disconnect);
 	sub_cancel_timer(cl);
 	cl->sub_connect_timer = g_timeout_add(cl->connect_timeout_ms, on_sub_connect_timeout, cl);
 }

@@ -209,11 +209,40 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	}
 	/* commands wait for the answer: sent before it, a refused login would make every one
 	 * of them an error of its own */
+	tt__cluster_auth(cl, cl->ac, on_auth);
+}
+
+void tt__cluster_auth(struct tt_cluster *cl, redisAsyncContext *ac, redisCallbackFn *cb)
+{
 	const char *argv[] = { "AUTH", cl->user, cl->password };
-	int argc = *cl->user ? 3 : 2;
-	if (argc == 2)
-		argv[1] = cl->password;
-	redisAsyncCommandArgv(cl->ac, on_auth, NULL, argc, argv, NULL);
+	if (*cl->user)
+		redisAsyncCommandArgv(ac, cb, NULL, 3, argv, NULL);
+	else
+		redisAsyncCommandArgv(ac, cb, NULL, 2, (const char *[]){ "AUTH", cl->password },
+				      NULL);
+}
+
+redisAsyncContext *tt__cluster_dial(struct tt_cluster *cl, GSource **src,
+				    redisConnectCallback *on_up, redisDisconnectCallback *on_down,
+				    char *why, size_t len)
+{
+	redisAsyncContext *ac = cl->unix_path ? redisAsyncConnectUnix(cl->host)
+					      : redisAsyncConnect(cl->host, cl->port);
+	if (!ac) {
+		g_strlcpy(why, "out of memory", len);
+		return NULL;
+	}
+	if (ac->err) {
+		g_strlcpy(why, ac->errstr, len);
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	ac->data = cl;
+	*src = redis_source_new(ac);
+	g_source_attach(*src, NULL);
+	redisAsyncSetConnectCallback(ac, on_up);
+	redisAsyncSetDisconnectCallback(ac, on_down);
+	return ac;
 }
 
 static gboolean on_connect_timeout(gpointer data)
@@ -243,25 +272,12 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static void connect_now(struct tt_cluster *cl)
 {
-	redisAsyncContext *ac = cl->unix_path ? redisAsyncConnectUnix(cl->host)
-					      : redisAsyncConnect(cl->host, cl->port);
-	if (!ac) {
-		lost(cl, "out of memory");
-		return;
-	}
-	if (ac->err) {
-		char why[200];
-		g_strlcpy(why, ac->errstr, sizeof why);
-		redisAsyncFree(ac);
+	char why[200];
+	cl->ac = tt__cluster_dial(cl, &cl->src, on_connect, on_disconnect, why, sizeof why);
+	if (!cl->ac) {
 		lost(cl, why);
 		return;
 	}
-	ac->data = cl;
-	cl->ac = ac;
-	cl->src = redis_source_new(ac);
-	g_source_attach(cl->src, NULL);
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	cancel_connect_timer(cl);
 	cl->connect_timer = g_timeout_add(cl->connect_timeout_ms, on_connect_timeout, cl);
 }

@@ -67,6 +67,14 @@ void tt__cascade_home(struct tt_cluster *cl, const char *room, const char *owner
 /* cascade.c: end every trunk (tt__cluster_free). */
 void tt__cascade_free(struct tt_cluster *cl);
 char *tt__cluster_key(struct tt_cluster *cl, const char *kind, const char *name);
+/* cluster.c, for both connections (the main one and bus.c's subscribed one): a new
+ * asynchronous context to [cluster] redis with its GLib source attached (*src) and its
+ * callbacks set, ac->data = cl; or NULL with why[] saying what failed at once. */
+redisAsyncContext *tt__cluster_dial(struct tt_cluster *cl, GSource **src,
+				    redisConnectCallback *on_up, redisDisconnectCallback *on_down,
+				    char *why, size_t len);
+/* Queue AUTH [redis_user] redis_password on ac, its answer to cb (priv NULL). */
+void tt__cluster_auth(struct tt_cluster *cl, redisAsyncContext *ac, redisCallbackFn *cb);
 /* peers.c: queue the read of the other live nodes (cl->peers is replaced by the answer). */
 void tt__cluster_read_peers(struct tt_cluster *cl);
 
